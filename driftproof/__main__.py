@@ -1,0 +1,5 @@
+"""``python -m driftproof``."""
+
+from .cli import main
+
+raise SystemExit(main())

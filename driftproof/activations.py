@@ -1,0 +1,322 @@
+"""The activation registry: each activation is one SymPy expression in ``x``.
+
+Derivatives, numpy callables, mpmath callables and Numba-ready source are all generated
+from that expression (DESIGN.md §5; STYLE.md rule 4). Custom expressions are parsed with
+:mod:`ast` against a whitelist and built into SymPy directly: never evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from sympy.printing.pycode import pycode
+
+from .errors import InputError
+from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec
+
+__all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS"]
+
+x = sp.Symbol("x", real=True)
+
+
+def _relu(v):
+    return sp.Piecewise((0, v < 0), (v, True))
+
+
+def _gelu(v):
+    return v * (1 + sp.erf(v / sp.sqrt(2))) / 2
+
+
+def _softplus(v):
+    return sp.log(1 + sp.exp(v))
+
+
+# name -> (builder(x, **params), default params, one-line description)
+_BUILTINS: dict[str, tuple[Callable[..., sp.Expr], dict[str, float], str]] = {
+    "relu": (lambda v: _relu(v), {}, "max(0, x)"),
+    "leaky_relu": (lambda v, a: sp.Piecewise((a * v, v < 0), (v, True)), {"a": 0.01}, "x, or a*x for x < 0"),
+    "elu": (lambda v, a: sp.Piecewise((a * (sp.exp(v) - 1), v < 0), (v, True)), {"a": 1.0},
+            "x, or a*(exp(x)-1) for x < 0"),
+    "gelu": (lambda v: _gelu(v), {}, "x*Phi(x), exact erf form"),
+    "gelu_tanh": (lambda v: v / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (v + sp.Rational(44715, 10**6) * v**3))),
+                  {}, "tanh approximation of GELU"),
+    "silu": (lambda v: v / (1 + sp.exp(-v)), {}, "x*sigmoid(x)"),
+    "softplus": (lambda v: _softplus(v), {}, "log(1+exp(x))"),
+    "mish": (lambda v: v * sp.tanh(_softplus(v)), {}, "x*tanh(softplus(x))"),
+    "relu2": (lambda v: sp.Piecewise((0, v < 0), (v**2, True)), {}, "relu(x)^2"),
+    "clipped_relu2": (lambda v, c: sp.Piecewise((0, v < 0), (v**2, v < sp.sqrt(c)), (c, True)), {"c": 50.0},
+                      "min(relu(x)^2, c), as in the paper's code"),
+    "gelu2": (lambda v: _gelu(v) ** 2, {}, "gelu(x)^2"),
+    "tanh": (lambda v: sp.tanh(v), {}, "symmetric control"),
+    "identity": (lambda v: v, {}, "symmetric control"),
+}
+
+_SIGMOID = sp.Lambda(x, 1 / (1 + sp.exp(-x)))
+
+# The whitelist of functions a custom expression may call, and the SymPy object each builds.
+CUSTOM_FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
+    "exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "erf": sp.erf, "sqrt": sp.sqrt,
+    "sigmoid": lambda a: _SIGMOID(a), "Abs": sp.Abs, "abs": sp.Abs,
+    "Max": sp.Max, "Min": sp.Min, "max": sp.Max, "min": sp.Min, "Heaviside": sp.Heaviside,
+}
+_CONSTANTS = {"pi": sp.pi, "E": sp.E}
+_MAX_DEPTH = 40
+_MAX_LITERAL = 1e6
+_MAX_EXPONENT = 64
+
+
+def _param_value(value: float) -> sp.Expr:
+    """A parameter as an exact SymPy number where it is one (1 -> 1, 0.5 -> 1/2, 50 -> 50)."""
+    rational = sp.nsimplify(value, rational=True)
+    return rational if abs(float(rational) - value) <= 1e-15 * max(1.0, abs(value)) else sp.Float(value)
+
+
+class _Builder:
+    """Turn a parsed Python AST into a SymPy expression, refusing anything off the whitelist."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def refuse(self, why: str) -> InputError:
+        return InputError(f"activation {self.text!r}: {why}")
+
+    def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        if depth > _MAX_DEPTH:
+            raise self.refuse(f"nested more than {_MAX_DEPTH} levels deep")
+        if isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float):
+                raise self.refuse(f"only numbers are allowed as constants, got {node.value!r}")
+            if not math.isfinite(node.value) or abs(node.value) > _MAX_LITERAL:
+                raise self.refuse(f"number {node.value!r} is out of range (|n| <= {_MAX_LITERAL:g})")
+            return sp.Integer(node.value) if isinstance(node.value, int) else _param_value(node.value)
+        if isinstance(node, ast.Name):
+            if node.id == "x":
+                return x
+            if node.id in _CONSTANTS:
+                return _CONSTANTS[node.id]
+            raise self.refuse(f"unknown name {node.id!r}; the variable is x")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand, depth + 1)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            left = self.build(node.left, depth + 1)
+            right = self.build(node.right, depth + 1)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div):
+                if right == 0:
+                    raise self.refuse("division by zero")
+                return left / right
+            if isinstance(node.op, ast.Pow):
+                if right.is_number and abs(float(right)) > _MAX_EXPONENT:
+                    raise self.refuse(f"exponent {right} is out of range (|e| <= {_MAX_EXPONENT})")
+                if left.is_number and right.is_number and left != 0:
+                    # Refuse before SymPy expands a huge integer power.
+                    if abs(float(right)) * abs(math.log10(abs(float(left)))) > 300:
+                        raise self.refuse("a constant power is out of range (> 1e300)")
+                return left**right
+            raise self.refuse(f"operator {type(node.op).__name__} is not allowed")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.keywords:
+                raise self.refuse("only plain calls such as tanh(x) are allowed")
+            name = node.func.id
+            args = [self.build(arg, depth + 1) for arg in node.args]
+            if name in CUSTOM_FUNCTIONS:
+                return CUSTOM_FUNCTIONS[name](*args)
+            if name in _BUILTINS and len(args) == 1:
+                builder, defaults, _ = _BUILTINS[name]
+                return builder(args[0], **{k: _param_value(v) for k, v in defaults.items()})
+            allowed = ", ".join(sorted(CUSTOM_FUNCTIONS))
+            raise self.refuse(f"function {name!r} is not allowed (allowed: {allowed}, or a built-in activation)")
+        raise self.refuse(f"{type(node).__name__} is not allowed in an expression")
+
+
+def parse_expression(text: str) -> sp.Expr:
+    """Parse a custom activation such as ``x*tanh(log(1+exp(x)))`` into a SymPy expression.
+
+    Allowed: numbers, ``x``, ``pi``, ``E``, + - * / ** (or ^), and the functions in
+    CUSTOM_FUNCTIONS or parameter-free built-in activations. Raises InputError otherwise.
+    """
+    if len(text) > MAX_SPEC_LENGTH:
+        raise InputError(f"activation expression is longer than {MAX_SPEC_LENGTH} characters")
+    source = text.strip().replace("^", "**")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError:
+        raise InputError(f"activation {text!r} is not a valid expression") from None
+    except ValueError as error:  # e.g. null bytes
+        raise InputError(f"activation {text!r} is not a valid expression: {error}") from None
+    expr = sp.sympify(_Builder(text).build(tree.body))
+    if expr.free_symbols - {x}:
+        raise InputError(f"activation {text!r} must depend on x only")
+    if not expr.has(x):
+        raise InputError(f"activation {text!r} does not depend on x")
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
+        raise InputError(f"activation {text!r} is not a finite real expression")
+    return expr
+
+
+def _normalize(expr: sp.Expr) -> sp.Expr:
+    """Rewrite Max/Min/Abs/Heaviside as Piecewise so every numeric printer handles it."""
+    if expr.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside):
+        expr = expr.rewrite(sp.Piecewise)
+    return sp.piecewise_fold(expr)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function sigma(x), written once as a SymPy expression."""
+
+    name: str
+    expr: sp.Expr = field(compare=False)
+    params: tuple[tuple[str, float], ...] = ()
+    description: str = ""
+    custom: bool = False
+
+    @cached_property
+    def normalized(self) -> sp.Expr:
+        return _normalize(self.expr)
+
+    @cached_property
+    def derivative(self) -> sp.Expr:
+        """sigma'(x), by SymPy."""
+        return sp.piecewise_fold(sp.diff(self.normalized, x))
+
+    @cached_property
+    def sigma_dsigma(self) -> sp.Expr:
+        """sigma(x) sigma'(x): the sign of the expected gradient (R3)."""
+        return sp.piecewise_fold(self.normalized * self.derivative)
+
+    @cached_property
+    def sigma_dsigma_prime(self) -> sp.Expr:
+        """(sigma sigma')'(x) = sigma'^2 + sigma sigma'': enters the trace recursion (R4)."""
+        return sp.piecewise_fold(sp.diff(self.sigma_dsigma, x))
+
+    @property
+    def is_piecewise(self) -> bool:
+        return self.normalized.has(sp.Piecewise)
+
+    @cached_property
+    def is_odd(self) -> bool:
+        """sigma(-x) == -sigma(x): the symmetric controls, which cannot drift (DESIGN.md §1)."""
+        grid = np.linspace(-6.0, 6.0, 241)
+        values = self.numpy(grid)
+        return bool(np.allclose(values, -values[::-1], rtol=1e-12, atol=1e-12))
+
+    @cached_property
+    def breakpoints(self) -> tuple[float, ...]:
+        """Finite points where a Piecewise form switches branch (kinks, jumps)."""
+        points: set[float] = set()
+        for piece in self.normalized.atoms(sp.Piecewise) | self.derivative.atoms(sp.Piecewise):
+            for _, cond in piece.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    try:
+                        for root in sp.solveset(sp.Eq(rel.lhs, rel.rhs), x, sp.S.Reals):
+                            points.add(float(root))
+                    except (TypeError, NotImplementedError):
+                        continue
+        return tuple(sorted(points))
+
+    def _lambdify(self, expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+        function = sp.lambdify(x, expr, modules=["scipy", "numpy"])
+
+        def call(values):
+            values = np.asarray(values, dtype=float)
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                result = function(values)
+            return np.broadcast_to(np.asarray(result, dtype=float), values.shape).copy()
+
+        return call
+
+    @cached_property
+    def numpy(self) -> Callable[[np.ndarray], np.ndarray]:
+        """sigma as a vectorized numpy function."""
+        return self._lambdify(self.normalized)
+
+    @cached_property
+    def numpy_derivative(self) -> Callable[[np.ndarray], np.ndarray]:
+        """sigma' as a vectorized numpy function."""
+        return self._lambdify(self.derivative)
+
+    @cached_property
+    def numpy_sigma_dsigma(self) -> Callable[[np.ndarray], np.ndarray]:
+        return self._lambdify(self.sigma_dsigma)
+
+    @cached_property
+    def numpy_sigma_dsigma_prime(self) -> Callable[[np.ndarray], np.ndarray]:
+        return self._lambdify(self.sigma_dsigma_prime)
+
+    def mpmath(self, expr: sp.Expr | None = None) -> Callable:
+        """An mpmath callable of ``expr`` (default sigma sigma'), for high-precision signs."""
+        return sp.lambdify(x, self.sigma_dsigma if expr is None else expr, modules="mpmath")
+
+    def python_source(self, expr: sp.Expr | None = None) -> str:
+        """A Python expression in ``x`` using only the math module: Numba compiles it."""
+        return pycode(self.normalized if expr is None else expr, fully_qualified_modules=True)
+
+    def numba_source(self, prefix: str = "act") -> str:
+        """Source of two scalar functions ``{prefix}(x)`` and ``{prefix}_d(x)``, math module only."""
+        return (
+            f"def {prefix}(x):\n    return {self.python_source(self.normalized)}\n\n"
+            f"def {prefix}_d(x):\n    return {self.python_source(self.derivative)}\n"
+        )
+
+    @cached_property
+    def numba(self) -> tuple[Callable[[float], float], Callable[[float], float]]:
+        """sigma and sigma' as Numba-compiled scalar functions (compiled on first use)."""
+        import numba
+
+        namespace: dict = {"math": math}
+        exec(compile(self.numba_source(), f"<driftproof activation {self.name}>", "exec"), namespace)  # noqa: S102 - generated by SymPy's printer, not user text
+        return numba.njit(namespace["act"]), numba.njit(namespace["act_d"])
+
+    def latex(self) -> str:
+        return sp.latex(self.expr)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "expression": str(self.expr), "params": dict(self.params),
+                "custom": self.custom, "description": self.description}
+
+
+def builtin_names() -> list[str]:
+    return list(_BUILTINS)
+
+
+ACTIVATIONS = _BUILTINS  # read-only view for listing
+
+
+def get_activation(spec: str) -> Activation:
+    """The activation named by ``spec``: a built-in (``gelu``, ``leaky_relu(a=0.1)``) or an expression in x.
+
+    Raises:
+        InputError: unknown names, bad parameters, or an expression off the whitelist.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise InputError(f"activation must be a non-empty name or expression, got {spec!r}")
+    try:
+        name, params = parse_spec(spec, "activation")
+    except InputError:
+        name, params = None, None
+    if name is not None and name in _BUILTINS:
+        builder, defaults, description = _BUILTINS[name]
+        unknown = set(params) - set(defaults)
+        if unknown:
+            raise InputError(f"activation {name!r} has no parameter {sorted(unknown)[0]!r}"
+                             f" (parameters: {', '.join(defaults) or 'none'})")
+        values = {**defaults, **params}
+        if name == "clipped_relu2" and values["c"] <= 0:
+            raise InputError(f"clipped_relu2 parameter c must be positive, got {values['c']:g}")
+        expr = builder(x, **{k: _param_value(v) for k, v in values.items()})
+        return Activation(format_spec(name, params), expr, tuple(values.items()), description)
+    expr = parse_expression(spec)
+    return Activation(spec.strip(), expr, (), "custom expression", custom=True)

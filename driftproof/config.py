@@ -1,0 +1,111 @@
+"""The configuration a user names (loss, activation, init, scale, sizes, seed), validated once."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict, dataclass
+from functools import cached_property
+
+from . import __version__
+from .activations import Activation, get_activation
+from .errors import InputError
+from .inits import Init, Scale, get_init, get_scale
+from .losses import Loss, get_loss
+
+__all__ = ["Config", "environment", "MAX_WIDTH", "MAX_DEPTH", "MAX_CLASSES"]
+
+MAX_WIDTH = 65536
+MAX_DEPTH = 64
+MAX_CLASSES = 100000
+
+
+def _positive_int(value, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            as_float = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{what} must be an integer, got {value!r}") from None
+        if not as_float.is_integer():
+            raise InputError(f"{what} must be an integer, got {value!r}")
+        value = int(as_float)
+    if not low <= value <= high:
+        raise InputError(f"{what} must be between {low} and {high}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """A network at initialization: depth hidden layers of equal width, K outputs.
+
+    Inputs x ~ N(0, I_d) (d = ``input_dim``, default the width), biases 0, every weight
+    matrix drawn from ``init`` with the per-layer std given by ``scale``.
+    """
+
+    loss: str = "ce"
+    act: str = "gelu"
+    init: str = "normal"
+    scale: str = "he"
+    width: int = 256
+    depth: int = 1
+    classes: int = 10
+    input_dim: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "width", _positive_int(self.width, "width", 2, MAX_WIDTH))
+        object.__setattr__(self, "depth", _positive_int(self.depth, "depth", 1, MAX_DEPTH))
+        object.__setattr__(self, "classes", _positive_int(self.classes, "classes", 2, MAX_CLASSES))
+        if self.input_dim is not None:
+            object.__setattr__(self, "input_dim", _positive_int(self.input_dim, "input_dim", 1, MAX_WIDTH))
+        object.__setattr__(self, "seed", _positive_int(self.seed, "seed", 0, 2**63 - 1))
+        # Resolve every name now so bad input fails before any work starts.
+        _ = self.activation, self.loss_fn, self.init_dist, self.scale_rule
+
+    @cached_property
+    def activation(self) -> Activation:
+        return get_activation(self.act)
+
+    @cached_property
+    def loss_fn(self) -> Loss:
+        return get_loss(self.loss)
+
+    @cached_property
+    def init_dist(self) -> Init:
+        return get_init(self.init)
+
+    @cached_property
+    def scale_rule(self) -> Scale:
+        return get_scale(self.scale)
+
+    @property
+    def d_in(self) -> int:
+        return self.input_dim or self.width
+
+    @property
+    def fans(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of W^1..W^L and of the output layer V, in order."""
+        sizes = [self.d_in] + [self.width] * self.depth + [self.classes]
+        return list(zip(sizes[:-1], sizes[1:]))
+
+    @property
+    def stds(self) -> list[float]:
+        """Per-entry std s_l of W^1..W^L, then s_V of the output layer."""
+        return [self.scale_rule.std(fan_in, fan_out) for fan_in, fan_out in self.fans]
+
+    def to_dict(self) -> dict:
+        out = {key: value for key, value in asdict(self).items()}
+        out["input_dim"] = self.d_in
+        out["activation_expression"] = str(self.activation.expr)
+        return out
+
+
+def environment() -> dict:
+    """Versions that a result depends on, recorded with every run."""
+    import numba
+    import numpy
+    import scipy
+    import sympy
+
+    return {"driftproof": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "sympy": sympy.__version__, "numba": numba.__version__,
+            "platform": platform.platform()}

@@ -1,0 +1,108 @@
+"""Derivation objects: numbered steps as SymPy objects, rendered to plain text and LaTeX."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+__all__ = ["Step", "Derivation"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation: a SymPy statement and why it holds.
+
+    ``exact`` is False where the step is numeric (quadrature, Monte Carlo over logits,
+    root bracketing); ``value``/``error`` then carry the number and its error estimate.
+    """
+
+    title: str
+    expr: sp.Basic | None = None
+    why: str = ""
+    exact: bool = True
+    value: float | None = None
+    error: float | None = None
+
+    def text(self) -> str:
+        tag = "exact" if self.exact else "numeric"
+        body = sp.sstr(self.expr) if self.expr is not None else ""
+        if self.value is not None:
+            body += (" = " if body else "") + f"{self.value:.10g}"
+            if self.error is not None:
+                body += f" ± {self.error:.2g}"
+        line = f"[{tag}] {self.title}" + (f": {body}" if body else "")
+        return line + (f"\n       ({self.why})" if self.why else "")
+
+    def latex(self) -> str:
+        body = sp.latex(self.expr) if self.expr is not None else ""
+        if self.value is not None:
+            body += (" = " if body else "") + f"{self.value:.10g}"
+            if self.error is not None:
+                body += rf" \pm {self.error:.2g}"
+        return body
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "expr": sp.sstr(self.expr) if self.expr is not None else None,
+                "latex": self.latex(), "why": self.why, "exact": self.exact,
+                "value": self.value, "error": self.error}
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A result (R1-R5) derived step by step, with the assumptions it rests on."""
+
+    key: str
+    title: str
+    steps: tuple[Step, ...]
+    assumptions: tuple[str, ...] = ()
+    conclusion: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def exact(self) -> bool:
+        return all(step.exact for step in self.steps)
+
+    def to_text(self) -> str:
+        lines = [f"{self.key} — {self.title}"]
+        if self.assumptions:
+            lines.append("  assumes: " + "; ".join(self.assumptions))
+        for number, step in enumerate(self.steps, 1):
+            lines.append(f"  {number:>2}. " + step.text())
+        if self.conclusion:
+            lines.append(f"  => {self.conclusion}")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        """A LaTeX fragment: a subsection with an enumerated list of steps."""
+        out = [rf"\subsection*{{{self.key}: {_tex_escape(self.title)}}}"]
+        if self.assumptions:
+            out.append(r"\emph{Assumes:} " + _tex_escape("; ".join(self.assumptions)) + ".")
+        out.append(r"\begin{enumerate}")
+        for step in self.steps:
+            tag = "exact" if step.exact else "numeric"
+            math = step.latex()
+            item = rf"\item[\textsc{{{tag}}}] {_tex_escape(step.title)}"
+            if math:
+                item += rf": $\displaystyle {math}$"
+            if step.why:
+                item += rf" \\ {{\small {_tex_escape(step.why)}}}"
+            out.append(item)
+        out.append(r"\end{enumerate}")
+        if self.conclusion:
+            out.append(r"\noindent$\Rightarrow$ " + _tex_escape(self.conclusion))
+        return "\n".join(out)
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "title": self.title, "assumptions": list(self.assumptions),
+                "steps": [step.to_dict() for step in self.steps], "conclusion": self.conclusion,
+                "exact": self.exact}
+
+
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def _tex_escape(text: str) -> str:
+    """Escape LaTeX specials in plain text (user-supplied names included)."""
+    return "".join(_TEX_SPECIALS.get(char, char) for char in text)

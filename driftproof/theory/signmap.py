@@ -1,0 +1,303 @@
+"""R3: the exact sign map of sigma(x) sigma'(x) on the real line.
+
+Within each branch of a Piecewise form: identically-zero branches are found symbolically;
+polynomial branches get their real roots exactly (SymPy); other branches are scanned on a
+dense float grid (with mpmath wherever float64 underflows) and every sign change is
+bracketed and refined with mpmath to far below 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from ..activations import Activation, x
+
+__all__ = ["SignInterval", "Root", "SignMap", "sign_map"]
+
+SCAN_RADIUS = 12.0  # dense float grid on [-R, R]
+SCAN_STEP = 1e-3
+TAIL_POINTS = tuple(SCAN_RADIUS * 2.0**k for k in range(1, 18))  # mpmath checks out to ~1.6e6
+MP_DPS = 40
+ROOT_TOL = 1e-20
+
+
+@dataclass(frozen=True)
+class Root:
+    """A point where sigma sigma' changes sign."""
+
+    value: float
+    exact: str | None  # SymPy text of the exact root, when one was found
+    method: str  # "symbolic" or "numeric (mpmath anderson, bracket < 1e-20)"
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "exact": self.exact, "method": self.method}
+
+
+@dataclass(frozen=True)
+class SignInterval:
+    """sigma sigma' has constant sign (+1, -1 or 0) on the open interval (lo, hi)."""
+
+    lo: float
+    hi: float
+    sign: int
+
+    def to_dict(self) -> dict:
+        return {"lo": self.lo, "hi": self.hi, "sign": self.sign}
+
+    def describe(self) -> str:
+        symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign]
+        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}"
+
+
+def _fmt(value: float) -> str:
+    if math.isinf(value):
+        return "-inf" if value < 0 else "inf"
+    return f"{value:.10g}"
+
+
+@dataclass(frozen=True)
+class SignMap:
+    """The sign of sigma sigma' over the real line, with the roots between intervals."""
+
+    activation: str
+    intervals: tuple[SignInterval, ...]
+    roots: tuple[Root, ...]
+    exact: bool  # every root symbolic (no numeric step)
+    method: str
+
+    def on_positive(self, sign: int) -> list[SignInterval]:
+        """Intervals meeting p > 0 with the given sign."""
+        return [iv for iv in self.intervals if iv.sign == sign and iv.hi > 0]
+
+    @property
+    def negative_on_positive(self) -> list[SignInterval]:
+        return self.on_positive(-1)
+
+    @property
+    def zero_on_positive(self) -> list[SignInterval]:
+        return self.on_positive(0)
+
+    def describe(self) -> str:
+        return "; ".join(iv.describe() for iv in self.intervals)
+
+    def to_dict(self) -> dict:
+        return {"activation": self.activation, "intervals": [iv.to_dict() for iv in self.intervals],
+                "roots": [r.to_dict() for r in self.roots], "exact": self.exact, "method": self.method}
+
+
+def _branches(expr: sp.Expr) -> list[tuple[sp.Expr, float, float]]:
+    """(branch expression, lo, hi) for each interval of each branch of a Piecewise."""
+    if not isinstance(expr, sp.Piecewise):
+        return [(expr, -math.inf, math.inf)]
+    out = []
+    for branch, domain in expr.as_expr_set_pairs(sp.S.Reals):
+        parts = domain.args if isinstance(domain, sp.Union) else (domain,)
+        for part in parts:
+            if isinstance(part, sp.Interval) and part.measure != 0:
+                out.append((branch, float(part.start), float(part.end)))
+    return sorted(out, key=lambda item: item[1])
+
+
+def _identically_zero(expr: sp.Expr) -> bool:
+    if expr.is_zero:
+        return True
+    probe = sp.lambdify(x, expr, modules="mpmath")
+    with mpmath.workdps(MP_DPS):
+        if any(abs(probe(mpmath.mpf(v))) > mpmath.mpf(10) ** (-MP_DPS + 5) for v in (-2.3, -0.7, 0.3, 1.9, 5.1)):
+            return False
+    return sp.simplify(expr) == 0
+
+
+class _Signer:
+    """Sign of a branch at a point: float64 where it is trustworthy, else mpmath.
+
+    mpmath evaluates with adaptive precision, and on each side of 0 with erf rewritten
+    through erfc so that 1 + erf(x) does not cancel to 0 in the left tail. A point whose
+    sign is still lost (value exactly 0 at the highest precision) is reported as 0 only if
+    it is a root that SymPy confirms; otherwise it is skipped as unresolved.
+    """
+
+    DPS_LADDER = (MP_DPS, 200, 1000)
+
+    def __init__(self, expr: sp.Expr):
+        self.expr = expr
+        self.float_f = sp.lambdify(x, expr, modules=["scipy", "numpy"])
+        self.mp_f = sp.lambdify(x, expr, modules="mpmath")
+        left = expr.replace(sp.erf, lambda arg: sp.erfc(-arg) - 1)
+        right = expr.replace(sp.erf, lambda arg: 1 - sp.erfc(arg))
+        self.mp_left = sp.lambdify(x, left, modules="mpmath")
+        self.mp_right = sp.lambdify(x, right, modules="mpmath")
+
+    def mp_sign(self, value) -> int | None:
+        """+1, -1, 0 (a confirmed root) or None (unresolved)."""
+        function = self.mp_left if value < 0 else self.mp_right
+        for dps in self.DPS_LADDER:
+            with mpmath.workdps(dps):
+                try:
+                    v = function(mpmath.mpf(value))
+                except (ValueError, ZeroDivisionError, OverflowError):
+                    return None
+                if v != 0 and mpmath.isfinite(v):
+                    return 1 if v > 0 else -1
+        return 0 if _exact_root(self.expr, float(value)) is not None else None
+
+    def grid_signs(self, grid: np.ndarray) -> np.ndarray:
+        """Signs at the grid points; 2 marks an unresolved point."""
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(np.asarray(self.float_f(grid), dtype=float), grid.shape)
+        signs = np.sign(np.nan_to_num(values, nan=0.0)).astype(int)
+        # float64 loses the sign where it underflows or cancels (e.g. 1 + erf(-9) == 0):
+        # ask mpmath there, subsampled in long runs.
+        doubtful = np.flatnonzero(~np.isfinite(values) | (np.abs(values) < 1e-290))
+        if doubtful.size:
+            checked = set(doubtful[:: max(1, doubtful.size // 400)].tolist()) | {int(doubtful[-1])}
+            for i in doubtful:
+                if i in checked:
+                    sign = self.mp_sign(float(grid[i]))
+                    signs[i] = 2 if sign is None else sign
+                else:
+                    signs[i] = 2
+        return signs
+
+
+def _polynomial_roots(expr: sp.Expr, lo: float, hi: float) -> list[sp.Expr] | None:
+    """Exact real roots inside (lo, hi) of a polynomial or rational branch, else None."""
+    numerator, _ = sp.fraction(sp.together(expr))
+    if not numerator.is_polynomial(x):
+        return None
+    roots = sp.Poly(numerator, x).real_roots()
+    return sorted({r for r in roots if lo < float(r) < hi}, key=float)
+
+
+def _refine(signer: _Signer, a: float, b: float) -> float:
+    with mpmath.workdps(MP_DPS):
+        try:
+            root = mpmath.findroot(signer.mp_f, (mpmath.mpf(a), mpmath.mpf(b)), solver="anderson", tol=ROOT_TOL)
+            if a <= float(root) <= b:
+                return float(root)
+        except (ValueError, ZeroDivisionError):
+            pass
+        lo, hi = mpmath.mpf(a), mpmath.mpf(b)  # plain bisection as the fallback
+        sign_lo = signer.mp_sign(lo)
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if signer.mp_sign(mid) == sign_lo:
+                lo = mid
+            else:
+                hi = mid
+        return float((lo + hi) / 2)
+
+
+def _exact_root(expr: sp.Expr, value: float) -> str | None:
+    """A nice exact root near ``value`` (0, an integer, a simple rational) confirmed symbolically."""
+    candidate = sp.nsimplify(round(value, 9), rational=True, tolerance=1e-9)
+    if abs(float(candidate) - value) > 1e-9 or sp.denom(candidate) > 12:
+        return None
+    try:
+        # SymPy's automatic evaluation only: simplify() and evalf() can run away on erf tails.
+        return sp.sstr(candidate) if expr.subs(x, candidate) == 0 else None
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _numeric_branch(expr: sp.Expr, lo: float, hi: float) -> tuple[list[SignInterval], list[Root]]:
+    signer = _Signer(expr)
+    grid_lo, grid_hi = max(lo, -SCAN_RADIUS), min(hi, SCAN_RADIUS)
+    points: list[float] = []
+    if grid_lo < grid_hi:
+        count = int(round((grid_hi - grid_lo) / SCAN_STEP)) + 1
+        points = list(np.linspace(grid_lo, grid_hi, count))
+    tails_left = [-t for t in reversed(TAIL_POINTS) if -t > lo and -t < grid_lo]
+    tails_right = [t for t in TAIL_POINTS if t < hi and t > grid_hi]
+    grid = np.array(tails_left + points + tails_right, dtype=float)
+    signs = signer.grid_signs(grid)
+    # Interior points strictly inside (lo, hi): drop exact endpoints where the branch may be undefined.
+    keep = (grid > lo) & (grid < hi)
+    grid, signs = grid[keep], signs[keep]
+    roots: list[Root] = []
+    cuts: list[tuple[float, int]] = []  # (position, sign to its right)
+    current = None
+    resolved = signs != 2
+    grid, signs = grid[resolved], signs[resolved]
+    for i, (point, sign) in enumerate(zip(grid, signs)):
+        if sign == 0:
+            exact = _exact_root(expr, float(point))
+            roots.append(Root(float(point), exact, "symbolic" if exact else "numeric (value 0 at 1000 digits)"))
+            continue
+        if current is None:
+            current = sign
+            cuts.append((lo, sign))
+        elif sign != current:
+            prev = i - 1
+            while signs[prev] == 0:
+                prev -= 1
+            a, b = float(grid[prev]), float(point)
+            zero_points = [r for r in roots if a < r.value < b]
+            if not zero_points:
+                value = _refine(signer, a, b)
+                exact = _exact_root(expr, value)
+                roots.append(Root(value, exact, "symbolic" if exact else
+                                  f"numeric (mpmath anderson at {MP_DPS} digits, tol {ROOT_TOL:g})"))
+                cuts.append((value, sign))
+            else:
+                cuts.append((zero_points[-1].value, sign))
+            current = sign
+    if current is None:  # no non-zero sample at all
+        return [SignInterval(lo, hi, 0)], roots
+    intervals = [SignInterval(start, cuts[k + 1][0] if k + 1 < len(cuts) else hi, s)
+                 for k, (start, s) in enumerate(cuts)]
+    return intervals, roots
+
+
+def _merge(intervals: list[SignInterval]) -> list[SignInterval]:
+    merged: list[SignInterval] = []
+    for iv in intervals:
+        if merged and merged[-1].sign == iv.sign and merged[-1].hi == iv.lo:
+            merged[-1] = SignInterval(merged[-1].lo, iv.hi, iv.sign)
+        else:
+            merged.append(iv)
+    return merged
+
+
+def sign_map(activation: Activation) -> SignMap:
+    """The sign map of sigma sigma' (R3): where the expected gradient is positive, negative, zero."""
+    g = activation.sigma_dsigma
+    intervals: list[SignInterval] = []
+    roots: list[Root] = []
+    exact = True
+    for branch, lo, hi in _branches(g):
+        if _identically_zero(branch):
+            intervals.append(SignInterval(lo, hi, 0))
+            continue
+        poly_roots = _polynomial_roots(branch, lo, hi)
+        if poly_roots is not None:
+            edges = [lo] + [float(r) for r in poly_roots] + [hi]
+            for a, b in zip(edges[:-1], edges[1:]):
+                mid = (a + b) / 2 if math.isfinite(a) and math.isfinite(b) else (b - 1 if math.isfinite(b) else a + 1)
+                if not math.isfinite(mid):
+                    mid = 0.0
+                value = branch.subs(x, sp.nsimplify(mid)).evalf(MP_DPS)
+                intervals.append(SignInterval(a, b, int(sp.sign(value))))
+            roots.extend(Root(float(r), sp.sstr(r), "symbolic") for r in poly_roots)
+            continue
+        branch_intervals, branch_roots = _numeric_branch(branch, lo, hi)
+        exact = exact and all(r.exact is not None for r in branch_roots)
+        intervals.extend(branch_intervals)
+        roots.extend(branch_roots)
+    merged = _merge(intervals)
+    # A root at a branch boundary (e.g. relu at 0) is where two signed intervals meet.
+    boundaries = {r.value for r in roots}
+    for left, right in zip(merged[:-1], merged[1:]):
+        if left.hi not in boundaries and left.sign != right.sign:
+            exact_text = _exact_root(g, left.hi) if math.isfinite(left.hi) else None
+            roots.append(Root(left.hi, exact_text or sp.sstr(sp.nsimplify(left.hi)), "symbolic (branch boundary)"))
+    roots = sorted({r.value: r for r in roots}.values(), key=lambda r: r.value)
+    method = ("exact (SymPy)" if exact else
+              f"SymPy branches; numeric scan on [-{SCAN_RADIUS:g}, {SCAN_RADIUS:g}] step {SCAN_STEP:g}, "
+              f"mpmath tail checks to {TAIL_POINTS[-1]:.2g}, roots refined with mpmath")
+    return SignMap(activation.name, tuple(merged), tuple(roots), exact, method)
