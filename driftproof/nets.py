@@ -108,15 +108,16 @@ class MLP(_Net):
             ds.append(d)
         z = h @ P["V"].T
         z += P["c"]
-        self.cache = {"h": hs, "p": ps, "d": ds}
+        # "in": the inputs h^0..h^{L-1} of each layer; "h": the outputs h^1..h^L.
+        self.cache = {"in": hs[:-1], "h": hs[1:], "p": ps, "d": ds}
         return z
 
     def backward(self, dz: np.ndarray) -> Backward:
         """Hand-written backprop; ``dz`` is dl_n/dz per sample, shape (n, K)."""
-        P, hs, ds = self.params, self.cache["h"], self.cache["d"]
+        P, hs, ds = self.params, self.cache["in"], self.cache["d"]
         n = dz.shape[0]
         g = dz / n  # gradient of the batch-mean loss
-        grads = {"V": g.T @ hs[-1], "c": g.sum(axis=0)}
+        grads = {"V": g.T @ self.cache["h"][-1], "c": g.sum(axis=0)}
         deltas = [None] * self.depth
         dh = g @ P["V"]
         for layer in range(self.depth, 0, -1):

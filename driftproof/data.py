@@ -1,0 +1,98 @@
+"""Data sets for the training runs (DESIGN.md §3): noise, teacher, digits.
+
+``noise``: x ~ N(0, I_d) with uniformly random labels, the inputs of the theory (R4-R5).
+``teacher``: x ~ N(0, I_d), labels (ce) or regression targets (mse) from a random
+tanh teacher MLP, so there is something to learn. ``digits``: scikit-learn's bundled 8x8
+handwritten digits (1797 images, no download), standardized with training statistics,
+with a stratified held-out split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["Dataset", "DATASETS", "make_dataset", "TEACHER_WIDTH"]
+
+DATASETS = ("noise", "teacher", "digits")
+TEACHER_WIDTH = 32
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Training and held-out arrays; y is int labels (n,) or float targets (n, K)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    gaussian_inputs: bool  # x ~ N(0, I): the mean-field prediction (R5) applies
+
+    @property
+    def input_dim(self) -> int:
+        return self.x_train.shape[1]
+
+    def describe(self) -> dict:
+        return {"name": self.name, "n_train": len(self.x_train), "n_test": len(self.x_test),
+                "input_dim": self.input_dim, "classes": self.classes,
+                "targets": "labels" if self.y_train.ndim == 1 else "regression"}
+
+
+def _teacher(rng: np.random.Generator, x: np.ndarray, classes: int, regression: bool) -> np.ndarray:
+    """A fixed random 2-layer tanh teacher; regression targets are its standardized outputs."""
+    d = x.shape[1]
+    w1 = rng.standard_normal((d, TEACHER_WIDTH)) / np.sqrt(d)
+    w2 = rng.standard_normal((TEACHER_WIDTH, classes)) / np.sqrt(TEACHER_WIDTH)
+    out = np.tanh(x @ w1) @ w2
+    if regression:
+        return (out - out.mean(axis=0)) / out.std(axis=0)
+    return np.argmax(out, axis=1)
+
+
+def make_dataset(name: str, *, input_dim: int, classes: int, n_train: int, n_test: int,
+                 rng: np.random.Generator, regression: bool = False) -> Dataset:
+    """The named data set; ``digits`` fixes input_dim = 64 and classes = 10.
+
+    Args:
+        regression: teacher only: float targets (n, K) for the MSE losses instead of labels.
+    """
+    if name not in DATASETS:
+        raise InputError(f"data must be one of {', '.join(DATASETS)}, got {name!r}")
+    if name == "digits":
+        return _digits(rng, n_test)
+    if n_train < 2 or n_test < 1:
+        raise InputError(f"need n_train >= 2 and n_test >= 1, got {n_train} and {n_test}")
+    n = n_train + n_test
+    x = rng.standard_normal((n, input_dim))
+    if name == "noise":
+        y = rng.integers(0, classes, n)
+    else:
+        y = _teacher(rng, x, classes, regression)
+    return Dataset(name, x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, True)
+
+
+def _digits(rng: np.random.Generator, n_test: int) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x, y = bunch.data.astype(float), bunch.target.astype(int)
+    if not 10 <= n_test <= len(x) // 2:
+        raise InputError(f"digits: the held-out split must have 10..{len(x) // 2} images, got {n_test}")
+    # Stratified split: the same fraction of every class is held out.
+    test_index = []
+    fraction = n_test / len(x)
+    for label in range(10):
+        members = rng.permutation(np.flatnonzero(y == label))
+        test_index.extend(members[: int(round(fraction * len(members)))])
+    test_mask = np.zeros(len(x), bool)
+    test_mask[test_index] = True
+    train_index = rng.permutation(np.flatnonzero(~test_mask))
+    x_train, x_test = x[train_index], x[test_mask]
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std[std == 0] = 1.0  # always-blank border pixels stay 0
+    return Dataset("digits", (x_train - mean) / std, y[train_index], (x_test - mean) / std, y[test_mask], 10, False)

@@ -1,0 +1,97 @@
+"""Train a configuration over several seeds, with its tanh control, and summarize (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from ..config import Config, environment
+from .loop import RunLog, TrainSpec, dataset_for, net_config, resolve_kernel, train_seed
+from .summary import first_step_vs_theory, summarize
+
+__all__ = ["TrainResult", "train", "control_activation"]
+
+
+@dataclass
+class TrainResult:
+    """Everything one ``driftproof train`` produced: configuration, logs, summaries."""
+
+    config: dict
+    spec: dict
+    seeds: list[int]
+    dataset: dict
+    logs: list[RunLog]
+    summary: dict
+    first_step: dict | None
+    notes: list[str] = field(default_factory=list)
+    environment: dict = field(default_factory=dict)
+    kernel: str = "numpy"
+    seconds: float = 0.0
+
+    def to_dict(self, with_logs: bool = False) -> dict:
+        out = {"config": self.config, "spec": self.spec, "seeds": self.seeds, "dataset": self.dataset,
+               "summary": self.summary, "first_step_vs_R5": self.first_step, "notes": self.notes,
+               "environment": self.environment, "kernel": self.kernel, "seconds": self.seconds}
+        if with_logs:
+            out["runs"] = [log.to_dict() for log in self.logs]
+        return out
+
+
+def control_activation(config: Config, spec: TrainSpec) -> str | None:
+    """The symmetric control to train beside the run, unless the run's activation is odd itself."""
+    if spec.control is None or config.activation.is_odd:
+        return None
+    return spec.control
+
+
+def _theory(config: Config, spec: TrainSpec, data, notes: list[str]):
+    """The mean-field prediction (R4-R5) where its assumptions hold for these runs, else None."""
+    if spec.arch != "mlp" or not data.gaussian_inputs:
+        notes.append(f"first step vs R5 not compared: R5 assumes an MLP on x ~ N(0, I) "
+                     f"(arch={spec.arch}, data={spec.data})")
+        return None
+    try:
+        from ..theory.meanfield import mean_field
+    except ImportError:
+        notes.append("first step vs R5 not compared: driftproof.theory.meanfield is not available")
+        return None
+    return mean_field(net_config(config, data))
+
+
+def train(config: Config, spec: TrainSpec, *, tick: Callable[[int], None] | None = None) -> TrainResult:
+    """Train ``spec.seeds`` seeds (config.seed, config.seed+1, ...) of the config and of its control.
+
+    Args:
+        tick: called with the number of optimizer steps done, for a progress bar.
+    """
+    from threadpoolctl import threadpool_limits
+
+    if spec.threads:
+        with threadpool_limits(limits=spec.threads, user_api="blas"):
+            return _train(config, spec, tick)
+    return _train(config, spec, tick)
+
+
+def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
+    start = time.perf_counter()
+    seeds = [config.seed + i for i in range(spec.seeds)]
+    control = control_activation(config, spec)
+    roles = [("main", None)] + ([("control", control)] if control else [])
+    kernel = resolve_kernel(config, spec, len(seeds) * len(roles))
+    logs, notes, prediction, dataset = [], [], None, {}
+    for index, seed in enumerate(seeds):
+        data = dataset_for(config, spec, seed)
+        if index == 0:
+            dataset = data.describe()
+            prediction = _theory(config, spec, data, notes)
+        for role, act in roles:
+            logs.append(train_seed(config, spec, seed, data, role=role, act=act, kernel=kernel, tick=tick))
+    depth = config.depth
+    first_step = first_step_vs_theory(logs, prediction, depth) if prediction is not None else None
+    if spec.opt != "sgd" and first_step is not None:
+        notes.append(f"first step measured as -lr * mean(gradient) at step 0, i.e. the plain-SGD step; "
+                     f"{spec.opt} takes a different first step")
+    effective = replace(config, input_dim=dataset["input_dim"], classes=dataset["classes"])
+    return TrainResult(effective.to_dict(), spec.to_dict(), seeds, dataset, logs, summarize(logs, depth),
+                       first_step, notes, environment(), kernel, time.perf_counter() - start)

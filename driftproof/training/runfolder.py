@@ -1,0 +1,140 @@
+"""The run folder: configuration, seeds, versions, metrics (CSV + JSON), summary, figures.
+
+Layout::
+
+    run.json        config, spec, seeds, data set, environment, notes, kernel, timing
+    summary.json    summaries over seeds and the first step against R5
+    metrics.json    every run's metric columns (reloadable)
+    metrics.csv     the same, long format: one row per (role, seed, step)
+    sign.png, mean_weight.png, mean_bias.png, sparsity.png, loss.png
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .loop import RunLog
+from .run import TrainResult
+
+__all__ = ["save_run", "load_run", "FILES", "FIGURES"]
+
+FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png")
+FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serializable: {type(value).__name__}")
+
+
+def _write_json(path: Path, payload) -> None:
+    path.write_text(json.dumps(payload, indent=2, default=_json_default, allow_nan=False) + "\n")
+
+
+def save_run(result: TrainResult, out: str | Path, *, figures: bool = True) -> Path:
+    """Write the run folder ``out`` (created if needed) and return its path."""
+    folder = Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot create the run folder {str(folder)!r}: {error.strerror}") from None
+    meta = result.to_dict()
+    summary = {"summary": meta.pop("summary"), "first_step_vs_R5": meta.pop("first_step_vs_R5")}
+    _write_json(folder / "run.json", meta)
+    _write_json(folder / "summary.json", summary)
+    _write_json(folder / "metrics.json", {"runs": [log.to_dict() for log in result.logs]})
+    with open(folder / "metrics.csv", "w", newline="") as handle:
+        names = list(result.logs[0].columns)
+        writer = csv.writer(handle)
+        writer.writerow(["role", "act", "seed"] + names)
+        for log in result.logs:
+            for i in range(len(log.columns["step"])):
+                values = [log.columns[name][i] if name in log.columns else math.nan for name in names]
+                writer.writerow([log.role, log.act, log.seed] + ["" if not math.isfinite(v) else repr(float(v))
+                                                                  for v in values])
+    if figures:
+        _figures(result, folder)
+    return folder
+
+
+def load_run(folder: str | Path) -> TrainResult:
+    """Reload a run folder written by :func:`save_run`."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "run.json").read_text())
+        summary = json.loads((folder / "summary.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except FileNotFoundError as error:
+        raise InputError(f"{str(folder)!r} is not a complete run folder: {Path(error.filename).name} is missing") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{str(folder)!r}: a run file is not valid JSON ({error.msg})") from None
+    logs = [RunLog.from_dict(run) for run in metrics["runs"]]
+    return TrainResult(meta["config"], meta["spec"], meta["seeds"], meta["dataset"], logs, summary["summary"],
+                       summary["first_step_vs_R5"], meta.get("notes", []), meta.get("environment", {}),
+                       meta.get("kernel", "numpy"), meta.get("seconds", 0.0))
+
+
+def _figures(result: TrainResult, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    depth = int(result.config["depth"])
+    panels = [("sign.png", "sign", r"sign statistic: mean $\delta^l$ on $p^l>0$"),
+              ("mean_weight.png", "w_mean", r"mean weight of $W^l$"),
+              ("mean_bias.png", "b_mean", r"mean bias of $b^l$"),
+              ("sparsity.png", "zero_frac", r"sparsity: fraction of $h^l = 0$")]
+    colors = {"main": "tab:red", "control": "tab:blue"}
+    for filename, metric, ylabel in panels:
+        fig, axes = plt.subplots(1, depth, figsize=(4.2 * depth, 3.4), squeeze=False)
+        for layer, ax in enumerate(axes[0], start=1):
+            labelled = set()
+            for log in result.logs:
+                label = f"{log.act} ({log.role})" if log.role not in labelled else None
+                labelled.add(log.role)
+                ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colors[log.role],
+                        alpha=0.7, lw=1, label=label)
+                if metric == "zero_frac":
+                    ax.plot(log.columns["step"], log.columns[f"L{layer}.nonpos_frac"], color=colors[log.role],
+                            alpha=0.5, lw=1, ls=":", label=r"$p \leq 0$" if label else None)
+            if metric == "sign":
+                ax.axhline(0.0, color="black", lw=0.8)
+            ax.set_title(f"layer {layer}")
+            ax.set_xlabel("step")
+            ax.set_ylabel(ylabel)
+            ax.legend(fontsize=7)
+        fig.suptitle(_title(result), fontsize=9)
+        fig.tight_layout()
+        fig.savefig(folder / filename, dpi=110)
+        plt.close(fig)
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    for log in result.logs:
+        steps = log.columns["step"]
+        for ax, metric in zip(axes, ("loss", "acc")):
+            ax.plot(steps, log.columns[metric], color=colors[log.role], alpha=0.35, lw=0.8)
+            test = log.columns[f"test_{metric}"]
+            keep = np.isfinite(test)
+            ax.plot(steps[keep], test[keep], color=colors[log.role], lw=1.2, ls="--", marker=".")
+    for ax, name in zip(axes, ("loss", "accuracy")):
+        ax.set_xlabel("step")
+        ax.set_ylabel(f"{name} (batch: thin; held-out: dashed)")
+    fig.suptitle(_title(result), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(folder / "loss.png", dpi=110)
+    plt.close(fig)
+
+
+def _title(result: TrainResult) -> str:
+    c, s = result.config, result.spec
+    return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
+            f"{s['data']}, {s['opt']} lr {s['lr']:g}, batch {s['batch']}, seeds {result.seeds}")
