@@ -1,0 +1,125 @@
+"""Training runs: the drift on noise data, its tanh control, the run folder, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from driftproof.cli import main
+from driftproof.config import Config
+from driftproof.errors import InputError
+from driftproof.training import TrainSpec, load_run, save_run, sign_statistic, train
+from driftproof.training.runfolder import FILES
+from driftproof.training.summary import first_negative_running_mean, interval
+
+
+@pytest.fixture(scope="module")
+def drift_runs():
+    """ReLU and its paired tanh control: width 64, depth 3, CE, noise, SGD lr 0.05, batch 64,
+    100 steps, seeds 0-3. Measured (seeds 0-5, lr 0.05 and 0.1): ReLU inner-layer weight
+    drift -1.8e-3 .. -4.4e-3 in every seed; tanh within +-0.55e-3, of either sign."""
+    config = Config(loss="ce", act="relu", width=64, depth=3, classes=10, seed=0)
+    spec = TrainSpec(data="noise", steps=100, batch=64, seeds=4, lr=0.05, n_train=1024, n_test=64, eval_every=100)
+    return train(config, spec)
+
+
+def test_relu_inner_layers_drift_negative_tanh_does_not(drift_runs):
+    roles = drift_runs.summary["roles"]
+    assert roles["main"]["act"] == "relu" and roles["control"]["act"] == "tanh"
+    for layer in ("L2", "L3"):  # inner layers: their inputs h^{l-1} = relu(.) >= 0 have positive mean
+        relu = roles["main"]["layers"][layer]["w_drift"]
+        tanh = roles["control"]["layers"][layer]["w_drift"]
+        assert max(relu["values"]) < -1.0e-3, (layer, relu)  # every seed drifts down
+        assert relu["high"] < 0
+        assert tanh["low"] <= 0 <= tanh["high"], (layer, tanh)  # no systematic drift
+        assert abs(tanh["mean"]) < 0.2 * abs(relu["mean"])
+        paired = drift_runs.summary["main_minus_control"][layer]["w_drift"]
+        assert paired["high"] < 0
+
+
+def test_relu_sign_positive_at_t0_and_biases_drift_down(drift_runs):
+    for layer, entry in drift_runs.summary["roles"]["main"]["layers"].items():
+        assert entry["sign_t0"]["low"] > 0, layer
+        assert max(entry["b_drift"]["values"]) < 0, layer
+        assert entry["zero_frac_start"]["mean"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_sign_statistic_ratio_estimator():
+    p = np.array([[1.0, -1.0, 2.0], [0.5, 0.5, -3.0], [-1.0, -1.0, 1.0]])
+    delta = np.array([[2.0, 9.0, 4.0], [1.0, -1.0, 7.0], [5.0, 5.0, 3.0]])
+    ratio, se = sign_statistic(delta, p)
+    assert ratio == pytest.approx((2 + 4 + 1 - 1 + 3) / 5)
+    a, c = np.array([6.0, 0.0, 3.0]), np.array([2.0, 2.0, 1.0])
+    expected = np.sqrt(np.sum((a - ratio * c) ** 2) / (3 * 2)) / c.mean()
+    assert se == pytest.approx(expected)
+    assert np.isnan(sign_statistic(delta, -np.abs(p))[0])
+
+
+def test_first_negative_running_mean_and_interval():
+    steps = np.arange(5)
+    assert first_negative_running_mean(steps, np.array([1.0, -0.5, -0.6, 1.0, 1.0])) == 2
+    assert first_negative_running_mean(steps, np.array([1.0, np.nan, 1.0, -0.1, 0.2])) is None
+    iv = interval([1.0, 2.0, 3.0])
+    assert iv["mean"] == 2.0 and iv["low"] == pytest.approx(2 - 4.302653 / np.sqrt(3), rel=1e-6)
+    assert interval([1.0])["low"] is None
+
+
+@pytest.mark.parametrize("arch,opt,data,loss", [("resmlp", "adamw", "digits", "ce"),
+                                               ("mlp", "momentum", "teacher", "mse")])
+def test_run_folder_complete_and_reloadable(tmp_path, arch, opt, data, loss):
+    config = Config(loss=loss, act="gelu", width=16, depth=2, classes=3, seed=5)
+    spec = TrainSpec(arch=arch, data=data, opt=opt, lr=0.01, wd=0.01, schedule="warmup_cosine", warmup=3,
+                     steps=12, batch=16, seeds=3, log_every=2, n_train=64, n_test=32)
+    result = train(config, spec)
+    folder = save_run(result, tmp_path / "run")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["seeds"] == [5, 6, 7] and meta["spec"]["arch"] == arch
+    assert {"numpy", "scipy", "python"} <= set(meta["environment"])
+    loaded = load_run(folder)
+    assert loaded.summary == json.loads(json.dumps(result.summary))
+    assert len(loaded.logs) == len(result.logs) == 6
+    for a, b in zip(loaded.logs, result.logs):
+        assert (a.role, a.act, a.seed) == (b.role, b.act, b.seed)
+        for name in a.columns:
+            np.testing.assert_array_equal(a.columns[name], b.columns[name])
+    steps = result.logs[0].columns["step"]
+    assert list(steps) == [0, 2, 4, 6, 8, 10, 12]
+    csv_lines = (folder / "metrics.csv").read_text().splitlines()
+    assert len(csv_lines) == 1 + 6 * len(steps)
+    if data == "digits":
+        assert loaded.config["input_dim"] == 64 and loaded.config["classes"] == 10
+
+
+def test_load_run_refuses_incomplete_folder(tmp_path):
+    with pytest.raises(InputError, match="run.json is missing"):
+        load_run(tmp_path)
+
+
+def test_same_seed_same_run():
+    config = Config(loss="ce", act="relu", width=16, depth=2, classes=3)
+    spec = TrainSpec(steps=10, batch=8, seeds=1, n_train=32, n_test=8, control=None)
+    a, b = train(config, spec), train(config, spec)
+    for name in a.logs[0].columns:
+        np.testing.assert_array_equal(a.logs[0].columns[name], b.logs[0].columns[name])
+
+
+@pytest.mark.parametrize("argv", [
+    ["--act", "foo(x)"], ["--opt", "nadam"], ["--lr", "-1"], ["--lr", "nan"], ["--steps", "0"],
+    ["--batch", "x"], ["--data", "mnist"], ["--arch", "transformer"], ["--warmup", "500", "--steps", "10"],
+    ["--seeds", "0"], ["--width", "1"], ["--momentum", "1.5"], ["--init", "cauchy"], ["--wd", "-0.1"]])
+def test_cli_bad_input_exits_2(argv, capsys, tmp_path):
+    assert main(["train", "--out", str(tmp_path / "r"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("driftproof: error:") and "Traceback" not in err
+
+
+def test_cli_train_writes_folder_and_json(tmp_path, capsys):
+    out = tmp_path / "cli"
+    code = main(["train", "--act", "relu", "--width", "16", "--depth", "2", "--steps", "8", "--seeds", "3",
+                 "--batch", "16", "--n-train", "64", "--n-test", "16", "--out", str(out), "--json",
+                 "--no-figures", "--no-progress"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["run_folder"] == str(out) and payload["seeds"] == [0, 1, 2]
+    assert (out / "metrics.csv").exists() and load_run(out).spec["steps"] == 8
