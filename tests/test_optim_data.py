@@ -1,0 +1,95 @@
+"""Optimizers, schedules and data sets."""
+
+import math
+
+import numpy as np
+import pytest
+
+from driftproof.data import make_dataset
+from driftproof.errors import InputError
+from driftproof.optim import Schedule, make_optimizer
+
+
+def _params():
+    return {"W": np.array([[1.0, -2.0], [0.5, 0.0]]), "b": np.array([1.0, -1.0])}
+
+
+def _grads():
+    return {"W": np.array([[0.1, -0.2], [0.0, 0.3]]), "b": np.array([0.5, -0.5])}
+
+
+def test_sgd_and_l2_weight_decay_on_weights_only():
+    params = _params()
+    make_optimizer("sgd", 0.1, steps=1, wd=0.5).step(params, _grads())
+    np.testing.assert_allclose(params["W"], _params()["W"] - 0.1 * (_grads()["W"] + 0.5 * _params()["W"]))
+    np.testing.assert_allclose(params["b"], _params()["b"] - 0.1 * _grads()["b"])
+
+
+def test_momentum_accumulates():
+    params, opt = _params(), make_optimizer("momentum", 0.1, steps=2, momentum=0.9)
+    opt.step(params, _grads())
+    opt.step(params, _grads())
+    np.testing.assert_allclose(params["b"], _params()["b"] - 0.1 * (1 + 1.9) * _grads()["b"])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    params = _params()
+    make_optimizer("adam", 0.01, steps=1).step(params, _grads())
+    g = _grads()["W"]
+    expected = _params()["W"] - 0.01 * g / (np.abs(g) + 1e-8)
+    np.testing.assert_allclose(params["W"], expected, atol=1e-12)
+
+
+def test_adamw_decay_is_decoupled():
+    zero = {"W": np.zeros((2, 2)), "b": np.zeros(2)}
+    params = _params()
+    make_optimizer("adamw", 0.1, steps=1, wd=0.5).step(params, zero)
+    np.testing.assert_allclose(params["W"], _params()["W"] * (1 - 0.1 * 0.5))
+    np.testing.assert_allclose(params["b"], _params()["b"])
+    params = _params()
+    make_optimizer("adam", 0.1, steps=1, wd=0.5).step(params, zero)  # L2: through the Adam normalization
+    np.testing.assert_allclose(np.abs(params["W"] - _params()["W"])[_params()["W"] != 0], 0.1)
+
+
+def test_warmup_cosine_schedule():
+    schedule = Schedule(1.0, "warmup_cosine", total=110, warmup=10)
+    assert schedule(0) == pytest.approx(0.1) and schedule(9) == pytest.approx(1.0)
+    assert schedule(10) == pytest.approx(1.0) and schedule(60) == pytest.approx(0.5)
+    assert schedule(110) == pytest.approx(0.0, abs=1e-12)
+    assert Schedule(0.3)(57) == 0.3
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.0}, {"lr": math.nan}, {"wd": -1.0}, {"momentum": 1.0},
+                                    {"schedule": "step"}, {"warmup": 5}])
+def test_optimizer_bad_input(kwargs):
+    args = {"lr": 0.1, **kwargs}
+    with pytest.raises(InputError):
+        make_optimizer("sgd", args.pop("lr"), steps=2, **args)
+
+
+def test_noise_is_gaussian_with_uniform_labels():
+    data = make_dataset("noise", input_dim=50, classes=4, n_train=20000, n_test=10, rng=np.random.default_rng(0))
+    assert data.x_train.shape == (20000, 50) and data.gaussian_inputs
+    assert abs(data.x_train.mean()) < 0.005 and abs(data.x_train.std() - 1) < 0.005
+    counts = np.bincount(data.y_train, minlength=4) / 20000
+    np.testing.assert_allclose(counts, 0.25, atol=0.015)
+
+
+def test_teacher_labels_and_regression_targets():
+    rng = np.random.default_rng(1)
+    labels = make_dataset("teacher", input_dim=8, classes=3, n_train=500, n_test=50, rng=rng)
+    assert labels.y_train.dtype.kind == "i" and set(np.unique(labels.y_train)) <= {0, 1, 2}
+    targets = make_dataset("teacher", input_dim=8, classes=3, n_train=500, n_test=50, rng=rng, regression=True)
+    assert targets.y_train.shape == (500, 3) and targets.describe()["targets"] == "regression"
+
+
+def test_digits_standardized_stratified_split():
+    data = make_dataset("digits", input_dim=0, classes=0, n_train=0, n_test=360, rng=np.random.default_rng(2))
+    assert data.input_dim == 64 and data.classes == 10 and not data.gaussian_inputs
+    assert len(data.x_train) + len(data.x_test) == 1797 and abs(len(data.x_test) - 360) <= 10
+    used = data.x_train.std(axis=0) > 0
+    np.testing.assert_allclose(data.x_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(data.x_train.std(axis=0)[used], 1, atol=1e-12)
+    assert np.bincount(data.y_test, minlength=10).min() >= 30  # every class held out
+    with pytest.raises(InputError):
+        make_dataset("digits", input_dim=0, classes=0, n_train=0, n_test=5, rng=np.random.default_rng(2))
