@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from driftproof.config import Config
 from driftproof.nets import build_net
@@ -69,6 +69,7 @@ def test_deltas_are_per_sample_bias_gradients(arch):
             np.testing.assert_allclose(back.deltas[layer - 1][n], single.grads[f"b{layer}"], rtol=1e-10, atol=1e-14)
 
 
+@settings(max_examples=12)  # each example is a full finite-difference sweep (~0.1 s)
 @given(seed=st.integers(0, 2**31 - 1), act=st.sampled_from(["tanh", "softplus", "elu"]),
        arch=st.sampled_from(["mlp", "resmlp"]))
 def test_gradients_property(seed, act, arch):
