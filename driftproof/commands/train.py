@@ -102,7 +102,13 @@ def render(result, folder) -> str:
     for role in result.summary["roles"].values():
         for key, e in role["layers"].items():
             firsts = e["first_negative_running_mean"]
-            first = "never" if all(f is None for f in firsts) else ",".join("-" if f is None else str(f) for f in firsts)
+            turned = sorted(f for f in firsts if f is not None)
+            if not turned:
+                first = "never"
+            elif len(firsts) <= 4:
+                first = ",".join("-" if f is None else str(f) for f in firsts)
+            else:
+                first = f"{len(turned)}/{len(firsts)}, med {turned[len(turned) // 2]}"
             lines.append(f"{role['act'][:9]:<10}{key:<6}{_iv(e['sign_t0']):<32}"
                          f"{100 * e['positive_fraction']['mean']:<14.0f}{first:<16}{_iv(e['w_drift']):<34}"
                          f"{_iv(e['b_drift']):<34}{e['zero_frac_start']['mean']:.2f}->{e['zero_frac_end']['mean']:.2f}")
