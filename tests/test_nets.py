@@ -92,3 +92,14 @@ def test_numba_kernel_matches_numpy():
     a = build_net("mlp", config, rng=np.random.default_rng(0)).forward(x)
     b = build_net("mlp", config, rng=np.random.default_rng(0), kernel="numba").forward(x)
     np.testing.assert_array_equal(a, b)
+
+
+def test_resmlp_prenorm_weights_get_no_mean_gradient_at_init():
+    """LN output has zero mean over features per sample (gain 1, shift 0 at init), so every
+    row of dl/dW^l sums to 0: the pre-norm block's W^l cannot drift at t = 0, only b^l."""
+    config, net = _net("resmlp", "relu", depth=3, width=32, input_dim=8)
+    x, y = _batch(config, n=16)
+    _, _, back = net.loss_and_backward(x, y, config.loss_fn)
+    for layer in range(1, 4):
+        grad = back.grads[f"W{layer}"]
+        assert np.abs(grad.sum(axis=1)).max() < 1e-12 * np.abs(grad).sum()

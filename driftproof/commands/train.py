@@ -89,14 +89,18 @@ def _iv(iv: dict, fmt: str = "{:+.3g}") -> str:
     return f"{fmt.format(iv['mean'])} [{fmt.format(iv['low'])}, {fmt.format(iv['high'])}]"
 
 
+def _seeds(seeds: list[int]) -> str:
+    return str(seeds) if len(seeds) <= 6 else f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
+
+
 def render(result, folder) -> str:
     """The run as a short table: per layer and role, the sign, its persistence, drift and sparsity."""
     lines = [f"run folder: {folder}",
              f"{result.spec['arch']} width {result.config['width']} depth {result.config['depth']}, "
              f"{result.config['loss']}, data {result.spec['data']}, {result.spec['opt']} lr {result.spec['lr']:g}, "
-             f"batch {result.spec['batch']}, {result.spec['steps']} steps, seeds {result.seeds} "
+             f"batch {result.spec['batch']}, {result.spec['steps']} steps, seeds {_seeds(result.seeds)} "
              f"({result.seconds:.1f} s, kernel {result.kernel}); intervals: 95% t over seeds", ""]
-    header = f"{'act':<10}{'layer':<6}{'sign t=0':<32}{'% steps > 0':<14}{'first < 0':<16}" \
+    header = f"{'act':<10}{'layer':<6}{'sign t=0':<34}{'% steps > 0':<14}{'first < 0':<16}" \
              f"{'weight drift':<34}{'bias drift':<34}{'zeros start->end'}"
     lines.append(header)
     for role in result.summary["roles"].values():
@@ -109,7 +113,7 @@ def render(result, folder) -> str:
                 first = ",".join("-" if f is None else str(f) for f in firsts)
             else:
                 first = f"{len(turned)}/{len(firsts)}, med {turned[len(turned) // 2]}"
-            lines.append(f"{role['act'][:9]:<10}{key:<6}{_iv(e['sign_t0']):<32}"
+            lines.append(f"{role['act'][:9]:<10}{key:<6}{_iv(e['sign_t0']):<34}"
                          f"{100 * e['positive_fraction']['mean']:<14.0f}{first:<16}{_iv(e['w_drift']):<34}"
                          f"{_iv(e['b_drift']):<34}{e['zero_frac_start']['mean']:.2f}->{e['zero_frac_end']['mean']:.2f}")
     if result.first_step:
