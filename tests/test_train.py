@@ -107,7 +107,7 @@ def test_same_seed_same_run():
 @pytest.mark.parametrize("argv", [
     ["--act", "foo(x)"], ["--opt", "nadam"], ["--lr", "-1"], ["--lr", "nan"], ["--steps", "0"],
     ["--batch", "x"], ["--data", "mnist"], ["--arch", "transformer"], ["--warmup", "500", "--steps", "10"],
-    ["--seeds", "0"], ["--width", "1"], ["--momentum", "1.5"], ["--init", "cauchy"], ["--wd", "-0.1"]])
+    ["--seeds", "0"], ["--width", "1"], ["--width", "60000", "--depth", "4"], ["--n-train", "9000000"], ["--momentum", "1.5"], ["--init", "cauchy"], ["--wd", "-0.1"]])
 def test_cli_bad_input_exits_2(argv, capsys, tmp_path):
     assert main(["train", "--out", str(tmp_path / "r"), *argv]) == 2
     err = capsys.readouterr().err

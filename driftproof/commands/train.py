@@ -56,10 +56,11 @@ def _spec(args):
 
 def run(args: argparse.Namespace) -> int:
     from ..training import save_run, train
-    from ..training.run import control_activation
+    from ..training.run import check_size, control_activation
 
     config = config_from_args(args)
     spec = _spec(args)
+    check_size(config, spec)
     out = Path(args.out) if args.out else Path("runs") / (
         datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{args.act}-{args.data}".replace("/", "_")[:60])
     bar = None

@@ -22,9 +22,20 @@ from ..nets import ARCHS, DTYPES, build_net
 from ..optim import OPTIMIZERS, SCHEDULES, make_optimizer
 from ..pointwise import KERNELS, choose_kernel
 
-__all__ = ["TrainSpec", "RunLog", "train_seed", "sign_statistic", "layer_columns", "dataset_for", "net_config"]
+__all__ = ["estimate_bytes", "MAX_BYTES", "TrainSpec", "RunLog", "train_seed", "sign_statistic", "layer_columns", "dataset_for", "net_config"]
 
 MAX_STEPS = 10**7
+MAX_BYTES = 4 * 2**30  # refuse runs whose arrays would need more memory than this
+
+
+def estimate_bytes(config: Config, spec: "TrainSpec") -> int:
+    """Memory for data, parameters (+ gradients and optimizer state) and cached activations."""
+    d, n, depth, k = config.d_in if spec.data != "digits" else 64, config.width, config.depth, config.classes
+    params = d * n + n * n * (depth - 1) + n * k + (2 * n * n * depth if spec.arch == "resmlp" else 0)
+    itemsize = 4 if spec.dtype == "float32" else 8
+    activations = max(spec.batch, spec.n_test) * n * depth * (8 if spec.arch == "resmlp" else 4)
+    data = 0 if spec.data == "digits" else (spec.n_train + spec.n_test) * d * 8
+    return int(4 * params * itemsize + activations * itemsize + data)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ..config import Config, environment
-from .loop import RunLog, TrainSpec, dataset_for, net_config, resolve_kernel, train_seed
+from ..errors import InputError
+from .loop import MAX_BYTES, RunLog, TrainSpec, estimate_bytes, dataset_for, net_config, resolve_kernel, train_seed
 from .summary import first_step_vs_theory, summarize
 
-__all__ = ["TrainResult", "train", "control_activation"]
+__all__ = ["TrainResult", "train", "control_activation", "check_size"]
 
 
 @dataclass
@@ -36,6 +37,15 @@ class TrainResult:
         if with_logs:
             out["runs"] = [log.to_dict() for log in self.logs]
         return out
+
+
+def check_size(config: Config, spec: TrainSpec) -> None:
+    """InputError if the run's arrays would need more than MAX_BYTES of memory."""
+    need = estimate_bytes(config, spec)
+    if need > MAX_BYTES:
+        raise InputError(f"this run would need about {need / 2**30:.1f} GiB (width {config.width}, depth "
+                         f"{config.depth}, batch {spec.batch}, n_train {spec.n_train}); the limit is "
+                         f"{MAX_BYTES / 2**30:.0f} GiB: make it smaller")
 
 
 def control_activation(config: Config, spec: TrainSpec) -> str | None:
@@ -67,6 +77,7 @@ def train(config: Config, spec: TrainSpec, *, tick: Callable[[int], None] | None
     """
     from threadpoolctl import threadpool_limits
 
+    check_size(config, spec)
     if spec.threads:
         with threadpool_limits(limits=spec.threads, user_api="blas"):
             return _train(config, spec, tick)
