@@ -22,7 +22,7 @@ from ..nets import ARCHS, DTYPES, build_net
 from ..optim import OPTIMIZERS, SCHEDULES, make_optimizer
 from ..pointwise import KERNELS, choose_kernel
 
-__all__ = ["estimate_bytes", "MAX_BYTES", "TrainSpec", "RunLog", "train_seed", "sign_statistic", "layer_columns", "dataset_for", "net_config"]
+__all__ = ["sign_at_init", "estimate_bytes", "MAX_BYTES", "TrainSpec", "RunLog", "train_seed", "sign_statistic", "layer_columns", "dataset_for", "net_config"]
 
 MAX_STEPS = 10**7
 MAX_BYTES = 4 * 2**30  # refuse runs whose arrays would need more memory than this
@@ -214,6 +214,23 @@ def train_seed(config: Config, spec: TrainSpec, seed: int, data: Dataset, *, rol
                 tick(1)
     columns = {name: np.array([row[i] for row in rows], float) for i, name in enumerate(names)}
     return RunLog(role, cfg.act, seed, columns)
+
+
+def sign_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int], batch: int) -> dict[str, list]:
+    """The sign statistic of every hidden layer at initialization, one network per seed.
+
+    Each network (drawn as ``train_seed`` draws it) sees the first ``batch`` training samples.
+    Cheap (one forward and backward per seed), so the t = 0 sign can rest on many network draws.
+    """
+    cfg = net_config(config, data)
+    x, y = data.x_train[:batch], data.y_train[:batch]
+    out: dict[str, list] = {f"L{layer}": [] for layer in range(1, cfg.depth + 1)}
+    for seed in seeds:
+        net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype)
+        _, _, back = net.loss_and_backward(x, y, cfg.loss_fn)
+        for layer in range(1, cfg.depth + 1):
+            out[f"L{layer}"].append(sign_statistic(back.deltas[layer - 1], net.cache["p"][layer - 1])[0])
+    return out
 
 
 def _measure(net, back, values, z, y, step, lr, names) -> list[float]:
