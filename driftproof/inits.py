@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr, ndtri
 
 from .errors import InputError
 from .specs import format_spec, parse_number, parse_spec
 
 __all__ = ["Init", "Scale", "INITS", "SCALES", "get_init", "get_scale"]
 
-_TRUNC = stats.truncnorm(-2.0, 2.0)
-_TRUNC_STD = float(_TRUNC.std())
+_TRUNC_LO, _TRUNC_HI = float(ndtr(-2.0)), float(ndtr(2.0))
+# Var of N(0,1) cut at +-2: 1 - 2*2*phi(2) / (Phi(2) - Phi(-2))
+_TRUNC_STD = float(np.sqrt(1.0 - 4.0 * np.exp(-2.0) / np.sqrt(2 * np.pi) / (_TRUNC_HI - _TRUNC_LO)))
 
 
 def _unit(name: str, params: dict, rng: np.random.Generator, shape) -> np.ndarray:
@@ -28,7 +29,7 @@ def _unit(name: str, params: dict, rng: np.random.Generator, shape) -> np.ndarra
     if name == "uniform":
         return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), shape)
     if name == "truncated_normal":
-        return _TRUNC.rvs(size=shape, random_state=rng) / _TRUNC_STD
+        return ndtri(rng.uniform(_TRUNC_LO, _TRUNC_HI, shape)) / _TRUNC_STD  # inverse-CDF sampling
     if name == "laplace":
         return rng.laplace(0.0, 1.0 / np.sqrt(2.0), shape)
     if name == "rademacher":

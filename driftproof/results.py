@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from scipy import stats
+from scipy.special import ndtri
 
 __all__ = ["Estimate", "Evidence", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "INFO", "combine", "EXIT_CODES"]
 
@@ -33,7 +33,7 @@ class Estimate:
     def from_moments(cls, mean: float, stderr: float, n: int, confidence: float, method: str,
                      seed: int | None = None) -> "Estimate":
         """A normal-approximation interval mean ± z_{(1+c)/2} · stderr."""
-        half = float(stats.norm.ppf(0.5 + confidence / 2)) * stderr
+        half = float(ndtri(0.5 + confidence / 2)) * stderr
         return cls(float(mean), float(stderr), int(n), float(mean - half), float(mean + half), confidence, method, seed)
 
     @property

@@ -11,7 +11,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate
 from scipy.special import expit
 
 from ..losses import Loss
@@ -41,7 +40,7 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
             s = expit(u)
             return 2 * s * (1 - s) * math.exp(-u * u / (2 * sd * sd)) / (sd * math.sqrt(2 * math.pi))
 
-        value, error = integrate.quad(integrand, -math.inf, math.inf, epsabs=1e-13, epsrel=1e-12)
+        value, error = _quad()(integrand, -math.inf, math.inf, epsabs=1e-13, epsrel=1e-12)
         return Estimate(value, error, 0, value - error, value + error, 1.0, "adaptive quadrature, K = 2")
     if samples is None:
         samples = max(4000, min(CURVATURE_SAMPLES, 20 * CURVATURE_SAMPLES // classes))
@@ -72,3 +71,10 @@ def output_curvature(loss: Loss, classes: int, logit_variance: float, seed: int 
     if loss.name == "mse_mean":
         return Estimate(1.0, 0.0, 0, 1.0, 1.0, 1.0, "exact")
     return ce_curvature(logit_variance, classes, seed)
+
+
+def _quad():
+    """scipy.integrate.quad, imported on first use (the import costs ~0.5 s of start-up)."""
+    from scipy.integrate import quad
+
+    return quad

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..texutil import tex_escape as _tex_escape
+
 __all__ = ["Step", "Derivation"]
 
 
@@ -73,8 +75,12 @@ class Derivation:
             lines.append(f"  => {self.conclusion}")
         return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        """A LaTeX fragment: a subsection with an enumerated list of steps."""
+    def to_latex(self, fit: bool = False) -> str:
+        """A LaTeX fragment: a subsection with an enumerated list of steps.
+
+        ``fit`` wraps each formula in ``\\fiteq{...}`` (defined by the report template),
+        which shrinks a formula wider than the line instead of letting it run off the page.
+        """
         out = [rf"\subsection*{{{self.key}: {_tex_escape(self.title)}}}"]
         if self.assumptions:
             out.append(r"\emph{Assumes:} " + _tex_escape("; ".join(self.assumptions)) + ".")
@@ -84,7 +90,7 @@ class Derivation:
             math = step.latex()
             item = rf"\item[\textsc{{{tag}}}] {_tex_escape(step.title)}"
             if math:
-                item += rf": $\displaystyle {math}$"
+                item += rf": \fiteq{{{math}}}" if fit else rf": $\displaystyle {math}$"
             if step.why:
                 item += rf" \\ {{\small {_tex_escape(step.why)}}}"
             out.append(item)
@@ -97,12 +103,3 @@ class Derivation:
         return {"key": self.key, "title": self.title, "assumptions": list(self.assumptions),
                 "steps": [step.to_dict() for step in self.steps], "conclusion": self.conclusion,
                 "exact": self.exact}
-
-
-_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def _tex_escape(text: str) -> str:
-    """Escape LaTeX specials in plain text (user-supplied names included)."""
-    return "".join(_TEX_SPECIALS.get(char, char) for char in text)

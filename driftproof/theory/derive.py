@@ -50,15 +50,15 @@ def derive_mean_field(config: Config) -> Derivation:
     for layer in field.layers:
         l = layer.layer
         steps += [
-            Step(f"layer {l}: variance q_{l}", sp.Symbol(f"q_{l}"), "q_1 = s_1^2 d; q_{l+1} = s_{l+1}^2 N E[sigma^2]",
+            Step(f"layer {l}: variance q_{l}", None, "q_1 = s_1^2 d; q_{l+1} = s_{l+1}^2 N E[sigma^2]",
                  exact=layer.moments_exact, value=layer.q),
-            Step(f"layer {l}: T^{l + 1}", sp.Symbol(f"T^{l + 1}"), "T^l = N s_{l+1}^2 E[(sigma sigma')'] T^{l+1}",
+            Step(f"layer {l}: curvature T^{l + 1}", None, "T^l = N s_{l+1}^2 E[(sigma sigma')'] T^{l+1}",
                  exact=False, value=layer.T_next, error=layer.T_next_stderr or None),
-            Step(f"layer {l}: E[delta | p > 0] (R4)", sp.Symbol(f"E[delta^{l}|p>0]"),
+            Step(f"layer {l}: E[delta | p > 0] (R4)", None,
                  "s_{l+1}^2 T^{l+1} E[sigma sigma' | p > 0]", exact=False, value=layer.delta_given_positive),
-            Step(f"layer {l}: first-step change of mean W^{l} per unit lr (R5)", sp.Symbol(f"dW^{l}/eta"),
+            Step(f"layer {l}: first-step change of mean W^{l} per unit lr (R5)", None,
                  "-E[delta^l] E[h^{l-1}]", exact=False, value=layer.dW_mean),
-            Step(f"layer {l}: first-step change of mean b^{l} per unit lr (R5)", sp.Symbol(f"db^{l}/eta"),
+            Step(f"layer {l}: first-step change of mean b^{l} per unit lr (R5)", None,
                  "-E[delta^l]", exact=False, value=layer.db_mean),
         ]
     return Derivation("R4-R5", "mean field by layer, and the drift of the first SGD step", tuple(steps),

@@ -15,7 +15,6 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 from numpy.polynomial.hermite_e import hermegauss
-from scipy import integrate
 
 from ..activations import Activation, x
 
@@ -134,7 +133,7 @@ def _numeric(activation: Activation, name: str, q: float) -> Moment:
     for a, b in zip(points[:-1], points[1:]):
         if a == b:
             continue
-        part, part_error = integrate.quad(weighted, a, b, epsabs=1e-13, epsrel=1e-11, limit=200)
+        part, part_error = _quad()(weighted, a, b, epsabs=1e-13, epsrel=1e-11, limit=200)
         value += part
         error += part_error
     return Moment(value, error, "adaptive quadrature (QUADPACK), split at kinks", False)
@@ -149,3 +148,10 @@ def gaussian_moment(activation: Activation, name: str, q: float) -> Moment:
         value = float(closed.subs(q_symbol, q).evalf(30))
         return Moment(value, 0.0, "closed form (SymPy)", True, sp.sstr(closed))
     return _numeric(activation, name, q)
+
+
+def _quad():
+    """scipy.integrate.quad, imported on first use (the import costs ~0.5 s of start-up)."""
+    from scipy.integrate import quad
+
+    return quad

@@ -57,7 +57,7 @@ def _init_moments(config: Config) -> dict:
 def _loss_gradient(config: Config) -> tuple[sp.Expr, sp.Expr]:
     """dl/dz_1 from the loss's symbolic form (a K = 3 instance), and its generic form."""
     expr, z, y = config.loss_fn.symbolic(3)
-    derivative = sp.simplify(sp.diff(expr, z[0]))
+    derivative = sp.diff(expr, z[0])
     if config.loss.startswith("mse"):
         scale = sp.Rational(1, 1) if config.loss == "mse" else 1 / K
         return derivative, scale * (z_k - y_k)
@@ -202,13 +202,17 @@ def pointwise_verdict(config: Config) -> tuple[str, str, dict]:
     if coeffs.curvature is not None:
         numbers["curvature"] = coeffs.curvature.to_dict()
     if coeffs.B == 0 and coeffs.C0 == 0:
+        formula = f"E[δ_i|p] = {coeffs.A:.4g}·σσ'(p_i)"
+        if coeffs.curvature is not None:
+            formula += f" (C = E[Σπ(1−π)] = {coeffs.curvature.mean:.4f} ± {coeffs.curvature.stderr:.1g})"
+        approx = f"; magnitude approximate for {init.name}, sign exact by R3" if not coeffs.exact else ""
         negative = smap.negative_on_positive
         if negative:
             where = ", ".join(iv.describe() for iv in negative)
-            return VIOLATED, f"sigma sigma' < 0 on p > 0 at {where}: negative expected gradient", numbers
+            return VIOLATED, f"{formula}; σσ' < 0 on p > 0 at {where}: negative expected gradient{approx}", numbers
         zero = smap.zero_on_positive
-        note = f" (zero on {', '.join(iv.describe() for iv in zero)})" if zero else ""
-        return HOLDS, f"sign of E[delta|p] = sign of sigma sigma' >= 0 on p > 0{note}", numbers
+        note = "".join(f", = 0 on ({iv.lo:.6g}, {iv.hi:.6g})" for iv in zero)
+        return HOLDS, f"{formula} ≥ 0 for every p_i > 0{note}{approx}", numbers
     # Controls: the expectation depends on the other units through S_{-i}, linearly. Decide
     # only when the sign is the same over S in typical +- 3 sd (mean field), else defer to MC.
     q = mean_field(config).layers[-1].q

@@ -10,6 +10,7 @@ changes the mean bias by -eta E[delta^l] and the mean weight by -eta E[delta^l] 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -91,6 +92,7 @@ def _at_most_linear(branch) -> bool:
     return bool(branch.is_polynomial(x) and sp.Poly(branch, x).degree() <= 1)
 
 
+@lru_cache(maxsize=128)
 def mean_field(config: Config) -> MeanField:
     """R4/R5 for every hidden layer of ``config`` (per unit learning rate)."""
     act, stds = config.activation, config.stds

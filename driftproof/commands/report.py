@@ -1,0 +1,70 @@
+"""``driftproof report``: the verification report as LaTeX and PDF."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..activations import get_activation
+from ..errors import InputError
+from ..losses import get_loss
+from .common import print_json
+
+EXIT_NO_TEX = 4
+EXIT_BUILD_FAILED = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="report", help="output folder (default %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="fewer pairs and smaller samples (about a minute)")
+    parser.add_argument("--pairs", nargs="+", metavar="LOSS:ACT",
+                        help="loss:activation pairs, e.g. ce:gelu mse:relu 'ce:x*tanh(x)'")
+    parser.add_argument("--no-pdf", action="store_true", help="write the .tex and figures only")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def _pairs(texts: list[str] | None):
+    if not texts:
+        return None
+    pairs = []
+    for text in texts:
+        loss, sep, act = text.partition(":")
+        if not sep:
+            raise InputError(f"--pairs takes LOSS:ACTIVATION, got {text!r}")
+        get_loss(loss)
+        get_activation(act)
+        pairs.append((loss, act))
+    return tuple(pairs)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import build_report  # matplotlib loads only for this command
+
+    pairs = _pairs(args.pairs)
+
+    def on_section(name):
+        print(f"report: {name}…", file=sys.stderr)
+
+    result = build_report(args.out, pairs=pairs, quick=args.quick, compile=not args.no_pdf, on_section=on_section)
+    summary = {"folder": str(result.folder), "tex": str(result.tex), "pdf": str(result.pdf) if result.pdf else None,
+               "json": str(result.json), "missing_packages": list(result.missing_packages),
+               "seconds": round(result.seconds, 2), "cache_hits": result.cache_hits,
+               "cache_misses": result.cache_misses}
+    if args.json:
+        print_json(summary)
+    if result.missing_packages:
+        print(f"driftproof: wrote {result.tex} and figures, but no PDF: TeX is missing. Install it with:\n"
+              f"  apt-get install {' '.join(result.missing_packages)}", file=sys.stderr)
+        return EXIT_NO_TEX
+    if args.no_pdf:
+        if not args.json:
+            print(f"wrote {result.tex} ({result.seconds:.1f} s)")
+        return 0
+    if result.pdf is None:
+        print("driftproof: the LaTeX build failed; the previous PDF (if any) is untouched. Log tail:\n"
+              + result.error[-1500:], file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    if not args.json:
+        print(f"wrote {result.pdf} ({result.seconds:.1f} s; cache {result.cache_hits} hits, "
+              f"{result.cache_misses} computed)")
+    return 0

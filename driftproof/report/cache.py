@@ -1,0 +1,62 @@
+"""A result cache keyed by configuration and package version, written atomically.
+
+An interrupted build loses no finished result: each result is one JSON file, renamed into
+place only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+
+__all__ = ["ResultCache"]
+
+
+class ResultCache:
+    """JSON results under ``folder``, one file per (kind, key, package version)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, kind: str, key: dict) -> Path:
+        text = json.dumps({"kind": kind, "key": key, "version": __version__}, sort_keys=True, default=str)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+        return self.folder / f"{kind}-{digest}.json"
+
+    def get(self, kind: str, key: dict, compute: Callable[[], dict]) -> dict:
+        """The cached result for (kind, key), computing and storing it on a miss."""
+        path = self.path(kind, key)
+        if path.exists():
+            try:
+                self.hits += 1
+                return json.loads(path.read_text())["result"]
+            except (json.JSONDecodeError, KeyError):
+                self.hits -= 1  # a damaged entry is recomputed
+        self.misses += 1
+        result = compute()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"kind": kind, "key": key, "version": __version__, "result": result},
+                             default=_default, indent=1)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        with os.fdopen(handle, "w") as stream:
+            stream.write(payload)
+        os.replace(temporary, path)
+        return json.loads(payload)["result"]
+
+
+def _default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serializable: {type(value).__name__}")

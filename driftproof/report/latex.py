@@ -1,0 +1,119 @@
+"""Numbers and tables for the LaTeX report, and the PDF build.
+
+Every number the PDF shows is registered once in ``Numbers``: it is written to a macro
+file the template inputs *and* to ``report.json`` with the exact string printed, so the PDF
+and the JSON cannot disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..texutil import tex_escape
+
+__all__ = ["Numbers", "table", "compile_pdf", "missing_tex", "TEX_PACKAGES", "fmt"]
+
+# LaTeX files the template needs -> the Debian package that ships them.
+TEX_PACKAGES = {"amsmath.sty": "texlive-latex-base", "graphicx.sty": "texlive-latex-base",
+                "geometry.sty": "texlive-latex-base", "hyperref.sty": "texlive-latex-base",
+                "longtable.sty": "texlive-latex-base", "booktabs.sty": "texlive-latex-recommended",
+                "xcolor.sty": "texlive-latex-recommended", "float.sty": "texlive-latex-recommended"}
+
+
+def fmt(value, digits: int = 4) -> str:
+    """A number as the report prints it (and as report.json records it)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e5:
+        return f"{value:.{digits}g}"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+class Numbers:
+    """Registered numbers: a macro each, and their printed strings for report.json."""
+
+    def __init__(self):
+        self.values: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+
+    def add(self, key: str, value, digits: int = 4) -> str:
+        """Register ``value`` under ``key``; returns the printed string (also a macro \\dp...)."""
+        if key not in self._names:
+            base = "dp" + re.sub(r"[^A-Za-z]", "", key.title())
+            name, n = base, 0
+            while name in self._names.values():
+                n += 1
+                name = base + "".join(chr(65 + int(d)) for d in str(n))
+            self._names[key] = name
+        self.values[key] = fmt(value, digits)
+        return self.values[key]
+
+    def macro(self, key: str) -> str:
+        return "\\" + self._names[key] + "{}"
+
+    def macros(self) -> str:
+        return "\n".join(rf"\newcommand{{\{self._names[k]}}}{{{tex_escape(v)}}}" for k, v in self.values.items()) + "\n"
+
+
+def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None) -> str:
+    """A booktabs longtable; cells are LaTeX already (escape text before passing it)."""
+    align = align or "l" * len(columns)
+    head = " & ".join(rf"\textbf{{{tex_escape(c)}}}" for c in columns) + r" \\"
+    body = "\n".join(" & ".join(row) + r" \\" for row in rows)
+    return (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}\\" + "\n"
+            + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead" + "\n" + body + "\n"
+            + r"\bottomrule" + "\n" + r"\end{longtable}")
+
+
+def missing_tex() -> list[str]:
+    """Debian packages to install for the build (empty when pdflatex and every style are there)."""
+    needed = []
+    if shutil.which("latexmk") is None:
+        needed.append("latexmk")
+    if shutil.which("pdflatex") is None or shutil.which("kpsewhich") is None:
+        return sorted(set(needed + list(TEX_PACKAGES.values())))
+    for style, package in TEX_PACKAGES.items():
+        found = subprocess.run(["kpsewhich", style], capture_output=True, text=True).stdout.strip()
+        if not found:
+            needed.append(package)
+    return sorted(set(needed))
+
+
+def compile_pdf(tex_path: Path, timeout: float = 300) -> tuple[bool, str]:
+    """Build ``tex_path`` in a scratch folder; move the PDF into place only on success.
+
+    Returns (ok, log tail). A failed build never replaces a good PDF.
+    """
+    tex_path = Path(tex_path)
+    with tempfile.TemporaryDirectory(prefix="driftproof-tex-") as scratch:
+        command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={scratch}",
+                   tex_path.name]
+        try:
+            result = subprocess.run(command, cwd=tex_path.parent, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, f"latexmk took longer than {timeout:.0f} s"
+        built = Path(scratch) / (tex_path.stem + ".pdf")
+        if result.returncode != 0 or not built.exists():
+            log = Path(scratch) / (tex_path.stem + ".log")
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else result.stdout[-3000:]
+            return False, tail
+        target = tex_path.with_suffix(".pdf")
+        staged = target.with_suffix(".pdf.partial")
+        shutil.copyfile(built, staged)
+        os.replace(staged, target)
+    return True, ""
