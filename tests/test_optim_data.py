@@ -93,3 +93,14 @@ def test_digits_standardized_stratified_split():
     assert np.bincount(data.y_test, minlength=10).min() >= 30  # every class held out
     with pytest.raises(InputError):
         make_dataset("digits", input_dim=0, classes=0, n_train=0, n_test=5, rng=np.random.default_rng(2))
+
+
+def test_digits_fast_reader_matches_sklearn():
+    from sklearn.datasets import load_digits
+
+    from driftproof.data import load_digits_arrays
+
+    x, y = load_digits_arrays()
+    bunch = load_digits()
+    np.testing.assert_array_equal(x, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
