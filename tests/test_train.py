@@ -139,3 +139,14 @@ def test_verify_rows_noise_and_digits():
     assert "width 64" in noise.summary and "3 seeds" in noise.summary
     assert noise.numbers["first_step_vs_R5"]["L1"]["db_mean"]["relative_error"] < 0.5
     json.dumps([r.to_dict() for r in rows], allow_nan=False)
+
+
+def test_float32_numba_run_tracks_float64():
+    """Same seeds, float32 + compiled kernel vs float64 + numpy: the t = 0 sign agrees to 1e-4."""
+    config = Config(loss="ce", act="relu", width=32, depth=2, classes=4)
+    base = dict(steps=5, batch=32, seeds=1, n_train=64, n_test=16, control=None)
+    a = train(config, TrainSpec(**base))
+    b = train(config, TrainSpec(**base, dtype="float32", kernel="numba"))
+    for layer in ("L1", "L2"):
+        np.testing.assert_allclose(b.logs[0].columns[f"{layer}.sign"][0], a.logs[0].columns[f"{layer}.sign"][0],
+                                   rtol=1e-4)

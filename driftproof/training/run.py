@@ -100,6 +100,11 @@ def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
             logs.append(train_seed(config, spec, seed, data, role=role, act=act, kernel=kernel, tick=tick))
     depth = config.depth
     first_step = first_step_vs_theory(logs, prediction, depth) if prediction is not None else None
+    if first_step is not None and dataset.get("targets") == "regression":
+        # R5's output-layer prediction assumes one-hot targets (E[y_k] = 1/K); hidden layers do not.
+        first_step.pop("out", None)
+        notes.append("output layer not compared with R5: its prediction assumes one-hot targets, "
+                     "these are the teacher's regression targets")
     if spec.opt != "sgd" and first_step is not None:
         notes.append(f"first step measured as -lr * mean(gradient) at step 0, i.e. the plain-SGD step; "
                      f"{spec.opt} takes a different first step")
