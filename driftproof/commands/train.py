@@ -102,7 +102,7 @@ def render(result, folder) -> str:
              f"batch {result.spec['batch']}, {result.spec['steps']} steps, seeds {_seeds(result.seeds)} "
              f"({result.seconds:.1f} s, kernel {result.kernel}); intervals: 95% t over seeds", ""]
     header = f"{'act':<10}{'layer':<6}{'sign t=0':<34}{'% steps > 0':<14}{'first < 0':<16}" \
-             f"{'weight drift':<34}{'bias drift':<34}{'zeros start->end'}"
+             f"{'weight drift':<34}{'bias drift':<34}{'zeros start->max->end'}"
     lines.append(header)
     for role in result.summary["roles"].values():
         for key, e in role["layers"].items():
@@ -116,7 +116,8 @@ def render(result, folder) -> str:
                 first = f"{len(turned)}/{len(firsts)}, med {turned[len(turned) // 2]}"
             lines.append(f"{role['act'][:9]:<10}{key:<6}{_iv(e['sign_t0']):<34}"
                          f"{100 * e['positive_fraction']['mean']:<14.0f}{first:<16}{_iv(e['w_drift']):<34}"
-                         f"{_iv(e['b_drift']):<34}{e['zero_frac_start']['mean']:.2f}->{e['zero_frac_end']['mean']:.2f}")
+                         f"{_iv(e['b_drift']):<34}{e['zero_frac_start']['mean']:.2f}->{e['zero_frac_max']['mean']:.2f}"
+                         f"->{e['zero_frac_end']['mean']:.2f}")
     if result.first_step:
         lines += ["", "first SGD step vs R5 (per unit lr; measured over seeds):"]
         for key, entry in result.first_step.items():

@@ -93,7 +93,7 @@ def _figures(result: TrainResult, folder: Path) -> None:
     panels = [("sign.png", "sign", r"sign statistic: mean $\delta^l$ on $p^l>0$"),
               ("mean_weight.png", "w_mean", r"mean weight of $W^l$"),
               ("mean_bias.png", "b_mean", r"mean bias of $b^l$"),
-              ("sparsity.png", "zero_frac", r"sparsity: fraction of $h^l = 0$")]
+              ("sparsity.png", "zero_frac", r"sparsity: $h^l = 0$ (solid), $p^l \leq 0$ (dotted)")]
     colors = {"main": "tab:red", "control": "tab:blue"}
     for filename, metric, ylabel in panels:
         fig, axes = plt.subplots(1, depth, figsize=(4.2 * depth, 3.4), squeeze=False)

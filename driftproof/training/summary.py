@@ -84,6 +84,9 @@ def _role_summary(logs: list[RunLog], depth: int) -> dict:
             "b_drift": interval(drift("b_mean")),
             "zero_frac_start": interval(col("zero_frac", 0)),
             "zero_frac_end": interval(col("zero_frac", -1)),
+            "zero_frac_max": interval([np.nanmax(log.columns[f"{key}.zero_frac"]) for log in logs]),
+            "zero_frac_argmax_step": [int(log.columns["step"][int(np.nanargmax(log.columns[f"{key}.zero_frac"]))])
+                                      for log in logs],
             "nonpos_frac_start": interval(col("nonpos_frac", 0)),
             "nonpos_frac_end": interval(col("nonpos_frac", -1)),
         }
