@@ -67,3 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("driftproof: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `driftproof train ... | head`: the reader left, nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
