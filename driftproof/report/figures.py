@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["sign_map_figure", "save"]
+__all__ = ["sign_map_figure", "persistence_figure", "save"]
 
 _COLORS = {1: "#2a9d8f", -1: "#e63946", 0: "#adb5bd"}
 
@@ -61,4 +61,33 @@ def sign_map_figure(panels: list[dict], path: Path) -> Path:
                for s, label in ((1, "σσ' > 0"), (-1, "σσ' < 0"), (0, "σσ' = 0"))]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return save(fig, path)
+
+
+def persistence_figure(panels: list[dict], depth: int, path: Path, title: str) -> Path:
+    """Rows: running mean of the sign statistic, mean bias, sparsity; columns: layers."""
+    metrics = (("sign", "running mean of sign statistic"), ("b_mean", "mean bias"), ("zero_frac", "sparsity (h = 0)"))
+    fig, axes = plt.subplots(len(metrics), depth, figsize=(3.6 * depth, 2.4 * len(metrics)), squeeze=False,
+                             sharex=True)
+    cmap = plt.get_cmap("tab10")
+    for row, (metric, label) in enumerate(metrics):
+        for layer in range(1, depth + 1):
+            ax = axes[row][layer - 1]
+            for index, panel in enumerate(panels):
+                curves = panel["curves"]
+                ax.plot(curves["step"], curves[f"L{layer}.{metric}"], lw=1.1, color=cmap(index % 10),
+                        label=panel["label"] if (row, layer) == (0, 1) else None)
+            if metric == "sign":
+                ax.axhline(0, color="black", lw=0.6)
+                ax.set_yscale("asinh", linear_width=1e-3)
+            if row == 0:
+                ax.set_title(f"layer {layer}", fontsize=9)
+            if row == len(metrics) - 1:
+                ax.set_xlabel("SGD step", fontsize=8)
+            if layer == 1:
+                ax.set_ylabel(label, fontsize=8)
+            ax.tick_params(labelsize=7)
+    fig.legend(loc="lower center", ncol=min(len(panels), 5), fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.01))
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return save(fig, path)

@@ -70,14 +70,19 @@ class Numbers:
         return "\n".join(rf"\newcommand{{\{self._names[k]}}}{{{tex_escape(v)}}}" for k, v in self.values.items()) + "\n"
 
 
-def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None) -> str:
-    """A booktabs longtable; cells are LaTeX already (escape text before passing it)."""
+def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None,
+          size: str = "") -> str:
+    """A booktabs longtable; cells are LaTeX already (escape text before passing it).
+
+    ``size`` (e.g. ``\\scriptsize``) shrinks a wide table, with tighter column padding.
+    """
     align = align or "l" * len(columns)
     head = " & ".join(rf"\textbf{{{tex_escape(c)}}}" for c in columns) + r" \\"
     body = "\n".join(" & ".join(row) + r" \\" for row in rows)
-    return (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}\\" + "\n"
+    text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}\\" + "\n"
             + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead" + "\n" + body + "\n"
             + r"\bottomrule" + "\n" + r"\end{longtable}")
+    return "{" + size + r"\setlength{\tabcolsep}{3pt}" + "\n" + text + "}" if size else text
 
 
 def missing_tex() -> list[str]:
