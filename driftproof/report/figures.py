@@ -75,7 +75,9 @@ def persistence_figure(panels: list[dict], depth: int, path: Path, title: str) -
             ax = axes[row][layer - 1]
             for index, panel in enumerate(panels):
                 curves = panel["curves"]
-                ax.plot(curves["step"], curves[f"L{layer}.{metric}"], lw=1.1, color=cmap(index % 10),
+                values = np.asarray(curves[f"L{layer}.{metric}"], dtype=float)
+                values[~np.isfinite(values)] = np.nan  # a diverged run ends its line instead of breaking the axis
+                ax.plot(curves["step"], values, lw=1.1, color=cmap(index % 10),
                         label=panel["label"] if (row, layer) == (0, 1) else None)
             if metric == "sign":
                 ax.axhline(0, color="black", lw=0.6)

@@ -65,7 +65,7 @@ def sign_map_section(ctx: Context) -> str:
             r"\caption{$\sigma(p)\sigma'(p)$ with its sign intervals (green $>0$, red $<0$, grey $=0$); "
             r"dashed lines mark roots.}\label{fig:signmaps}", r"\end{figure}",
             table(["activation", "sign intervals of σσ'", "roots", "method", "on p > 0"], rows,
-                  r"Sign map of $\sigma\sigma'$ per activation.", "lp{6.2cm}p{3.4cm}ll")]
+                  r"Sign map of $\sigma\sigma'$ per activation.", "p{2.4cm}p{5.4cm}p{3.4cm}ll")]
     return "\n".join(body)
 
 
@@ -103,7 +103,7 @@ def mean_field_section(ctx: Context) -> str:
         r"each layer's mean weight and mean bias under SGD per unit learning rate: "
         r"$\Delta\bar W^l/\eta = -\mathbb{E}[\delta^l]\,\mathbb{E}[h^{l-1}]$, $\Delta\bar b^l/\eta = -\mathbb{E}[\delta^l]$.",
         table(["loss", "activation", "layer", "q", "T next", "E[δ | p>0]", "ΔW/η", "Δb/η"], rows,
-              "Mean-field predictions per layer (inputs $x\\sim N(0, I)$, He scale, normal init).", "llrrrrrr")])
+              "Mean-field predictions per layer (inputs $x\\sim N(0, I)$, He scale, normal init).", "lp{3cm}rrrrrr")])
 
 
 def _inf(value: float) -> str:

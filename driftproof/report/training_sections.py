@@ -94,10 +94,10 @@ def training_section(ctx: Context) -> str:
     out.append(table(["data", "pair", "layer", "sign statistic at t=0", "fraction of steps > 0",
                       "first step < 0 (seeds)"], rows,
                      "Persistence of the sign per layer (95\\% intervals over seeds); first step $<0$: where "
-                     "the running mean of the sign statistic first turns negative.", "lllrrr", size=r"\small"))
+                     "the running mean of the sign statistic first turns negative.", "lp{3cm}lrrr", size=r"\small"))
     out.append(table(["data", "pair", "layer", "Δ mean b", "Δ mean W", "sparsity start → end"], drift_rows,
                      "Total drift of each layer's mean bias and mean weight, and sparsity (fraction of $h=0$).",
-                     "lllrrr", size=r"\small"))
+                     "lp{3cm}lrrr", size=r"\small"))
     return "\n".join(out)
 
 
