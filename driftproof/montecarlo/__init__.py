@@ -1,0 +1,9 @@
+"""Monte Carlo estimates of E[δ] at initialization (DESIGN.md §4): Numba kernels apart from the estimator API."""
+
+from .estimators import conditional, marginal
+from .result import ConditionalResult, LayerResult, MarginalResult
+from .samplers import METHODS
+from .signtest import SignTest
+
+__all__ = ["conditional", "marginal", "ConditionalResult", "MarginalResult", "LayerResult", "SignTest",
+           "METHODS"]
