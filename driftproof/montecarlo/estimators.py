@@ -43,7 +43,7 @@ def _check_p(config: Config, p) -> np.ndarray:
 
 
 def conditional(config: Config, *, layer: int | None = None, method: str = "cv", samples: int = 20000,
-                alpha: float = 1e-6, p=None, first_batch: int = 64, stop_early: bool = True,
+                alpha: float = 1e-6, p=None, first_batch: int = 1024, stop_early: bool = True,
                 progress: Progress = None) -> ConditionalResult:
     """Estimate E[δ^l_i | p^l] for every unit i of ``layer`` (default the last hidden layer).
 

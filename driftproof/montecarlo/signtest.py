@@ -53,7 +53,7 @@ class Moments:
 
 def schedule(budget: int, first: int, largest: int) -> list[int]:
     """Batch sizes: doubling from ``first`` up to ``largest``, summing to ``budget``."""
-    sizes, size, total = [], max(1, first), 0
+    sizes, size, total = [], max(1, min(first, largest)), 0
     while total < budget:
         take = min(size, budget - total)
         sizes.append(take)
