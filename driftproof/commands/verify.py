@@ -1,0 +1,28 @@
+"""``driftproof verify``: the evidence table and one verdict line (exit 0/1/3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..render import verdict_table
+from ..verify import verify
+from .common import add_network_arguments, config_from_args, print_json
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_network_arguments(parser)
+    parser.add_argument("--only", choices=["symbolic", "montecarlo", "training"], action="append",
+                        help="run only these kinds of evidence (repeatable; default: all)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    kinds = tuple(args.only) if args.only else ("symbolic", "montecarlo", "training")
+    result = verify(config, progress=not args.no_progress and sys.stderr.isatty(), kinds=kinds)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(verdict_table(result))
+    return result.exit_code

@@ -1,0 +1,74 @@
+"""The output curvature T^{L+1} = E[tr of the loss Hessian in z] at initialization.
+
+MSE: K (sum) or 1 (mean), exactly. CE: E[sum_k pi_k (1 - pi_k)] with z ~ N(0, v I_K), a
+K-dimensional Gaussian integral: exact 1-D quadrature for K = 2, otherwise Monte Carlo
+over the logits alone (K numbers a sample, not K*N), with its standard error.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import integrate
+from scipy.special import expit
+
+from ..losses import Loss
+from ..results import Estimate
+
+__all__ = ["ce_curvature", "output_curvature", "CURVATURE_SAMPLES"]
+
+CURVATURE_SAMPLES = 200_000  # logit vectors for K up to ~20; fewer for large K (fixed total work)
+_CHUNK_NUMBERS = 2_000_000
+
+
+@lru_cache(maxsize=512)
+def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | None = None,
+                 confidence: float = 0.95) -> Estimate:
+    """E[sum_k pi_k(1-pi_k)] for z ~ N(0, variance * I_K) (R2).
+
+    K = 2 is a 1-D integral, done by adaptive quadrature: pi_1 = expit(u), u ~ N(0, 2v).
+    """
+    if variance < 0:
+        raise ValueError(f"variance must be non-negative, got {variance}")
+    if variance == 0:
+        return Estimate(1 - 1 / classes, 0.0, 0, 1 - 1 / classes, 1 - 1 / classes, confidence, "exact (v = 0)")
+    if classes == 2:
+        sd = math.sqrt(2 * variance)
+
+        def integrand(u):
+            s = expit(u)
+            return 2 * s * (1 - s) * math.exp(-u * u / (2 * sd * sd)) / (sd * math.sqrt(2 * math.pi))
+
+        value, error = integrate.quad(integrand, -math.inf, math.inf, epsabs=1e-13, epsrel=1e-12)
+        return Estimate(value, error, 0, value - error, value + error, 1.0, "adaptive quadrature, K = 2")
+    if samples is None:
+        samples = max(4000, min(CURVATURE_SAMPLES, 20 * CURVATURE_SAMPLES // classes))
+    rng = np.random.default_rng([seed, 0xC0FFEE])
+    chunk = max(1, _CHUNK_NUMBERS // classes)
+    total, total_sq, done = 0.0, 0.0, 0
+    sd = math.sqrt(variance)
+    while done < samples:
+        n = min(chunk, samples - done)
+        z = sd * rng.standard_normal((n, classes))
+        z -= z.max(axis=1, keepdims=True)
+        pi = np.exp(z)
+        pi /= pi.sum(axis=1, keepdims=True)
+        values = np.sum(pi * (1 - pi), axis=1)
+        total += values.sum()
+        total_sq += np.dot(values, values)
+        done += n
+    mean = total / done
+    var = max(total_sq / done - mean * mean, 0.0) * done / (done - 1)
+    return Estimate.from_moments(mean, math.sqrt(var / done), done, confidence,
+                                 "Monte Carlo over the logits z", seed)
+
+
+def output_curvature(loss: Loss, classes: int, logit_variance: float, seed: int = 0) -> Estimate:
+    """T^{L+1}: K for mse, 1 for mse_mean (exact), the CE curvature otherwise."""
+    if loss.name == "mse":
+        return Estimate(float(classes), 0.0, 0, float(classes), float(classes), 1.0, "exact")
+    if loss.name == "mse_mean":
+        return Estimate(1.0, 0.0, 0, 1.0, 1.0, 1.0, "exact")
+    return ce_curvature(logit_variance, classes, seed)

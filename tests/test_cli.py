@@ -1,0 +1,84 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from driftproof.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_verify_holds_table_and_exit_code(capsys):
+    code, out, err = run(capsys, "verify", "--loss", "ce", "--act", "gelu", "--only", "symbolic")
+    assert code == 0
+    assert "R3 sign map" in out and "-0.7517915247" in out and "verdict: HOLDS" in out
+
+
+@pytest.mark.parametrize("argv,code", [
+    (["--loss", "mse", "--act=-exp(-x)"], 1),  # a leading minus needs --act=...
+    (["--loss", "mse", "--act", "relu", "--init", "centered"], 1),
+    (["--loss", "mse", "--act", "relu", "--init", "shifted(mean=0.0007)"], 3),
+    (["--loss", "mse", "--act", "tanh", "--depth", "3"], 0),
+])
+def test_verify_exit_codes(capsys, argv, code):
+    assert run(capsys, "verify", "--only", "symbolic", *argv)[0] == code
+
+
+def test_verify_json(capsys):
+    code, out, _ = run(capsys, "verify", "--act", "relu", "--depth", "2", "--only", "symbolic", "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["verdict"] == "holds"
+    assert {"kind", "name", "verdict", "numbers"} <= set(payload["evidence"][0])
+    assert payload["config"]["depth"] == 2 and payload["environment"]["numba"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "--act", "nonsense_fn(x)"],
+    ["verify", "--act", "__import__('os').system('touch /tmp/driftproof_cli_pwned')"],
+    ["verify", "--loss", "hinge"],
+    ["verify", "--init", "cauchy"],
+    ["verify", "--scale", "std=-2"],
+    ["verify", "--width", "0"],
+    ["verify", "--width", "-5"],
+    ["verify", "--depth", "0"],
+    ["verify", "--classes", "1"],
+    ["verify", "--width", "abc"],
+    ["verify", "--seed", "1.5"],
+    ["derive", "--act", "x +"],
+    ["derive", "--loss", "mse", "--act", "relu(a=2)"],
+    ["frobnicate"],
+    ["verify", "--no-such-flag"],
+])
+def test_bad_input_is_one_line_exit_2(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("driftproof: error:")
+    assert "Traceback" not in err
+
+
+def test_console_entry_point_refuses_unsafe_expression_and_creates_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    result = subprocess.run([sys.executable, "-m", "driftproof", "verify", "--act",
+                             f"__import__('os').system('touch {marker}')"], capture_output=True, text=True)
+    assert result.returncode == 2 and not marker.exists()
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_derive_text_latex_json(capsys):
+    code, out, _ = run(capsys, "derive", "--loss", "mse", "--act", "relu2")
+    assert code == 0 and "R1" in out and "R3" in out and "R4-R5" in out
+    code, out, _ = run(capsys, "derive", "--loss", "ce", "--act", "gelu", "--latex")
+    assert code == 0 and r"\begin{enumerate}" in out
+    code, out, _ = run(capsys, "derive", "--loss", "ce", "--act", "silu", "--json")
+    assert code == 0 and len(json.loads(out)["derivations"]) == 3
+
+
+def test_list(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "clipped_relu2(c=50)" in out and "student_t(nu=5)" in out and "mse_mean" in out
