@@ -19,7 +19,11 @@ def assert_agrees(result: ConditionalResult, predicted: np.ndarray, *, units=Non
     stderr = result.stderrs[units]
     if oracle_stderr is not None:
         stderr = np.sqrt(stderr**2 + np.broadcast_to(oracle_stderr, predicted.shape)[units] ** 2)
-    z = (result.means[units] - predicted[units]) / stderr
+    difference = result.means[units] - predicted[units]
+    # A unit with zero variance (e.g. relu with p_i <= 0: δ_i = 0 on every sample) must match exactly.
+    exact = stderr == 0
+    assert np.all(np.abs(difference[exact]) <= 1e-12 * (1 + np.abs(predicted[units][exact]))), units[exact]
+    z = np.where(exact, 0.0, difference / np.where(exact, 1.0, stderr))
     worst = int(np.argmax(np.abs(z)))
     assert np.all(np.abs(z) <= z_tolerance), (
         f"unit {units[worst]}: estimate {result.means[units][worst]:.6g} ± {stderr[worst]:.3g},"
