@@ -78,12 +78,12 @@ def numba_network(config: Config, batch: int, size: int, network: Network, array
         kernels.forward_linear(weights[-1], h, z)
         g = np.empty((size, 2, config.classes))
         kernels.output_gradient(z, labels, network.code, network.scale, g)
-        deltas, delta = {}, g
+        deltas, delta = {}, g.sum(axis=1, keepdims=True)
         for layer in range(config.depth, 0, -1):
-            out = np.empty((size, 2, weights[layer].shape[2]))
+            out = np.empty((size, 1, weights[layer].shape[2]))
             kernels.backward(weights[layer], delta, dphis[layer], out)
             deltas[layer] = delta = out
-    return [(((deltas[l][:, 0] + deltas[l][:, 1]) * (ps[l] > 0)).sum(1), (ps[l] > 0).sum(1))
+    return [((deltas[l].sum(axis=1) * (ps[l] > 0)).sum(1), (ps[l] > 0).sum(1))
             for l in range(1, config.depth + 1)]
 
 
@@ -95,7 +95,7 @@ def rate(function, batches: int, size: int) -> float:
 
 
 def part_a(batches: int, size: int) -> dict:
-    network = Network(CONFIG, 0)
+    network = Network(CONFIG, 0, split=False)
     numba_network(CONFIG, 99, 4, network)  # compile / load from cache
     same = [np.allclose(a, b, rtol=1e-9) for ra, rb in zip(numba_network(CONFIG, 0, size, network),
                                                             numpy_network(CONFIG, 0, size))

@@ -41,13 +41,15 @@ def _numpy_network(config, batch, size):
     return deltas
 
 
+@pytest.mark.parametrize("split", [True, False])
 @pytest.mark.parametrize("loss,act", [("ce", "gelu"), ("mse", "relu"), ("mse_mean", "tanh")])
-def test_network_matches_numpy(loss, act):
+def test_network_matches_numpy(loss, act, split):
     config = Config(loss=loss, act=act, width=12, depth=3, classes=5, input_dim=7, seed=2)
-    deltas, _ = Network(config, 0).draw(3, 20)
+    deltas, _ = Network(config, 0, split=split).draw(3, 20)
     oracle = _numpy_network(config, 3, 20)
     for layer in range(1, 4):
-        np.testing.assert_allclose(deltas[layer][:, 0] + deltas[layer][:, 1], oracle[layer], rtol=1e-10, atol=1e-13)
+        assert deltas[layer].shape[1] == (2 if split else 1)
+        np.testing.assert_allclose(deltas[layer].sum(axis=1), oracle[layer], rtol=1e-10, atol=1e-13)
 
 
 @pytest.mark.parametrize("loss", ["ce", "mse"])

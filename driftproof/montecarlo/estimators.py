@@ -69,12 +69,12 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
             config, h, dphi, method)
         draw = sampler.draw
     else:
-        network = Network(config, layer, h, dphi)
+        network = Network(config, layer, h, dphi, split=method == "cv")
 
         def draw(batch, size):
             deltas, _ = network.draw(batch, size)
             parts = deltas[layer]
-            naive = parts[:, 0] + parts[:, 1]
+            naive = parts.sum(axis=1)
             return (naive, None) if method == "naive" else (parts[:, 0], naive)
 
     started = time.perf_counter()
@@ -129,7 +129,7 @@ def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: 
     """
     samples, alpha = _check_common(samples, alpha)
     check_method(config, method, config.depth, "marginal")
-    network = Network(config, 0)
+    network = Network(config, 0, split=method == "cv")
     layers = range(1, config.depth + 1)
     sizes = schedule(samples, first_batch, largest_batch(config, 0))
     look_alpha = alpha / len(sizes)
@@ -142,8 +142,8 @@ def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: 
         block = np.empty((size, config.depth, 4))
         for index, layer in enumerate(layers):
             parts, positive = deltas[layer], ps[layer] > 0
-            value = parts[:, 0] if method == "cv" else parts[:, 0] + parts[:, 1]
-            naive = parts[:, 0] + parts[:, 1]
+            naive = parts.sum(axis=1)
+            value = parts[:, 0] if method == "cv" else naive
             block[:, index] = np.stack([(value * positive).sum(1), (naive * positive).sum(1),
                                         positive.sum(1), value.sum(1)], axis=1)
         rows.append(block)

@@ -115,11 +115,14 @@ class Network:
     """Forward and backward through sampled layers ``start+1..L`` and V (naive and cv).
 
     ``draw`` returns, per hidden layer l > start (and ``start`` itself when given h), the
-    per-sample δ^l split into its prediction and label parts, and p^l.
+    per-sample δ^l as (S, parts, N) and p^l. With ``split`` the two parts are the prediction
+    and the label part of ∂ℓ/∂z backpropagated separately (cv = part 0, naive = their sum);
+    without it one part, the naive δ, at half the backward cost.
     """
 
-    def __init__(self, config: Config, start: int, h: np.ndarray | None = None, dphi: np.ndarray | None = None):
-        self.config, self.start, self.h, self.dphi = config, start, h, dphi
+    def __init__(self, config: Config, start: int, h: np.ndarray | None = None, dphi: np.ndarray | None = None,
+                 split: bool = True):
+        self.config, self.start, self.h, self.dphi, self.split = config, start, h, dphi, split
         self.code, self.scale = loss_code(config)
         self.act = activation_kernels(config.activation)
 
@@ -143,13 +146,15 @@ class Network:
             ps[layer], dphis[layer] = p, d
         gradient = np.empty((size, 2, config.classes))
         kernels.output_gradient(z, draw_labels(config, seed, batch, size), self.code, self.scale, gradient)
+        if not self.split:
+            gradient = gradient.sum(axis=1, keepdims=True)
         deltas = {}
         delta = gradient
         for layer in range(config.depth, self.start - 1, -1):
             if dphis.get(layer) is None:
                 break
             W = weights[layer + 1]
-            out = np.empty((size, 2, W.shape[2]))
+            out = np.empty((size, gradient.shape[1], W.shape[2]))
             kernels.backward(W, delta, dphis[layer], out)
             deltas[layer] = delta = out
         return deltas, ps
