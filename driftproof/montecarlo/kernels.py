@@ -11,9 +11,16 @@ Loss codes: 0 = squared error with gradient ``scale * (z - y)``; 1 = cross-entro
 from __future__ import annotations
 
 import math
+import os
 
-import numpy as np
-from numba import njit, prange
+# The kernels alternate with numpy drawing random numbers on a thread pool. OpenMP's default
+# is to keep its threads spinning after a parallel region, which steals the cores the drawing
+# needs (measured: 4-10x slower end to end on 2 cores). Idle threads should sleep; a user's
+# own setting wins. Read when the OpenMP runtime starts, i.e. at the first parallel kernel.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 __all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "curvature", "forward_linear",
            "output_gradient", "backward"]
