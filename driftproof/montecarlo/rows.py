@@ -56,17 +56,18 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
     return Evidence("montecarlo", f"E[δ|p], last layer, init {config.init}", test.verdict, summary, numbers)
 
 
-def verify_rows(config: Config, progress: bool = False) -> list[Evidence]:
+def verify_rows(config: Config, progress: bool = False, compare_theory: bool = True) -> list[Evidence]:
     """One Monte Carlo row per init distribution (the defaults, then ``config.init`` if different).
 
     Each row runs the sequential sign test on the last hidden layer, conditional on one draw of
     p from the seed (α = 1e-6, Holm over the units with p > 0), and reports the pooled estimate,
     its interval and the counts; the row of ``config.init`` also carries the theory's prediction
     (R1/R2) and the worst per-unit z-score (one theory call costs about as much as all the
-    sampling, so the other rows leave it to the symbolic rows). Progress bars go to stderr only
-    when ``progress`` is True.
+    sampling, so the other rows leave it to the symbolic rows; ``compare_theory=False`` skips
+    it). Progress bars go to stderr only when ``progress`` is True.
     """
     inits = list(DEFAULT_INITS)
     if config.init_dist.name not in inits:
         inits.append(config.init_dist.name)
-    return [_row(dataclasses.replace(config, init=init), progress, init == config.init_dist.name) for init in inits]
+    return [_row(dataclasses.replace(config, init=init), progress,
+                 compare_theory and init == config.init_dist.name) for init in inits]
