@@ -131,3 +131,31 @@ def test_second_process_loads_the_compiled_activation_from_cache(tmp_path):
     assert run() == (1, 0)  # second loads from the cache folder
     assert list((tmp_path / "numba").glob("dp_act_*.py"))
     assert "import math" in kernel_source(Config(act="silu").activation)
+
+
+def test_regenerated_weights_give_the_same_deltas(monkeypatch):
+    # Over the memory budget the backward pass redraws each layer from its stream: identical bits.
+    from driftproof.montecarlo import samplers
+
+    config = Config(loss="ce", act="gelu", width=24, depth=3, classes=4, seed=8)
+    kept, _ = Network(config, 0).draw(2, 5)
+    monkeypatch.setattr(samplers, "_BUDGET_NUMBERS", 10)
+    redrawn, _ = Network(config, 0).draw(2, 5)
+    for layer in kept:
+        assert np.array_equal(kept[layer], redrawn[layer])
+
+
+@pytest.mark.parametrize("overrides", [
+    {"depth": 8, "width": 8, "classes": 1000},
+    {"depth": 2, "width": 4096, "classes": 10, "input_dim": 16},
+])
+def test_coverage_extremes_run(overrides):
+    # Smoke test of the coverage limits: depth 8, 1000 classes, width 4096 (few samples).
+    from driftproof.montecarlo import conditional, marginal
+
+    config = Config(loss="ce", act="relu", seed=1, **overrides)
+    result = conditional(config, method="cv", samples=32, stop_early=False)
+    assert np.all(np.isfinite(result.means))
+    if config.width <= 8:
+        layers = marginal(config, samples=32).layers
+        assert len(layers) == 8 and all(np.isfinite(layer.delta_given_positive.mean) for layer in layers)

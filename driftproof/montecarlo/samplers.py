@@ -53,10 +53,14 @@ def check_method(config: Config, method: str, layer: int, mode: str) -> None:
                          f" ({', '.join(SYMMETRIC_INITS)}), got {config.init!r}")
 
 
+def numbers_per_sample(config: Config, layer: int) -> int:
+    """Random weights one sample draws downstream of hidden layer ``layer`` (0: the whole network)."""
+    return sum(fan_in * fan_out for fan_in, fan_out in config.fans[layer:])
+
+
 def largest_batch(config: Config, layer: int) -> int:
-    """The largest batch whose random numbers fit the memory budget."""
-    per_sample = sum(fan_in * fan_out for fan_in, fan_out in config.fans[layer:])
-    return max(1, _BUDGET_NUMBERS // per_sample)
+    """The largest batch whose random numbers fit the memory budget (at least 1 sample)."""
+    return max(1, _BUDGET_NUMBERS // numbers_per_sample(config, layer))
 
 
 class LastLayer:
@@ -117,7 +121,9 @@ class Network:
     ``draw`` returns, per hidden layer l > start (and ``start`` itself when given h), the
     per-sample δ^l as (S, parts, N) and p^l. With ``split`` the two parts are the prediction
     and the label part of ∂ℓ/∂z backpropagated separately (cv = part 0, naive = their sum);
-    without it one part, the naive δ, at half the backward cost.
+    without it one part, the naive δ, at half the backward cost. When one batch's weights do
+    not fit the memory budget (wide and deep), each layer is drawn again from its own stream for
+    the backward pass instead of being kept: the same numbers, twice the drawing.
     """
 
     def __init__(self, config: Config, start: int, h: np.ndarray | None = None, dphi: np.ndarray | None = None,
@@ -133,9 +139,10 @@ class Network:
         else:
             h, dphi = np.tile(self.h, (size, 1)), np.tile(self.dphi, (size, 1))
         ps, dphis, weights = {}, {self.start: dphi}, {}
+        keep = size * numbers_per_sample(config, self.start) <= _BUDGET_NUMBERS
         for layer in range(self.start + 1, config.depth + 2):
             W = draw_weights(config, seed, batch, layer, size)
-            weights[layer] = W
+            weights[layer] = W if keep or layer == config.depth + 1 else None
             p = np.empty((size, W.shape[1]))
             kernels.forward_linear(W, h, p)
             if layer == config.depth + 1:
@@ -154,6 +161,8 @@ class Network:
             if dphis.get(layer) is None:
                 break
             W = weights[layer + 1]
+            if W is None:
+                W = draw_weights(config, seed, batch, layer + 1, size)
             out = np.empty((size, gradient.shape[1], W.shape[2]))
             kernels.backward(W, delta, dphis[layer], out)
             deltas[layer] = delta = out
