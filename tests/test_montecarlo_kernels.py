@@ -65,24 +65,27 @@ def test_last_layer_matches_numpy(loss):
     np.testing.assert_allclose(naive, d * np.einsum("skn,sk->sn", V, g), rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("init", ["normal", "shifted(mean=0.3)"])
 @pytest.mark.parametrize("loss", ["ce", "mse"])
-def test_antithetic_is_the_average_over_sign_flips(loss):
-    # Oracle: for each (k, i), recompute δ_i with V_ki negated and average, labels cancelling.
-    config = Config(loss=loss, act="gelu", width=6, classes=3, seed=9)
+def test_antithetic_is_the_average_over_reflections(loss, init):
+    # Oracle: for each (k, i), recompute δ_i (labels included) with V_ki reflected about the mean
+    # and average; for any one-hot label the label part is -c μ σ'(p_i), as the kernel uses.
+    config = Config(loss=loss, act="gelu", width=6, classes=3, seed=9, init=init)
+    mu = config.init_dist.mean_shift
     p = np.linspace(-1, 2, 6)
     h, d = config.activation.numpy(p), config.activation.numpy_derivative(p)
     got, _ = Antithetic(config, h, d, "antithetic").draw(0, 4)
     V = draw_weights(config, config.seed, 0, 2, 4)
-    y = np.zeros(4, dtype=int)
     expected = np.zeros((4, 6))
     for s in range(4):
+        y = np.array([s % 3])
         for i in range(6):
             for k in range(3):
-                flipped = V[s].copy()
-                flipped[k, i] *= -1
-                g0 = config.loss_fn.grad((V[s] @ h)[None], y[s:s + 1])[0]
-                g1 = config.loss_fn.grad((flipped @ h)[None], y[s:s + 1])[0]
-                expected[s, i] += 0.5 * d[i] * (V[s, k, i] * g0[k] + flipped[k, i] * g1[k])
+                reflected = V[s].copy()
+                reflected[k, i] = 2 * mu - reflected[k, i]
+                g0 = config.loss_fn.grad((V[s] @ h)[None], y)[0]
+                g1 = config.loss_fn.grad((reflected @ h)[None], y)[0]
+                expected[s, i] += 0.5 * d[i] * (V[s, k, i] * g0[k] + reflected[k, i] * g1[k])
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-14)
 
 

@@ -145,15 +145,40 @@ def test_centered_ce_agrees_with_stein():
         assert_agrees(result, predicted, oracle_stderr=np.abs(predicted / trace) * trace_se)
 
 
-@pytest.mark.parametrize("mean", [0.05, -0.2])
-def test_shifted_mse_agrees_with_its_derivation(mean):
-    # shifted(mean=μ), MSE, gelu, seed 7, 20000 samples (naive; cv refuses a non-zero-mean init):
-    # E[δ_i|p] = σ'(p_i)[K(s²+μ²)σ(p_i) + Kμ² Σ_{j≠i} σ(p_j) - μ], |z| <= 5.
-    config = _config(init=f"shifted(mean={mean})")
-    result = conditional(config, method="naive", samples=SAMPLES, stop_early=False)
-    h, d = _sigma(config, result.p)
+def _shifted_mse(config, p, mean):
+    """shifted(mean=μ), MSE: E[δ_i|p] = σ'(p_i)[K(s²+μ²)σ(p_i) + Kμ² Σ_{j≠i} σ(p_j) - μ]."""
+    h, d = _sigma(config, p)
     k, s2 = config.classes, config.stds[-1] ** 2
-    predicted = d * (k * (s2 + mean**2) * h + k * mean**2 * (h.sum() - h) - mean)
+    return d * (k * (s2 + mean**2) * h + k * mean**2 * (h.sum() - h) - mean)
+
+
+@pytest.mark.parametrize("method", ["naive", "antithetic"])
+@pytest.mark.parametrize("mean", [0.05, -0.2])
+def test_shifted_mse_agrees_with_its_derivation(mean, method):
+    # shifted(mean=μ), MSE, gelu, seed 7, 20000 samples (naive, and antithetic reflecting about μ;
+    # cv refuses a non-zero-mean init), every unit, |z| <= 5.
+    config = _config(init=f"shifted(mean={mean})")
+    result = conditional(config, method=method, samples=SAMPLES, stop_early=False)
+    assert_agrees(result, _shifted_mse(config, result.p, mean), units=np.arange(config.width))
+
+
+def test_small_positive_shift_violates_under_mse():
+    # The theory's finding: a *small* shift (μ = 3e-4, relu, He, width 256, K = 10) makes
+    # E[δ_i|p] < 0 for tiny p_i > 0 (where K s² σ(p_i) + Kμ² S_{-i} < μ). Seed 7; unit 0 is set
+    # to p_0 = 1e-3 inside that region, unit 1 to p_1 = 0.5 outside it. Antithetic about μ,
+    # budget 30000, alpha = 1e-6: unit 0 resolves negative, unit 1 positive, |z| <= 5 everywhere.
+    mean = 3e-4
+    config = _config(init=f"shifted(mean={mean})", act="relu", width=256, classes=10)
+    from driftproof.montecarlo.sampling import draw_context
+
+    p = draw_context(config, 1)
+    p[0], p[1] = 1e-3, 0.5
+    predicted = _shifted_mse(config, p, mean)
+    assert predicted[0] < 0 < predicted[1]
+    result = conditional(config, method="antithetic", samples=30_000, p=p)
+    assert 0 in result.sign_test.negative_units and 1 not in result.sign_test.unresolved_units
+    assert set(result.sign_test.negative_units) <= set(np.flatnonzero(predicted < 0))
+    assert result.verdict == VIOLATED
     assert_agrees(result, predicted, units=np.arange(config.width))
 
 
@@ -168,6 +193,7 @@ def test_shifted_ce_equals_the_zero_mean_case():
 
 @pytest.mark.parametrize("overrides,method", [
     ({"init": "shifted(mean=0.1)"}, "cv"),
+    ({"init": "student_t", "loss": "ce"}, "reduced"),
     ({"loss": "mse"}, "reduced"),
     ({"loss": "ce", "init": "uniform"}, "reduced"),
     ({"init": "centered"}, "antithetic"),

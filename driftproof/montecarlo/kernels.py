@@ -75,14 +75,17 @@ def last_layer(h, dphi, V, labels, code, scale, out_pred, out_label):
 
 
 @njit(cache=True, parallel=True)
-def last_layer_antithetic(h, dphi, V, code, scale, out):
-    """The antithetic estimator: average δ_i over V and V with the sign of V_ki flipped, for each k.
+def last_layer_antithetic(h, dphi, V, center, code, scale, out):
+    """The antithetic estimator: δ_i averaged over V and V with V_ki reflected about ``center``, for each k.
 
-    Unbiased for a symmetric, independent D. Flipping V_ki moves z_k by -2 V_ki h_i only, and
-    the label term cancels exactly, so each sample is σ'(p_i)/2 Σ_k V_ki (g_k(z) - g_k(z')):
-    by the monotonicity of g_k in z_k (R3) every sample has the sign of σ'(p_i) h_i.
+    Unbiased when D is symmetric about its mean ``center`` (μ) and the entries are independent:
+    the reflection V'_ki = 2μ - V_ki keeps the joint law and moves z_k by Δ = 2(μ - V_ki) h_i
+    only. The label part averages to -c μ σ'(p_i) exactly (Σ_k y_k = 1), so no labels are
+    drawn. With μ = 0 each sample is σ'(p_i)/2 Σ_k V_ki (g_k(z) - g_k(z - 2 V_ki h_i)): by the
+    monotonicity of g_k in z_k (R3) every sample has the sign of σ'(p_i) h_i.
     """
     samples, classes, width = V.shape
+    label_scale = 1.0 if code == CE else scale
     for s in prange(samples):
         z = np.empty(classes)
         pi = np.empty(classes)
@@ -96,15 +99,17 @@ def last_layer_antithetic(h, dphi, V, code, scale, out):
         for i in range(width):
             acc = 0.0
             for k in range(classes):
-                shift = 2.0 * V[s, k, i] * h[i]
+                v = V[s, k, i]
+                reflected = 2.0 * center - v
+                move = (reflected - v) * h[i]
                 if code == CE:
-                    # softmax after z_k -> z_k - shift changes only the k-th exponential;
-                    # this form stays finite when exp(shift) overflows.
-                    diff = pi[k] - pi[k] / (pi[k] + (1.0 - pi[k]) * math.exp(shift))
+                    # softmax after z_k -> z_k + move changes only the k-th exponential;
+                    # this form stays finite when exp(-move) overflows.
+                    moved = pi[k] / (pi[k] + (1.0 - pi[k]) * math.exp(-move))
+                    acc += 0.5 * (v * pi[k] + reflected * moved)
                 else:
-                    diff = scale * shift
-                acc += V[s, k, i] * diff
-            out[s, i] = 0.5 * dphi[i] * acc
+                    acc += 0.5 * scale * (v * z[k] + reflected * (z[k] + move))
+            out[s, i] = dphi[i] * (acc - label_scale * center)
 
 
 @njit(cache=True, parallel=True)

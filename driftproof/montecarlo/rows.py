@@ -20,8 +20,8 @@ _ROW_ALPHA = 1e-6
 
 
 def row_method(config: Config) -> str:
-    """The estimator a verify row uses: antithetic where D is symmetric and independent, else cv or naive."""
-    if config.init_dist.kind in SYMMETRIC_INITS:
+    """The estimator a verify row uses: antithetic where D is independent and symmetric about its mean, else cv."""
+    if config.init_dist.kind in SYMMETRIC_INITS + ("shifted",):
         return "antithetic"
     return "cv" if config.init_dist.zero_mean else "naive"
 

@@ -48,9 +48,9 @@ def check_method(config: Config, method: str, layer: int, mode: str) -> None:
                              f" {config.loss} the last-layer expectation is exact (R1): use 'cv' or 'antithetic'")
         if not config.init_dist.gaussian:
             raise InputError(f"method 'reduced' needs a Gaussian init (Stein's lemma), got {config.init!r}")
-    if method == "antithetic" and config.init_dist.kind not in SYMMETRIC_INITS:
-        raise InputError(f"method 'antithetic' needs a symmetric init with independent entries"
-                         f" ({', '.join(SYMMETRIC_INITS)}), got {config.init!r}")
+    if method == "antithetic" and config.init_dist.kind not in SYMMETRIC_INITS + ("shifted",):
+        raise InputError(f"method 'antithetic' needs independent entries symmetric about their mean"
+                         f" ({', '.join(SYMMETRIC_INITS)}, shifted), got {config.init!r}")
 
 
 def numbers_per_sample(config: Config, layer: int) -> int:
@@ -82,13 +82,15 @@ class LastLayer:
 
 
 class Antithetic(LastLayer):
-    """Each V_ki paired with -V_ki: valid for a symmetric independent D; every sample has the sign of σ'h."""
+    """Each V_ki paired with its reflection about the mean: for a D symmetric about its mean with
+    independent entries (the symmetric inits, and ``shifted``); with mean 0 every sample has the sign of σ'h."""
 
     def draw(self, batch: int, size: int):
         config = self.config
         V = draw_weights(config, config.seed, batch, config.depth + 1, size)
         out = np.empty((size, config.width))
-        kernels.last_layer_antithetic(self.h, self.dphi, V, self.code, self.scale, out)
+        kernels.last_layer_antithetic(self.h, self.dphi, V, float(config.init_dist.mean_shift), self.code,
+                                      self.scale, out)
         return out, None
 
 
