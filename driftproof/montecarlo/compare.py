@@ -1,0 +1,86 @@
+"""Monte Carlo beside theory: the predictions of R1/R2 (last layer) and R4 (mean field) for a result.
+
+The theory lives in :mod:`driftproof.theory`; this module only looks predictions up and
+measures the disagreement, so a formula appears once in code (STYLE.md rule 4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import Config
+from .result import ConditionalResult, MarginalResult
+
+__all__ = ["Comparison", "compare_conditional", "compare_marginal"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Estimate against prediction: pooled relative error and the worst per-unit z-score."""
+
+    estimate: float
+    stderr: float
+    prediction: float
+    relative_error: float
+    max_abs_z: float | None  # max over units of |mean_i - pred_i| / stderr_i (None if not per unit)
+    exact: bool
+    method: str
+
+    def to_dict(self) -> dict:
+        return {key: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for key, v in self.__dict__.items()}
+
+
+def _relative(estimate: float, prediction: float) -> float:
+    return abs(estimate - prediction) / abs(prediction) if prediction != 0 else math.inf
+
+
+def unit_predictions(config: Config, layer: int, p: np.ndarray):
+    """(values, exact, method) predicted for E[δ^layer_i | p], or None where the theory is missing."""
+    try:
+        if layer == config.depth:
+            from ..theory.lastlayer import conditional_last_layer
+
+            prediction = conditional_last_layer(config, p)
+            return np.asarray(prediction.values, dtype=float), bool(prediction.exact), str(prediction.method)
+        from ..theory.meanfield import delta_conditional
+
+        return np.asarray(delta_conditional(config, layer, p), dtype=float), False, "mean field (R4)"
+    except ImportError:
+        return None
+
+
+def compare_conditional(config: Config, result: ConditionalResult) -> Comparison | None:
+    """The conditional result against R1/R2 (last layer) or R4 (deeper), pooled over the tested units."""
+    predicted = unit_predictions(config, result.layer, result.p)
+    if predicted is None or not result.tested:
+        return None
+    values, exact, method = predicted
+    tested = np.array(result.tested)
+    pooled = float(values[tested].mean())
+    stderr = result.stderrs[tested]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.abs(result.means[tested] - values[tested]) / stderr
+    z = z[np.isfinite(z)]
+    return Comparison(result.pooled.mean, result.pooled.stderr, pooled, _relative(result.pooled.mean, pooled),
+                      float(z.max()) if len(z) else None, exact, method)
+
+
+def compare_marginal(config: Config, result: MarginalResult) -> list[Comparison] | None:
+    """Each layer's E[δ | p > 0] against the mean-field prediction (R4)."""
+    try:
+        from ..theory.meanfield import mean_field
+    except ImportError:
+        return None
+    field = {layer.layer: layer for layer in mean_field(config).layers}
+    out = []
+    for layer in result.layers:
+        predicted = float(field[layer.layer].delta_given_positive)
+        estimate = layer.delta_given_positive
+        z = abs(estimate.mean - predicted) / estimate.stderr if estimate.stderr > 0 else math.inf
+        out.append(Comparison(estimate.mean, estimate.stderr, predicted, _relative(estimate.mean, predicted), z,
+                              False, "mean field (R4)"))
+    return out

@@ -1,0 +1,178 @@
+"""Numba kernels that do not depend on the activation: arithmetic only.
+
+Each kernel loops over samples with ``prange`` and writes one row per sample into an
+array the wrapper allocated; the wrapper validates, draws the random numbers and reduces
+the rows in numpy, so results do not depend on the number of threads (DESIGN.md §4).
+The activation-dependent kernel is generated per activation by :mod:`.codegen`.
+
+Loss codes: 0 = squared error with gradient ``scale * (z - y)``; 1 = cross-entropy.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+# The kernels alternate with numpy drawing random numbers on a thread pool. OpenMP's default
+# is to keep its threads spinning after a parallel region, which steals the cores the drawing
+# needs (measured: 4-10x slower end to end on 2 cores). Idle threads should sleep; a user's
+# own setting wins. Read when the OpenMP runtime starts, i.e. at the first parallel kernel.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
+
+__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "curvature", "forward_linear",
+           "output_gradient", "backward"]
+
+MSE, CE = 0, 1
+
+
+@njit(cache=True, inline="always")
+def _softmax_into(z, out):
+    top = z[0]
+    for k in range(1, z.shape[0]):
+        if z[k] > top:
+            top = z[k]
+    total = 0.0
+    for k in range(z.shape[0]):
+        out[k] = math.exp(z[k] - top)
+        total += out[k]
+    for k in range(z.shape[0]):
+        out[k] /= total
+
+
+@njit(cache=True, parallel=True)
+def last_layer(h, dphi, V, labels, code, scale, out_pred, out_label):
+    """δ_i = σ'(p_i) Σ_k V_ki g_k at the last hidden layer, split into prediction and label parts.
+
+    Args: h, dphi (N,) fixed; V (S, K, N) sampled; labels (S,). Writes out_pred, out_label (S, N)
+    with δ = out_pred + out_label; out_label = -c σ'(p_i) V_{y,i} has mean 0 for zero-mean V.
+    """
+    samples, classes, width = V.shape
+    for s in prange(samples):
+        z = np.empty(classes)
+        g = np.empty(classes)
+        for k in range(classes):
+            acc = 0.0
+            for i in range(width):
+                acc += V[s, k, i] * h[i]
+            z[k] = acc
+        if code == CE:
+            _softmax_into(z, g)
+            label_scale = 1.0
+        else:
+            for k in range(classes):
+                g[k] = scale * z[k]
+            label_scale = scale
+        y = labels[s]
+        for i in range(width):
+            acc = 0.0
+            for k in range(classes):
+                acc += V[s, k, i] * g[k]
+            out_pred[s, i] = dphi[i] * acc
+            out_label[s, i] = -label_scale * dphi[i] * V[s, y, i]
+
+
+@njit(cache=True, parallel=True)
+def last_layer_antithetic(h, dphi, V, center, code, scale, out):
+    """The antithetic estimator: δ_i averaged over V and V with V_ki reflected about ``center``, for each k.
+
+    Unbiased when D is symmetric about its mean ``center`` (μ) and the entries are independent:
+    the reflection V'_ki = 2μ - V_ki keeps the joint law and moves z_k by Δ = 2(μ - V_ki) h_i
+    only. The label part averages to -c μ σ'(p_i) exactly (Σ_k y_k = 1), so no labels are
+    drawn. With μ = 0 each sample is σ'(p_i)/2 Σ_k V_ki (g_k(z) - g_k(z - 2 V_ki h_i)): by the
+    monotonicity of g_k in z_k (R3) every sample has the sign of σ'(p_i) h_i.
+    """
+    samples, classes, width = V.shape
+    label_scale = 1.0 if code == CE else scale
+    for s in prange(samples):
+        z = np.empty(classes)
+        pi = np.empty(classes)
+        for k in range(classes):
+            acc = 0.0
+            for i in range(width):
+                acc += V[s, k, i] * h[i]
+            z[k] = acc
+        if code == CE:
+            _softmax_into(z, pi)
+        for i in range(width):
+            acc = 0.0
+            for k in range(classes):
+                v = V[s, k, i]
+                reflected = 2.0 * center - v
+                move = (reflected - v) * h[i]
+                if code == CE:
+                    # softmax after z_k -> z_k + move changes only the k-th exponential;
+                    # this form stays finite when exp(-move) overflows.
+                    moved = pi[k] / (pi[k] + (1.0 - pi[k]) * math.exp(-move))
+                    acc += 0.5 * (v * pi[k] + reflected * moved)
+                else:
+                    acc += 0.5 * scale * (v * z[k] + reflected * (z[k] + move))
+            out[s, i] = dphi[i] * (acc - label_scale * center)
+
+
+@njit(cache=True, parallel=True)
+def curvature(z, out):
+    """Σ_k π_k (1 - π_k) per sample of logits z (S, K): the R2 factor E[tr ∇²_z ℓ] for CE."""
+    samples, classes = z.shape
+    for s in prange(samples):
+        pi = np.empty(classes)
+        _softmax_into(z[s], pi)
+        acc = 0.0
+        for k in range(classes):
+            acc += pi[k] * (1.0 - pi[k])
+        out[s] = acc
+
+
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def forward_linear(W, h, out):
+    """out[s] = W[s] @ h[s] for W (S, n_out, n_in), h (S, n_in).
+
+    Reassociation lets the dot product vectorize; the order is fixed by the code, not by the
+    number of threads, so results stay reproducible.
+    """
+    samples, n_out, n_in = W.shape
+    for s in prange(samples):
+        for j in range(n_out):
+            acc = 0.0
+            for i in range(n_in):
+                acc += W[s, j, i] * h[s, i]
+            out[s, j] = acc
+
+
+@njit(cache=True, parallel=True)
+def output_gradient(z, labels, code, scale, out):
+    """∂ℓ/∂z split in two: out[s, 0] the prediction part, out[s, 1] the label part (mean 0 downstream)."""
+    samples, classes = z.shape
+    for s in prange(samples):
+        if code == CE:
+            _softmax_into(z[s], out[s, 0])
+            label_scale = 1.0
+        else:
+            for k in range(classes):
+                out[s, 0, k] = scale * z[s, k]
+            label_scale = scale
+        for k in range(classes):
+            out[s, 1, k] = 0.0
+        out[s, 1, labels[s]] = -label_scale
+
+
+@njit(cache=True, parallel=True)
+def backward(W, delta, dphi, out):
+    """out[s, m] = dphi[s] * (W[s]ᵀ delta[s, m]) for W (S, n_out, n_in), delta (S, M, n_out)."""
+    samples, n_out, n_in = W.shape
+    parts = delta.shape[1]
+    for s in prange(samples):
+        for m in range(parts):
+            for i in range(n_in):
+                out[s, m, i] = 0.0
+        for j in range(n_out):
+            # Row j of W is read from memory once and reused from cache for every part.
+            for m in range(parts):
+                d = delta[s, m, j]
+                for i in range(n_in):
+                    out[s, m, i] += W[s, j, i] * d
+        for m in range(parts):
+            for i in range(n_in):
+                out[s, m, i] *= dphi[s, i]

@@ -1,0 +1,171 @@
+"""One sampler per estimator: ``draw(batch, size)`` returns per-sample rows of δ for each unit.
+
+The wrapper side of the kernels: it draws the random numbers (``sampling``), allocates the
+outputs and calls the kernels. Each sampler returns ``(rows, naive_rows)``: the estimator's
+per-sample values (S, N) and, where the same samples give it for free, the naive values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Config
+from ..errors import InputError
+from . import kernels
+from .codegen import activation_kernels
+from .sampling import BATCH, draw_inputs, draw_labels, draw_weights, stream
+
+__all__ = ["METHODS", "SYMMETRIC_INITS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
+           "loss_code"]
+
+METHODS = ("naive", "cv", "reduced", "antithetic")
+SYMMETRIC_INITS = ("normal", "uniform", "truncated_normal", "laplace", "rademacher", "student_t")
+_BUDGET_NUMBERS = 1 << 22  # random numbers per batch: bounds the memory of one batch (32 MB)
+
+
+def loss_code(config: Config) -> tuple[int, float]:
+    """(kernel loss code, gradient scale) of the configured loss."""
+    if config.loss == "ce":
+        return kernels.CE, 1.0
+    return kernels.MSE, 1.0 / config.classes if config.loss == "mse_mean" else 1.0
+
+
+def check_method(config: Config, method: str, layer: int, mode: str) -> None:
+    """InputError unless ``method`` is valid for this configuration, layer and mode."""
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method in ("naive", "cv"):
+        if method == "cv" and not config.init_dist.zero_mean:
+            raise InputError(f"method 'cv' drops the label term, whose mean is 0 only for a zero-mean init;"
+                             f" init {config.init!r} has mean {config.init_dist.mean_shift:g}: use 'naive'")
+        return
+    if mode != "conditional" or layer != config.depth:
+        raise InputError(f"method {method!r} works on the last hidden layer in conditional mode only"
+                         f" (layer {config.depth}); got mode {mode!r}, layer {layer}")
+    if method == "reduced":
+        if config.loss != "ce":
+            raise InputError("method 'reduced' samples the logits (R2) and is for --loss ce; under"
+                             f" {config.loss} the last-layer expectation is exact (R1): use 'cv' or 'antithetic'")
+        if not config.init_dist.gaussian:
+            raise InputError(f"method 'reduced' needs a Gaussian init (Stein's lemma), got {config.init!r}")
+    if method == "antithetic" and config.init_dist.kind not in SYMMETRIC_INITS + ("shifted",):
+        raise InputError(f"method 'antithetic' needs independent entries symmetric about their mean"
+                         f" ({', '.join(SYMMETRIC_INITS)}, shifted), got {config.init!r}")
+
+
+def numbers_per_sample(config: Config, layer: int) -> int:
+    """Random weights one sample draws downstream of hidden layer ``layer`` (0: the whole network)."""
+    return sum(fan_in * fan_out for fan_in, fan_out in config.fans[layer:])
+
+
+def largest_batch(config: Config, layer: int) -> int:
+    """The largest batch whose random numbers fit the memory budget (at least 1 sample)."""
+    return max(1, _BUDGET_NUMBERS // numbers_per_sample(config, layer))
+
+
+class LastLayer:
+    """Naive and control-variate estimators at the last hidden layer: V and labels resampled."""
+
+    def __init__(self, config: Config, h: np.ndarray, dphi: np.ndarray, method: str):
+        self.config, self.h, self.dphi, self.method = config, h, dphi, method
+        self.code, self.scale = loss_code(config)
+
+    def draw(self, batch: int, size: int):
+        config = self.config
+        V = draw_weights(config, config.seed, batch, config.depth + 1, size)
+        labels = draw_labels(config, config.seed, batch, size)
+        pred = np.empty((size, config.width))
+        label = np.empty((size, config.width))
+        kernels.last_layer(self.h, self.dphi, V, labels, self.code, self.scale, pred, label)
+        naive = pred + label
+        return (naive, None) if self.method == "naive" else (pred, naive)
+
+
+class Antithetic(LastLayer):
+    """Each V_ki paired with its reflection about the mean: for a D symmetric about its mean with
+    independent entries (the symmetric inits, and ``shifted``); with mean 0 every sample has the sign of σ'h."""
+
+    def draw(self, batch: int, size: int):
+        config = self.config
+        V = draw_weights(config, config.seed, batch, config.depth + 1, size)
+        out = np.empty((size, config.width))
+        kernels.last_layer_antithetic(self.h, self.dphi, V, float(config.init_dist.mean_shift), self.code,
+                                      self.scale, out)
+        return out, None
+
+
+class Reduced(LastLayer):
+    """R2's reduction for CE under a Gaussian init: sample the K logits, not the K·N weights.
+
+    Stein's lemma row by row: E[δ_i | p] = σ'(p_i) (C h)_i E[Σ_k π_k(1-π_k)], with C the
+    covariance of a row of V; the logits are independent N(μ Σh, hᵀCh) across k.
+    """
+
+    def __init__(self, config: Config, h: np.ndarray, dphi: np.ndarray, method: str):
+        super().__init__(config, h, dphi, method)
+        var, cov = config.init_dist.covariance(config.stds[-1], config.width)
+        ch = (var - cov) * h + cov * h.sum()
+        self.weight = dphi * ch
+        self.logit_mean = config.init_dist.mean_shift * h.sum()
+        self.logit_std = float(np.sqrt(max(h @ ch, 0.0)))
+
+    def draw(self, batch: int, size: int):
+        z = self.logit_mean + self.logit_std * stream(self.config.seed, BATCH, batch, self.config.depth + 1) \
+            .standard_normal((size, self.config.classes))
+        trace = np.empty(size)
+        kernels.curvature(z, trace)
+        return np.outer(trace, self.weight), None
+
+
+class Network:
+    """Forward and backward through sampled layers ``start+1..L`` and V (naive and cv).
+
+    ``draw`` returns, per hidden layer l > start (and ``start`` itself when given h), the
+    per-sample δ^l as (S, parts, N) and p^l. With ``split`` the two parts are the prediction
+    and the label part of ∂ℓ/∂z backpropagated separately (cv = part 0, naive = their sum);
+    without it one part, the naive δ, at half the backward cost. When one batch's weights do
+    not fit the memory budget (wide and deep), each layer is drawn again from its own stream for
+    the backward pass instead of being kept: the same numbers, twice the drawing.
+    """
+
+    def __init__(self, config: Config, start: int, h: np.ndarray | None = None, dphi: np.ndarray | None = None,
+                 split: bool = True):
+        self.config, self.start, self.h, self.dphi, self.split = config, start, h, dphi, split
+        self.code, self.scale = loss_code(config)
+        self.act = activation_kernels(config.activation)
+
+    def draw(self, batch: int, size: int) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        config, seed = self.config, self.config.seed
+        if self.start == 0:
+            h, dphi = draw_inputs(config, seed, batch, size), None
+        else:
+            h, dphi = np.tile(self.h, (size, 1)), np.tile(self.dphi, (size, 1))
+        ps, dphis, weights = {}, {self.start: dphi}, {}
+        keep = size * numbers_per_sample(config, self.start) <= _BUDGET_NUMBERS
+        for layer in range(self.start + 1, config.depth + 2):
+            W = draw_weights(config, seed, batch, layer, size)
+            weights[layer] = W if keep or layer == config.depth + 1 else None
+            p = np.empty((size, W.shape[1]))
+            kernels.forward_linear(W, h, p)
+            if layer == config.depth + 1:
+                z = p
+                break
+            h, d = np.empty_like(p), np.empty_like(p)
+            self.act.activate(p, h, d)
+            ps[layer], dphis[layer] = p, d
+        gradient = np.empty((size, 2, config.classes))
+        kernels.output_gradient(z, draw_labels(config, seed, batch, size), self.code, self.scale, gradient)
+        if not self.split:
+            gradient = gradient.sum(axis=1, keepdims=True)
+        deltas = {}
+        delta = gradient
+        for layer in range(config.depth, self.start - 1, -1):
+            if dphis.get(layer) is None:
+                break
+            W = weights[layer + 1]
+            if W is None:
+                W = draw_weights(config, seed, batch, layer + 1, size)
+            out = np.empty((size, gradient.shape[1], W.shape[2]))
+            kernels.backward(W, delta, dphis[layer], out)
+            deltas[layer] = delta = out
+        return deltas, ps

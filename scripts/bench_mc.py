@@ -1,0 +1,208 @@
+"""Benchmark the Monte Carlo engine (issue 3, item 8); writes scripts/results/bench_mc.json and prints a table.
+
+(a) samples/s of the naive Numba estimator against a plain vectorized numpy implementation of
+    the same estimator (marginal mode: input, 3 hidden layers of width 256, 10 classes, CE),
+    end to end (random numbers included; both use the same numpy streams, so their outputs are
+    compared for equality) and compute only (the same pre-drawn arrays).
+(b) seconds to resolve the sign of every unit with p > 0 of the last hidden layer at α = 1e-6:
+    the best estimator, measured, against the naive numpy baseline, projected from its measured
+    throughput and per-unit variance (running it to the end would take hours).
+
+Usage: PYTHONPATH=. python scripts/bench_mc.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from driftproof.config import Config, environment
+from driftproof.montecarlo import conditional
+from driftproof.montecarlo import kernels
+from driftproof.montecarlo.samplers import Network
+from driftproof.montecarlo.sampling import draw_context, draw_inputs, draw_labels, draw_weights
+
+OUT = Path(__file__).resolve().parent / "results" / "bench_mc.json"
+CONFIG = Config(loss="ce", act="gelu", width=256, depth=3, classes=10, seed=0)
+ALPHA = 1e-6
+
+
+def numpy_network(config: Config, batch: int, size: int, arrays=None):
+    """The naive estimator in plain vectorized numpy: pooled Σ δ^l 1{p^l>0} and Σ 1{p^l>0} per layer."""
+    act, seed = config.activation, config.seed
+    if arrays is None:
+        arrays = draw_arrays(config, batch, size)
+    x, weights, labels = arrays
+    h, ps, dphis = x, [], []
+    for W in weights[:-1]:
+        p = np.matmul(W, h[..., None])[..., 0]
+        ps.append(p)
+        dphis.append(act.numpy_derivative(p))
+        h = act.numpy(p)
+    z = np.matmul(weights[-1], h[..., None])[..., 0]
+    g = config.loss_fn.grad(z, labels)
+    out = []
+    for layer in range(config.depth, 0, -1):
+        g = dphis[layer - 1] * np.matmul(g[:, None, :], weights[layer])[:, 0, :]
+        out.append(((g * (ps[layer - 1] > 0)).sum(1), (ps[layer - 1] > 0).sum(1)))
+    return out[::-1]
+
+
+def draw_arrays(config: Config, batch: int, size: int):
+    seed = config.seed
+    weights = [draw_weights(config, seed, batch, layer, size) for layer in range(1, config.depth + 2)]
+    return draw_inputs(config, seed, batch, size), weights, draw_labels(config, seed, batch, size)
+
+
+def numba_network(config: Config, batch: int, size: int, network: Network, arrays=None):
+    """The naive estimator through the Numba kernels (the engine's own path when ``arrays`` is None)."""
+    if arrays is None:
+        deltas, ps = network.draw(batch, size)
+    else:  # compute only, on pre-drawn arrays: the same kernel calls as Network.draw
+        x, weights, labels = arrays
+        h, ps, dphis = x, {}, {}
+        for layer, W in enumerate(weights[:-1], start=1):
+            p = np.empty((size, W.shape[1]))
+            kernels.forward_linear(W, h, p)
+            h, d = np.empty_like(p), np.empty_like(p)
+            network.act.activate(p, h, d)
+            ps[layer], dphis[layer] = p, d
+        z = np.empty((size, config.classes))
+        kernels.forward_linear(weights[-1], h, z)
+        g = np.empty((size, 2, config.classes))
+        kernels.output_gradient(z, labels, network.code, network.scale, g)
+        deltas, delta = {}, g.sum(axis=1, keepdims=True)
+        for layer in range(config.depth, 0, -1):
+            out = np.empty((size, 1, weights[layer].shape[2]))
+            kernels.backward(weights[layer], delta, dphis[layer], out)
+            deltas[layer] = delta = out
+    return [((deltas[l].sum(axis=1) * (ps[l] > 0)).sum(1), (ps[l] > 0).sum(1))
+            for l in range(1, config.depth + 1)]
+
+
+def rates(functions: dict, batches: int, size: int, repeats: int = 3) -> dict:
+    """Samples per second of each function, the best of ``repeats`` passes taken in turns (the
+    machine is shared: alternating spreads the disturbance, the best pass is the least disturbed)."""
+    best = dict.fromkeys(functions, 0.0)
+    for _ in range(repeats):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            for batch in range(batches):
+                function(batch, size)
+            best[name] = max(best[name], batches * size / (time.perf_counter() - started))
+    return best
+
+
+def part_a(batches: int, size: int) -> dict:
+    network = Network(CONFIG, 0, split=False)
+    numba_network(CONFIG, 99, 4, network)  # compile / load from cache
+    same = [np.allclose(a, b, rtol=1e-9) for ra, rb in zip(numba_network(CONFIG, 0, size, network),
+                                                            numpy_network(CONFIG, 0, size))
+            for a, b in zip(ra, rb)]
+    arrays = draw_arrays(CONFIG, 0, size)
+    measured = rates({"numba": lambda b, s: numba_network(CONFIG, b, s, network),
+                      "numpy": lambda b, s: numpy_network(CONFIG, b, s),
+                      "draw": lambda b, s: draw_arrays(CONFIG, b, s),
+                      "numba_compute": lambda b, s: numba_network(CONFIG, b, s, network, arrays),
+                      "numpy_compute": lambda b, s: numpy_network(CONFIG, b, s, arrays)}, batches, size)
+    numba_rate, numpy_rate, draw_rate = measured["numba"], measured["numpy"], measured["draw"]
+    numba_compute, numpy_compute = measured["numba_compute"], measured["numpy_compute"]
+    return {"config": "marginal, naive, CE, gelu, width 256, 3 hidden layers, 10 classes", "batch": size,
+            "samples": batches * size, "outputs_equal": bool(all(same)),
+            "end_to_end": {"numba": numba_rate, "numpy": numpy_rate, "ratio": numba_rate / numpy_rate},
+            "compute_only": {"numba": numba_compute, "numpy": numpy_compute, "ratio": numba_compute / numpy_compute},
+            "drawing_only": {"samples_per_s": draw_rate}}
+
+
+def numpy_last_layer(config: Config, h, dphi, batch: int, size: int) -> np.ndarray:
+    """Naive conditional estimator at the last hidden layer in plain numpy: δ per sample (S, N)."""
+    V = draw_weights(config, config.seed, batch, config.depth + 1, size)
+    g = config.loss_fn.grad(np.einsum("skn,n->sk", V, h), draw_labels(config, config.seed, batch, size))
+    return dphi * np.einsum("skn,sk->sn", V, g)
+
+
+def holm_samples(snr: np.ndarray, alpha: float) -> float:
+    """Samples for Holm to reject every unit: the r-th strongest needs z_{α/(2(m-r))} / snr_r squared."""
+    order = np.sort(np.abs(snr))[::-1]
+    m = len(order)
+    z = stats.norm.isf(alpha / (2 * (m - np.arange(m))))
+    return float(np.max((z / order) ** 2))
+
+
+def part_b(pilot: int) -> dict:
+    config = CONFIG
+    rows = {}
+    for method in ("reduced", "antithetic", "cv"):
+        conditional(config, method=method, samples=64, first_batch=64)  # compile / load from cache
+        started = time.perf_counter()
+        result = conditional(config, method=method, samples=2_000_000 if method != "cv" else 200_000, alpha=ALPHA)
+        seconds = time.perf_counter() - started
+        rows[method] = {"seconds": seconds, "samples": result.sign_test.samples, "verdict": result.verdict,
+                        "positive": result.sign_test.positive, "unresolved": result.sign_test.unresolved,
+                        "tested": result.sign_test.tested}
+    # The truth per unit, to the precision the projection needs: the reduced estimator, 200k samples.
+    truth = conditional(config, method="reduced", samples=200_000, stop_early=False)
+    tested = np.array(truth.tested)
+    p = draw_context(config, config.depth)
+    h, dphi = config.activation.numpy(p), config.activation.numpy_derivative(p)
+    started = time.perf_counter()
+    rows_np = np.concatenate([numpy_last_layer(config, h, dphi, b, 1000) for b in range(pilot // 1000)])
+    numpy_rate = len(rows_np) / (time.perf_counter() - started)
+    snr = truth.means[tested] / rows_np[:, tested].std(0, ddof=1)
+    needed = holm_samples(snr, ALPHA)
+    # Variance reduction: Σ_i Var(naive) / Σ_i Var(method) per sample over the tested units, 4096 samples each.
+    variance = {}
+    for method in ("naive", "cv", "antithetic", "reduced"):
+        run = conditional(config, method=method, samples=4096, stop_early=False)
+        variance[method] = float((run.stderrs[tested] ** 2 * run.units[0].n).sum())
+    for method in ("cv", "antithetic", "reduced"):
+        rows[method]["variance_reduction"] = variance["naive"] / variance[method]
+    best = min(("reduced", "antithetic"), key=lambda m: rows[m]["seconds"])
+    baseline = needed / numpy_rate
+    return {"config": "conditional, last hidden layer (3rd), CE, gelu, width 256, 10 classes, normal init",
+            "alpha": ALPHA, "tested_units": int(len(tested)), "numba": rows,
+            "numpy_naive": {"samples_per_s": numpy_rate, "pilot_samples": len(rows_np),
+                            "projected_samples": needed, "projected_seconds": baseline,
+                            "weakest_unit_snr": float(np.abs(snr).min())},
+            "best": best, "ratio": baseline / rows[best]["seconds"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
+    args = parser.parse_args()
+    batches, size, pilot = (3, 32, 5000) if args.quick else (8, 64, 20000)
+    a = part_a(batches, size)
+    b = part_b(pilot)
+    payload = {"a": a, "b": b, "environment": environment(), "cpus": os.cpu_count(),
+               "numba_threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1)),
+               "machine": platform.machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"(a) {a['config']}, outputs equal: {a['outputs_equal']}")
+    print(f"    {'':14} {'numba':>12} {'numpy':>12} {'ratio':>8}")
+    for key in ("end_to_end", "compute_only"):
+        row = a[key]
+        print(f"    {key:14} {row['numba']:12.1f} {row['numpy']:12.1f} {row['ratio']:8.2f}x   samples/s")
+    print(f"    drawing the random numbers alone: {a['drawing_only']['samples_per_s']:.1f} samples/s")
+    print(f"(b) {b['config']}, alpha {b['alpha']:g}, {b['tested_units']} units with p > 0")
+    for method, row in b["numba"].items():
+        print(f"    numba {method:11} {row['seconds']:10.3f} s  {row['samples']:9d} samples  {row['verdict']}"
+              f" ({row['positive']}/{row['tested']} positive, {row['unresolved']} unresolved);"
+              f" variance / naive's: 1/{row['variance_reduction']:.3g}")
+    base = b["numpy_naive"]
+    print(f"    numpy naive     {base['projected_seconds']:10.1f} s  {base['projected_samples']:9.3g} samples"
+          f"  (projected: {base['samples_per_s']:.0f} samples/s, weakest unit snr {base['weakest_unit_snr']:.2g})")
+    print(f"    ratio numpy naive / numba {b['best']}: {b['ratio']:.3g}x")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The Monte Carlo rows of ``driftproof verify``."""
+
+from __future__ import annotations
+
+import json
+
+from driftproof.config import Config
+from driftproof.montecarlo import DEFAULT_INITS, verify_rows
+from driftproof.results import HOLDS, VIOLATED
+
+
+def test_one_row_per_default_init_all_holding(capsys):
+    # CE, gelu, width 64, seed 0: antithetic rows, every unit with p > 0 resolved positive.
+    rows = verify_rows(Config(loss="ce", act="gelu", width=64), progress=False)
+    assert [row.numbers["init"] for row in rows] == list(DEFAULT_INITS)
+    assert all(row.kind == "montecarlo" and row.verdict == HOLDS for row in rows)
+    assert rows[0].numbers["theory"] is not None and rows[0].numbers["theory"]["relative_error"] < 0.05
+    json.dumps([row.to_dict() for row in rows])
+    assert capsys.readouterr().err == ""  # no progress bar unless asked
+
+
+def test_the_users_control_init_is_added_and_decided():
+    # MSE, relu, centered, width 64, seed 0: the sixth row is the user's init, violated (cv).
+    rows = verify_rows(Config(loss="mse", act="relu", init="centered", width=64), progress=False)
+    assert len(rows) == len(DEFAULT_INITS) + 1
+    last = rows[-1]
+    assert last.numbers["init"] == "centered" and last.numbers["method"] == "cv"
+    assert last.verdict == VIOLATED and last.numbers["sign_test"]["negative"] > 0
+    assert last.numbers["theory"]["max_abs_z"] < 5
+
+
+def test_negative_activation_rows_are_violated():
+    rows = verify_rows(Config(loss="ce", act="-exp(-x)", width=32), progress=False)
+    assert all(row.verdict == VIOLATED for row in rows)
+
+
+def test_progress_goes_to_stderr(capsys):
+    verify_rows(Config(loss="mse", act="relu", width=16, classes=3, init="shifted(mean=0.5)"), progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "mc" in captured.err
