@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -64,6 +65,7 @@ def _loss_gradient(config: Config) -> tuple[sp.Expr, sp.Expr]:
     return derivative, pi_k - y_k
 
 
+@lru_cache(maxsize=64)
 def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
     """R1 (MSE) or R2 (CE) for the configuration's init, as numbered SymPy steps."""
     init, loss = config.init_dist, config.loss_fn

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -264,6 +265,7 @@ def _merge(intervals: list[SignInterval]) -> list[SignInterval]:
     return merged
 
 
+@lru_cache(maxsize=64)
 def sign_map(activation: Activation) -> SignMap:
     """The sign map of sigma sigma' (R3): where the expected gradient is positive, negative, zero."""
     g = activation.sigma_dsigma
