@@ -70,7 +70,7 @@ CLAIMS.append(_theory_claims)
 
 def _register_optional() -> None:
     """Sections and claims from the Monte Carlo and training packages, when present."""
-    for module_name in ("driftproof.report.montecarlo_sections", "driftproof.report.training_sections"):
+    for module_name in ("driftproof.report.montecarlo_sections", "driftproof.report.training_sections"):  # in order
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as error:

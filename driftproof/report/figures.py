@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["sign_map_figure", "persistence_figure", "save"]
+__all__ = ["sign_map_figure", "persistence_figure", "width_gap_figure", "save"]
 
 _COLORS = {1: "#2a9d8f", -1: "#e63946", 0: "#adb5bd"}
 
@@ -76,7 +76,7 @@ def persistence_figure(panels: list[dict], depth: int, path: Path, title: str) -
             for index, panel in enumerate(panels):
                 curves = panel["curves"]
                 values = np.asarray(curves[f"L{layer}.{metric}"], dtype=float)
-                values[~np.isfinite(values)] = np.nan  # a diverged run ends its line instead of breaking the axis
+                values[~np.isfinite(values) | (np.abs(values) > 1e30)] = np.nan  # a diverged run ends its line
                 ax.plot(curves["step"], values, lw=1.1, color=cmap(index % 10),
                         label=panel["label"] if (row, layer) == (0, 1) else None)
             if metric == "sign":
@@ -92,4 +92,21 @@ def persistence_figure(panels: list[dict], depth: int, path: Path, title: str) -
     fig.legend(loc="lower center", ncol=min(len(panels), 5), fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.01))
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    return save(fig, path)
+
+
+def width_gap_figure(series: list[dict], path: Path) -> Path:
+    """Relative gap between Monte Carlo and mean field against width, one line per (activation, layer)."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    for item in series:
+        widths, gaps, errors = (np.array(v, dtype=float) for v in zip(*item["points"]))
+        ax.errorbar(widths, np.maximum(gaps, 1e-5), yerr=errors, marker="o", ms=3, lw=1, capsize=2,
+                    label=item["label"])
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden width N")
+    ax.set_ylabel("relative gap, Monte Carlo vs R4")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
     return save(fig, path)

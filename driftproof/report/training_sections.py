@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..config import Config
@@ -42,7 +44,8 @@ def training_results(ctx: Context, loss: str, act: str, data: str) -> dict:
                 stacked = np.array([log.columns[f"L{layer}.{metric}"] for log in result.logs])
                 if metric == "sign":
                     stacked = np.array([_running_mean(row) for row in stacked])
-                with np.errstate(all="ignore"):
+                with warnings.catch_warnings():  # all seeds NaN after a divergence: the mean is NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     curves[f"L{layer}.{metric}"] = np.nanmean(stacked, axis=0).tolist()
         diverged = not all(np.isfinite(log.columns["loss"][-1]) for log in result.logs)
         return {"summary": result.summary["roles"]["main"], "curves": curves, "spec": spec.to_dict(),
