@@ -10,7 +10,18 @@ from dataclasses import asdict, dataclass, field
 
 from scipy.special import ndtri
 
-__all__ = ["Estimate", "Evidence", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "INFO", "combine", "EXIT_CODES"]
+__all__ = ["json_default", "Estimate", "Evidence", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "INFO", "combine", "EXIT_CODES"]
+
+def json_default(value):
+    """``json.dumps(default=...)`` for numpy scalars and arrays, used by every JSON writer."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serializable: {type(value).__name__}")
+
 
 HOLDS, VIOLATED, INCONCLUSIVE, INFO = "holds", "violated", "inconclusive", "info"
 EXIT_CODES = {HOLDS: 0, VIOLATED: 1, INCONCLUSIVE: 3}

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..config import Config
+from ..results import json_default
 
 __all__ = ["add_network_arguments", "config_from_args", "print_json", "int_arg", "float_arg"]
 
@@ -52,15 +53,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def print_json(payload: dict) -> None:
-    json.dump(payload, sys.stdout, indent=2, default=_default)
+    json.dump(payload, sys.stdout, indent=2, default=json_default)
     sys.stdout.write("\n")
 
-
-def _default(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON-serializable: {type(value).__name__}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
+from ..results import json_default
 
 __all__ = ["ResultCache"]
 
@@ -44,19 +45,10 @@ class ResultCache:
         result = compute()
         self.folder.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"kind": kind, "key": key, "version": __version__, "result": result},
-                             default=_default, indent=1)
+                             default=json_default, indent=1)
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         with os.fdopen(handle, "w") as stream:
             stream.write(payload)
         os.replace(temporary, path)
         return json.loads(payload)["result"]
 
-
-def _default(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON-serializable: {type(value).__name__}")

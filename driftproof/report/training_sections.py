@@ -123,7 +123,8 @@ def training_claims(ctx: Context) -> list[tuple[str, str, str]]:
                 label = f"{data}:{loss}/{act}/{layer_key}"
                 (persisted if all(f is None for f in firsts) else turned)[label] = [f for f in firsts if f is not None]
                 if act == "relu":
-                    sparsity.append((data, layer_key, entry["zero_frac_start"]["mean"], entry["zero_frac_max"]["mean"]))
+                    sparsity.append((f"{loss} {data}", layer_key, entry["zero_frac_start"]["mean"],
+                                     entry["zero_frac_max"]["mean"]))
     every_seed_turned = {k: v for k, v in turned.items() if len(v) == TRAIN_SIZES[ctx.quick]["seeds"]}
     by_data = {data: sum(k.startswith(data) for k in persisted) for data in DATASETS}
     totals = {data: sum(k.startswith(data) for k in (*persisted, *turned)) for data in DATASETS}

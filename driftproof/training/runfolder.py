@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..results import json_default
 from .loop import RunLog
 from .run import TrainResult
 
@@ -28,16 +29,9 @@ FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss
 FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON-serializable: {type(value).__name__}")
-
 
 def _write_json(path: Path, payload) -> None:
-    path.write_text(json.dumps(payload, indent=2, default=_json_default, allow_nan=False) + "\n")
+    path.write_text(json.dumps(payload, indent=2, default=json_default, allow_nan=False) + "\n")
 
 
 def save_run(result: TrainResult, out: str | Path, *, figures: bool = True) -> Path:
