@@ -38,7 +38,7 @@ class SweepRun:
 
 
 def run_sweep(jobs: list[Job], store: SweepStore, *, scheduler=None, workers: int | None = None,
-              tick: Callable[[dict], None] | None = None) -> SweepRun:
+              tick: Callable[[dict], None] | None = None, connect_timeout: float = 10.0) -> SweepRun:
     """Run every job of ``jobs`` that ``store`` lacks; store each result as it finishes.
 
     Args:
@@ -47,6 +47,7 @@ def run_sweep(jobs: list[Job], store: SweepStore, *, scheduler=None, workers: in
         workers: local processes (default: the CPU count, at most the number of jobs);
             1 runs in this process, with no pool.
         tick: called with each stored result (progress bars).
+        connect_timeout: seconds to wait for the Dask scheduler at ``scheduler``.
     """
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"workers must be a positive integer, got {workers!r}")
@@ -65,7 +66,7 @@ def run_sweep(jobs: list[Job], store: SweepStore, *, scheduler=None, workers: in
 
     if scheduler is not None:
         run.executor = "dask"
-        _run_dask(todo, scheduler, done)
+        _run_dask(todo, scheduler, done, connect_timeout)
     else:
         workers = workers or min(len(todo), os.cpu_count() or 1)
         run.executor = f"local x{workers}"
@@ -86,7 +87,7 @@ def run_sweep(jobs: list[Job], store: SweepStore, *, scheduler=None, workers: in
     return run
 
 
-def _run_dask(todo: list[Job], scheduler, done) -> None:
+def _run_dask(todo: list[Job], scheduler, done, connect_timeout: float) -> None:
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:  # pragma: no cover - dask is a dependency
@@ -94,7 +95,7 @@ def _run_dask(todo: list[Job], scheduler, done) -> None:
     own = not isinstance(scheduler, Client)
     if own:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{connect_timeout}s")
         except (OSError, TimeoutError, ValueError) as error:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
     else:

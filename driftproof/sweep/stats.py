@@ -44,13 +44,15 @@ def fit_hinge(s: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> dict:
     residual sums of squares of the hinge and of a straight line (for the model comparison).
     """
     s, y = np.asarray(s, float), np.asarray(y, float)
-    best = None
-    for s0 in candidates:
-        X = _design(s, s0)
-        coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-        rss = float(np.sum((y - X @ coef) ** 2))
-        if best is None or rss < best[0] - 1e-15:
-            best = (rss, float(s0), coef)
+    knots = np.atleast_1d(np.asarray(candidates, float))
+    # All candidate knots at once: normal equations (K, 3, 3), solved in a batch.
+    X = np.stack([np.ones((len(knots), len(s))), np.broadcast_to(s, (len(knots), len(s))),
+                  np.maximum(s[None, :] - knots[:, None], 0.0)], axis=2)
+    gram = np.einsum("kni,knj->kij", X, X) + 1e-12 * np.eye(3)  # ridge: a knot beyond all points
+    coefs = np.linalg.solve(gram, np.einsum("kni,n->ki", X, y)[..., None])[..., 0]
+    rss_all = np.sum((y[None, :] - np.einsum("kni,ki->kn", X, coefs)) ** 2, axis=1)
+    k = int(np.argmin(rss_all))
+    best = (float(rss_all[k]), float(knots[k]), coefs[k])
     line, *_ = np.linalg.lstsq(_design(s, 0.0)[:, :2], y, rcond=None)
     rss_line = float(np.sum((y - _design(s, 0.0)[:, :2] @ line) ** 2))
     rss, s0, (a, b, c) = best
