@@ -16,6 +16,7 @@ Grid blocks (``Job.block``) say which claim a configuration serves:
 from __future__ import annotations
 
 import hashlib
+import math
 import itertools
 import json
 from dataclasses import asdict, dataclass, fields
@@ -23,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from .. import __version__
 from ..errors import InputError
 
-__all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "MEASURE_VERSION"]
+__all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
 
 # Bump when run_job measures differently: stored results of the old measurements stop matching.
 MEASURE_VERSION = 1
@@ -37,7 +38,17 @@ MEASURE_VERSION = 1
 # init, as median(p | p > 0) / 0.6745 (the half-normal median), so c = (5 / 0.6745)^2 = 55x
 # the median active ReLU^2 output at init. For the pre-norm ResMLP that is c ~ 50 (its
 # pre-activations have variance ~2 at init); the paper's 50 would never bind in the plain MLP.
-CLIP_RELATIVE = (5 / 0.6744897501960817) ** 2
+# A tighter clip at 3 sd (c = 20x) is swept beside it as a sensitivity check.
+HALF_NORMAL_MEDIAN = 0.6744897501960817
+CLIP_SD, CLIP_SD_TIGHT = 5.0, 3.0
+
+
+def clip_relative(sd: float) -> float:
+    """c / (median active ReLU^2 output at init) for a clip at ``sd`` pre-activation standard deviations."""
+    return (sd / HALF_NORMAL_MEDIAN) ** 2
+
+
+CLIP_RELATIVE = clip_relative(CLIP_SD)
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,9 @@ class Job:
         """The activation as the claims table names it."""
         if self.force is not None:
             return f"{self.act}@{self.force:g}"
-        return "clipped_relu2" if self.act == "clipped_relu2" else self.act
+        if self.act == "clipped_relu2" and self.clip is not None and abs(self.clip - CLIP_RELATIVE) > 1e-9:
+            return f"clipped_relu2[{math.sqrt(self.clip) * HALF_NORMAL_MEDIAN:.3g}sd]"
+        return self.act
 
     @property
     def key(self) -> str:
@@ -85,7 +98,7 @@ class Job:
 
 
 ACTS = ("relu", "relu2", "clipped_relu2", "gelu", "gelu2")
-FORCE_LEVELS = (0.1, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+FORCE_LEVELS = (0.1, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.95, 0.97, 0.99)
 
 
 def _act_jobs(data, arch, seeds, **common) -> list[Job]:
@@ -100,6 +113,9 @@ def _default() -> list[Job]:
     # ResMLP is the GPT-like case; in the plain MLP, ReLU^2 and GELU^2 at He init blow up with depth.
     for data, arch in (("digits", "resmlp"), ("noise", "resmlp"), ("digits", "mlp")):
         jobs += _act_jobs(data, arch, range(5))
+        # C4 sensitivity: the tighter clip (3 sd) on the same seeds = 15
+        jobs += [Job(act="clipped_relu2", clip=clip_relative(CLIP_SD_TIGHT), data=data, arch=arch, seed=seed)
+                 for seed in range(5)]
     # C1: ReLU's natural sparsity across init scale x lr x weight decay (SGD and AdamW) x data = 32
     for data, (opt, lrs), scale, wd in itertools.product(
             ("digits", "noise"), (("sgd", (0.03, 0.3)), ("adamw", (1e-3, 1e-2))), ("he", "std=0.02"), (0.0, 0.1)):
@@ -109,8 +125,9 @@ def _default() -> list[Job]:
     # C1 width axis: 64 and 256 at the default optimizer, digits and noise = 4
     for data, width in itertools.product(("digits", "noise"), (64, 256)):
         jobs.append(Job(act="relu", data=data, width=width, block="natural"))
-    # C2: forced sparsity 10%..95% x 2 seeds on digits = 20
-    for q, seed in itertools.product(FORCE_LEVELS, range(2)):
+    # C2: forced sparsity 10%..99% x 3 seeds on digits = 39; with the acts block's five unforced
+    # ReLU digits MLP runs (the same hyperparameters) they form the all-else-equal series C2 fits.
+    for q, seed in itertools.product(FORCE_LEVELS, range(3)):
         jobs.append(Job(act="relu", force=q, data="digits", seed=seed, block="forced"))
     return jobs
 
