@@ -114,3 +114,14 @@ def test_unreachable_scheduler_is_bad_input(tmp_path):
 def test_workers_must_be_positive(tmp_path):
     with pytest.raises(InputError, match="workers"):
         run_sweep(tiny_jobs(), SweepStore(tmp_path), workers=0)
+
+
+def test_load_or_run_runs_once(tmp_path):
+    from driftproof.sweep import load_or_run
+
+    first = load_or_run(str(tmp_path), grid="quick", workers=1)
+    assert len(first) == len(make_grid("quick"))
+    stamp = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results").glob("*.json")}
+    again = load_or_run(str(tmp_path), grid="quick")
+    assert sorted(r["key"] for r in again) == sorted(r["key"] for r in first)
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results").glob("*.json")} == stamp  # nothing rerun
