@@ -1,0 +1,155 @@
+"""Sweep configurations (one trained network each) and the named grids (issue 6).
+
+A :class:`Job` is one cell of the grid: activation (optionally with forced sparsity) x init
+scale x learning rate x weight decay x width x architecture x data x seed. Its ``key`` is a
+hash of every field plus the package version (and ``MEASURE_VERSION``), so a stored result is reused only by the
+same configuration run by the same code.
+
+Grid blocks (``Job.block``) say which claim a configuration serves:
+
+- ``acts``: relu, relu2, clipped relu2, gelu, gelu2 on the same footing (C3, C4, C5);
+- ``natural``: ReLU across init scale, learning rate, weight decay and width, the sparsity
+  that training produces by itself (C1, and points for C2);
+- ``forced``: ReLU with sparsity forced at a batch quantile from 10% to 95% (C2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import itertools
+import json
+from dataclasses import asdict, dataclass, fields
+
+from .. import __version__
+from ..errors import InputError
+
+__all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
+
+# Bump when run_job measures differently: stored results of the old measurements stop matching.
+MEASURE_VERSION = 1
+
+# Clipped ReLU^2 threshold, relative to the activation scale (see ``job.clip_threshold``).
+# The paper's c = 50 clips a GPT's ReLU^2 at p = sqrt(50) = 7.1 pre-activation standard
+# deviations (LayerNorm'd inputs, p ~ N(0, ~1)): ~1.09x the largest value a Gaussian reaches
+# among the ~1e9 pre-activations of one layer and batch (sqrt(2 ln 1e9) = 6.4). A layer of
+# these networks sees ~5e4 held-out pre-activations (max ~ sqrt(2 ln 5e4) = 4.6 sd), so the
+# same margin clips at p = 5 sd, i.e. h = 25 sd^2. The sd is read from the network itself at
+# init, as median(p | p > 0) / 0.6745 (the half-normal median), so c = (5 / 0.6745)^2 = 55x
+# the median active ReLU^2 output at init. For the pre-norm ResMLP that is c ~ 50 (its
+# pre-activations have variance ~2 at init); the paper's 50 would never bind in the plain MLP.
+# A tighter clip at 3 sd (c = 20x) is swept beside it as a sensitivity check.
+HALF_NORMAL_MEDIAN = 0.6744897501960817
+CLIP_SD, CLIP_SD_TIGHT = 5.0, 3.0
+
+
+def clip_relative(sd: float) -> float:
+    """c / (median active ReLU^2 output at init) for a clip at ``sd`` pre-activation standard deviations."""
+    return (sd / HALF_NORMAL_MEDIAN) ** 2
+
+
+CLIP_RELATIVE = clip_relative(CLIP_SD)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training configuration of the sweep (one seed)."""
+
+    act: str = "relu"
+    force: float | None = None  # forced sparsity: the batch quantile at which units are gated
+    data: str = "digits"
+    arch: str = "mlp"
+    opt: str = "adam"
+    lr: float = 1e-3
+    wd: float = 0.0
+    scale: str = "he"
+    width: int = 128
+    depth: int = 3
+    steps: int = 1500
+    batch: int = 64
+    n_train: int = 2048
+    n_test: int = 512
+    seed: int = 0
+    # clipped_relu2 only: c = clip * (median active ReLU^2 output of this network at init)
+    clip: float | None = None
+    block: str = "acts"
+
+    @property
+    def label(self) -> str:
+        """The activation as the claims table names it."""
+        if self.force is not None:
+            return f"{self.act}@{self.force:g}"
+        if self.act == "clipped_relu2" and self.clip is not None and abs(self.clip - CLIP_RELATIVE) > 1e-9:
+            return f"clipped_relu2[{math.sqrt(self.clip) * HALF_NORMAL_MEDIAN:.3g}sd]"
+        return self.act
+
+    @property
+    def key(self) -> str:
+        payload = json.dumps({"job": asdict(self), "version": __version__, "measure": MEASURE_VERSION}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Job":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+ACTS = ("relu", "relu2", "clipped_relu2", "gelu", "gelu2")
+FORCE_LEVELS = (0.1, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.95, 0.97, 0.99)
+
+
+def _act_jobs(data, arch, seeds, **common) -> list[Job]:
+    return [Job(act=act, clip=CLIP_RELATIVE if act == "clipped_relu2" else None, data=data, arch=arch, seed=seed,
+                block="acts", **common)
+            for act, seed in itertools.product(ACTS, seeds)]
+
+
+def _default() -> list[Job]:
+    jobs: list[Job] = []
+    # C3-C5: five activations x {digits resmlp, noise resmlp, digits mlp} x 5 seeds = 75. The pre-norm
+    # ResMLP is the GPT-like case; in the plain MLP, ReLU^2 and GELU^2 at He init blow up with depth.
+    for data, arch in (("digits", "resmlp"), ("noise", "resmlp"), ("digits", "mlp")):
+        jobs += _act_jobs(data, arch, range(5))
+        # C4 sensitivity: the tighter clip (3 sd) on the same seeds = 15
+        jobs += [Job(act="clipped_relu2", clip=clip_relative(CLIP_SD_TIGHT), data=data, arch=arch, seed=seed)
+                 for seed in range(5)]
+    # C1: ReLU's natural sparsity across init scale x lr x weight decay (SGD and AdamW) x data = 32
+    for data, (opt, lrs), scale, wd in itertools.product(
+            ("digits", "noise"), (("sgd", (0.03, 0.3)), ("adamw", (1e-3, 1e-2))), ("he", "std=0.02"), (0.0, 0.1)):
+        for lr in lrs:
+            jobs.append(Job(act="relu", data=data, opt=opt, lr=lr, wd=wd if opt == "adamw" else wd / 100,
+                            scale=scale, block="natural"))
+    # C1 width axis: 64 and 256 at the default optimizer, digits and noise = 4
+    for data, width in itertools.product(("digits", "noise"), (64, 256)):
+        jobs.append(Job(act="relu", data=data, width=width, block="natural"))
+    # C2: forced sparsity 10%..99% x 3 seeds on digits = 39; with the acts block's five unforced
+    # ReLU digits MLP runs (the same hyperparameters) they form the all-else-equal series C2 fits.
+    for q, seed in itertools.product(FORCE_LEVELS, range(3)):
+        jobs.append(Job(act="relu", force=q, data="digits", seed=seed, block="forced"))
+    return jobs
+
+
+def _quick() -> list[Job]:
+    small = dict(width=32, depth=2, steps=60, batch=32, n_train=256, n_test=128)
+    jobs = []
+    for act in ACTS:
+        jobs += [Job(act=act, clip=CLIP_RELATIVE if act == "clipped_relu2" else None, data="digits", seed=s,
+                     block="acts", **small) for s in range(2)]
+    jobs += [Job(act="relu", data="noise", lr=1e-2, block="natural", **small)]
+    jobs += [Job(act="relu", force=q, data="digits", block="forced", **small) for q in (0.2, 0.5, 0.8, 0.95)]
+    return jobs
+
+
+GRIDS = {"default": _default, "quick": _quick}
+
+
+def make_grid(name: str) -> list[Job]:
+    """The named grid's jobs (``default`` or ``quick``); InputError for any other name."""
+    if name not in GRIDS:
+        raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {name!r}")
+    jobs = GRIDS[name]()
+    assert len({j.key for j in jobs}) == len(jobs), "duplicate configurations in the grid"
+    return jobs

@@ -1,0 +1,115 @@
+"""Statistics the sweep and its claims rest on: spike statistics and the changepoint fit.
+
+Pure functions on arrays; no training, no files.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["spike_stats", "fit_hinge", "fit_changepoint", "geometric_ratio"]
+
+
+def spike_stats(h: np.ndarray) -> dict:
+    """Spike statistics of one layer's activations ``h`` (any shape; samples x units).
+
+    ``max_over_median`` = max|h| / median|h| over the *active* entries (h != 0): with ReLU
+    more than half the entries are often exactly 0, and the median over all of them would be 0.
+    ``kurtosis`` is Pearson's (a Gaussian has 3) of all entries of h pooled; ``nan`` where the
+    statistic is undefined (no active entry; constant h).
+    """
+    flat = np.abs(np.asarray(h, dtype=np.float64).ravel())
+    active = flat[flat != 0]
+    out = {"max_abs": float(flat.max()) if flat.size else math.nan,
+           "median_active": float(np.median(active)) if active.size else math.nan,
+           "active_frac": float(active.size / flat.size) if flat.size else math.nan}
+    out["max_over_median"] = out["max_abs"] / out["median_active"] if active.size else math.nan
+    values = np.asarray(h, dtype=np.float64).ravel()
+    centered = values - values.mean() if values.size else values
+    var = float(np.mean(centered**2)) if values.size else 0.0
+    out["kurtosis"] = float(np.mean(centered**4) / var**2) if var > 0 else math.nan
+    return out
+
+
+def _design(s: np.ndarray, s0: float) -> np.ndarray:
+    return np.column_stack([np.ones_like(s), s, np.maximum(s - s0, 0.0)])
+
+
+def fit_hinge(s: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> dict:
+    """Least-squares continuous hinge ``y = a + b s + c max(s - s0, 0)``, s0 by grid search.
+
+    Returns s0, the coefficients, the slopes before (b) and after (b + c) the knot, and the
+    residual sums of squares of the hinge and of a straight line (for the model comparison).
+    """
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    knots = np.atleast_1d(np.asarray(candidates, float))
+    # All candidate knots at once: normal equations (K, 3, 3), solved in a batch.
+    X = np.stack([np.ones((len(knots), len(s))), np.broadcast_to(s, (len(knots), len(s))),
+                  np.maximum(s[None, :] - knots[:, None], 0.0)], axis=2)
+    gram = np.einsum("kni,knj->kij", X, X) + 1e-12 * np.eye(3)  # ridge: a knot beyond all points
+    coefs = np.linalg.solve(gram, np.einsum("kni,n->ki", X, y)[..., None])[..., 0]
+    rss_all = np.sum((y[None, :] - np.einsum("kni,ki->kn", X, coefs)) ** 2, axis=1)
+    k = int(np.argmin(rss_all))
+    best = (float(rss_all[k]), float(knots[k]), coefs[k])
+    line, *_ = np.linalg.lstsq(_design(s, 0.0)[:, :2], y, rcond=None)
+    rss_line = float(np.sum((y - _design(s, 0.0)[:, :2] @ line) ** 2))
+    rss, s0, (a, b, c) = best
+    return {"s0": s0, "a": float(a), "slope_before": float(b), "slope_after": float(b + c),
+            "rss": rss, "rss_line": rss_line, "n": len(s)}
+
+
+def _bic(rss: float, n: int, k: int) -> float:
+    return n * math.log(max(rss, 1e-300) / n) + k * math.log(n)
+
+
+def fit_changepoint(s, y, *, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95,
+                    step: float = 0.005, min_side: int = 3) -> dict:
+    """The cliff of ``y`` (accuracy) against ``s`` (sparsity): hinge fit with a bootstrap interval.
+
+    The knot s0 is searched on a grid of width ``step`` between the ``min_side``-th smallest and
+    largest ``s``, so at least ``min_side`` points lie on each side. The interval is the
+    percentile bootstrap over points (``n_boot`` resamples of the (s, y) pairs, generator seeded
+    with ``seed``) of s0 and of the slope after the knot. ``delta_bic`` = BIC(line) - BIC(hinge):
+    the hinge (one knot and one slope more) is preferred when it is large (> 6: strong).
+    """
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    keep = np.isfinite(s) & np.isfinite(y)
+    s, y = s[keep], y[keep]
+    n = len(s)
+    if n < 2 * min_side + 1:
+        raise ValueError(f"the changepoint fit needs at least {2 * min_side + 1} points, got {n}")
+
+    def candidates(xs):
+        ordered = np.sort(xs)
+        low, high = ordered[min_side - 1], ordered[-min_side]
+        return np.arange(low, high + step / 2, step) if high > low else np.array([low])
+
+    fit = fit_hinge(s, y, candidates(s))
+    rng = np.random.default_rng(seed)
+    knots, after = [], []
+    for _ in range(n_boot):
+        index = rng.integers(0, n, n)
+        if len(np.unique(s[index])) < 2 * min_side:
+            continue
+        boot = fit_hinge(s[index], y[index], candidates(s[index]))
+        knots.append(boot["s0"])
+        after.append(boot["slope_after"])
+    tail = (1 - confidence) / 2
+    q = lambda values: [float(v) for v in np.quantile(values, [tail, 1 - tail])] if values else [None, None]
+    fit.update({"s0_interval": q(knots), "slope_after_interval": q(after), "n_boot": len(knots),
+                "seed": seed, "confidence": confidence,
+                "delta_bic": _bic(fit["rss_line"], n, 2) - _bic(fit["rss"], n, 4)})
+    return fit
+
+
+def geometric_ratio(numerator, denominator, confidence: float = 0.95) -> dict:
+    """Geometric mean of paired ratios with a Student-t interval on the log scale."""
+    from ..training.summary import interval
+
+    logs = [math.log(a / b) for a, b in zip(numerator, denominator)
+            if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0]
+    iv = interval(logs, confidence)
+    exp = lambda v: None if v is None else math.exp(v)
+    return {"ratio": exp(iv["mean"]), "low": exp(iv["low"]), "high": exp(iv["high"]), "n": iv["n"]}
