@@ -36,7 +36,8 @@ def test_pdf_has_sections_figures_and_the_json_numbers(built):
     assert first.pdf is not None and first.pdf.exists(), first.error
     text = pdf_text(first.pdf)
     for heading in ("Claims and verdicts", "Sign maps", "Derivations", "Mean field and the first step",
-                    "Monte Carlo against theory", "Mean field against Monte Carlo", "Training", "Environment"):
+                    "Monte Carlo against theory", "Mean field against Monte Carlo", "Training",
+                    "empirical claims at small scale", "Environment"):
         assert heading in text
     payload = json.loads(first.json.read_text())
     tex = "".join(p.read_text() for p in (folder / "generated").glob("*.tex"))

@@ -70,7 +70,8 @@ CLAIMS.append(_theory_claims)
 
 def _register_optional() -> None:
     """Sections and claims from the Monte Carlo and training packages, when present."""
-    for module_name in ("driftproof.report.montecarlo_sections", "driftproof.report.training_sections"):  # in order
+    for module_name in ("driftproof.report.montecarlo_sections", "driftproof.report.training_sections",
+                        "driftproof.report.sweep_sections"):  # in reading order
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as error:
@@ -85,7 +86,8 @@ def _claims_tex(ctx: Context) -> str:
     for builder in CLAIMS:
         for claim, evidence, verdict in builder(ctx):
             ctx.record("claims", claim, {"evidence": evidence, "verdict": verdict})
-            color = {"holds": "green!15", "violated": "red!15"}.get(verdict, "yellow!20")
+            color = {"holds": "green!15", "supported": "green!15", "violated": "red!15",
+                     "not supported": "red!15"}.get(verdict, "yellow!20")
             rows.append([tex_escape(claim), tex_escape(evidence), rf"\cellcolor{{{color}}}{tex_escape(verdict)}"])
     return "\\section*{Claims and verdicts}\n" + table(["claim", "evidence", "verdict"], rows,
                                                       "Each claim, its evidence, and the verdict.", "p{5cm}p{9cm}l")
