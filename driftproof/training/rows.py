@@ -135,6 +135,9 @@ def _row(result: TrainResult, t0_sign: dict[str, dict]) -> Evidence:
     summary = (f"t=0 E[δ|p>0] (95% CI, {ROW_SIZES['t0_draws']} networks): {t0}; {persistence}"
                f" ({_pct(positive)} of steps > 0). Drift: {', '.join(drifts)}"
                f"{control_text}. Held-out acc {_pct(main['final']['test_acc'])}.{r5} {sizes}")
+    diverged = [note for note in result.notes if note.startswith("diverged")]
+    if diverged:
+        summary = f"{diverged[0]}. " + summary
     numbers = {"data": data["name"], "sizes": {**{k: spec[k] for k in ("arch", "opt", "lr", "steps", "batch", "seeds")},
                                                "width": config["width"], "depth": config["depth"]},
                "sign_t0": t0_sign, "sign_t0_training_seeds": {k: v["sign_t0"] for k, v in layers.items()},

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+import numpy as np
+
 from ..config import Config, environment
 from ..errors import InputError
 from .loop import MAX_BYTES, RunLog, TrainSpec, estimate_bytes, dataset_for, net_config, resolve_kernel, train_seed
@@ -97,7 +99,12 @@ def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
             dataset = data.describe()
             prediction = _theory(config, spec, data, notes)
         for role, act in roles:
-            logs.append(train_seed(config, spec, seed, data, role=role, act=act, kernel=kernel, tick=tick))
+            # A diverging run overflows; it is reported as diverged below, not warned about step by step.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                logs.append(train_seed(config, spec, seed, data, role=role, act=act, kernel=kernel, tick=tick))
+    diverged = sorted({f"{log.act} seed {log.seed}" for log in logs if not np.isfinite(log.columns["loss"][-1])})
+    if diverged:
+        notes.append("diverged (non-finite loss by the last step): " + ", ".join(diverged))
     depth = config.depth
     first_step = first_step_vs_theory(logs, prediction, depth) if prediction is not None else None
     if first_step is not None and dataset.get("targets") == "regression":

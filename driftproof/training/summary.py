@@ -33,7 +33,8 @@ def interval(values, confidence: float = CONFIDENCE) -> dict:
     if n < 2:
         low = high = None
     else:
-        half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * float(data.std(ddof=1)) / math.sqrt(n)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values of a diverging run: no interval
+            half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * float(data.std(ddof=1)) / math.sqrt(n)
         low, high = mean - half, mean + half
     return {"mean": mean, "low": _clean(low), "high": _clean(high), "n": n,
             "values": [float(v) for v in data]}
