@@ -42,6 +42,17 @@ def _softmax_into(z, out):
         out[k] /= total
 
 
+@njit(cache=True)
+def _logits_into(V, s, h, z):
+    """z_k = Σ_i V[s, k, i] h_i for one sample s (the output bias is 0 at init)."""
+    classes, width = V.shape[1], V.shape[2]
+    for k in range(classes):
+        acc = 0.0
+        for i in range(width):
+            acc += V[s, k, i] * h[i]
+        z[k] = acc
+
+
 @njit(cache=True, parallel=True)
 def last_layer(h, dphi, V, labels, code, scale, out_pred, out_label):
     """δ_i = σ'(p_i) Σ_k V_ki g_k at the last hidden layer, split into prediction and label parts.
@@ -53,11 +64,7 @@ def last_layer(h, dphi, V, labels, code, scale, out_pred, out_label):
     for s in prange(samples):
         z = np.empty(classes)
         g = np.empty(classes)
-        for k in range(classes):
-            acc = 0.0
-            for i in range(width):
-                acc += V[s, k, i] * h[i]
-            z[k] = acc
+        _logits_into(V, s, h, z)
         if code == CE:
             _softmax_into(z, g)
             label_scale = 1.0
@@ -89,11 +96,7 @@ def last_layer_antithetic(h, dphi, V, center, code, scale, out):
     for s in prange(samples):
         z = np.empty(classes)
         pi = np.empty(classes)
-        for k in range(classes):
-            acc = 0.0
-            for i in range(width):
-                acc += V[s, k, i] * h[i]
-            z[k] = acc
+        _logits_into(V, s, h, z)
         if code == CE:
             _softmax_into(z, pi)
         for i in range(width):
