@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -157,6 +156,3 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     return ReportResult(folder, tex, pdf, json_path, missing, error, time.perf_counter() - start,
                         ctx.cache.hits, ctx.cache.misses)
 
-
-def remove_cache(folder: Path) -> None:
-    shutil.rmtree(Path(folder) / "cache", ignore_errors=True)
