@@ -47,12 +47,6 @@ def _ce_grad(z, y):
     return softmax(z, axis=1) - one_hot(np.asarray(y), z.shape[1])
 
 
-def _ce_hessian_trace(z):
-    """tr of the CE Hessian in z: sum_k pi_k (1 - pi_k)."""
-    pi = softmax(z, axis=1)
-    return np.sum(pi * (1 - pi), axis=1)
-
-
 @dataclass(frozen=True)
 class Loss:
     """A loss l(z, y) of the logits z (n, K) and the targets y."""
@@ -61,9 +55,23 @@ class Loss:
     description: str
     value: Callable[[np.ndarray, np.ndarray], np.ndarray]
     grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    hessian_trace: Callable[[np.ndarray], np.ndarray]
-    coordinatewise_convex: bool  # dl/dz_k non-decreasing in z_k: the hypothesis of R3
-    label_free_hessian: bool  # tr Hessian independent of z (MSE): R1 is exact for any D
+    family: str  # "mse" (R1: exact for any D) or "ce" (R2: Stein's lemma)
+    mean_reduction: bool = False  # mse_mean: the sum over outputs divided by K
+
+    @property
+    def result(self) -> str:
+        """The theory result that covers the last hidden layer: R1 (MSE) or R2 (CE)."""
+        return "R1" if self.family == "mse" else "R2"
+
+    def output_scale(self, classes: int) -> float:
+        """The factor in front of the sum over outputs: 1/K for the mean reduction, else 1."""
+        return 1.0 / classes if self.mean_reduction else 1.0
+
+    def mse_curvature(self, classes: int) -> float:
+        """tr of the MSE Hessian in z (a constant): K for the sum, 1 for the mean."""
+        if self.family != "mse":
+            raise ValueError(f"{self.name} has no constant curvature")
+        return classes * self.output_scale(classes)
 
     def symbolic(self, classes: int = 3) -> tuple[sp.Expr, tuple[sp.Symbol, ...], sp.Symbol]:
         """The loss as a SymPy expression of logits z_1..z_K and the true class's logit.
@@ -72,27 +80,20 @@ class Loss:
         """
         z = sp.symbols(f"z_1:{classes + 1}", real=True)
         y = sp.symbols(f"y_1:{classes + 1}", real=True)
-        if self.name.startswith("mse"):
-            scale = sp.Rational(1, classes) if self.name == "mse_mean" else 1
+        if self.family == "mse":
+            scale = sp.Rational(1, classes) if self.mean_reduction else 1
             return scale * sp.Rational(1, 2) * sum((zk - yk) ** 2 for zk, yk in zip(z, y)), z, y
         # ce with a one-hot target y: -sum_k y_k z_k + log sum_k exp(z_k)
         return -sum(yk * zk for zk, yk in zip(z, y)) + sp.log(sum(sp.exp(zk) for zk in z)), z, y
 
-    def latex(self) -> str:
-        return {"mse": r"\ell = \tfrac12 \lVert z - y \rVert^2",
-                "mse_mean": r"\ell = \tfrac{1}{2K} \lVert z - y \rVert^2",
-                "ce": r"\ell = -\log \operatorname{softmax}(z)_y"}[self.name]
-
 
 LOSSES: dict[str, Loss] = {
     "mse": Loss("mse", "0.5 * ||z - y||^2, summed over outputs",
-                lambda z, y: _mse_value(z, y, 1.0), lambda z, y: _mse_grad(z, y, 1.0),
-                lambda z: np.full(len(z), float(z.shape[1])), True, True),
+                lambda z, y: _mse_value(z, y, 1.0), lambda z, y: _mse_grad(z, y, 1.0), "mse"),
     "mse_mean": Loss("mse_mean", "0.5/K * ||z - y||^2, the mean over outputs",
                      lambda z, y: _mse_value(z, y, 1.0 / z.shape[1]),
-                     lambda z, y: _mse_grad(z, y, 1.0 / z.shape[1]),
-                     lambda z: np.ones(len(z)), True, True),
-    "ce": Loss("ce", "-log softmax(z)_y, via log-sum-exp", _ce_value, _ce_grad, _ce_hessian_trace, True, False),
+                     lambda z, y: _mse_grad(z, y, 1.0 / z.shape[1]), "mse", mean_reduction=True),
+    "ce": Loss("ce", "-log softmax(z)_y, via log-sum-exp", _ce_value, _ce_grad, "ce"),
 }
 
 

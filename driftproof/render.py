@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from .results import Verdict
+from .results import Verification
 
 __all__ = ["verdict_table"]
 
 _MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
 
 
-def verdict_table(result: Verdict) -> str:
+def verdict_table(result: Verification) -> str:
     """The verify table: kind | evidence | verdict | details, then one verdict line."""
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
     kind_w = max(len(r.kind) for r in result.evidence) if result.evidence else 8

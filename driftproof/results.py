@@ -1,35 +1,81 @@
-"""Result value objects shared by theory, Monte Carlo, training, verify, CLI and report.
+"""The one vocabulary of results: verdicts, estimates with intervals, evidence rows.
 
-All are frozen dataclasses that serialize to plain JSON (``to_dict``).
+Theory, Monte Carlo, training, sweeps, claims, the report cache and the CLI all speak these
+frozen dataclasses; each serializes with ``to_dict`` and reads back with ``from_dict``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 
-from scipy.special import ndtri
+import numpy as np
+from scipy.special import ndtri, stdtrit  # scipy.stats costs ~0.5 s at import
 
-__all__ = ["json_default", "Estimate", "Evidence", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "INFO", "combine", "EXIT_CODES"]
+__all__ = ["json_default", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "INFO", "combine", "Estimate",
+           "RowKey", "Evidence", "Verification"]
+
 
 def json_default(value):
-    """``json.dumps(default=...)`` for numpy scalars and arrays, used by every JSON writer."""
-    import numpy as np
-
+    """``json.dumps(default=...)`` for numpy scalars and arrays and enums, used by every JSON writer."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
     raise TypeError(f"not JSON-serializable: {type(value).__name__}")
 
 
-HOLDS, VIOLATED, INCONCLUSIVE, INFO = "holds", "violated", "inconclusive", "info"
-EXIT_CODES = {HOLDS: 0, VIOLATED: 1, INCONCLUSIVE: 3}
+class Verdict(StrEnum):
+    """What a piece of evidence (or the whole check) says about the claim."""
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    INCONCLUSIVE = "inconclusive"
+    INFO = "info"  # informs, does not decide
+
+    @property
+    def exit_code(self) -> int:
+        """The command line's exit status: 0 holds, 1 violated, 3 inconclusive."""
+        codes = {Verdict.HOLDS: 0, Verdict.VIOLATED: 1, Verdict.INCONCLUSIVE: 3}
+        if self not in codes:
+            raise ValueError(f"{self.value!r} has no exit status")
+        return codes[self]
+
+
+HOLDS, VIOLATED, INCONCLUSIVE, INFO = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE, Verdict.INFO
+
+
+def combine(verdicts) -> Verdict:
+    """violated if any row is violated; holds if every deciding row holds; else inconclusive."""
+    deciding = [Verdict(v) for v in verdicts if v != INFO]
+    if VIOLATED in deciding:
+        return VIOLATED
+    if deciding and all(v == HOLDS for v in deciding):
+        return HOLDS
+    return INCONCLUSIVE
+
+
+def _finite_or_none(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _none_to_nan(value):
+    return math.nan if value is None else value
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A Monte Carlo (or quadrature) estimate: never a bare number."""
+    """A number with its uncertainty: never a bare number.
+
+    ``method`` says how the interval was made: ``normal`` (mean ± z·stderr), ``student_t``
+    (over a few replicates, e.g. seeds), ``bootstrap``, ``quadrature`` (± the integrator's
+    error bound), ``exact``; a Monte Carlo estimator may name itself after a colon
+    (``normal: antithetic``). Undefined parts (one replicate: no stderr, no interval) are NaN
+    in memory and null in JSON. ``values`` keeps the replicates when there are few (seeds).
+    """
 
     mean: float
     stderr: float
@@ -39,17 +85,51 @@ class Estimate:
     confidence: float
     method: str
     seed: int | None = None
+    values: tuple[float, ...] | None = None
 
     @classmethod
-    def from_moments(cls, mean: float, stderr: float, n: int, confidence: float, method: str,
-                     seed: int | None = None) -> "Estimate":
+    def normal(cls, mean: float, stderr: float, n: int, confidence: float, method: str = "normal",
+               seed: int | None = None) -> Estimate:
         """A normal-approximation interval mean ± z_{(1+c)/2} · stderr."""
         half = float(ndtri(0.5 + confidence / 2)) * stderr
-        return cls(float(mean), float(stderr), int(n), float(mean - half), float(mean + half), confidence, method, seed)
+        return cls(float(mean), float(stderr), int(n), float(mean - half), float(mean + half), confidence, method,
+                   seed)
+
+    from_moments = normal
+
+    @classmethod
+    def student_t(cls, values, confidence: float = 0.95, method: str = "student_t") -> Estimate:
+        """Mean and Student-t interval over a few replicates (non-finite values dropped)."""
+        data = np.array([v for v in values if v is not None and math.isfinite(v)], float)
+        n = len(data)
+        mean = float(data.mean()) if n else math.nan
+        stderr = low = high = math.nan
+        if n >= 2:
+            with np.errstate(over="ignore", invalid="ignore"):  # huge values of a diverging run: no interval
+                stderr = float(data.std(ddof=1)) / math.sqrt(n)
+                half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * stderr
+            low, high = mean - half, mean + half
+        return cls(mean, stderr, n, low, high, confidence, method, None, tuple(float(v) for v in data))
+
+    @classmethod
+    def exact(cls, value: float, method: str = "exact") -> Estimate:
+        """A value known exactly (zero-width interval, confidence 1)."""
+        value = float(value)
+        return cls(value, 0.0, 0, value, value, 1.0, method)
+
+    @classmethod
+    def bounded(cls, value: float, error: float, method: str = "quadrature") -> Estimate:
+        """A value within ± ``error`` (e.g. a quadrature's error bound), confidence 1."""
+        return cls(float(value), float(error), 0, float(value - error), float(value + error), 1.0, method)
+
+    @property
+    def defined(self) -> bool:
+        """True when the interval exists (finite bounds)."""
+        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
 
     @property
     def sign(self) -> int:
-        """+1 / -1 if the interval excludes 0, else 0 (unresolved)."""
+        """+1 / -1 if the interval excludes 0, else 0 (unresolved or undefined)."""
         if self.ci_low > 0:
             return 1
         if self.ci_high < 0:
@@ -60,7 +140,40 @@ class Estimate:
         return self.ci_low <= value <= self.ci_high
 
     def to_dict(self) -> dict:
-        return {key: (None if isinstance(v, float) and not math.isfinite(v) else v) for key, v in asdict(self).items()}
+        out = {f.name: _finite_or_none(getattr(self, f.name)) for f in fields(self)}
+        if self.values is None:
+            del out["values"]
+        else:
+            out["values"] = [_finite_or_none(v) for v in self.values]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Estimate:
+        values = data.get("values")
+        return cls(_none_to_nan(data["mean"]), _none_to_nan(data["stderr"]), int(data["n"]),
+                   _none_to_nan(data["ci_low"]), _none_to_nan(data["ci_high"]), float(data["confidence"]),
+                   data["method"], data.get("seed"), None if values is None else tuple(map(_none_to_nan, values)))
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """What an evidence row is about, for code to select on (never the words printed for a reader).
+
+    ``result`` names the check: R1-R5 (DESIGN.md §2), ``MC`` (Monte Carlo sign test) or
+    ``train`` (a training run); ``layer``, ``init`` and ``data`` locate it.
+    """
+
+    result: str
+    layer: int | None = None
+    init: str | None = None
+    data: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"result": self.result, "layer": self.layer, "init": self.init, "data": self.data}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RowKey:
+        return cls(data["result"], data.get("layer"), data.get("init"), data.get("data"))
 
 
 @dataclass(frozen=True)
@@ -69,30 +182,21 @@ class Evidence:
 
     kind: str  # "symbolic", "mean-field", "montecarlo", "training"
     name: str
-    verdict: str  # holds / violated / inconclusive / info
+    verdict: Verdict
     summary: str
     numbers: dict = field(default_factory=dict)
+    key: RowKey | None = None
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "name": self.name, "verdict": self.verdict, "summary": self.summary,
-                **{"numbers": self.numbers}}
-
-
-def combine(verdicts: list[str]) -> str:
-    """violated if any row is violated; holds if every deciding row holds; else inconclusive."""
-    deciding = [v for v in verdicts if v != INFO]
-    if VIOLATED in deciding:
-        return VIOLATED
-    if deciding and all(v == HOLDS for v in deciding):
-        return HOLDS
-    return INCONCLUSIVE
+        return {"kind": self.kind, "name": self.name, "verdict": str(self.verdict), "summary": self.summary,
+                "numbers": self.numbers}
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verification:
     """The answer of ``driftproof verify``: one verdict, the evidence rows, and how it was made."""
 
-    verdict: str
+    verdict: Verdict
     headline: str
     evidence: tuple[Evidence, ...]
     config: dict
@@ -100,9 +204,14 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
+        return Verdict(self.verdict).exit_code
+
+    def rows(self, kind: str | None = None, result: str | None = None) -> list[Evidence]:
+        """The rows of one kind and/or one result (R1-R5, MC, train)."""
+        return [row for row in self.evidence
+                if (kind is None or row.kind == kind) and (result is None or row.key.result == result)]
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "headline": self.headline,
+        return {"verdict": str(self.verdict), "headline": self.headline,
                 "evidence": [row.to_dict() for row in self.evidence],
                 "config": self.config, "environment": self.environment}

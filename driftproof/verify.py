@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 from .config import Config, environment
-from .results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, Verdict, combine
+from .results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, Verification, combine
 from .theory.lastlayer import pointwise_verdict
 from .theory.meanfield import mean_field
 from .theory.signmap import sign_map
@@ -40,7 +40,7 @@ def symbolic_rows(config: Config) -> list[Evidence]:
         smap.describe() + ("" if standard else f" (R3's hypotheses fail for {init.name}; see the R1/R2 row)"),
         smap.to_dict()))
     verdict, summary, numbers = pointwise_verdict(config)
-    key = "R1" if config.loss.startswith("mse") else "R2"
+    key = config.loss_fn.result
     rows.append(Evidence("symbolic", f"{key} last layer E[δ|p], p>0", verdict, summary,
                          {**numbers, "init": init.name, "layer": config.depth}))
     field = mean_field(config)
@@ -111,10 +111,10 @@ def _headline(verdict: str, rows: list[Evidence], config: Config) -> str:
 
 
 def verify(config: Config, *, progress: bool = False,
-           kinds: tuple[str, ...] = ("symbolic", "montecarlo", "training")) -> Verdict:
+           kinds: tuple[str, ...] = ("symbolic", "montecarlo", "training")) -> Verification:
     """Run every available kind of evidence and combine them into one Verdict."""
     rows = symbolic_rows(config) if "symbolic" in kinds else []
     rows += _external_rows(config, progress, set(kinds))
     verdict = _overall(rows, config)
-    return Verdict(verdict, _headline(verdict, rows, config), tuple(rows), config.to_dict(), environment())
+    return Verification(verdict, _headline(verdict, rows, config), tuple(rows), config.to_dict(), environment())
 

@@ -7,7 +7,7 @@ import sys
 
 from ..config import environment
 from ..errors import InputError
-from ..results import EXIT_CODES
+from ..results import Verdict
 from .common import add_network_arguments, config_from_args, float_arg, int_arg, print_json
 
 __all__ = ["add_arguments", "run"]
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(payload)
     else:
         _render(config, result, comparison, args.units)
-    return EXIT_CODES[result.verdict]
+    return Verdict(result.verdict).exit_code
 
 
 def _render(config, result, comparison, units: bool) -> None:

@@ -66,10 +66,9 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
 
 def output_curvature(loss: Loss, classes: int, logit_variance: float, seed: int = 0) -> Estimate:
     """T^{L+1}: K for mse, 1 for mse_mean (exact), the CE curvature otherwise."""
-    if loss.name == "mse":
-        return Estimate(float(classes), 0.0, 0, float(classes), float(classes), 1.0, "exact")
-    if loss.name == "mse_mean":
-        return Estimate(1.0, 0.0, 0, 1.0, 1.0, 1.0, "exact")
+    if loss.family == "mse":
+        value = loss.mse_curvature(classes)
+        return Estimate(value, 0.0, 0, value, value, 1.0, "exact")
     return ce_curvature(logit_variance, classes, seed)
 
 

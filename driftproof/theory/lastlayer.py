@@ -59,8 +59,8 @@ def _loss_gradient(config: Config) -> tuple[sp.Expr, sp.Expr]:
     """dl/dz_1 from the loss's symbolic form (a K = 3 instance), and its generic form."""
     expr, z, y = config.loss_fn.symbolic(3)
     derivative = sp.diff(expr, z[0])
-    if config.loss.startswith("mse"):
-        scale = sp.Rational(1, 1) if config.loss == "mse" else 1 / K
+    if config.loss_fn.family == "mse":
+        scale = 1 / K if config.loss_fn.mean_reduction else sp.Integer(1)
         return derivative, scale * (z_k - y_k)
     return derivative, pi_k - y_k
 
@@ -81,8 +81,8 @@ def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
                                                 sp.Eq(E(V_ki * V_kj), rho + mu**2), sp.Eq(E(y_k), 1 / K)),
              f"init {init.name}: mu = {values[mu]:g}, s^2 = {values['var']:.6g}, rho = {values[rho]:.6g}; labels independent"),
     ]
-    if loss.name.startswith("mse"):
-        scale = 1 if loss.name == "mse" else 1 / K
+    if loss.family == "mse":
+        scale = 1 / K if loss.mean_reduction else 1
         per_k = sp.expand(V_ki * (V_ki * h_i + V_kj * S - y_k))
         expectation = per_k.subs(V_ki**2, s**2 + mu**2).subs(V_ki * V_kj, rho + mu**2).subs(V_ki * y_k, mu / K)
         total = sp.expand(scale * K * expectation)
@@ -139,7 +139,7 @@ def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
     steps.append(Step(f"this configuration ({init.name}, s_V = {values[s]:.4g}, K = {config.classes})", final,
                       exact=exact and curvature is None))
     conclusion = _conclusion(coeffs)
-    key = "R1" if loss.name.startswith("mse") else "R2"
+    key = loss.result
     title = f"last hidden layer, {loss.name}, E[delta_i | p] over the output weights and labels"
     assumptions = ["output bias c = 0 at init", "labels uniform over K classes, independent of the weights"]
     return Derivation(key, title, tuple(steps), tuple(assumptions), conclusion), coeffs
@@ -177,7 +177,7 @@ def conditional_last_layer(config: Config, p: np.ndarray, coeffs: Coefficients |
     coeffs = coeffs or coefficients(config)
     others = h.sum() - h
     A, B, C0, curvature = coeffs.A, coeffs.B, coeffs.C0, coeffs.curvature
-    if config.loss == "ce":
+    if config.loss_fn.family == "ce":
         init = config.init_dist
         var, _ = init.covariance(config.stds[-1], len(p))
         n = len(p)
