@@ -180,12 +180,12 @@ class RowKey:
 class Evidence:
     """One row of the verify table: a kind of evidence, its verdict and its numbers."""
 
-    kind: str  # "symbolic", "mean-field", "montecarlo", "training"
-    name: str
+    kind: str  # "symbolic", "mean-field", "montecarlo", "training", "claim"
+    key: RowKey
     verdict: Verdict
-    summary: str
     numbers: dict = field(default_factory=dict)
-    key: RowKey | None = None
+    name: str = ""  # transitional: display text moves to driftproof.render
+    summary: str = ""
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "name": self.name, "verdict": str(self.verdict), "summary": self.summary,

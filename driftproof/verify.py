@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 from .config import Config, environment
-from .results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, Verification, combine
+from .results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, RowKey, Verification, combine
 from .theory.lastlayer import pointwise_verdict
 from .theory.meanfield import mean_field
 from .theory.signmap import sign_map
@@ -35,14 +35,14 @@ def symbolic_rows(config: Config) -> list[Evidence]:
     init = config.init_dist
     standard = init.zero_mean and init.independent
     rows.append(Evidence(
-        "symbolic", "R3 sign map of σσ'",
-        (VIOLATED if negative else HOLDS) if standard else INFO,
-        smap.describe() + ("" if standard else f" (R3's hypotheses fail for {init.name}; see the R1/R2 row)"),
-        smap.to_dict()))
+        "symbolic", RowKey("R3", init=init.name), (VIOLATED if negative else HOLDS) if standard else INFO,
+        smap.to_dict(), name="R3 sign map of σσ'",
+        summary=smap.describe() + ("" if standard else f" (R3's hypotheses fail for {init.name}; see the R1/R2 row)")))
     verdict, summary, numbers = pointwise_verdict(config)
     key = config.loss_fn.result
-    rows.append(Evidence("symbolic", f"{key} last layer E[δ|p], p>0", verdict, summary,
-                         {**numbers, "init": init.name, "layer": config.depth}))
+    rows.append(Evidence("symbolic", RowKey(key, config.depth, init.name), verdict,
+                         {**numbers, "init": init.name, "layer": config.depth},
+                         name=f"{key} last layer E[δ|p], p>0", summary=summary))
     field = mean_field(config)
     scale = max((abs(layer.delta_given_positive) for layer in field.layers), default=1.0)
     for layer in field.layers:
@@ -56,14 +56,16 @@ def symbolic_rows(config: Config) -> list[Evidence]:
                 row_verdict = VIOLATED if negative else HOLDS
                 text = (f"E[δ|p>0] ≈ {layer.delta_given_positive:.4g}; sign of σσ' per unit "
                         f"(mean field: {field.note})")
-            rows.append(Evidence("mean-field", f"R4 layer {layer.layer} E[δ|p], p>0", row_verdict, text, numbers))
+            rows.append(Evidence("mean-field", RowKey("R4", layer.layer, init.name), row_verdict, numbers,
+                                 name=f"R4 layer {layer.layer} E[δ|p], p>0", summary=text))
         if field.applicable:
             w_word, b_word = _drift_word(layer.dW_mean, scale), _drift_word(layer.db_mean, scale)
             text = (f"first SGD step per unit lr: Δ mean W = {layer.dW_mean:+.3g} ({w_word}), "
                     f"Δ mean b = {layer.db_mean:+.3g} ({b_word})")
             if layer.layer == 1:
                 text += "; E[x] = 0 so layer 1's weights do not drift on average"
-            rows.append(Evidence("mean-field", f"R5 drift layer {layer.layer}", INFO, text, numbers))
+            rows.append(Evidence("mean-field", RowKey("R5", layer.layer, init.name), INFO, numbers,
+                                 name=f"R5 drift layer {layer.layer}", summary=text))
     return rows
 
 
@@ -98,7 +100,7 @@ def _headline(verdict: str, rows: list[Evidence], config: Config) -> str:
     claim = {HOLDS: "holds", VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[verdict]
     text = (f"E[δ|p] ≥ 0 for p > 0 at init {claim} for {config.loss}/{config.activation.name}"
             f"/{config.init_dist.name}")
-    drift = [r for r in rows if r.name.startswith("R5 drift")]
+    drift = [r for r in rows if r.key.result == "R5"]
     if drift:
         inner = [r for r in drift if r.numbers["layer"] > 1] or drift
         words = {_drift_word(r.numbers["db_mean_per_lr"], 1e-300) for r in inner}

@@ -6,7 +6,7 @@ import dataclasses
 import sys
 
 from ..config import Config
-from ..results import Evidence
+from ..results import Evidence, RowKey
 from .compare import compare_conditional
 from .estimators import conditional
 from .samplers import SYMMETRIC_INITS
@@ -53,7 +53,8 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
     numbers = {"init": config.init, "layer": result.layer, "method": method, "estimate": pooled.to_dict(),
                "sign_test": test.to_dict(), "seconds": result.seconds,
                "theory": comparison.to_dict() if comparison is not None else None}
-    return Evidence("montecarlo", f"E[δ|p], last layer, init {config.init}", test.verdict, summary, numbers)
+    return Evidence("montecarlo", RowKey("MC", result.layer, config.init), test.verdict, numbers,
+                    name=f"E[δ|p], last layer, init {config.init}", summary=summary)
 
 
 def verify_rows(config: Config, progress: bool = False, compare_theory: bool = True) -> list[Evidence]:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import replace
 
 from ..config import Config
-from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence
+from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, RowKey
 from .loop import TrainSpec, dataset_for, sign_at_init
 from .run import TrainResult, train
 from .summary import excludes_zero, interval
@@ -149,4 +149,5 @@ def _row(result: TrainResult, t0_sign: dict[str, dict]) -> Evidence:
                "test_acc": main["final"]["test_acc"], "seconds": result.seconds}
     if result.first_step is not None:
         numbers["first_step_vs_R5"] = result.first_step
-    return Evidence("training", f"training, {data['name']} data", verdict, summary, numbers)
+    return Evidence("training", RowKey("train", init=config["init"], data=data["name"]), verdict, numbers,
+                    name=f"training, {data['name']} data", summary=summary)
