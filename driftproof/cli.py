@@ -1,31 +1,42 @@
 """The command line: parse, call the library, render. The library never prints.
 
 Each subcommand lives in ``driftproof/commands/<name>.py`` with ``add_arguments(parser)``
-and ``run(args) -> int``. Exit status: 0 holds, 1 violated, 3 inconclusive, 2 bad input.
+and ``run(args) -> int``; :data:`COMMANDS` lists them in help order.
+
+Exit status: 0 the claim holds, 1 it is violated, 3 inconclusive, 2 bad input (one line on
+stderr), 4 an optional tool is missing (TeX for the report), 5 the LaTeX build failed,
+70 an internal error (one line on stderr; the traceback goes to a file the line names, or to
+stderr with ``--debug``), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import datetime
+import os
 import sys
+import tempfile
+import traceback
 
 from . import __version__
+from .commands import claims, derive, list as list_command, mc, report, sweep, train, verify
 from .errors import InputError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["main", "COMMANDS", "EXIT_INTERNAL_ERROR"]
 
-# name -> one-line help; modules that are missing are skipped.
-COMMANDS = {
-    "verify": "check the claim for one configuration: symbolic, Monte Carlo and training evidence",
-    "derive": "print the derivations (R1-R5) for a loss and an activation",
-    "list": "list activations, losses, initializations and scale rules",
-    "mc": "Monte Carlo estimates of E[delta] with intervals and a sequential sign test",
-    "train": "train small networks and measure whether the sign and the drift persist",
-    "report": "build the verification report (LaTeX and PDF)",
-    "sweep": "run a grid of training configurations (local processes or Dask)",
-    "claims": "the paper's empirical claims, checked against the stored sweep",
-}
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: never 0, 1 or 3, which are verdicts
+
+# (name, module, one-line help), in help order.
+COMMANDS = (
+    ("verify", verify, "check the claim for one configuration: symbolic, Monte Carlo and training evidence"),
+    ("derive", derive, "print the derivations (R1-R5) for a loss and an activation"),
+    ("list", list_command, "list activations, losses, initializations and scale rules"),
+    ("mc", mc, "Monte Carlo estimates of E[delta] with intervals and a sequential sign test"),
+    ("train", train, "train small networks and measure whether the sign and the drift persist"),
+    ("report", report, "build the verification report (LaTeX and PDF)"),
+    ("sweep", sweep, "run a grid of training configurations (local processes or Dask)"),
+    ("claims", claims, "the paper's empirical claims, checked against the stored sweep"),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,32 +46,48 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
-    parser = _Parser(prog="driftproof", description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="driftproof", description=__doc__.splitlines()[0],
+                     epilog="exit status: 0 holds, 1 violated, 3 inconclusive, 2 bad input, "
+                            "70 internal error (traceback written to a file)")
     parser.add_argument("--version", action="version", version=f"driftproof {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    runners = {}
-    for name, help_text in COMMANDS.items():
-        try:
-            module = importlib.import_module(f".commands.{name.replace('-', '_')}", __package__)
-        except ModuleNotFoundError as error:
-            if error.name and error.name.startswith(f"{__package__}.commands"):
-                continue
-            raise
+    for name, module, help_text in COMMANDS:
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(command_parser)
-        runners[name] = module.run
-    return parser, runners
+        command_parser.set_defaults(run=module.run)
+    return parser
+
+
+def _report_internal_error(error: BaseException, debug: bool) -> int:
+    """One line on stderr naming the failure; the traceback to a file (or stderr with --debug)."""
+    text = "".join(traceback.format_exception(error))
+    if debug:
+        sys.stderr.write(text)
+        print(f"driftproof: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    handle, path = tempfile.mkstemp(prefix=f"driftproof-error-{stamp}-", suffix=".txt")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(f"driftproof {__version__}: {' '.join(sys.argv)}\n\n{text}")
+    message = str(error).splitlines()[0] if str(error) else ""
+    print(f"driftproof: internal error: {type(error).__name__}: {message} (traceback in {path})", file=sys.stderr)
+    return EXIT_INTERNAL_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Numba's OpenMP threads spin after a parallel region by default, stealing the cores the
+    # next step needs (measured 4-10x slower end to end on 2 cores): let idle threads sleep.
+    # A user's own setting wins; the runtime reads it at the first parallel kernel.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        parser, runners = build_parser()
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
         if args.command is None:
-            parser.print_help(sys.stderr)
+            build_parser().print_help(sys.stderr)
             return 2
-        return int(runners[args.command](args))
+        return int(args.run(args))
     except InputError as error:
         print(f"driftproof: error: {error}", file=sys.stderr)
         return 2
@@ -68,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print("driftproof: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `driftproof train ... | head`: the reader left, nothing to report
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:  # noqa: BLE001 - an internal error must never read as a verdict
+        return _report_internal_error(error, debug)

@@ -96,6 +96,7 @@ class Config:
         out = {key: value for key, value in asdict(self).items()}
         out["input_dim"] = self.d_in
         out["activation_expression"] = str(self.activation.expr)
+        out["act_name"], out["init_name"] = self.activation.name, self.init_dist.name
         return out
 
 

@@ -1,22 +1,189 @@
-"""Plain-text rendering of results for the terminal (the CLI's only formatting code)."""
+"""Text for readers: every evidence row's name and summary, the verdict line, the verify table.
+
+The one place where results become words (STYLE.md rule 8): the CLI prints these strings,
+the report typesets them, and code never selects anything by them (rows carry a RowKey).
+"""
 
 from __future__ import annotations
 
+import math
 import shutil
 import textwrap
 
-from .results import Verification
+from .results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
-__all__ = ["verdict_table"]
+__all__ = ["row_name", "row_summary", "headline", "verdict_table", "verification_json", "drift_word",
+           "interval_text", "sign_map_text"]
 
 _MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
+
+
+def _fmt(value: float) -> str:
+    if math.isinf(value):
+        return "-inf" if value < 0 else "inf"
+    return f"{value:.10g}"
+
+
+def sign_map_text(smap: dict) -> str:
+    """'(lo, hi): >0; ...' for a sign map's JSON form."""
+    symbols = {1: ">0", -1: "<0", 0: "=0"}
+    return "; ".join(f"({_fmt(iv['lo'])}, {_fmt(iv['hi'])}): {symbols[iv['sign']]}" for iv in smap["intervals"])
+
+
+def interval_text(estimate: dict, digits: int = 4) -> str:
+    """'mean [low, high]' for an Estimate's JSON form."""
+    return f"{estimate['mean']:.{digits}g} [{estimate['ci_low']:.{digits}g}, {estimate['ci_high']:.{digits}g}]"
+
+
+def drift_word(value: float, scale: float) -> str:
+    """negative / positive / none, with 'none' below 1e-12 of the layer's scale."""
+    if abs(value) <= 1e-12 * max(scale, 1e-300):
+        return "none"
+    return "negative" if value < 0 else "positive"
+
+
+def row_name(row: Evidence) -> str:
+    """The row's label in the table's evidence column."""
+    key = row.key
+    if row.name:  # rows that still carry their own text
+        return row.name
+    names = {
+        "R3": lambda: "R3 sign map of σσ'",
+        "R1": lambda: "R1 last layer E[δ|p], p>0",
+        "R2": lambda: "R2 last layer E[δ|p], p>0",
+        "R4": lambda: f"R4 layer {key.layer} E[δ|p], p>0",
+        "R5": lambda: f"R5 drift layer {key.layer}",
+        "MC": lambda: f"E[δ|p], last layer, init {key.init}",
+        "train": lambda: f"training, {key.data} data",
+    }
+    return names[key.result]() if key.result in names else key.result
+
+
+def _r3(numbers: dict) -> str:
+    text = sign_map_text(numbers)
+    if not numbers.get("hypotheses_hold", True):
+        text += f" (R3's hypotheses fail for {numbers['init']}; see the R1/R2 row)"
+    return text
+
+
+def _last_layer_sign_map(numbers: dict) -> str:
+    formula = f"E[δ_i|p] = {numbers['A']:.4g}·σσ'(p_i)"
+    if "curvature" in numbers:
+        curvature = numbers["curvature"]
+        formula += f" (C = E[Σπ(1−π)] = {curvature['mean']:.4f} ± {curvature['stderr']:.1g})"
+    approx = "" if numbers["exact"] else f"; magnitude approximate for {numbers['init']}, sign exact by R3"
+    if numbers["negative"]:
+        intervals = {(iv["lo"], iv["hi"]): iv for iv in numbers["sign_map"]["intervals"]}
+        where = ", ".join(f"({_fmt(lo)}, {_fmt(hi)}): <0" if (lo, hi) in intervals else f"({lo:.6g}, {hi:.6g})"
+                          for lo, hi in numbers["negative"])
+        return f"{formula}; σσ' < 0 on p > 0 at {where}: negative expected gradient{approx}"
+    note = "".join(f", = 0 on ({lo:.6g}, {hi:.6g})" for lo, hi in numbers["zero"])
+    return f"{formula} ≥ 0 for every p_i > 0{note}{approx}"
+
+
+def _last_layer_control(numbers: dict) -> str:
+    outcome = numbers["outcome"]
+    if outcome == "not_finite":
+        return f"init {numbers['init']}: the expectation could not be evaluated on p > 0"
+    broken = "zero mean" if not numbers["zero_mean"] else "independence"
+    why = (f"init {numbers['init']} breaks {broken}; "
+           f"exact conditional formula, other units at their typical sum S = {numbers['typical_S']:.4g}")
+    if outcome == "negative":
+        lo, hi = numbers["negative"][0]
+        return f"{why}: E[delta_i|p] < 0 for p_i in ({lo:.3g}, {hi:.3g})"
+    if outcome == "nonnegative":
+        return f"{why}: E[delta_i|p] >= 0 for p in (0, {numbers['scan_max']:.3g}] and S within 3 sd"
+    return f"{why}: the sign for small p_i > 0 depends on S_{{-i}} near its typical value; Monte Carlo decides"
+
+
+def _last_layer(numbers: dict) -> str:
+    if numbers["case"] == "sign_map":
+        return _last_layer_sign_map(numbers)
+    return _last_layer_control(numbers)
+
+
+def _r4(numbers: dict) -> str:
+    if not numbers["applicable"]:
+        return numbers["note"]
+    return f"E[δ|p>0] ≈ {numbers['delta_given_positive']:.4g}; sign of σσ' per unit (mean field: {numbers['note']})"
+
+
+def _r5(numbers: dict) -> str:
+    dw, db, scale = numbers["dW_mean_per_lr"], numbers["db_mean_per_lr"], numbers["drift_scale"]
+    text = (f"first SGD step per unit lr: Δ mean W = {dw:+.3g} ({drift_word(dw, scale)}), "
+            f"Δ mean b = {db:+.3g} ({drift_word(db, scale)})")
+    if numbers["layer"] == 1:
+        text += "; E[x] = 0 so layer 1's weights do not drift on average"
+    return text
+
+
+def _sign_test(test: dict) -> str:
+    return (f"{test['positive']}/{test['tested']} positive, {test['negative']} negative, {test['unresolved']} "
+            f"unresolved (alpha={test['alpha']:g}, Holm; {test['samples']} samples)")
+
+
+def _montecarlo(numbers: dict) -> str:
+    test, pooled = numbers["sign_test"], numbers["estimate"]
+    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled)}; {_sign_test(test)}; "
+            f"{numbers['method']}")
+    theory = numbers.get("theory")
+    if theory is not None:
+        z = theory["max_abs_z"]
+        text += (f"; theory {theory['prediction']:.4g} ({'exact' if theory['exact'] else 'approximate'},"
+                 f" rel. error {theory['relative_error']:.1%}, max unit |z| {z if z is None else f'{z:.1f}'})")
+    return text
+
+
+def row_summary(row: Evidence) -> str:
+    """The row's details column: its numbers, in words."""
+    if row.summary:
+        return row.summary
+    numbers, result = row.numbers, row.key.result
+    if result == "R3":
+        return _r3(numbers)
+    if result in ("R1", "R2"):
+        return _last_layer(numbers)
+    if result == "R4":
+        return _r4(numbers)
+    if result == "R5":
+        return _r5(numbers)
+    if result == "MC":
+        return _montecarlo(numbers)
+    raise ValueError(f"no rendering for evidence rows of result {result!r}")
+
+
+def headline(result: Verification) -> str:
+    """The verdict line's text after the verdict word."""
+    config = result.config
+    claim = {HOLDS: "holds", VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
+    text = f"E[δ|p] ≥ 0 for p > 0 at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+    drift = result.rows(result="R5")
+    if drift:
+        inner = [r for r in drift if r.key.layer > 1] or drift
+        words = {drift_word(r.numbers["db_mean_per_lr"], 1e-300) for r in inner}
+        text += "; predicted net drift of mean bias" + ("es" if len(inner) > 1 else "") + ": " + "/".join(sorted(words))
+    training = result.rows(kind="training")
+    if training:
+        text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)
+                                             else "did not always persist (see training rows)")
+    return text
+
+
+def verification_json(result: Verification) -> dict:
+    """``verify --json``: the structured result, each row with its display name and summary beside it."""
+    out = result.to_dict()
+    out["headline"] = headline(result)
+    for row, data in zip(result.evidence, out["evidence"]):
+        data["name"], data["summary"] = row_name(row), row_summary(row)
+    return out
 
 
 def verdict_table(result: Verification) -> str:
     """The verify table: kind | evidence | verdict | details, then one verdict line."""
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
-    kind_w = max(len(r.kind) for r in result.evidence) if result.evidence else 8
-    name_w = max(len(r.name) for r in result.evidence) if result.evidence else 8
+    names = [row_name(row) for row in result.evidence]
+    kind_w = max((len(r.kind) for r in result.evidence), default=8)
+    name_w = max((len(n) for n in names), default=8)
     verdict_w = 12
     detail_w = max(30, width - kind_w - name_w - verdict_w - 6)
     config = result.config
@@ -25,10 +192,10 @@ def verdict_table(result: Verification) -> str:
              f"classes {config['classes']}, seed {config['seed']}", ""]
     header = f"{'kind':<{kind_w}}  {'evidence':<{name_w}}  {'verdict':<{verdict_w}}  details"
     lines += [header, "-" * min(width, len(header) + detail_w - 7)]
-    for row in result.evidence:
-        wrapped = textwrap.wrap(row.summary, detail_w) or [""]
-        lines.append(f"{row.kind:<{kind_w}}  {row.name:<{name_w}}  {_MARK[row.verdict]:<{verdict_w}}  {wrapped[0]}")
+    for row, name in zip(result.evidence, names):
+        wrapped = textwrap.wrap(row_summary(row), detail_w) or [""]
+        lines.append(f"{row.kind:<{kind_w}}  {name:<{name_w}}  {_MARK[row.verdict]:<{verdict_w}}  {wrapped[0]}")
         pad = " " * (kind_w + name_w + verdict_w + 6)
         lines.extend(pad + more for more in wrapped[1:])
-    lines += ["", f"verdict: {result.verdict.upper()} — {result.headline}"]
+    lines += ["", f"verdict: {str(result.verdict).upper()} — {headline(result)}"]
     return "\n".join(lines)

@@ -188,8 +188,15 @@ class Evidence:
     summary: str = ""
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "name": self.name, "verdict": str(self.verdict), "summary": self.summary,
-                "numbers": self.numbers}
+        out = {"kind": self.kind, "key": self.key.to_dict(), "verdict": str(self.verdict), "numbers": self.numbers}
+        if self.name:  # transitional: rows that still carry their own text
+            out.update({"name": self.name, "summary": self.summary})
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Evidence:
+        return cls(data["kind"], RowKey.from_dict(data["key"]), Verdict(data["verdict"]), data.get("numbers", {}),
+                   data.get("name", ""), data.get("summary", ""))
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,6 @@ class Verification:
     """The answer of ``driftproof verify``: one verdict, the evidence rows, and how it was made."""
 
     verdict: Verdict
-    headline: str
     evidence: tuple[Evidence, ...]
     config: dict
     environment: dict
@@ -212,6 +218,10 @@ class Verification:
                 if (kind is None or row.kind == kind) and (result is None or row.key.result == result)]
 
     def to_dict(self) -> dict:
-        return {"verdict": str(self.verdict), "headline": self.headline,
-                "evidence": [row.to_dict() for row in self.evidence],
+        return {"verdict": str(self.verdict), "evidence": [row.to_dict() for row in self.evidence],
                 "config": self.config, "environment": self.environment}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Verification:
+        return cls(Verdict(data["verdict"]), tuple(Evidence.from_dict(row) for row in data["evidence"]),
+                   data["config"], data.get("environment", {}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from driftproof.config import Config
-from driftproof.montecarlo import DEFAULT_INITS, verify_rows
+from driftproof.evidence.montecarlo import DEFAULT_INITS, verify_rows
 from driftproof.results import HOLDS, VIOLATED
 
 

@@ -9,7 +9,7 @@ from driftproof.activations import get_activation, x
 from driftproof.config import Config
 from driftproof.results import HOLDS, INCONCLUSIVE, VIOLATED
 from driftproof.theory import (ce_curvature, conditional_last_layer, derive_all, gaussian_moment, mean_field,
-                               pointwise_verdict)
+                               pointwise_check)
 from driftproof.theory.gaussian import MOMENTS
 
 ZERO_MEAN_INDEPENDENT = ["normal", "uniform", "truncated_normal", "laplace", "rademacher", "student_t(nu=5)"]
@@ -146,7 +146,7 @@ def test_tanh_predicts_no_drift_and_relu_negative():
     (dict(loss="mse", act="tanh", init="centered"), INCONCLUSIVE),
 ])
 def test_pointwise_verdicts(kwargs, verdict):
-    assert pointwise_verdict(Config(**kwargs))[0] == verdict
+    assert pointwise_check(Config(**kwargs)).verdict == verdict
 
 
 def test_derivations_render():

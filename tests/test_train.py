@@ -128,7 +128,7 @@ def test_cli_train_writes_folder_and_json(tmp_path, capsys):
 def test_verify_rows_noise_and_digits():
     """The verify rows (width 64, 100 SGD steps, 3 seeds): on noise the ReLU sign persists;
     on digits it is positive at t = 0 and turns within the run (measured: step 8-17)."""
-    from driftproof.train import verify_rows
+    from driftproof.training import verify_rows
 
     rows = verify_rows(Config(loss="ce", act="relu", width=256, depth=1, classes=10), progress=False)
     assert [r.kind for r in rows] == ["training", "training"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..render import verdict_table
-from ..verify import verify
+from ..evidence import KINDS, verify
+from ..render import verdict_table, verification_json
 from .common import add_network_arguments, config_from_args, print_json
 
 
@@ -19,10 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    kinds = tuple(args.only) if args.only else ("symbolic", "montecarlo", "training")
+    kinds = tuple(args.only) if args.only else KINDS
     result = verify(config, progress=not args.no_progress and sys.stderr.isatty(), kinds=kinds)
     if args.json:
-        print_json(result.to_dict())
+        print_json(verification_json(result))
     else:
         print(verdict_table(result))
     return result.exit_code

@@ -3,9 +3,8 @@
 from .compare import Comparison, compare_conditional, compare_marginal
 from .estimators import conditional, marginal
 from .result import ConditionalResult, LayerResult, MarginalResult
-from .rows import DEFAULT_INITS, verify_rows
 from .samplers import METHODS
 from .signtest import SignTest
 
-__all__ = ["conditional", "marginal", "verify_rows", "compare_conditional", "compare_marginal", "Comparison",
-           "ConditionalResult", "MarginalResult", "LayerResult", "SignTest", "METHODS", "DEFAULT_INITS"]
+__all__ = ["conditional", "marginal", "compare_conditional", "compare_marginal", "Comparison",
+           "ConditionalResult", "MarginalResult", "LayerResult", "SignTest", "METHODS"]

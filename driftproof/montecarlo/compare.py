@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config
+from ..theory.lastlayer import conditional_last_layer
+from ..theory.meanfield import delta_conditional, mean_field
 from .result import ConditionalResult, MarginalResult
 
 __all__ = ["Comparison", "compare_conditional", "compare_marginal"]
@@ -38,27 +40,19 @@ def _relative(estimate: float, prediction: float) -> float:
     return abs(estimate - prediction) / abs(prediction) if prediction != 0 else math.inf
 
 
-def unit_predictions(config: Config, layer: int, p: np.ndarray):
-    """(values, exact, method) predicted for E[δ^layer_i | p], or None where the theory is missing."""
-    try:
-        if layer == config.depth:
-            from ..theory.lastlayer import conditional_last_layer
-
-            prediction = conditional_last_layer(config, p)
-            return np.asarray(prediction.values, dtype=float), bool(prediction.exact), str(prediction.method)
-        from ..theory.meanfield import delta_conditional
-
-        return np.asarray(delta_conditional(config, layer, p), dtype=float), False, "mean field (R4)"
-    except ImportError:
-        return None
+def unit_predictions(config: Config, layer: int, p: np.ndarray) -> tuple[np.ndarray, bool, str]:
+    """(values, exact, method) predicted for E[δ^layer_i | p]: R1/R2 for the last layer, else R4."""
+    if layer == config.depth:
+        prediction = conditional_last_layer(config, p)
+        return np.asarray(prediction.values, dtype=float), bool(prediction.exact), str(prediction.method)
+    return np.asarray(delta_conditional(config, layer, p), dtype=float), False, "mean field (R4)"
 
 
 def compare_conditional(config: Config, result: ConditionalResult) -> Comparison | None:
     """The conditional result against R1/R2 (last layer) or R4 (deeper), pooled over the tested units."""
-    predicted = unit_predictions(config, result.layer, result.p)
-    if predicted is None or not result.tested:
+    if not result.tested:
         return None
-    values, exact, method = predicted
+    values, exact, method = unit_predictions(config, result.layer, result.p)
     tested = np.array(result.tested)
     pooled = float(values[tested].mean())
     stderr = result.stderrs[tested]
@@ -69,12 +63,8 @@ def compare_conditional(config: Config, result: ConditionalResult) -> Comparison
                       float(z.max()) if len(z) else None, exact, method)
 
 
-def compare_marginal(config: Config, result: MarginalResult) -> list[Comparison] | None:
+def compare_marginal(config: Config, result: MarginalResult) -> list[Comparison]:
     """Each layer's E[δ | p > 0] against the mean-field prediction (R4)."""
-    try:
-        from ..theory.meanfield import mean_field
-    except ImportError:
-        return None
     field = {layer.layer: layer for layer in mean_field(config).layers}
     out = []
     for layer in result.layers:

@@ -14,18 +14,18 @@ from typing import Callable
 
 from .. import __version__
 from ..config import environment
+from ..results import HOLDS, VIOLATED, combine
 from ..texutil import tex_escape
 from .cache import ResultCache
 from .context import DEFAULT_PAIRS, QUICK_PAIRS, Context
 from .latex import compile_pdf, missing_tex, table
+from .montecarlo_sections import montecarlo_claims, montecarlo_section
+from .sweep_sections import sweep_claims, sweep_section
 from .theory_sections import derivation_section, mean_field_section, sign_map_section, theory_results
+from .training_sections import training_claims, training_section
 
 __all__ = ["ReportResult", "build_report", "SECTIONS", "CLAIMS"]
 
-# Section builders, in order. Other evidence packages append theirs (see _register_optional).
-SECTIONS: list[Callable[[Context], str]] = [sign_map_section, derivation_section, mean_field_section]
-# Claim builders: each returns (claim, evidence, verdict) rows.
-CLAIMS: list[Callable[[Context], list[tuple[str, str, str]]]] = []
 
 
 @dataclass(frozen=True)
@@ -41,43 +41,38 @@ class ReportResult:
     cache_misses: int
 
 
-def _theory_claims(ctx: Context) -> list[tuple[str, str, str]]:
-    rows = []
-    verdicts = {pair: theory_results(ctx, *pair) for pair in ctx.pairs}
-    holds = [f"{loss}/{act}" for (loss, act), r in verdicts.items() if r["verdict"] == "holds"]
-    other = [f"{loss}/{act}: {r['verdict']}" for (loss, act), r in verdicts.items() if r["verdict"] != "holds"]
-    rows.append(("E[δ|p] ≥ 0 for p > 0 at initialization (MSE and CE)",
-                 f"symbolic R1/R2/R3 + mean field R4: holds for {len(holds)} of {len(verdicts)} pairs"
-                 + (f"; {'; '.join(other)}" if other else ""),
-                 "holds" if not other else ("violated" if any("violated" in o for o in other) else "inconclusive")))
-    drift = {}
-    for (loss, act), r in verdicts.items():
-        for row in r["evidence"]:
-            if row["name"].startswith("R5") and row["numbers"]["layer"] == ctx.depth:
-                drift[(loss, act)] = row["numbers"]["db_mean_per_lr"]
+def _pointwise_claim(verdicts: dict) -> tuple[str, str, str]:
+    """The paper's claim at t = 0, from the symbolic and mean-field rows of every pair."""
+    holds = [f"{loss}/{act}" for (loss, act), r in verdicts.items() if r.verdict == HOLDS]
+    other = [f"{loss}/{act}: {r.verdict}" for (loss, act), r in verdicts.items() if r.verdict != HOLDS]
+    combined = combine(r.verdict for r in verdicts.values())
+    return ("E[δ|p] ≥ 0 for p > 0 at initialization (MSE and CE)",
+            f"symbolic R1/R2/R3 + mean field R4: holds for {len(holds)} of {len(verdicts)} pairs"
+            + (f"; {'; '.join(other)}" if other else ""), str(combined))
+
+
+def _drift_claim(verdicts: dict, depth: int) -> tuple[str, str, str]:
+    """R5: the predicted first-step drift of the last hidden layer's mean bias, per pair."""
+    drift = {pair: row.numbers["db_mean_per_lr"] for pair, r in verdicts.items()
+             for row in r.rows(result="R5") if row.key.layer == depth}
     negative = sorted({act for (loss, act), v in drift.items() if v < -1e-12})
     none = sorted({act for (loss, act), v in drift.items() if abs(v) <= 1e-12})
-    rows.append(("Positive gradients make mean weights and biases drift negative (R5)",
-                 f"predicted first-step drift negative for {', '.join(negative) or 'none'}; "
-                 f"zero for {', '.join(none) or 'none'} (odd activations: E[σσ'] = 0)",
-                 "holds" if negative else "violated"))
-    return rows
+    return ("Positive gradients make mean weights and biases drift negative (R5)",
+            f"predicted first-step drift negative for {', '.join(negative) or 'none'}; "
+            f"zero for {', '.join(none) or 'none'} (odd activations: E[σσ'] = 0)",
+            str(HOLDS if negative else VIOLATED))
 
 
-CLAIMS.append(_theory_claims)
+def _theory_claims(ctx: Context) -> list[tuple[str, str, str]]:
+    verdicts = {pair: theory_results(ctx, *pair)[0] for pair in ctx.pairs}
+    return [_pointwise_claim(verdicts), _drift_claim(verdicts, ctx.depth)]
 
 
-def _register_optional() -> None:
-    """Sections and claims from the Monte Carlo and training packages, when present."""
-    for module_name in ("driftproof.report.montecarlo_sections", "driftproof.report.training_sections",
-                        "driftproof.report.sweep_sections"):  # in reading order
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        module.register(SECTIONS, CLAIMS)
+# Section builders and claim builders, in reading order.
+SECTIONS: tuple[Callable[[Context], str], ...] = (
+    sign_map_section, derivation_section, mean_field_section, montecarlo_section, training_section, sweep_section)
+CLAIMS: tuple[Callable[[Context], list[tuple[str, str, str]]], ...] = (
+    _theory_claims, montecarlo_claims, training_claims, sweep_claims)
 
 
 def _claims_tex(ctx: Context) -> str:
@@ -127,12 +122,11 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     start = time.perf_counter()
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    _register_optional()
     chosen = tuple(pairs) if pairs else (QUICK_PAIRS if quick else DEFAULT_PAIRS)
     ctx = Context(folder=folder, pairs=chosen, quick=quick, cache=ResultCache(folder / "cache"), progress=progress)
     generated = folder / "generated"
     sections = []
-    for builder in dict.fromkeys(SECTIONS):
+    for builder in SECTIONS:
         if on_section:
             on_section(builder.__name__.replace("_section", "").replace("_", " "))
         sections.append(builder(ctx))

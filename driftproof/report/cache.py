@@ -16,7 +16,9 @@ from typing import Callable
 from .. import __version__
 from ..results import json_default
 
-__all__ = ["ResultCache"]
+__all__ = ["ResultCache", "SCHEMA"]
+
+SCHEMA = 2  # the layout of cached results; entries of another schema are recomputed, never misread
 
 
 class ResultCache:
@@ -28,7 +30,8 @@ class ResultCache:
         self.misses = 0
 
     def path(self, kind: str, key: dict) -> Path:
-        text = json.dumps({"kind": kind, "key": key, "version": __version__}, sort_keys=True, default=str)
+        text = json.dumps({"kind": kind, "key": key, "version": __version__, "schema": SCHEMA}, sort_keys=True,
+                          default=str)
         digest = hashlib.sha256(text.encode()).hexdigest()[:20]
         return self.folder / f"{kind}-{digest}.json"
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..montecarlo import DEFAULT_INITS, compare_conditional, compare_marginal, conditional, marginal
-from ..montecarlo.rows import row_method
+from ..evidence.montecarlo import DEFAULT_INITS, row_method
+from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
 from ..texutil import tex_escape
 from .context import Context
 from .figures import width_gap_figure
 from .latex import table
 
-__all__ = ["register", "MC_SIZES"]
+__all__ = ["montecarlo_section", "montecarlo_claims", "MC_SIZES"]
 
 # The budgets, printed in the report beside the results.
 MC_SIZES = {False: {"width": 256, "samples": 8192, "widths": (32, 64, 128, 256), "depth": 3,
@@ -132,10 +132,3 @@ def montecarlo_claims(ctx: Context) -> list[tuple[str, str, str]]:
              "Laplace, Rademacher)",
              f"Monte Carlo sign test (alpha = {ALPHA:g}, Holm): holds in {holds} of {len(verdicts)} "
              f"(pair, init) cases" + (f"; {'; '.join(bad)}" if bad else ""), verdict)]
-
-
-def register(sections: list, claims: list) -> None:
-    if montecarlo_section not in sections:
-        sections.append(montecarlo_section)
-    if montecarlo_claims not in claims:
-        claims.append(montecarlo_claims)

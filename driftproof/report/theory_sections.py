@@ -9,7 +9,8 @@ from ..config import Config
 from ..texutil import tex_escape
 from ..theory.derive import derive_all
 from ..theory.signmap import sign_map
-from ..verify import verify
+from ..evidence import verify
+from ..results import Verification
 from .context import Context
 from .figures import sign_map_figure
 from .latex import table
@@ -17,17 +18,16 @@ from .latex import table
 __all__ = ["theory_results", "sign_map_section", "derivation_section", "mean_field_section"]
 
 
-def theory_results(ctx: Context, loss: str, act: str) -> dict:
-    """Symbolic and mean-field evidence for one pair (cached)."""
+def theory_results(ctx: Context, loss: str, act: str) -> tuple[Verification, list[str]]:
+    """Symbolic and mean-field evidence for one pair, and its derivations in LaTeX (cached)."""
     config = Config(loss=loss, act=act, depth=ctx.depth, width=ctx.width, seed=ctx.seed)
 
     def compute():
-        result = verify(config, kinds=("symbolic",))
-        return {"verdict": result.verdict, "headline": result.headline,
-                "evidence": [row.to_dict() for row in result.evidence],
+        return {"verification": verify(config, kinds=("symbolic",)).to_dict(),
                 "derivations": [d.to_latex(fit=True) for d in derive_all(config)]}
 
-    return ctx.cache.get("theory", config.to_dict(), compute)
+    cached = ctx.cache.get("theory", config.to_dict(), compute)
+    return Verification.from_dict(cached["verification"]), cached["derivations"]
 
 
 def sign_map_section(ctx: Context) -> str:
@@ -74,20 +74,18 @@ def derivation_section(ctx: Context) -> str:
            "Generated from the SymPy objects; every step is marked exact or numeric. Configuration: "
            + tex_escape(f"width {ctx.width}, depth {ctx.depth}, K = 10, init normal, scale he, seed {ctx.seed}.")]
     for loss, act in ctx.pairs:
-        result = theory_results(ctx, loss, act)
+        _, derivations = theory_results(ctx, loss, act)
         out.append(rf"\subsection{{{tex_escape(loss)} / {tex_escape(act)}}}")
-        out.extend(d.replace(r"\subsection*", r"\subsubsection*") for d in result["derivations"])
+        out.extend(d.replace(r"\subsection*", r"\subsubsection*") for d in derivations)
     return "\n".join(out)
 
 
 def mean_field_section(ctx: Context) -> str:
     rows = []
     for loss, act in ctx.pairs:
-        result = theory_results(ctx, loss, act)
-        for row in result["evidence"]:
-            if not row["name"].startswith("R5"):
-                continue
-            n = row["numbers"]
+        verification, _ = theory_results(ctx, loss, act)
+        for row in verification.rows(result="R5"):
+            n = row.numbers
             key = f"mf {loss} {act} layer {n['layer']}"
             rows.append([tex_escape(loss), tex_escape(act), str(n["layer"]),
                          ctx.numbers.add(key + " q", n["q"]),

@@ -17,15 +17,15 @@ import numpy as np
 import sympy as sp
 
 from ..config import Config
-from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Verdict
 from .curvature import output_curvature
 from .derivation import Derivation, Step
 from .gaussian import gaussian_moment
 from .meanfield import mean_field
-from .signmap import sign_map
+from .signmap import SignMap, sign_map
 
 __all__ = ["derive_last_layer", "conditional_last_layer", "ConditionalPrediction", "Coefficients",
-           "coefficients", "pointwise_verdict"]
+           "coefficients", "PointwiseCheck", "pointwise_check"]
 
 # Symbols of the derivation.
 p_i, h_i, S, K, N = sp.symbols("p_i h_i S_{-i} K N", real=True)
@@ -188,58 +188,84 @@ def conditional_last_layer(config: Config, p: np.ndarray, coeffs: Coefficients |
     return ConditionalPrediction(dh * (A * h + B * others + C0), curvature, coeffs.exact, coeffs.method)
 
 
-def pointwise_verdict(config: Config) -> tuple[str, str, dict]:
-    """Does E[delta_i | p] >= 0 hold for every p_i > 0 in the last hidden layer?
+@dataclass(frozen=True)
+class PointwiseCheck:
+    """Does E[delta_i | p] >= 0 hold for every p_i > 0 in the last hidden layer (R1/R2, R3)?
+
+    ``case`` is ``sign_map`` (zero-mean independent init: the sign is that of sigma sigma')
+    or ``control`` (an assumption fails: the sign also depends on S_{-i}). ``negative`` and
+    ``zero`` are the (lo, hi) p-regions on p > 0 found negative / exactly zero; for a
+    control, ``outcome`` is ``negative`` (negative for S anywhere within 3 sd of its
+    mean-field value), ``nonnegative``, ``depends_on_S`` or ``not_finite``.
+    """
+
+    verdict: Verdict
+    case: str
+    coefficients: Coefficients
+    sign_map: SignMap
+    negative: tuple[tuple[float, float], ...] = ()
+    zero: tuple[tuple[float, float], ...] = ()
+    outcome: str = ""
+    typical_S: float | None = None
+    S_range: tuple[float, float] | None = None
+    q: float | None = None
+    scan_max: float | None = None
+
+    def to_dict(self) -> dict:
+        coeffs = self.coefficients
+        out = {"verdict": str(self.verdict), "case": self.case, "sign_map": self.sign_map.to_dict(),
+               "A": coeffs.A, "B": coeffs.B, "C0": coeffs.C0, "method": coeffs.method, "exact": coeffs.exact,
+               "negative": [list(iv) for iv in self.negative], "zero": [list(iv) for iv in self.zero]}
+        if coeffs.curvature is not None:
+            out["curvature"] = coeffs.curvature.to_dict()
+        if self.case == "control":
+            out.update({"outcome": self.outcome, "typical_S": self.typical_S, "q": self.q,
+                        "S_range": list(self.S_range), "scan_max": self.scan_max})
+            if self.negative:
+                out["negative_p"] = list(self.negative[0])
+        return out
+
+
+def pointwise_check(config: Config) -> PointwiseCheck:
+    """R1/R2 with R3: the sign of E[delta_i | p] on p_i > 0 in the last hidden layer.
 
     Zero-mean independent init: the sign is that of sigma sigma' (R3), from the exact sign map.
     Controls: scan p in (0, 8 sqrt(q)] with the other units' sum anywhere within 3 sd of its
     mean-field value; inconclusive when the sign depends on where it falls.
-    Returns (verdict, summary, numbers).
     """
     smap = sign_map(config.activation)
     coeffs = coefficients(config)
-    init = config.init_dist
-    numbers = {"sign_map": smap.to_dict(), "A": coeffs.A, "B": coeffs.B, "C0": coeffs.C0,
-               "method": coeffs.method}
-    if coeffs.curvature is not None:
-        numbers["curvature"] = coeffs.curvature.to_dict()
     if coeffs.B == 0 and coeffs.C0 == 0:
-        formula = f"E[δ_i|p] = {coeffs.A:.4g}·σσ'(p_i)"
-        if coeffs.curvature is not None:
-            formula += f" (C = E[Σπ(1−π)] = {coeffs.curvature.mean:.4f} ± {coeffs.curvature.stderr:.1g})"
-        approx = f"; magnitude approximate for {init.name}, sign exact by R3" if not coeffs.exact else ""
-        negative = smap.negative_on_positive
-        if negative:
-            where = ", ".join(iv.describe() for iv in negative)
-            return VIOLATED, f"{formula}; σσ' < 0 on p > 0 at {where}: negative expected gradient{approx}", numbers
-        zero = smap.zero_on_positive
-        note = "".join(f", = 0 on ({iv.lo:.6g}, {iv.hi:.6g})" for iv in zero)
-        return HOLDS, f"{formula} ≥ 0 for every p_i > 0{note}{approx}", numbers
-    # Controls: the expectation depends on the other units through S_{-i}, linearly. Decide
-    # only when the sign is the same over S in typical +- 3 sd (mean field), else defer to MC.
+        negative = tuple((iv.lo, iv.hi) for iv in smap.negative_on_positive)
+        zero = tuple((iv.lo, iv.hi) for iv in smap.zero_on_positive)
+        return PointwiseCheck(VIOLATED if negative else HOLDS, "sign_map", coeffs, smap, negative, zero)
+    return _control_check(config, coeffs, smap)
+
+
+def _control_check(config: Config, coeffs: Coefficients, smap: SignMap) -> PointwiseCheck:
+    """The expectation depends on the other units through S_{-i}, linearly. Decide only when
+    the sign is the same over S in typical +- 3 sd (mean field), else defer to Monte Carlo."""
     q = mean_field(config).layers[-1].q
     e_sigma = gaussian_moment(config.activation, "sigma", q).value
     e_sigma2 = gaussian_moment(config.activation, "sigma2", q).value
     typical_S = (config.width - 1) * e_sigma
     sd_S = math.sqrt(max((config.width - 1) * (e_sigma2 - e_sigma**2), 0.0))
-    grid = np.linspace(0, 8 * math.sqrt(q), 20001)[1:]
+    scan_max = 8 * math.sqrt(q)
+    grid = np.linspace(0, scan_max, 20001)[1:]
     act = config.activation
     h, dh = act.numpy(grid), act.numpy_derivative(grid)
-    S_range = [typical_S - 3 * sd_S, typical_S + 3 * sd_S]
-    numbers.update({"typical_S": typical_S, "q": q, "S_range": S_range})
+    S_range = (typical_S - 3 * sd_S, typical_S + 3 * sd_S)
+    common = dict(typical_S=typical_S, S_range=S_range, q=q, scan_max=scan_max)
     answers = []
     for S_value in (S_range[0], typical_S, S_range[1]):
         values = dh * (coeffs.A * h + coeffs.B * S_value + coeffs.C0)
         if not np.all(np.isfinite(values)):
-            return INCONCLUSIVE, f"init {init.name}: the expectation could not be evaluated on p > 0", numbers
+            return PointwiseCheck(INCONCLUSIVE, "control", coeffs, smap, outcome="not_finite", **common)
         answers.append(grid[values < 0])
-    why = (f"init {init.name} breaks {'zero mean' if not init.zero_mean else 'independence'}; "
-           f"exact conditional formula, other units at their typical sum S = {typical_S:.4g}")
     if all(a.size for a in answers):
         negative = answers[1]
-        numbers["negative_p"] = [float(negative.min()), float(negative.max())]
-        return VIOLATED, (f"{why}: E[delta_i|p] < 0 for p_i in ({negative.min():.3g}, {negative.max():.3g})"), numbers
+        return PointwiseCheck(VIOLATED, "control", coeffs, smap, ((float(negative.min()), float(negative.max())),),
+                              outcome="negative", **common)
     if not any(a.size for a in answers):
-        return HOLDS, f"{why}: E[delta_i|p] >= 0 for p in (0, {8 * math.sqrt(q):.3g}] and S within 3 sd", numbers
-    return INCONCLUSIVE, (f"{why}: the sign for small p_i > 0 depends on S_{{-i}} near its typical value; "
-                          "Monte Carlo decides"), numbers
+        return PointwiseCheck(HOLDS, "control", coeffs, smap, outcome="nonnegative", **common)
+    return PointwiseCheck(INCONCLUSIVE, "control", coeffs, smap, outcome="depends_on_S", **common)

@@ -1,4 +1,4 @@
-"""The Monte Carlo rows of ``driftproof verify``: one sign test per initialization distribution."""
+"""The Monte Carlo evidence rows: one sequential sign test per initialization distribution."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import dataclasses
 import sys
 
 from ..config import Config
+from ..montecarlo.compare import compare_conditional
+from ..montecarlo.estimators import conditional
+from ..montecarlo.samplers import SYMMETRIC_INITS
 from ..results import Evidence, RowKey
-from .compare import compare_conditional
-from .estimators import conditional
-from .samplers import SYMMETRIC_INITS
 
 __all__ = ["DEFAULT_INITS", "verify_rows", "row_method", "ROW_SAMPLES"]
 
@@ -43,18 +43,11 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
     finally:
         if bar is not None:
             bar.close()
-    test, pooled = result.sign_test, result.pooled
     comparison = compare_conditional(config, result) if compare else None
-    summary = (f"E[δ|p] over the {test.tested} units with p>0: {pooled.mean:.4g}"
-               f" [{pooled.ci_low:.4g}, {pooled.ci_high:.4g}]; {test.summary()}; {method}")
-    if comparison is not None:
-        summary += (f"; theory {comparison.prediction:.4g} ({'exact' if comparison.exact else 'approximate'},"
-                    f" rel. error {comparison.relative_error:.1%}, max unit |z| {comparison.max_abs_z:.1f})")
-    numbers = {"init": config.init, "layer": result.layer, "method": method, "estimate": pooled.to_dict(),
-               "sign_test": test.to_dict(), "seconds": result.seconds,
+    numbers = {"init": config.init, "layer": result.layer, "method": method, "estimate": result.pooled.to_dict(),
+               "sign_test": result.sign_test.to_dict(), "seconds": result.seconds,
                "theory": comparison.to_dict() if comparison is not None else None}
-    return Evidence("montecarlo", RowKey("MC", result.layer, config.init), test.verdict, numbers,
-                    name=f"E[δ|p], last layer, init {config.init}", summary=summary)
+    return Evidence("montecarlo", RowKey("MC", result.layer, config.init), result.sign_test.verdict, numbers)
 
 
 def verify_rows(config: Config, progress: bool = False, compare_theory: bool = True) -> list[Evidence]:

@@ -1,0 +1,77 @@
+"""``verify``: gather the three kinds of evidence for one configuration into a Verification.
+
+Symbolic rows (R3 sign map, R1/R2 last layer) decide the pointwise claim where the theory
+can; mean-field rows (R4) cover inner layers and R5 predicts the net drift; Monte Carlo rows
+test the sign by sampling; training rows say whether it persists past t = 0. The sources
+are listed in :data:`SOURCES`, in table order. A source that fails raises
+:class:`EvidenceError` naming it: its rows are never silently left out of the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..config import Config, environment
+from ..errors import InputError
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
+from ..training.rows import verify_rows as training_rows
+from .montecarlo import verify_rows as montecarlo_rows
+from .symbolic import mean_field_rows, symbolic_rows
+
+__all__ = ["verify", "Source", "SOURCES", "KINDS", "EvidenceError", "decide"]
+
+
+class EvidenceError(RuntimeError):
+    """A kind of evidence failed to produce its rows (an internal error, not a verdict)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One producer of evidence rows: its kind (what ``--only`` selects) and its row builder."""
+
+    kind: str
+    name: str
+    rows: Callable[[Config, bool], list[Evidence]]
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("symbolic", "theory (R1-R3)", lambda config, progress: symbolic_rows(config)),
+    Source("symbolic", "mean field (R4, R5)", lambda config, progress: mean_field_rows(config)),
+    Source("montecarlo", "Monte Carlo", lambda config, progress: montecarlo_rows(config, progress=progress)),
+    Source("training", "training", lambda config, progress: training_rows(config, progress=progress)),
+)
+KINDS = ("symbolic", "montecarlo", "training")
+
+
+def decide(rows: list[Evidence], config: Config) -> str:
+    """Combine the rows about t = 0 into one verdict.
+
+    A theory row that cannot decide defers to decisive Monte Carlo rows for the same init (the
+    theory says which assumption failed; sampling decides). Training rows answer a different
+    question (persistence past t = 0): they inform only.
+    """
+    init = config.init_dist.name
+    decisive_mc = any(r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED) and r.key.init == init for r in rows)
+    deciding = [r.verdict for r in rows
+                if r.kind != "training"
+                and not (r.kind in ("symbolic", "mean-field") and r.verdict == INCONCLUSIVE and decisive_mc)]
+    return combine(deciding)
+
+
+def verify(config: Config, *, progress: bool = False, kinds: tuple[str, ...] = KINDS) -> Verification:
+    """Run the requested kinds of evidence and combine them into one Verification."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds of evidence: {sorted(unknown)}")
+    rows: list[Evidence] = []
+    for source in SOURCES:
+        if source.kind not in kinds:
+            continue
+        try:
+            rows.extend(source.rows(config, progress))
+        except (InputError, KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as error:
+            raise EvidenceError(f"the {source.name} evidence failed: {type(error).__name__}: {error}") from error
+    return Verification(decide(rows, config), tuple(rows), config.to_dict(), environment())

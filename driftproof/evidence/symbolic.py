@@ -1,0 +1,51 @@
+"""The theory's evidence rows: R3 sign map, R1/R2 last layer (+ controls), R4 per inner layer, R5 drift."""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, RowKey
+from ..theory.lastlayer import pointwise_check
+from ..theory.meanfield import LayerPrediction, MeanField, mean_field
+from ..theory.signmap import sign_map
+
+__all__ = ["symbolic_rows", "mean_field_rows"]
+
+
+def symbolic_rows(config: Config) -> list[Evidence]:
+    """R3 (the sign map of σσ') and R1/R2 (the last hidden layer, exact or by Stein)."""
+    smap = sign_map(config.activation)
+    init = config.init_dist
+    standard = init.zero_mean and init.independent
+    r3 = (VIOLATED if smap.negative_on_positive else HOLDS) if standard else INFO
+    check = pointwise_check(config)
+    return [
+        Evidence("symbolic", RowKey("R3", init=init.name), r3,
+                 {**smap.to_dict(), "hypotheses_hold": standard, "init": init.name}),
+        Evidence("symbolic", RowKey(config.loss_fn.result, config.depth, init.name), check.verdict,
+                 {**check.to_dict(), "init": init.name, "layer": config.depth, "zero_mean": init.zero_mean,
+                  "independent": init.independent}),
+    ]
+
+
+def _layer_numbers(layer: LayerPrediction, field: MeanField, init: str, scale: float) -> dict:
+    return {"layer": layer.layer, "q": layer.q, "T_next": layer.T_next, "T_next_stderr": layer.T_next_stderr,
+            "delta_given_positive": layer.delta_given_positive, "delta_mean": layer.delta_mean,
+            "dW_mean_per_lr": layer.dW_mean, "db_mean_per_lr": layer.db_mean, "init": init,
+            "applicable": field.applicable, "note": field.note, "drift_scale": scale}
+
+
+def mean_field_rows(config: Config) -> list[Evidence]:
+    """R4 for every inner layer (the last is R1/R2's) and R5's first-step drift for every layer."""
+    field = mean_field(config)
+    init = config.init_dist.name
+    negative = bool(sign_map(config.activation).negative_on_positive)
+    scale = max((abs(layer.delta_given_positive) for layer in field.layers), default=1.0)
+    rows: list[Evidence] = []
+    for layer in field.layers:
+        numbers = _layer_numbers(layer, field, init, scale)
+        if layer.layer < config.depth:
+            verdict = INCONCLUSIVE if not field.applicable else (VIOLATED if negative else HOLDS)
+            rows.append(Evidence("mean-field", RowKey("R4", layer.layer, init), verdict, numbers))
+        if field.applicable:
+            rows.append(Evidence("mean-field", RowKey("R5", layer.layer, init), INFO, numbers))
+    return rows
