@@ -123,6 +123,11 @@ class Estimate:
         return cls(float(value), float(error), 0, float(value - error), float(value + error), 1.0, method)
 
     @property
+    def is_exact(self) -> bool:
+        """True for a value known exactly (method ``exact...``), not merely with a small error."""
+        return self.method.startswith("exact")
+
+    @property
     def defined(self) -> bool:
         """True when the interval exists (finite bounds)."""
         return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)

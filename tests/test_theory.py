@@ -107,8 +107,8 @@ def test_gaussian_moments_against_mpmath_quadrature(name, moment):
         points = [lo] + [c for c in cuts if c > (0 if positive else -1e9)] + [mpmath.inf]
         expected = float(mpmath.quad(density, points))
     result = gaussian_moment(act, moment, 1.7)
-    assert result.value == pytest.approx(expected, rel=1e-9, abs=1e-12)
-    assert abs(result.value - expected) <= max(10 * result.error, 1e-12 * max(1, abs(expected)))
+    assert result.mean == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert abs(result.mean - expected) <= max(10 * result.stderr, 1e-12 * max(1, abs(expected)))
 
 
 def test_relu_mean_field_closed_forms():

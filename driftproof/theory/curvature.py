@@ -15,6 +15,7 @@ from scipy.special import expit
 
 from ..losses import Loss
 from ..results import Estimate
+from .gaussian import quad
 
 __all__ = ["ce_curvature", "output_curvature", "CURVATURE_SAMPLES"]
 
@@ -32,7 +33,7 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
     if variance < 0:
         raise ValueError(f"variance must be non-negative, got {variance}")
     if variance == 0:
-        return Estimate(1 - 1 / classes, 0.0, 0, 1 - 1 / classes, 1 - 1 / classes, confidence, "exact (v = 0)")
+        return Estimate.exact(1 - 1 / classes, "exact (v = 0)")
     if classes == 2:
         sd = math.sqrt(2 * variance)
 
@@ -40,8 +41,8 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
             s = expit(u)
             return 2 * s * (1 - s) * math.exp(-u * u / (2 * sd * sd)) / (sd * math.sqrt(2 * math.pi))
 
-        value, error = _quad()(integrand, -math.inf, math.inf, epsabs=1e-13, epsrel=1e-12)
-        return Estimate(value, error, 0, value - error, value + error, 1.0, "adaptive quadrature, K = 2")
+        value, error = quad(integrand, -math.inf, math.inf, epsabs=1e-13, epsrel=1e-12)
+        return Estimate.bounded(value, error, "quadrature: adaptive, K = 2")
     if samples is None:
         samples = max(4000, min(CURVATURE_SAMPLES, 20 * CURVATURE_SAMPLES // classes))
     rng = np.random.default_rng([seed, 0xC0FFEE])
@@ -61,19 +62,13 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
     mean = total / done
     var = max(total_sq / done - mean * mean, 0.0) * done / (done - 1)
     return Estimate.from_moments(mean, math.sqrt(var / done), done, confidence,
-                                 "Monte Carlo over the logits z", seed)
+                                 "normal: Monte Carlo over the logits z", seed)
 
 
 def output_curvature(loss: Loss, classes: int, logit_variance: float, seed: int = 0) -> Estimate:
     """T^{L+1}: K for mse, 1 for mse_mean (exact), the CE curvature otherwise."""
     if loss.family == "mse":
         value = loss.mse_curvature(classes)
-        return Estimate(value, 0.0, 0, value, value, 1.0, "exact")
+        return Estimate.exact(value)
     return ce_curvature(logit_variance, classes, seed)
 
-
-def _quad():
-    """scipy.integrate.quad, imported on first use (the import costs ~0.5 s of start-up)."""
-    from scipy.integrate import quad
-
-    return quad

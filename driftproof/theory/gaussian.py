@@ -9,7 +9,6 @@ SymPy is never handed a transcendental integral (erf^2 integrands run for minute
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -17,8 +16,9 @@ import sympy as sp
 from numpy.polynomial.hermite_e import hermegauss
 
 from ..activations import Activation, x
+from ..results import Estimate
 
-__all__ = ["Moment", "gaussian_moment", "MOMENTS", "GH_NODES"]
+__all__ = ["gaussian_moment", "MOMENTS", "GH_NODES", "quad", "piecewise_branches"]
 
 GH_NODES = 200
 q_symbol = sp.Symbol("q", positive=True)
@@ -34,22 +34,8 @@ MOMENTS = {
 }
 
 
-@dataclass(frozen=True)
-class Moment:
-    """E[f(p)], p ~ N(0, q), with how it was computed and its error bound or estimate."""
-
-    value: float
-    error: float
-    method: str
-    exact: bool
-    closed_form: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"value": self.value, "error": self.error, "method": self.method, "exact": self.exact,
-                "closed_form": self.closed_form}
-
-
-def _branches(expr: sp.Expr):
+def piecewise_branches(expr: sp.Expr) -> list[tuple[sp.Expr, sp.Set]]:
+    """(branch, domain) for each branch of a (folded) Piecewise; the whole line otherwise."""
     expr = sp.piecewise_fold(expr)
     if not isinstance(expr, sp.Piecewise):
         return [(expr, sp.S.Reals)]
@@ -57,7 +43,7 @@ def _branches(expr: sp.Expr):
 
 
 def _is_piecewise_polynomial(expr: sp.Expr) -> bool:
-    return all(branch.is_polynomial(x) for branch, _ in _branches(expr))
+    return all(branch.is_polynomial(x) for branch, _ in piecewise_branches(expr))
 
 
 @lru_cache(maxsize=256)
@@ -68,7 +54,7 @@ def _closed_form(activation: Activation, name: str) -> sp.Expr | None:
     if not _is_piecewise_polynomial(expr):
         return None
     total = sp.S.Zero
-    for branch, domain in _branches(expr):
+    for branch, domain in piecewise_branches(expr):
         if positive_only:
             domain = domain.intersect(sp.Interval.open(0, sp.oo))
         parts = domain.args if isinstance(domain, sp.Union) else (domain,)
@@ -110,7 +96,7 @@ def _integrand(activation: Activation, name: str):
     return sp.lambdify(x, MOMENTS[name][0](activation), modules=["scipy", "numpy"])
 
 
-def _numeric(activation: Activation, name: str, q: float) -> Moment:
+def _numeric(activation: Activation, name: str, q: float) -> Estimate:
     positive_only = MOMENTS[name][1]
     f = _integrand(activation, name)
     sd = math.sqrt(q)
@@ -131,7 +117,8 @@ def _numeric(activation: Activation, name: str, q: float) -> Moment:
             return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
 
         coarse, fine = gh(GH_NODES // 2), gh(GH_NODES)
-        return Moment(fine, abs(fine - coarse) + 1e-15 * abs(fine), f"Gauss-Hermite, {GH_NODES} nodes", False)
+        return Estimate.bounded(fine, abs(fine - coarse) + 1e-15 * abs(fine),
+                               f"quadrature: Gauss-Hermite, {GH_NODES} nodes (error |GH(n/2) - GH(n)|)")
     edges = sorted({*(k for k in kinks if not positive_only or k > 0), *([0.0] if positive_only else [])})
     lower = 0.0 if positive_only else -math.inf
     points = [lower] + [e for e in edges if e > lower] + [math.inf]
@@ -139,25 +126,25 @@ def _numeric(activation: Activation, name: str, q: float) -> Moment:
     for a, b in zip(points[:-1], points[1:]):
         if a == b:
             continue
-        part, part_error = _quad()(weighted, a, b, epsabs=1e-13, epsrel=1e-11, limit=200)
+        part, part_error = quad(weighted, a, b, epsabs=1e-13, epsrel=1e-11, limit=200)
         value += part
         error += part_error
-    return Moment(value, error, "adaptive quadrature (QUADPACK), split at kinks", False)
+    return Estimate.bounded(value, error, "quadrature: adaptive (QUADPACK), split at kinks")
 
 
-def gaussian_moment(activation: Activation, name: str, q: float) -> Moment:
+def gaussian_moment(activation: Activation, name: str, q: float) -> Estimate:
     """E[f(p)] for p ~ N(0, q) and f one of MOMENTS (``sigma_dsigma_pos`` is E[f(p) 1{p>0}])."""
     if name not in MOMENTS:
         raise KeyError(name)
     closed = _closed_form(activation, name)
     if closed is not None:
         value = float(closed.subs(q_symbol, q).evalf(30))
-        return Moment(value, 0.0, "closed form (SymPy)", True, sp.sstr(closed))
+        return Estimate.exact(value, "exact: closed form (SymPy)")
     return _numeric(activation, name, q)
 
 
-def _quad():
+def quad(*args, **kwargs):
     """scipy.integrate.quad, imported on first use (the import costs ~0.5 s of start-up)."""
-    from scipy.integrate import quad
+    from scipy.integrate import quad as quadpack
 
-    return quad
+    return quadpack(*args, **kwargs)

@@ -55,6 +55,14 @@ def _init_moments(config: Config) -> dict:
     return {s: s_V, mu: init.mean_shift, rho: cov, K: config.classes, N: config.width, "var": var}
 
 
+def logit_variance(init, var: float, n: int, sum_h2: float, sum_h: float) -> float:
+    """Var z_k given h: s^2 ||h||^2 for independent rows of V; the centered rows (each summing
+    to zero) remove the mean direction, leaving s^2 n/(n-1) (||h||^2 - (sum h)^2 / n)."""
+    if init.kind == "centered":
+        return var * n / (n - 1) * (sum_h2 - sum_h**2 / n)
+    return var * sum_h2
+
+
 def _loss_gradient(config: Config) -> tuple[sp.Expr, sp.Expr]:
     """dl/dz_1 from the loss's symbolic form (a K = 3 instance), and its generic form."""
     expr, z, y = config.loss_fn.symbolic(3)
@@ -103,13 +111,10 @@ def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
         # The logit variance a row of V gives: s^2 ||h||^2 for independent rows; the centered
         # rows remove the mean direction. Typical ||h||^2 from mean field.
         q_last = field.layers[-1].q
-        e_sigma2 = gaussian_moment(config.activation, "sigma2", q_last).value
-        e_sigma = gaussian_moment(config.activation, "sigma", q_last).value
+        e_sigma2 = gaussian_moment(config.activation, "sigma2", q_last).mean
+        e_sigma = gaussian_moment(config.activation, "sigma", q_last).mean
         n = config.width
-        if init.kind == "centered":
-            variance = values["var"] * n / (n - 1) * (n * e_sigma2 - n * e_sigma**2)
-        else:
-            variance = values["var"] * n * e_sigma2
+        variance = logit_variance(init, values["var"], n, n * e_sigma2, n * e_sigma)
         curvature = output_curvature(loss, config.classes, variance, config.seed)
         total = sp.expand(C * (s**2 * h_i + rho * S))
         steps += [
@@ -181,7 +186,7 @@ def conditional_last_layer(config: Config, p: np.ndarray, coeffs: Coefficients |
         init = config.init_dist
         var, _ = init.covariance(config.stds[-1], len(p))
         n = len(p)
-        variance = var * (n / (n - 1) * (h @ h - h.sum() ** 2 / n) if init.kind == "centered" else h @ h)
+        variance = logit_variance(init, var, n, float(h @ h), float(h.sum()))
         curvature = output_curvature(config.loss_fn, config.classes, variance, config.seed)
         ratio = curvature.mean / coeffs.curvature.mean
         A, B = A * ratio, B * ratio
@@ -246,8 +251,8 @@ def _control_check(config: Config, coeffs: Coefficients, smap: SignMap) -> Point
     """The expectation depends on the other units through S_{-i}, linearly. Decide only when
     the sign is the same over S in typical +- 3 sd (mean field), else defer to Monte Carlo."""
     q = mean_field(config).layers[-1].q
-    e_sigma = gaussian_moment(config.activation, "sigma", q).value
-    e_sigma2 = gaussian_moment(config.activation, "sigma2", q).value
+    e_sigma = gaussian_moment(config.activation, "sigma", q).mean
+    e_sigma2 = gaussian_moment(config.activation, "sigma2", q).mean
     typical_S = (config.width - 1) * e_sigma
     sd_S = math.sqrt(max((config.width - 1) * (e_sigma2 - e_sigma**2), 0.0))
     scan_max = 8 * math.sqrt(q)

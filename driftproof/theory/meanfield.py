@@ -18,7 +18,8 @@ import sympy as sp
 from ..activations import x
 from ..config import Config
 from .curvature import output_curvature
-from .gaussian import Moment, gaussian_moment
+from ..results import Estimate
+from .gaussian import gaussian_moment, piecewise_branches
 
 __all__ = ["LayerPrediction", "OutputPrediction", "MeanField", "mean_field", "delta_conditional"]
 
@@ -75,17 +76,12 @@ def _note(config: Config) -> tuple[bool, str]:
     if not (init.zero_mean and init.independent):
         return False, (f"init {init.name} is not zero-mean and independent: the mean-field recursion "
                        "does not apply (Monte Carlo decides)")
-    linear_pieces = act.is_piecewise and all(_at_most_linear(branch) for branch in _branches(act))
+    linear_pieces = act.is_piecewise and all(_at_most_linear(branch) for branch, _ in piecewise_branches(act.normalized))
     if init.gaussian and linear_pieces:
         return True, "Gaussian init, piecewise-linear activation: exact up to finite-width corrections"
     if init.gaussian:
         return True, "Gaussian init: Stein's lemma per layer; an approximation (σ is not piecewise linear)"
     return True, f"non-Gaussian init {init.name}: mean field by the central limit theorem, an approximation"
-
-
-def _branches(act):
-    expr = act.normalized
-    return [b for b, _ in expr.args] if isinstance(expr, sp.Piecewise) else [expr]
 
 
 def _at_most_linear(branch) -> bool:
@@ -104,33 +100,33 @@ def mean_field(config: Config) -> MeanField:
         m = {name: gaussian_moment(act, name, q) for name in
              ("sigma", "sigma2", "sigma_dsigma", "p_sigma_dsigma", "sigma_dsigma_pos")}
         if act.is_odd:  # sigma and sigma sigma' are odd: their Gaussian means vanish exactly
-            m["sigma"] = m["sigma_dsigma"] = Moment(0.0, 0.0, "zero by symmetry (odd activation)", True)
+            m["sigma"] = m["sigma_dsigma"] = Estimate.exact(0.0, "exact: zero by symmetry (odd activation)")
         qs.append(q)
         moments.append(m)
-        q = stds[layer + 1] ** 2 * N * m["sigma2"].value
+        q = stds[layer + 1] ** 2 * N * m["sigma2"].mean
     logit_variance = q  # s_V^2 N E[sigma(p^L)^2]
     T = output_curvature(config.loss_fn, K, logit_variance, config.seed)
     T_value, T_rel = T.mean, (T.stderr / T.mean if T.mean else 0.0)
     scale = config.loss_fn.output_scale(K)
     if config.loss_fn.family == "mse":  # E[(z_k - y_k) h_j] = -E[h]/K; E[z_k - y_k] = -1/K
         output = OutputPrediction(logit_variance, T_value, T.stderr, T.method,
-                                  scale * moments[-1]["sigma"].value / K, scale / K)
+                                  scale * moments[-1]["sigma"].mean / K, scale / K)
     else:  # sum_k (pi_k - y_k) = 0: the output layer's mean weight and bias do not move
         output = OutputPrediction(logit_variance, T_value, T.stderr, T.method, 0.0, 0.0)
     layers: list[LayerPrediction] = []
     T_next = T_value
     for index in reversed(range(L)):
         m, q_l, s2 = moments[index], qs[index], stds[index + 1] ** 2
-        delta_mean = s2 * T_next * m["sigma_dsigma"].value
-        delta_pos = s2 * T_next * m["sigma_dsigma_pos"].value / 0.5
-        h_prev = 0.0 if index == 0 else moments[index - 1]["sigma"].value
+        delta_mean = s2 * T_next * m["sigma_dsigma"].mean
+        delta_pos = s2 * T_next * m["sigma_dsigma_pos"].mean / 0.5
+        h_prev = 0.0 if index == 0 else moments[index - 1]["sigma"].mean
         layers.append(LayerPrediction(
             layer=index + 1, q=q_l, s2_next=s2, T_next=T_next, T_next_stderr=T_rel * T_next,
-            E_sigma=m["sigma"].value, E_sigma2=m["sigma2"].value, E_sigma_dsigma=m["sigma_dsigma"].value,
+            E_sigma=m["sigma"].mean, E_sigma2=m["sigma2"].mean, E_sigma_dsigma=m["sigma_dsigma"].mean,
             delta_given_positive=delta_pos, delta_mean=delta_mean, h_mean_prev=h_prev,
             dW_mean=-delta_mean * h_prev + 0.0, db_mean=-delta_mean + 0.0,
-            moments_exact=all(mo.exact for mo in m.values())))
-        T_next = N * s2 * (m["p_sigma_dsigma"].value / q_l) * T_next
+            moments_exact=all(mo.is_exact for mo in m.values())))
+        T_next = N * s2 * (m["p_sigma_dsigma"].mean / q_l) * T_next
     return MeanField(tuple(reversed(layers)), output, applicable, note)
 
 
