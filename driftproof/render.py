@@ -13,7 +13,7 @@ import textwrap
 from .results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verdict_table", "verification_json", "drift_word",
-           "interval_text", "sign_map_text"]
+           "interval_text", "sign_map_text", "number"]
 
 _MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
 
@@ -30,9 +30,16 @@ def sign_map_text(smap: dict) -> str:
     return "; ".join(f"({_fmt(iv['lo'])}, {_fmt(iv['hi'])}): {symbols[iv['sign']]}" for iv in smap["intervals"])
 
 
+def number(value, spec: str = ".4g") -> str:
+    """A number formatted with ``spec``; 'n/a' for a missing (null) one."""
+    return "n/a" if value is None else format(value, spec)
+
+
 def interval_text(estimate: dict, digits: int = 4) -> str:
     """'mean [low, high]' for an Estimate's JSON form."""
-    return f"{estimate['mean']:.{digits}g} [{estimate['ci_low']:.{digits}g}, {estimate['ci_high']:.{digits}g}]"
+    spec = f".{digits}g"
+    return (f"{number(estimate['mean'], spec)} [{number(estimate['ci_low'], spec)}, "
+            f"{number(estimate['ci_high'], spec)}]")
 
 
 def drift_word(value: float, scale: float) -> str:
@@ -128,9 +135,9 @@ def _montecarlo(numbers: dict) -> str:
             f"{numbers['method']}")
     theory = numbers.get("theory")
     if theory is not None:
-        z = theory["max_abs_z"]
-        text += (f"; theory {theory['prediction']:.4g} ({'exact' if theory['exact'] else 'approximate'},"
-                 f" rel. error {theory['relative_error']:.1%}, max unit |z| {z if z is None else f'{z:.1f}'})")
+        text += (f"; theory {number(theory['prediction'])} ({'exact' if theory['exact'] else 'approximate'},"
+                 f" rel. error {number(theory['relative_error'], '.1%')}, max unit |z| "
+                 f"{number(theory['max_abs_z'], '.1f')})")
     return text
 
 

@@ -14,9 +14,31 @@ def run(capsys, *argv):
 
 
 def test_verify_holds_table_and_exit_code(capsys):
+    import mpmath
+
+    # GELU's sigma sigma' changes sign where GELU' = Phi(x) + x phi(x) = 0: an independent oracle.
+    root = mpmath.findroot(lambda t: mpmath.ncdf(t) + t * mpmath.npdf(t), -0.75)
     code, out, err = run(capsys, "verify", "--loss", "ce", "--act", "gelu", "--only", "symbolic")
     assert code == 0
-    assert "R3 sign map" in out and "-0.7517915247" in out and "verdict: HOLDS" in out
+    assert "R3 sign map" in out and f"{float(root):.10g}" in out and "verdict: HOLDS" in out
+
+
+def test_a_failing_evidence_source_is_an_internal_error_not_a_verdict(capsys, monkeypatch):
+    """A source that raises fails verify with exit 70 and a line naming it; its rows are never dropped."""
+    from driftproof import evidence
+
+    def broken(config, progress):
+        raise RuntimeError("planted failure")
+
+    sources = tuple(evidence.Source(s.kind, s.name, broken if s.kind == "montecarlo" else s.rows)
+                    for s in evidence.SOURCES)
+    monkeypatch.setattr(evidence, "SOURCES", sources)
+    code, out, err = run(capsys, "verify", "--act", "relu", "--only", "symbolic", "--only", "montecarlo")
+    assert code == 70 and out == ""
+    assert err.count("\n") == 1 and "Monte Carlo evidence failed" in err and "planted failure" in err
+    assert "Traceback" not in err
+    path = err.rsplit("traceback in ", 1)[1].rstrip(")\n")
+    assert "RuntimeError: planted failure" in open(path).read()
 
 
 @pytest.mark.parametrize("argv,code", [
