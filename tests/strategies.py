@@ -8,3 +8,7 @@ BUILTINS = builtin_names()
 builtin_activation = st.sampled_from(BUILTINS)
 positive_p = st.floats(min_value=1e-3, max_value=7.0, allow_nan=False)
 real_p = st.floats(min_value=-8.0, max_value=8.0, allow_nan=False)
+seeds = st.integers(0, 2**32 - 1)  # numpy seeds
+pvalue_lists = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40)
+row_blocks = st.lists(st.integers(1, 30), min_size=1, max_size=6)  # batch sizes of running moments
+family_error_rates = st.floats(1e-9, 0.5)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given
-from hypothesis import strategies as st
+
+from strategies import seeds
 
 from driftproof.errors import InputError
 from driftproof.inits import get_init, get_scale
@@ -18,7 +19,7 @@ def test_ce_is_stable_for_huge_logits():
 
 
 @pytest.mark.parametrize("name", list(LOSSES))
-@given(st.integers(0, 2**32 - 1))
+@given(seeds)
 def test_gradient_matches_finite_differences_and_symbolic_form(name, seed):
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(1, 3))

@@ -1,10 +1,12 @@
-"""The shared harness for "Monte Carlo agrees with theory": per-unit z-scores against an oracle."""
+"""The shared harness for "Monte Carlo agrees with theory": per-unit z-scores against an oracle
+(conditional mode, :func:`assert_agrees`) and pooled per-layer estimates against a prediction
+with a finite-width allowance (marginal mode, :func:`assert_agrees_marginal`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from driftproof.montecarlo import ConditionalResult
+from driftproof.montecarlo import ConditionalResult, MarginalResult
 
 # A per-unit |z| above this fails: with <= 256 units per check the chance that an honest
 # estimator fails is about 256 * 6e-7 (normal tails), while a bias of 5 standard errors fails.
@@ -29,6 +31,17 @@ def assert_agrees(result: ConditionalResult, predicted: np.ndarray, *, units=Non
         f"unit {units[worst]}: estimate {result.means[units][worst]:.6g} ± {stderr[worst]:.3g},"
         f" predicted {predicted[units][worst]:.6g}, z = {z[worst]:.2f} ({result.method}, n = {result.units[0].n})")
     return z
+
+
+def assert_agrees_marginal(result: MarginalResult, predicted: dict[int, float], *, z_tolerance: float = 4.0,
+                           relative: float = 0.03) -> None:
+    """Assert each layer's E[δ | p > 0] is within z_tolerance standard errors + ``relative`` of
+    its prediction (``predicted[layer]``); ``relative`` allows for finite-width corrections."""
+    for layer in result.layers:
+        estimate, value = layer.delta_given_positive, predicted[layer.layer]
+        assert abs(estimate.mean - value) <= z_tolerance * estimate.stderr + relative * abs(value), (
+            f"layer {layer.layer}: estimate {estimate.mean:.6g} ± {estimate.stderr:.3g}, predicted {value:.6g} "
+            f"({result.method}, n = {estimate.n})")
 
 
 def logit_curvature(std: float, classes: int, samples: int = 400_000, seed: int = 12345) -> tuple[float, float]:

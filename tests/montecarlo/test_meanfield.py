@@ -10,15 +10,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from harness import assert_agrees_marginal
 
 from driftproof.config import Config
 from driftproof.montecarlo import marginal
+from driftproof.theory.meanfield import mean_field
 
 Z, RELATIVE = 4.0, 0.03
-
-
-def _close(estimate, predicted) -> bool:
-    return abs(estimate.mean - predicted) <= Z * estimate.stderr + RELATIVE * abs(predicted)
 
 
 def test_relu_mse_closed_form():
@@ -27,18 +25,16 @@ def test_relu_mse_closed_form():
     config = Config(loss="mse", act="relu", width=256, depth=2, classes=10, seed=5)
     result = marginal(config, samples=1500)
     predicted = 10 * (2 / 256) * math.sqrt(2 * 2 / math.pi)
+    assert_agrees_marginal(result, {layer.layer: predicted for layer in result.layers}, z_tolerance=Z,
+                           relative=RELATIVE)
     for layer in result.layers:
-        assert _close(layer.delta_given_positive, predicted), (layer.layer, layer.delta_given_positive, predicted)
         assert abs(layer.fraction_positive.mean - 0.5) <= 5 * layer.fraction_positive.stderr
 
 
 @pytest.mark.parametrize("loss,act", [("mse", "relu"), ("ce", "gelu")])
 def test_against_driftproof_mean_field(loss, act):
     # width 256, depth 2, K = 10, seed 5, 1500 samples (cv), tolerance as above.
-    meanfield = pytest.importorskip("driftproof.theory.meanfield")
     config = Config(loss=loss, act=act, width=256, depth=2, classes=10, seed=5)
     result = marginal(config, samples=1500)
-    field = {layer.layer: layer for layer in meanfield.mean_field(config).layers}
-    for layer in result.layers:
-        predicted = float(field[layer.layer].delta_given_positive)
-        assert _close(layer.delta_given_positive, predicted), (layer.layer, layer.delta_given_positive, predicted)
+    predicted = {layer.layer: float(layer.delta_given_positive) for layer in mean_field(config).layers}
+    assert_agrees_marginal(result, predicted, z_tolerance=Z, relative=RELATIVE)

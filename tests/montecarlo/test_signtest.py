@@ -7,16 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import family_error_rates, pvalue_lists, row_blocks, seeds
+
 from driftproof.config import Config
 from driftproof.montecarlo import conditional
 from driftproof.montecarlo.signtest import Moments, SignTest, holm, schedule, signs
 from driftproof.results import HOLDS, INCONCLUSIVE, VIOLATED
 
-pvalue_lists = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40)
-row_blocks = st.lists(st.integers(1, 30), min_size=1, max_size=6)
 
 
-@given(pvalue_lists, st.floats(1e-9, 0.5))
+@given(pvalue_lists, family_error_rates)
 def test_holm_is_between_bonferroni_and_unadjusted(pvalues, alpha):
     p = np.array(pvalues)
     rejected = holm(p, alpha)
@@ -38,7 +38,7 @@ def test_schedule_spends_exactly_the_budget(budget, first, largest):
     assert sum(sizes) == budget and all(0 < s <= max(1, largest) for s in sizes)
 
 
-@given(row_blocks, st.integers(0, 2**32 - 1))
+@given(row_blocks, seeds)
 def test_moments_match_numpy(blocks, seed):
     rng = np.random.default_rng(seed)
     data = [rng.standard_normal((n, 3)) * 10 + 1e3 for n in blocks]

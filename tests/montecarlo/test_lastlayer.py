@@ -14,7 +14,7 @@ from driftproof.config import Config
 from driftproof.errors import InputError
 from driftproof.montecarlo import conditional
 from driftproof.results import HOLDS, VIOLATED
-from mc_harness import assert_agrees, logit_curvature
+from harness import assert_agrees, logit_curvature
 
 WIDTH, CLASSES, SAMPLES = 32, 4, 20000
 ZERO_MEAN_INDEPENDENT = ["normal", "uniform", "truncated_normal", "laplace", "rademacher", "student_t(nu=5)"]
