@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", choices=["symbolic", "montecarlo", "training"], action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    parser.add_argument("--wide", action="store_true", help="one line per row, whatever the terminal's width")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(verification_json(result))
     else:
-        print(verdict_table(result))
+        print(verdict_table(result, wide=args.wide))
     return result.exit_code

@@ -48,7 +48,7 @@ class SignInterval:
     sign: int
 
     def to_dict(self) -> dict:
-        return {"lo": self.lo, "hi": self.hi, "sign": self.sign}
+        return {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign)}
 
     def describe(self) -> str:
         symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign]

@@ -1,19 +1,13 @@
-"""Text for readers: every evidence row's name and summary, the verdict line, the verify table.
-
-The one place where results become words (STYLE.md rule 8): the CLI prints these strings,
-the report typesets them, and code never selects anything by them (rows carry a RowKey).
-"""
+"""Every evidence row's name and summary, and the verdict line's text, from the rows' numbers."""
 
 from __future__ import annotations
 
 import math
-import shutil
-import textwrap
 
-from .results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
-__all__ = ["row_name", "row_summary", "headline", "verdict_table", "verification_json", "drift_word",
-           "interval_text", "sign_map_text", "number"]
+__all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "interval_text",
+           "sign_map_text", "number"]
 
 _MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
 
@@ -183,26 +177,3 @@ def verification_json(result: Verification) -> dict:
     for row, data in zip(result.evidence, out["evidence"]):
         data["name"], data["summary"] = row_name(row), row_summary(row)
     return out
-
-
-def verdict_table(result: Verification) -> str:
-    """The verify table: kind | evidence | verdict | details, then one verdict line."""
-    width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
-    names = [row_name(row) for row in result.evidence]
-    kind_w = max((len(r.kind) for r in result.evidence), default=8)
-    name_w = max((len(n) for n in names), default=8)
-    verdict_w = 12
-    detail_w = max(30, width - kind_w - name_w - verdict_w - 6)
-    config = result.config
-    lines = [f"driftproof verify — loss {config['loss']}, activation {config['act']}, init {config['init']}, "
-             f"scale {config['scale']}, width {config['width']}, depth {config['depth']}, "
-             f"classes {config['classes']}, seed {config['seed']}", ""]
-    header = f"{'kind':<{kind_w}}  {'evidence':<{name_w}}  {'verdict':<{verdict_w}}  details"
-    lines += [header, "-" * min(width, len(header) + detail_w - 7)]
-    for row, name in zip(result.evidence, names):
-        wrapped = textwrap.wrap(row_summary(row), detail_w) or [""]
-        lines.append(f"{row.kind:<{kind_w}}  {name:<{name_w}}  {_MARK[row.verdict]:<{verdict_w}}  {wrapped[0]}")
-        pad = " " * (kind_w + name_w + verdict_w + 6)
-        lines.extend(pad + more for more in wrapped[1:])
-    lines += ["", f"verdict: {str(result.verdict).upper()} — {headline(result)}"]
-    return "\n".join(lines)

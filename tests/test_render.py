@@ -1,0 +1,46 @@
+"""The text layer: tables fit the width asked for, and rows render from their numbers alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from driftproof.config import Config
+from driftproof.evidence import verify
+from driftproof.render import row_name, row_summary, verdict_table, verification_json
+from driftproof.results import Verification
+
+terminal_widths = st.integers(60, 220)
+
+
+@pytest.fixture(scope="module")
+def centered() -> Verification:
+    """Symbolic and mean-field rows of a control with long details (ce/gelu/centered, depth 2)."""
+    return verify(Config(loss="ce", act="gelu", init="centered", depth=2), kinds=("symbolic",))
+
+
+@given(terminal_widths)
+def test_every_line_fits_the_width(centered, width):
+    lines = verdict_table(centered, width=width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    text = " ".join(" ".join(lines).split())
+    for row in centered.evidence:  # nothing is cut: every word of every summary is printed
+        assert all(word in text for word in row_summary(row).split())
+
+
+def test_wide_keeps_one_line_per_row(centered):
+    lines = verdict_table(centered, width=80, wide=True).splitlines()
+    assert sum(line.startswith(("symbolic", "mean-field")) for line in lines) == len(centered.evidence)
+    assert sum(line.startswith("verdict:") for line in lines) == 1
+
+
+def test_rows_render_from_their_json_alone(centered):
+    """A result read back from JSON renders to the same text: text depends on numbers, not objects."""
+    again = Verification.from_dict(json.loads(json.dumps(centered.to_dict())))
+    assert [row_summary(r) for r in again.evidence] == [row_summary(r) for r in centered.evidence]
+    assert [row_name(r) for r in again.evidence] == [row_name(r) for r in centered.evidence]
+    payload = verification_json(again)
+    assert payload["headline"] and all(row["name"] and row["summary"] for row in payload["evidence"])
