@@ -78,12 +78,32 @@ def _report_internal_error(error: BaseException, debug: bool) -> int:
     return EXIT_INTERNAL_ERROR
 
 
+# Options whose value may itself begin with a minus sign (an expression such as -exp(-x)).
+EXPRESSION_OPTIONS = ("--act",)
+
+
+def join_expression_values(argv: list[str]) -> list[str]:
+    """``--act -exp(-x)`` as ``--act=-exp(-x)``: argparse would take the value for an option."""
+    out, index = [], 0
+    while index < len(argv):
+        token = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if token in EXPRESSION_OPTIONS and following and following.startswith("-") and not following.startswith("--"):
+            out.append(f"{token}={following}")
+            index += 2
+            continue
+        out.append(token)
+        index += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     # Numba's OpenMP threads spin after a parallel region by default, stealing the cores the
     # next step needs (measured 4-10x slower end to end on 2 cores): let idle threads sleep.
     # A user's own setting wins; the runtime reads it at the first parallel kernel.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    argv = join_expression_values(sys.argv[1:] if argv is None else list(argv))
+    debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:

@@ -42,7 +42,8 @@ def test_a_failing_evidence_source_is_an_internal_error_not_a_verdict(capsys, mo
 
 
 @pytest.mark.parametrize("argv,code", [
-    (["--loss", "mse", "--act=-exp(-x)"], 1),  # a leading minus needs --act=...
+    (["--loss", "mse", "--act=-exp(-x)"], 1),
+    (["--loss", "mse", "--act", "-exp(-x)"], 1),  # the spaced form of an expression with a leading minus
     (["--loss", "mse", "--act", "relu", "--init", "centered"], 1),
     (["--loss", "mse", "--act", "relu", "--init", "shifted(mean=0.0007)"], 3),
     (["--loss", "mse", "--act", "tanh", "--depth", "3"], 0),

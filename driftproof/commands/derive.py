@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..config import environment
 from ..theory.derive import derive_all
 from .common import add_network_arguments, config_from_args, print_json
 
@@ -17,7 +18,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     derivations = derive_all(config)
     if args.json:
-        print_json({"config": config.to_dict(), "derivations": [d.to_dict() for d in derivations]})
+        print_json({"config": config.to_dict(), "derivations": [d.to_dict() for d in derivations],
+                    "environment": environment()})
     elif args.latex:
         print("\n\n".join(d.to_latex() for d in derivations))
     else:

@@ -7,6 +7,9 @@ import sys
 
 from ..config import environment
 from ..errors import InputError
+from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
+from ..montecarlo.compare import unit_predictions
+from ..render import montecarlo_text
 from ..results import Verdict
 from .common import add_network_arguments, config_from_args, float_arg, int_arg, print_json
 
@@ -37,8 +40,6 @@ def _progress_bar(total: int):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
-
     config = config_from_args(args)
     method = args.method or ("cv" if config.init_dist.zero_mean else "naive")
     if args.mode == "marginal" and args.layer is not None:
@@ -64,48 +65,6 @@ def run(args: argparse.Namespace) -> int:
         payload["environment"] = environment()
         print_json(payload)
     else:
-        _render(config, result, comparison, args.units)
+        predicted = unit_predictions(config, result.layer, result.p) if args.units and args.mode == "conditional" else None
+        print(montecarlo_text(config, result, comparison, predicted))
     return Verdict(result.verdict).exit_code
-
-
-def _render(config, result, comparison, units: bool) -> None:
-    print(f"driftproof mc: loss={config.loss} act={config.act} init={config.init} scale={config.scale}"
-          f" width={config.width} depth={config.depth} classes={config.classes} seed={config.seed}")
-    print(f"mode={'conditional' if hasattr(result, 'p') else 'marginal'} method={result.method}"
-          f" samples={result.sign_test.samples} ({result.seconds:.2f} s)")
-    if hasattr(result, "p"):
-        pooled = result.pooled
-        print(f"layer {result.layer}: E[δ_i | p] averaged over the {len(result.tested)} units with p_i > 0")
-        print(f"  estimate   {pooled.mean:.6g} ± {pooled.stderr:.2g}  [{pooled.ci_low:.6g}, {pooled.ci_high:.6g}]"
-              f" at {pooled.confidence:g}")
-        if comparison is not None:
-            print(f"  theory     {comparison.prediction:.6g}  ({comparison.method}, {'exact' if comparison.exact else 'approximate'})"
-                  f"  relative error {comparison.relative_error:.2%}, max |z| over units {comparison.max_abs_z:.2f}")
-        else:
-            print("  theory     not available for this configuration")
-        if result.variance_reduction is not None:
-            print(f"  variance reduction over naive: {result.variance_reduction:.2f}x (same samples)")
-        if units:
-            from ..montecarlo.compare import unit_predictions
-
-            predicted = unit_predictions(config, result.layer, result.p)
-            print(f"  {'unit':>5} {'p_i':>9} {'estimate':>12} {'stderr':>10} {'theory':>12}")
-            for i, unit in enumerate(result.units):
-                theory = f"{predicted[0][i]:12.5g}" if predicted is not None else f"{'-':>12}"
-                print(f"  {i:5d} {result.p[i]:9.4f} {unit.mean:12.5g} {unit.stderr:10.3g} {theory}")
-    else:
-        for index, layer in enumerate(result.layers):
-            estimate = layer.delta_given_positive
-            line = (f"layer {layer.layer}: E[δ | p > 0] = {estimate.mean:.6g} ± {estimate.stderr:.2g}"
-                    f"  P(p > 0) = {layer.fraction_positive.mean:.4f}")
-            if comparison is not None:
-                c = comparison[index]
-                line += f"  mean field {c.prediction:.6g} (rel. error {c.relative_error:.2%}, z {c.max_abs_z:.2f})"
-            if layer.variance_reduction is not None:
-                line += f"  var. reduction {layer.variance_reduction:.2f}x"
-            print(line)
-    print(f"sign test: {result.sign_test.summary()}")
-    if result.sign_test.negative_units:
-        shown = ", ".join(map(str, result.sign_test.negative_units[:20]))
-        print(f"  negative: {shown}{' ...' if len(result.sign_test.negative_units) > 20 else ''}")
-    print(f"verdict: {result.verdict}")

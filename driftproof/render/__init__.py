@@ -5,7 +5,8 @@ them (evidence rows carry a structured RowKey).
 """
 
 from .rows import drift_word, headline, interval_text, number, row_name, row_summary, sign_map_text, verification_json
+from .montecarlo import montecarlo_text
 from .terminal import MARK, terminal_width, verdict_table
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "interval_text", "number",
-           "sign_map_text", "verdict_table", "terminal_width", "MARK"]
+           "sign_map_text", "montecarlo_text", "verdict_table", "terminal_width", "MARK"]

@@ -7,7 +7,7 @@ import math
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "interval_text",
-           "sign_map_text", "number"]
+           "sign_map_text", "number", "sign_test_text"]
 
 _MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
 
@@ -118,14 +118,15 @@ def _r5(numbers: dict) -> str:
     return text
 
 
-def _sign_test(test: dict) -> str:
+def sign_test_text(test: dict) -> str:
+    """'a/b positive, c negative, d unresolved (alpha, Holm; n samples)' for a SignTest's JSON form."""
     return (f"{test['positive']}/{test['tested']} positive, {test['negative']} negative, {test['unresolved']} "
             f"unresolved (alpha={test['alpha']:g}, Holm; {test['samples']} samples)")
 
 
 def _montecarlo(numbers: dict) -> str:
     test, pooled = numbers["sign_test"], numbers["estimate"]
-    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled)}; {_sign_test(test)}; "
+    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled)}; {sign_test_text(test)}; "
             f"{numbers['method']}")
     theory = numbers.get("theory")
     if theory is not None:

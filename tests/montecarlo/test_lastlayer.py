@@ -85,7 +85,7 @@ def test_sign_test_resolves_positive(loss, act):
     p = np.concatenate([np.linspace(0.3, 2.5, 8), -np.linspace(0.3, 2.5, 8)])
     result = conditional(config, method="naive", samples=60000, p=p)
     assert result.sign_test.tested == 8
-    assert result.verdict == HOLDS, result.sign_test.summary()
+    assert result.verdict == HOLDS, result.sign_test.to_dict()
 
 
 @pytest.mark.parametrize("loss", ["mse", "ce"])
@@ -94,7 +94,7 @@ def test_sign_test_resolves_every_unit_with_antithetic(loss, act):
     # Antithetic estimator, width 64, seed 7, budget 8192, alpha = 1e-6: every unit with p > 0 positive.
     result = conditional(_config(loss=loss, act=act, width=64), method="antithetic", samples=8192)
     assert result.sign_test.tested > 10
-    assert result.verdict == HOLDS, result.sign_test.summary()
+    assert result.verdict == HOLDS, result.sign_test.to_dict()
 
 
 @pytest.mark.parametrize("loss,method", [("mse", "cv"), ("ce", "cv"), ("ce", "antithetic")])

@@ -1,0 +1,54 @@
+"""``driftproof mc``'s text: estimates with intervals beside the theory, and the sign test."""
+
+from __future__ import annotations
+
+from .rows import sign_test_text
+
+__all__ = ["montecarlo_text"]
+
+
+def montecarlo_text(config, result, comparison, predicted=None) -> str:
+    """``driftproof mc``'s report: the estimate(s) beside the theory, the sign test, the verdict.
+
+    ``predicted`` (unit predictions from ``unit_predictions``) adds one line per unit.
+    """
+    lines: list[str] = []
+    add = lines.append
+    add(f"driftproof mc: loss={config.loss} act={config.act} init={config.init} scale={config.scale}"
+          f" width={config.width} depth={config.depth} classes={config.classes} seed={config.seed}")
+    add(f"mode={'conditional' if hasattr(result, 'p') else 'marginal'} method={result.method}"
+          f" samples={result.sign_test.samples} ({result.seconds:.2f} s)")
+    if hasattr(result, "p"):
+        pooled = result.pooled
+        add(f"layer {result.layer}: E[δ_i | p] averaged over the {len(result.tested)} units with p_i > 0")
+        add(f"  estimate   {pooled.mean:.6g} ± {pooled.stderr:.2g}  [{pooled.ci_low:.6g}, {pooled.ci_high:.6g}]"
+              f" at {pooled.confidence:g}")
+        if comparison is not None:
+            add(f"  theory     {comparison.prediction:.6g}  ({comparison.method}, {'exact' if comparison.exact else 'approximate'})"
+                  f"  relative error {comparison.relative_error:.2%}, max |z| over units {comparison.max_abs_z:.2f}")
+        else:
+            add("  theory     not available for this configuration")
+        if result.variance_reduction is not None:
+            add(f"  variance reduction over naive: {result.variance_reduction:.2f}x (same samples)")
+        if predicted is not None:
+            add(f"  {'unit':>5} {'p_i':>9} {'estimate':>12} {'stderr':>10} {'theory':>12}")
+            for i, unit in enumerate(result.units):
+                theory = f"{predicted[0][i]:12.5g}" if predicted is not None else f"{'-':>12}"
+                add(f"  {i:5d} {result.p[i]:9.4f} {unit.mean:12.5g} {unit.stderr:10.3g} {theory}")
+    else:
+        for index, layer in enumerate(result.layers):
+            estimate = layer.delta_given_positive
+            line = (f"layer {layer.layer}: E[δ | p > 0] = {estimate.mean:.6g} ± {estimate.stderr:.2g}"
+                    f"  P(p > 0) = {layer.fraction_positive.mean:.4f}")
+            if comparison is not None:
+                c = comparison[index]
+                line += f"  mean field {c.prediction:.6g} (rel. error {c.relative_error:.2%}, z {c.max_abs_z:.2f})"
+            if layer.variance_reduction is not None:
+                line += f"  var. reduction {layer.variance_reduction:.2f}x"
+            add(line)
+    add(f"sign test: {sign_test_text(result.sign_test.to_dict())}")
+    if result.sign_test.negative_units:
+        shown = ", ".join(map(str, result.sign_test.negative_units[:20]))
+        add(f"  negative: {shown}{' ...' if len(result.sign_test.negative_units) > 20 else ''}")
+    add(f"verdict: {result.verdict}")
+    return "\n".join(lines)
