@@ -105,3 +105,13 @@ def test_derive_text_latex_json(capsys):
 def test_list(capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0 and "clipped_relu2(c=50)" in out and "student_t(nu=5)" in out and "mse_mean" in out
+
+
+@pytest.mark.parametrize("out", ["", "   ", "/proc/driftproof", "{file}", "{file}/below"])
+def test_report_refuses_an_unusable_out_before_any_work(capsys, tmp_path, out):
+    existing = tmp_path / "a-file"
+    existing.write_text("keep me")
+    before = sorted(tmp_path.rglob("*"))
+    code, stdout, err = run(capsys, "report", "--quick", "--out", out.replace("{file}", str(existing)))
+    assert code == 2 and stdout == "" and err.count("\n") == 1 and "--out" in err
+    assert sorted(tmp_path.rglob("*")) == before and existing.read_text() == "keep me"
