@@ -144,6 +144,16 @@ class Estimate:
     def contains(self, value: float) -> bool:
         return self.ci_low <= value <= self.ci_high
 
+    def __repr__(self) -> str:
+        n = f", n={self.n}" if self.n else ""
+        return (f"Estimate({self.mean:.6g} ± {self.stderr:.2g}, {self.confidence:g} interval "
+                f"[{self.ci_low:.6g}, {self.ci_high:.6g}]{n}, {self.method})")
+
+    def _repr_html_(self) -> str:
+        from .render.html import estimate_html  # render imports this module
+
+        return estimate_html(self)
+
     def to_dict(self) -> dict:
         out = {f.name: _finite_or_none(getattr(self, f.name)) for f in fields(self)}
         if self.values is None:
@@ -216,6 +226,25 @@ class Verification:
     @property
     def exit_code(self) -> int:
         return Verdict(self.verdict).exit_code
+
+    def __repr__(self) -> str:
+        config = self.config
+        kinds: dict[str, int] = {}
+        for row in self.evidence:
+            kinds[row.kind] = kinds.get(row.kind, 0) + 1
+        counts = ", ".join(f"{kind} {count}" for kind, count in kinds.items())
+        return (f"Verification({str(self.verdict).upper()}: {config['loss']}/{config['act']}/{config['init']}, "
+                f"{len(self.evidence)} rows: {counts})")
+
+    def __str__(self) -> str:
+        from .render.terminal import verdict_table  # render imports this module
+
+        return verdict_table(self)
+
+    def _repr_html_(self) -> str:
+        from .render.html import verification_html
+
+        return verification_html(self)
 
     def rows(self, kind: str | None = None, result: str | None = None) -> list[Evidence]:
         """The rows of one kind and/or one result (R1-R5, MC, train)."""

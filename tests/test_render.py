@@ -44,3 +44,28 @@ def test_rows_render_from_their_json_alone(centered):
     assert [row_name(r) for r in again.evidence] == [row_name(r) for r in centered.evidence]
     payload = verification_json(again)
     assert payload["headline"] and all(row["name"] and row["summary"] for row in payload["evidence"])
+
+
+def test_results_show_themselves_in_a_notebook(centered):
+    from html.parser import HTMLParser
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self.open = [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.open.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.open.pop() == tag  # well nested
+
+        def handle_data(self, data):
+            self.cells.append(data)
+
+    parser = Cells()
+    parser.feed(centered._repr_html_())
+    assert parser.open == []
+    assert str(centered.verdict) in parser.cells and str(centered.verdict).upper() in parser.cells
+    assert repr(centered).startswith(f"Verification({str(centered.verdict).upper()}: ce/gelu/centered")
+    assert str(centered) == verdict_table(centered)
