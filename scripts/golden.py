@@ -63,8 +63,10 @@ def run(argv: list) -> dict:
     """Run one command (or a chain: the last one's JSON counts) in a scratch folder."""
     chain = argv if isinstance(argv[0], list) else [argv]
     with tempfile.TemporaryDirectory(prefix="driftproof-golden-") as tmp:
-        env = {**os.environ, "MPLBACKEND": "Agg", "DRIFTPROOF_CACHE": os.environ.get("DRIFTPROOF_CACHE",
-                                                                                        f"{tmp}/cache")}
+        # The checkout this script lives in, whatever the working folder or an installed copy.
+        repo = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": repo,
+               "DRIFTPROOF_CACHE": os.environ.get("DRIFTPROOF_CACHE", f"{tmp}/cache")}
         output = None
         for command in chain:
             args = [a.replace("{tmp}", tmp) for a in command]
