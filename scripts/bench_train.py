@@ -26,7 +26,8 @@ from driftproof.config import Config
 from driftproof.nets import build_net
 from driftproof.optim import make_optimizer
 from driftproof.training import TrainSpec
-from driftproof.training.loop import dataset_for, train_seed
+from driftproof.training.seed import train_seed
+from driftproof.training.spec import dataset_for
 
 WIDTH, DEPTH, BATCH, CLASSES = 512, 4, 128, 10
 OUT = Path(__file__).parent / "results" / "bench_train.json"

@@ -150,3 +150,61 @@ def test_float32_numba_run_tracks_float64():
     for layer in ("L1", "L2"):
         np.testing.assert_allclose(b.logs[0].columns[f"{layer}.sign"][0], a.logs[0].columns[f"{layer}.sign"][0],
                                    rtol=1e-4)
+
+
+class _Linear:
+    """The smallest network the loop accepts: params and loss_and_backward, nothing else."""
+
+    depth = 0
+
+    def __init__(self):
+        self.params = {"V": np.zeros((2, 3)), "c": np.zeros(2)}
+        self.cache = {}
+
+    def loss_and_backward(self, x, y, loss):
+        from driftproof.nets import Backward
+
+        z = x @ self.params["V"].T + self.params["c"]
+        g = loss.grad(z, y) / len(x)
+        return loss.value(z, y), z, Backward({"V": g.T @ x, "c": g.sum(axis=0)}, [])
+
+
+def test_loop_updates_after_each_observed_step_but_the_last():
+    from driftproof.losses import get_loss
+    from driftproof.optim import make_optimizer
+    from driftproof.training import run_loop
+    from driftproof.training.loop import shuffled_batches
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    net, seen = _Linear(), []
+
+    class Watch:
+        def observe(self, step, net):
+            seen.append((step.t, step.last, net.params["V"].copy()))
+
+    outcome = run_loop(net, make_optimizer("sgd", 0.1, steps=5), shuffled_batches(x, y, 8, rng), get_loss("ce"), 5,
+                       [Watch()])
+    assert outcome.updates == 5 and outcome.diverged_at is None
+    assert [(t, last) for t, last, _ in seen] == [(0, False), (1, False), (2, False), (3, False), (4, False),
+                                                  (5, True)]
+    assert not np.array_equal(seen[0][2], seen[1][2])  # the update of step 0 happened before step 1
+    np.testing.assert_array_equal(seen[-1][2], net.params["V"])  # no update after the last step
+
+
+def test_loop_stops_before_the_update_of_a_diverged_step():
+    from driftproof.losses import get_loss
+    from driftproof.optim import make_optimizer
+    from driftproof.training import run_loop
+    from driftproof.training.loop import fixed_batch
+
+    x, y = np.ones((4, 3)), np.zeros(4, int)
+    net = _Linear()
+    net.params["c"][:] = [np.inf, 0.0]
+    opt = make_optimizer("sgd", 0.1, steps=10)
+    outcome = run_loop(net, opt, fixed_batch(x, y), get_loss("mse"), 10, stop_on_divergence=True)
+    assert outcome.diverged_at == 0 and outcome.updates == 0 and opt.t == 0
+    with np.errstate(invalid="ignore"):
+        assert run_loop(_Linear(), opt, fixed_batch(x * np.nan, y), get_loss("mse"), 3).diverged_at == 0
+    with pytest.raises(ValueError, match="without an optimizer"):
+        run_loop(_Linear(), None, fixed_batch(x, y), get_loss("mse"), 2)

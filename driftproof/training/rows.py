@@ -21,7 +21,8 @@ from dataclasses import replace
 
 from ..config import Config
 from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, RowKey
-from .loop import TrainSpec, dataset_for, sign_at_init
+from .seed import sign_at_init
+from .spec import TrainSpec, dataset_for
 from .run import TrainResult, train
 from .summary import excludes_zero, interval
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..config import Config, environment
 from ..errors import InputError
-from .loop import MAX_BYTES, RunLog, TrainSpec, estimate_bytes, dataset_for, net_config, resolve_kernel, train_seed
+from .seed import RunLog, train_seed
+from .spec import MAX_BYTES, TrainSpec, dataset_for, estimate_bytes, net_config, resolve_kernel
 from .summary import first_step_vs_theory, summarize
 
 __all__ = ["TrainResult", "train", "control_activation", "check_size"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..results import json_default
-from .loop import RunLog
+from .seed import RunLog
 from .run import TrainResult
 
 __all__ = ["save_run", "load_run", "FILES", "FIGURES"]

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy.special import stdtrit  # Student t quantile; scipy.stats costs ~0.5 s at import
 
-from .loop import RunLog
+from .seed import RunLog
 
 __all__ = ["interval", "summarize", "first_step_vs_theory", "CONFIDENCE"]
 
