@@ -106,10 +106,11 @@ def fit_changepoint(s, y, *, n_boot: int = 1000, seed: int = 0, confidence: floa
 
 def geometric_ratio(numerator, denominator, confidence: float = 0.95) -> dict:
     """Geometric mean of paired ratios with a Student-t interval on the log scale."""
-    from ..training.summary import interval
+    from ..training.summary import seed_estimate
 
     logs = [math.log(a / b) for a, b in zip(numerator, denominator)
             if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0]
-    iv = interval(logs, confidence)
+    e = seed_estimate(logs)
+    iv = {"mean": None if not e.n else e.mean, "low": e.ci_low if e.defined else None, "high": e.ci_high if e.defined else None, "n": e.n}
     exp = lambda v: None if v is None else math.exp(v)
     return {"ratio": exp(iv["mean"]), "low": exp(iv["low"]), "high": exp(iv["high"]), "n": iv["n"]}
