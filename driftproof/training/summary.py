@@ -17,7 +17,7 @@ from ..results import Estimate
 from .seed import RunLog
 
 __all__ = ["seed_estimate", "LayerSummary", "RoleSummary", "TrainSummary", "Comparison", "summarize",
-           "first_step_vs_theory", "first_step_from_dict", "first_negative_running_mean", "CONFIDENCE"]
+           "first_step_vs_theory", "first_step_from_dict", "jsonable", "first_negative_running_mean", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 
@@ -27,14 +27,14 @@ def seed_estimate(values) -> Estimate:
     return Estimate.student_t(values, CONFIDENCE)
 
 
-def _plain(value):
-    """JSON-ready: Estimates and summaries by their to_dict, non-finite floats as None."""
+def jsonable(value):
+    """JSON-ready: Estimates and summaries by their to_dict, non-finite floats as None, recursively."""
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [jsonable(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -85,7 +85,7 @@ class LayerSummary:
         return float(np.median(self.turned)) if self.turned else None
 
     def to_dict(self) -> dict:
-        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
+        out = {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
         out.update(never_negative=self.never_negative, first_negative_median=self.first_negative_median)
         return out
 
@@ -138,8 +138,8 @@ class RoleSummary:
     final: dict[str, Estimate]  # loss, train_loss, train_acc, test_loss, test_acc at the last step
 
     def to_dict(self) -> dict:
-        return {"act": self.act, "seeds": list(self.seeds), "layers": _plain(self.layers),
-                "output": _plain(self.output), "final": _plain(self.final)}
+        return {"act": self.act, "seeds": list(self.seeds), "layers": jsonable(self.layers),
+                "output": jsonable(self.output), "final": jsonable(self.final)}
 
     @classmethod
     def from_dict(cls, data: dict) -> RoleSummary:
@@ -168,9 +168,9 @@ class TrainSummary:
     main_minus_control: dict[str, dict[str, Estimate]] | None = None  # layer -> w_drift, b_drift
 
     def to_dict(self) -> dict:
-        out = {"roles": _plain(self.roles)}
+        out = {"roles": jsonable(self.roles)}
         if self.main_minus_control is not None:
-            out["main_minus_control"] = _plain(self.main_minus_control)
+            out["main_minus_control"] = jsonable(self.main_minus_control)
         return out
 
     @classmethod
