@@ -92,7 +92,8 @@ def _network(job: Job, cfg: Config, data):
     clip = None
     if job.act == "clipped_relu2" and job.clip is not None:
         clip = clip_threshold(job, cfg, data.x_test[:PROBE])
-        cfg = replace(cfg, act=f"clipped_relu2(c={clip:.6g})")
+        # repr: the shortest text that reads back as the same float (the registry takes activations by text)
+        cfg = replace(cfg, act=f"clipped_relu2(c={clip!r})")
     net = force_sparsity(build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2])), job.force)
     return net, cfg, clip
 
