@@ -9,6 +9,7 @@ with a stratified held-out split.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,27 +77,21 @@ def make_dataset(name: str, *, input_dim: int, classes: int, n_train: int, n_tes
     return Dataset(name, x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, True)
 
 
-def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled digits (1797 x 64 pixels, labels 0-9), never downloaded.
-
-    Read straight from the CSV that scikit-learn ships, found without importing sklearn
-    (~0.8 s of imports, most of the verify budget for these rows); falls back to
-    ``sklearn.datasets.load_digits`` if the file is not where scikit-learn keeps it.
-    """
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("sklearn")
-    for root in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
-        if path.is_file():
-            table = np.loadtxt(path, delimiter=",")
-            if table.shape == (1797, 65):
-                return table[:, :64], table[:, 64].astype(int)
+@functools.cache
+def _digits_table() -> tuple[np.ndarray, np.ndarray]:
+    # scikit-learn costs ~0.5 s at import: imported here, when the digits are first needed, and read once.
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    return bunch.data.astype(float), bunch.target.astype(int)
+    x, y = bunch.data.astype(float), bunch.target.astype(int)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled digits (1797 x 64 pixels, labels 0-9), never downloaded (copies)."""
+    x, y = _digits_table()
+    return x.copy(), y.copy()
 
 
 def _digits(rng: np.random.Generator, n_test: int) -> Dataset:

@@ -106,8 +106,10 @@ class Estimate:
         stderr = low = high = math.nan
         if n >= 2:
             with np.errstate(over="ignore", invalid="ignore"):  # huge values of a diverging run: no interval
-                stderr = float(data.std(ddof=1)) / math.sqrt(n)
-                half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * stderr
+                std = float(data.std(ddof=1))
+                stderr = std / math.sqrt(n)
+                # t * std / sqrt(n) in this order: the interval the training summaries always printed
+                half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * std / math.sqrt(n)
             low, high = mean - half, mean + half
         return cls(mean, stderr, n, low, high, confidence, method, None, tuple(float(v) for v in data))
 

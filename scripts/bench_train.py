@@ -4,7 +4,7 @@ MLP width 512, depth 4 (input 512, 10 classes), batch 128, ReLU, cross-entropy, 
 A step is forward + hand-written backward + Adam update on a pre-drawn batch; both sides
 run in the same process with the same number of BLAS/intra-op threads, interleaved over
 several repeats (the median is reported, so a busy neighbour on a shared machine hurts
-both sides alike). PyTorch is skipped with a note when it is not importable.
+both sides alike). ``--no-torch`` skips PyTorch (it is not a dependency of driftproof).
 
 Writes scripts/results/bench_train.json. Usage:
     PYTHONPATH=. python scripts/bench_train.py [--steps 100] [--repeats 5] [--threads 1]
@@ -26,7 +26,8 @@ from driftproof.config import Config
 from driftproof.nets import build_net
 from driftproof.optim import make_optimizer
 from driftproof.training import TrainSpec
-from driftproof.training.loop import dataset_for, train_seed
+from driftproof.training.seed import train_seed
+from driftproof.training.spec import dataset_for
 
 WIDTH, DEPTH, BATCH, CLASSES = 512, 4, 128, 10
 OUT = Path(__file__).parent / "results" / "bench_train.json"
@@ -96,15 +97,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch intra-op threads on both sides")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch side (PyTorch not installed)")
     args = parser.parse_args()
-    try:
-        import torch
+    torch = None
+    torch_note = "skipped (--no-torch)"
+    if not args.no_torch:
+        import torch  # not a dependency of driftproof: only this comparison needs it
 
         torch.set_num_threads(args.threads)
         torch_note = f"torch {torch.__version__}, {args.threads} thread(s)"
-    except ImportError:
-        torch = None
-        torch_note = "skipped: PyTorch is not importable in this environment"
     cases = {"float32": {}, "float64": {}}
     with threadpool_limits(limits=args.threads, user_api="blas"):
         for dtype in cases:

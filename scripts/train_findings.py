@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from driftproof.config import Config
+from driftproof.results import json_default
 from driftproof.training import TrainSpec, train
 
 OUT = Path(__file__).parent / "results" / "train_findings.json"
@@ -38,8 +39,8 @@ def resmlp_block() -> dict:
             config = Config(loss=loss, act="relu", width=256, depth=3, classes=10, seed=1000)
             spec = TrainSpec(arch=arch, data="noise", steps=1, batch=256, seeds=60 if arch == "resmlp" else 20,
                              n_train=256, n_test=16, control=None, eval_every=1)
-            layers = train(config, spec).summary["roles"]["main"]["layers"]
-            out[f"{arch}/{loss}"] = {key: entry["sign_t0"] for key, entry in layers.items()}
+            layers = train(config, spec).summary.roles["main"].layers
+            out[f"{arch}/{loss}"] = {key: entry.sign_t0 for key, entry in layers.items()}
     return out
 
 
@@ -50,11 +51,11 @@ def persistence_block() -> dict:
         spec = TrainSpec(data=data, opt=opt, lr=lr, steps=500, batch=64, seeds=3, log_every=5)
         summary = train(config, spec).summary
         out[f"{data}/{opt}"] = {
-            role: {key: {name: entry[name] for name in ("sign_t0", "positive_fraction", "first_negative_running_mean",
-                                                         "w_drift", "b_drift", "zero_frac_start", "zero_frac_end")}
-                   for key, entry in summary["roles"][role]["layers"].items()}
-            for role in summary["roles"]}
-        out[f"{data}/{opt}"]["test_acc"] = summary["roles"]["main"]["final"]["test_acc"]
+            role: {key: {name: getattr(entry, name) for name in (
+                "sign_t0", "positive_fraction", "first_negative_running_mean", "w_drift", "b_drift",
+                "zero_frac_start", "zero_frac_end")} for key, entry in summary.roles[role].layers.items()}
+            for role in summary.roles}
+        out[f"{data}/{opt}"]["test_acc"] = summary.roles["main"].final["test_acc"]
     return out
 
 
@@ -62,7 +63,7 @@ def main() -> None:
     result = {"first_step_vs_R5": first_step_block(), "resmlp_sign_t0": resmlp_block(),
               "persistence": persistence_block()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    OUT.write_text(json.dumps(result, indent=2, default=json_default) + "\n")
     print(f"wrote {OUT}")
 
 

@@ -22,14 +22,14 @@ def test_first_step_matches_R5_at_width_256(loss, act):
     checked = 0
     for layer in ("L1", "L2"):
         for what, cmp in rows[layer].items():
-            if cmp["relative_error"] is None:  # layer 1's weight mean: E[x] = 0, predicted 0
-                assert abs(cmp["measured"]["mean"]) < 0.01 * abs(rows[layer]["db_mean"]["predicted"])
+            if cmp.relative_error is None:  # layer 1's weight mean: E[x] = 0, predicted 0
+                assert abs(cmp.measured.mean) < 0.01 * abs(rows[layer]["db_mean"].predicted)
                 continue
-            assert cmp["relative_error"] < R5_TOLERANCE, (layer, what, cmp)
-            assert cmp["prediction_in_interval"], (layer, what, cmp)
+            assert cmp.relative_error < R5_TOLERANCE, (layer, what, cmp)
+            assert cmp.prediction_in_interval, (layer, what, cmp)
             checked += 1
     assert checked == 5  # L1 db, L1 sign, L2 dW, L2 db, L2 sign
-    assert rows["L2"]["dW_mean"]["predicted"] < 0 and rows["L2"]["db_mean"]["predicted"] < 0
+    assert rows["L2"]["dW_mean"].predicted < 0 and rows["L2"]["db_mean"].predicted < 0
 
 
 def test_tanh_first_step_has_no_drift():
@@ -37,5 +37,5 @@ def test_tanh_first_step_has_no_drift():
     tanh, relu = _first_step("ce", "tanh"), _first_step("ce", "relu")
     for layer in ("L1", "L2"):
         for what in ("dW_mean", "db_mean"):
-            assert tanh[layer][what]["predicted"] == 0
-            assert abs(tanh[layer][what]["measured"]["mean"]) < 0.03 * abs(relu["L2"][what]["measured"]["mean"])
+            assert tanh[layer][what].predicted == 0
+            assert abs(tanh[layer][what].measured.mean) < 0.03 * abs(relu["L2"][what].measured.mean)

@@ -95,7 +95,7 @@ def test_digits_standardized_stratified_split():
         make_dataset("digits", input_dim=0, classes=0, n_train=0, n_test=5, rng=np.random.default_rng(2))
 
 
-def test_digits_fast_reader_matches_sklearn():
+def test_digits_arrays_are_sklearn_digits():
     from sklearn.datasets import load_digits
 
     from driftproof.data import load_digits_arrays

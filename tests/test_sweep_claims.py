@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from driftproof.sweep import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Job, claims_table
+from driftproof.results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, RowKey
+from driftproof.sweep import Job, claims_table
+from driftproof.sweep.describe import claim_dict, evidence_text, verdict_word
 from driftproof.sweep.claims import claim_c1, claim_c2, claim_c3, claim_c4, claim_c5
 
 
@@ -20,11 +22,13 @@ def test_c1_rise_and_its_absence():
     rng = np.random.default_rng(0)
     rising = [fake(Job(seed=i, lr=0.01 * (i + 1)), sparsity=(0.6 + 0.05 * rng.random(),) * 3) for i in range(6)]
     row = claim_c1(rising)
-    assert row["verdict"] == SUPPORTED and row["numbers"]["rise"]["low"] > 0
-    assert row["numbers"]["max_layer_sparsity"] == max(max(r["sparsity_max"]) for r in rising)
+    assert row.verdict == HOLDS and row.numbers["rise"].ci_low > 0 and row.key == RowKey("C1")
+    assert row.numbers["max_layer_sparsity"] == max(max(r["sparsity_max"]) for r in rising)
     falling = [fake(Job(seed=i), sparsity=(0.4 - 0.02 * rng.random(),) * 3) for i in range(6)]
-    assert claim_c1(falling)["verdict"] == NOT_SUPPORTED
-    assert claim_c1(falling[:2])["verdict"] == INCONCLUSIVE  # too few runs to say
+    assert claim_c1(falling).verdict == VIOLATED and verdict_word(claim_c1(falling).verdict) == "not supported"
+    too_few = claim_c1(falling[:2])
+    assert too_few.verdict == INCONCLUSIVE and too_few.numbers == {"n": 2}  # too few runs to say
+    assert evidence_text(too_few) == "only 2 natural ReLU runs"
 
 
 def test_c2_finds_a_planted_cliff_in_results():
@@ -35,11 +39,12 @@ def test_c2_finds_a_planted_cliff_in_results():
         acc = 0.95 - 3.0 * max(s - 0.72, 0) + 0.005 * rng.standard_normal()
         runs.append(fake(Job(force=float(round(s, 4)), seed=i, block="forced"), acc=acc, sparsity=(s,) * 3))
     row = claim_c2(runs, n_boot=200)
-    lo, hi = row["numbers"]["s0_interval"]
-    assert row["verdict"] == SUPPORTED and lo <= 0.72 <= hi and abs(row["numbers"]["s0"] - 0.72) < 0.03
+    knot = row.numbers["fit"].knot
+    assert row.verdict == HOLDS and knot.ci_low <= 0.72 <= knot.ci_high and abs(knot.mean - 0.72) < 0.03
+    assert knot.method == "bootstrap" and knot.n <= 200
     flat = [fake(Job(force=float(round(s, 4)), block="forced"), acc=0.9 + 0.005 * rng.standard_normal(),
                  sparsity=(s,) * 3) for s in np.linspace(0.3, 0.97, 40)]
-    assert claim_c2(flat, n_boot=100)["verdict"] == NOT_SUPPORTED
+    assert claim_c2(flat, n_boot=100).verdict == VIOLATED
 
 
 def _acts(act, seed):
@@ -58,27 +63,28 @@ def test_c3_c4_c5_from_paired_runs():
         runs.append(fake(_acts("gelu", seed), loss=0.25 + 0.01 * seed))
         runs.append(fake(_acts("gelu2", seed), loss=0.20 + 0.01 * seed + 0.001 * rng.random()))
     c3 = claim_c3(runs)
-    ratio = c3["numbers"]["spike_ratio"]["digits resmlp"][1]
-    assert c3["verdict"] == SUPPORTED and ratio["ratio"] == pytest.approx(25.0, rel=1e-9)
+    ratio = c3.numbers["spike_ratio"]["digits resmlp"][1]
+    assert c3.verdict == HOLDS and ratio.mean == pytest.approx(25.0, rel=1e-9)
     c4 = claim_c4(runs)
-    assert c4["verdict"] == SUPPORTED and c4["numbers"]["clip_bound_fraction"]["digits resmlp"] == 1.0
-    assert c4["numbers"]["spike_ratio_vs_relu2"]["digits resmlp"][1]["ratio"] == pytest.approx(0.2)
+    assert c4.verdict == HOLDS and c4.numbers["clip_bound_fraction"]["digits resmlp"] == 1.0
+    assert c4.numbers["spike_ratio_vs_relu2"]["digits resmlp"][1].mean == pytest.approx(0.2)
     c5 = claim_c5(runs)
-    assert c5["verdict"] == SUPPORTED
+    assert c5.verdict == HOLDS
     # the same runs with GELU worse than nothing: GELU^2 no longer lowest -> not supported
     for r in runs:
         if r["job"]["act"] == "gelu":
             r["test_loss"] = 0.1
-    assert claim_c5(runs)["verdict"] == NOT_SUPPORTED
+    assert claim_c5(runs).verdict == VIOLATED
     # a clip that never binds reduces nothing: C4 not supported
     for r in runs:
         if r["job"]["act"] == "clipped_relu2":
             relu2 = next(x for x in runs if x["job"]["act"] == "relu2" and x["job"]["seed"] == r["job"]["seed"])
             r["layers"] = [dict(layer) for layer in relu2["layers"]]
-    assert claim_c4(runs)["verdict"] == NOT_SUPPORTED
+    assert claim_c4(runs).verdict == VIOLATED
 
 
 def test_empty_results_are_inconclusive():
     rows = claims_table([])
-    assert [r["claim"] for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
-    assert all(r["verdict"] == INCONCLUSIVE for r in rows)
+    assert [r.key.result for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
+    assert all(isinstance(r, Evidence) and r.kind == "claim" and r.verdict == INCONCLUSIVE for r in rows)
+    assert [claim_dict(r)["verdict"] for r in rows] == ["inconclusive"] * 5

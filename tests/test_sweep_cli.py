@@ -25,7 +25,8 @@ def test_quick_sweep_then_claims(capsys, tmp_path):
     code, text, _ = run(capsys, "claims", "--out", out, "--json")
     rows = json.loads(text)["claims"]
     assert [r["claim"] for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
-    assert all(r["verdict"] in ("supported", "not supported", "inconclusive") for r in rows)
+    assert all(r["verdict"] in ("holds", "violated", "inconclusive") for r in rows)
+    assert all(r["key"]["result"] == r["claim"] and r["statement"] and r["evidence"] for r in rows)
 
 
 @pytest.mark.parametrize("argv", [

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from driftproof.sweep.stats import fit_changepoint, fit_hinge, geometric_ratio, spike_stats
+from driftproof.sweep.stats import HingeFit, fit_changepoint, fit_hinge, geometric_ratio, spike_stats
 
 
 def test_spike_stats_by_hand():
@@ -47,11 +47,13 @@ def test_changepoint_recovers_planted_cliff(s0, seed):
     # 60 points, noise sd 0.01, seed as given: knot within 0.03, inside its bootstrap interval
     s, y = _cliff(60, s0, seed)
     fit = fit_changepoint(s, y, n_boot=300, seed=0)
-    assert abs(fit["s0"] - s0) < 0.03
-    lo, hi = fit["s0_interval"]
+    assert abs(fit.knot.mean - s0) < 0.03
+    lo, hi = fit.knot.ci_low, fit.knot.ci_high
     assert lo <= s0 <= hi and hi - lo < 0.1
-    assert fit["slope_after"] == pytest.approx(-3.03, abs=0.4)
-    assert fit["delta_bic"] > 20
+    assert fit.knot.method == "bootstrap" and fit.knot.seed == 0 and 0 < fit.knot.n <= 300
+    assert fit.slope_after.mean == pytest.approx(-3.03, abs=0.4)
+    assert fit.delta_bic > 20
+    assert HingeFit.from_dict(fit.to_dict()) == fit
 
 
 def test_changepoint_on_a_line_sees_no_cliff():
@@ -59,8 +61,8 @@ def test_changepoint_on_a_line_sees_no_cliff():
     s = rng.uniform(0.1, 0.95, 60)
     y = 0.9 - 0.2 * s + 0.01 * rng.standard_normal(60)
     fit = fit_changepoint(s, y, n_boot=200, seed=0)
-    assert fit["delta_bic"] < 6  # the extra knot does not pay for itself
-    assert fit["slope_after"] > -0.6
+    assert fit.delta_bic < 6  # the extra knot does not pay for itself
+    assert fit.slope_after.mean > -0.6
 
 
 def test_hinge_is_exact_on_noiseless_data():
@@ -78,5 +80,7 @@ def test_changepoint_refuses_too_few_points():
 
 def test_geometric_ratio():
     r = geometric_ratio([4.0, 9.0, 16.0], [1.0, 1.0, 1.0])
-    assert r["ratio"] == pytest.approx((4 * 9 * 16) ** (1 / 3)) and r["low"] < r["ratio"] < r["high"]
-    assert geometric_ratio([2.0, None, math.nan], [1.0, 1.0, 1.0])["n"] == 1
+    assert r.mean == pytest.approx((4 * 9 * 16) ** (1 / 3)) and r.ci_low < r.mean < r.ci_high
+    assert r.values == (4.0, 9.0, 16.0) and r.n == 3
+    one = geometric_ratio([2.0, None, math.nan], [1.0, 1.0, 1.0])
+    assert one.n == 1 and one.mean == 2.0 and not one.defined

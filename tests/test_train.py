@@ -10,7 +10,8 @@ from driftproof.config import Config
 from driftproof.errors import InputError
 from driftproof.training import TrainSpec, load_run, save_run, sign_statistic, train
 from driftproof.training.runfolder import FILES
-from driftproof.training.summary import first_negative_running_mean, interval
+from driftproof.results import Estimate, json_default
+from driftproof.training.summary import TrainSummary, first_negative_running_mean, seed_estimate
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +25,25 @@ def drift_runs():
 
 
 def test_relu_inner_layers_drift_negative_tanh_does_not(drift_runs):
-    roles = drift_runs.summary["roles"]
-    assert roles["main"]["act"] == "relu" and roles["control"]["act"] == "tanh"
+    roles = drift_runs.summary.roles
+    assert roles["main"].act == "relu" and roles["control"].act == "tanh"
     for layer in ("L2", "L3"):  # inner layers: their inputs h^{l-1} = relu(.) >= 0 have positive mean
-        relu = roles["main"]["layers"][layer]["w_drift"]
-        tanh = roles["control"]["layers"][layer]["w_drift"]
-        assert max(relu["values"]) < -1.0e-3, (layer, relu)  # every seed drifts down
-        assert relu["high"] < 0
-        assert tanh["low"] <= 0 <= tanh["high"], (layer, tanh)  # no systematic drift
-        assert abs(tanh["mean"]) < 0.2 * abs(relu["mean"])
-        paired = drift_runs.summary["main_minus_control"][layer]["w_drift"]
-        assert paired["high"] < 0
+        relu = roles["main"].layers[layer].w_drift
+        tanh = roles["control"].layers[layer].w_drift
+        assert max(relu.values) < -1.0e-3, (layer, relu)  # every seed drifts down
+        assert relu.ci_high < 0
+        assert tanh.ci_low <= 0 <= tanh.ci_high, (layer, tanh)  # no systematic drift
+        assert abs(tanh.mean) < 0.2 * abs(relu.mean)
+        paired = drift_runs.summary.main_minus_control[layer]["w_drift"]
+        assert paired.ci_high < 0
 
 
 def test_relu_sign_positive_at_t0_and_biases_drift_down(drift_runs):
-    for layer, entry in drift_runs.summary["roles"]["main"]["layers"].items():
-        assert entry["sign_t0"]["low"] > 0, layer
-        assert max(entry["b_drift"]["values"]) < 0, layer
-        assert entry["zero_frac_start"]["mean"] == pytest.approx(0.5, abs=0.05)
+    for layer, entry in drift_runs.summary.roles["main"].layers.items():
+        assert entry.sign_t0.ci_low > 0, layer
+        assert max(entry.b_drift.values) < 0, layer
+        assert entry.zero_frac_start.mean == pytest.approx(0.5, abs=0.05)
+    assert drift_runs.diverged == () and all(log.diverged_at is None for log in drift_runs.logs)
 
 
 def test_sign_statistic_ratio_estimator():
@@ -59,9 +61,24 @@ def test_first_negative_running_mean_and_interval():
     steps = np.arange(5)
     assert first_negative_running_mean(steps, np.array([1.0, -0.5, -0.6, 1.0, 1.0])) == 2
     assert first_negative_running_mean(steps, np.array([1.0, np.nan, 1.0, -0.1, 0.2])) is None
-    iv = interval([1.0, 2.0, 3.0])
-    assert iv["mean"] == 2.0 and iv["low"] == pytest.approx(2 - 4.302653 / np.sqrt(3), rel=1e-6)
-    assert interval([1.0])["low"] is None
+    iv = seed_estimate([1.0, 2.0, 3.0])
+    assert iv.mean == 2.0 and iv.ci_low == pytest.approx(2 - 4.302653 / np.sqrt(3), rel=1e-6)
+    assert iv.method == "student_t" and iv.n == 3 and iv.stderr == pytest.approx(1 / np.sqrt(3))
+    assert not seed_estimate([1.0]).defined and np.isnan(seed_estimate([1.0]).ci_low)
+    assert seed_estimate([1.0]).to_dict()["ci_low"] is None
+
+
+def test_seed_interval_is_the_student_t_interval_bit_for_bit():
+    """The summaries' interval: mean +- t_{n-1} * std / sqrt(n), in that order (the numbers printed before)."""
+    from scipy.special import stdtrit
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        data = rng.standard_normal(int(rng.integers(2, 8))) * 10 ** rng.uniform(-5, 3)
+        half = float(stdtrit(len(data) - 1, 0.975)) * float(data.std(ddof=1)) / np.sqrt(len(data))
+        estimate = seed_estimate(data)
+        assert (estimate.mean, estimate.ci_low, estimate.ci_high) == (float(data.mean()), data.mean() - half,
+                                                                       data.mean() + half)
 
 
 @pytest.mark.parametrize("arch,opt,data,loss", [("resmlp", "adamw", "digits", "ce"),
@@ -77,7 +94,9 @@ def test_run_folder_complete_and_reloadable(tmp_path, arch, opt, data, loss):
     assert meta["seeds"] == [5, 6, 7] and meta["spec"]["arch"] == arch
     assert {"numpy", "scipy", "python"} <= set(meta["environment"])
     loaded = load_run(folder)
-    assert loaded.summary == json.loads(json.dumps(result.summary))
+    assert isinstance(loaded.summary, TrainSummary) and loaded.summary.to_dict() == result.summary.to_dict()
+    assert loaded.summary == result.summary and loaded.first_step == result.first_step
+    assert loaded.diverged == result.diverged and loaded.seeds == result.seeds
     assert len(loaded.logs) == len(result.logs) == 6
     for a, b in zip(loaded.logs, result.logs):
         assert (a.role, a.act, a.seed) == (b.role, b.act, b.seed)
@@ -137,8 +156,9 @@ def test_verify_rows_noise_and_digits():
     assert digits.verdict == "info" and not digits.numbers["persisted"]
     assert 0 < digits.numbers["first_negative_step"] < 100
     assert "width 64" in noise.summary and "3 seeds" in noise.summary
-    assert noise.numbers["first_step_vs_R5"]["L1"]["db_mean"]["relative_error"] < 0.5
-    json.dumps([r.to_dict() for r in rows], allow_nan=False)
+    assert noise.numbers["first_step_vs_R5"]["L1"]["db_mean"].relative_error < 0.5
+    assert all(isinstance(e, Estimate) and e.sign == 1 for e in noise.numbers["sign_t0"].values())
+    json.dumps([r.to_dict() for r in rows], allow_nan=False, default=json_default)
 
 
 def test_float32_numba_run_tracks_float64():
@@ -150,3 +170,61 @@ def test_float32_numba_run_tracks_float64():
     for layer in ("L1", "L2"):
         np.testing.assert_allclose(b.logs[0].columns[f"{layer}.sign"][0], a.logs[0].columns[f"{layer}.sign"][0],
                                    rtol=1e-4)
+
+
+class _Linear:
+    """The smallest network the loop accepts: params and loss_and_backward, nothing else."""
+
+    depth = 0
+
+    def __init__(self):
+        self.params = {"V": np.zeros((2, 3)), "c": np.zeros(2)}
+        self.cache = {}
+
+    def loss_and_backward(self, x, y, loss):
+        from driftproof.nets import Backward
+
+        z = x @ self.params["V"].T + self.params["c"]
+        g = loss.grad(z, y) / len(x)
+        return loss.value(z, y), z, Backward({"V": g.T @ x, "c": g.sum(axis=0)}, [])
+
+
+def test_loop_updates_after_each_observed_step_but_the_last():
+    from driftproof.losses import get_loss
+    from driftproof.optim import make_optimizer
+    from driftproof.training import run_loop
+    from driftproof.training.loop import shuffled_batches
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    net, seen = _Linear(), []
+
+    class Watch:
+        def observe(self, step, net):
+            seen.append((step.t, step.last, net.params["V"].copy()))
+
+    outcome = run_loop(net, make_optimizer("sgd", 0.1, steps=5), shuffled_batches(x, y, 8, rng), get_loss("ce"), 5,
+                       [Watch()])
+    assert outcome.updates == 5 and outcome.diverged_at is None
+    assert [(t, last) for t, last, _ in seen] == [(0, False), (1, False), (2, False), (3, False), (4, False),
+                                                  (5, True)]
+    assert not np.array_equal(seen[0][2], seen[1][2])  # the update of step 0 happened before step 1
+    np.testing.assert_array_equal(seen[-1][2], net.params["V"])  # no update after the last step
+
+
+def test_loop_stops_before_the_update_of_a_diverged_step():
+    from driftproof.losses import get_loss
+    from driftproof.optim import make_optimizer
+    from driftproof.training import run_loop
+    from driftproof.training.loop import fixed_batch
+
+    x, y = np.ones((4, 3)), np.zeros(4, int)
+    net = _Linear()
+    net.params["c"][:] = [np.inf, 0.0]
+    opt = make_optimizer("sgd", 0.1, steps=10)
+    outcome = run_loop(net, opt, fixed_batch(x, y), get_loss("mse"), 10, stop_on_divergence=True)
+    assert outcome.diverged_at == 0 and outcome.updates == 0 and opt.t == 0
+    with np.errstate(invalid="ignore"):
+        assert run_loop(_Linear(), opt, fixed_batch(x * np.nan, y), get_loss("mse"), 3).diverged_at == 0
+    with pytest.raises(ValueError, match="without an optimizer"):
+        run_loop(_Linear(), None, fixed_batch(x, y), get_loss("mse"), 2)

@@ -21,17 +21,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
 
-def render(rows: list[dict], n_results: int, out: str) -> str:
+def render(rows, n_results: int, out: str) -> str:
+    """The claim rows (Evidence) as a table: claim, verdict word, statement, and the evidence wrapped."""
+    from ..sweep.describe import evidence_text, statement, verdict_word
+
     lines = [f"claims checked against {n_results} stored configurations in {out}", ""]
     for row in rows:
-        lines.append(f"{row['claim']}  {row['verdict'].upper():<14} {row['statement']}")
-        lines += textwrap.wrap(row["evidence"], width=110, initial_indent="    ", subsequent_indent="    ")
+        lines.append(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}")
+        lines += textwrap.wrap(evidence_text(row), width=110, initial_indent="    ", subsequent_indent="    ")
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep import SweepStore, claims_table
+    from ..sweep.describe import claim_dict
 
     store = SweepStore(args.out)
     results = store.load()
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         results = store.load()
     rows = claims_table(results)
     if args.json:
-        print_json({"out": args.out, "n_results": len(results), "claims": rows})
+        print_json({"out": args.out, "n_results": len(results), "claims": [claim_dict(row) for row in rows]})
     else:
         print(render(rows, len(results), args.out))
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..sweep import DEFAULT_OUT, SweepStore, claims_table, make_grid, run_sweep
+from ..sweep.describe import claim_dict, evidence_text, statement, verdict_word
 from ..texutil import tex_escape
 from .context import Context
 from .latex import table
 
 __all__ = ["register", "sweep_results"]
+
 
 def sweep_results(ctx: Context) -> tuple[list[dict], str]:
     """Stored default-sweep results when there are any (``sweeps/default``); otherwise the quick
@@ -30,9 +32,9 @@ def sweep_section(ctx: Context) -> str:
     results, source = sweep_results(ctx)
     rows = []
     for row in claims_table(results):
-        ctx.record("sweep_claims", row["claim"], row)
-        rows.append([tex_escape(row["claim"]), tex_escape(row["statement"]), tex_escape(row["verdict"]),
-                     tex_escape(row["evidence"])])
+        ctx.record("sweep_claims", row.key.result, claim_dict(row))
+        rows.append([tex_escape(row.key.result), tex_escape(statement(row)), tex_escape(verdict_word(row.verdict)),
+                     tex_escape(evidence_text(row))])
     return "\n".join([
         r"\section{The paper's empirical claims at small scale}",
         tex_escape(f"Checked against {source}. C1: ReLU sparsity rises in training; C2: an accuracy cliff "
@@ -45,9 +47,12 @@ def sweep_section(ctx: Context) -> str:
 
 def sweep_claims(ctx: Context) -> list[tuple[str, str, str]]:
     results, source = sweep_results(ctx)
-    return [(f"{row['claim']}: {row['statement']}", row["evidence"][:400] + (" ..." if len(row["evidence"]) > 400 else "")
-             + f" [{source.split(' (')[0]}]", row["verdict"])
-            for row in claims_table(results)]
+    out = []
+    for row in claims_table(results):
+        text = evidence_text(row)
+        out.append((f"{row.key.result}: {statement(row)}", text[:400] + (" ..." if len(text) > 400 else "")
+                    + f" [{source.split(' (')[0]}]", verdict_word(row.verdict)))
+    return out
 
 
 def register(sections: list, claims: list) -> None:

@@ -8,17 +8,17 @@ Public API: ``Job``, ``make_grid``, ``GRIDS``, ``run_job``, ``run_sweep``, ``Swe
 ``load_or_run``.
 """
 
-from .claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, claims_table
+from .claims import CLAIMS, claims_table
 from .forced import QuantileGate, force_sparsity
 from .grid import CLIP_RELATIVE, GRIDS, Job, make_grid
 from .job import run_job
 from .runner import SweepRun, run_sweep
-from .stats import fit_changepoint, spike_stats
+from .stats import HingeFit, fit_changepoint, spike_stats
 from .store import SweepStore
 
 __all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "SweepRun", "SweepStore",
-           "claims_table", "spike_stats", "fit_changepoint", "QuantileGate", "force_sparsity",
-           "SUPPORTED", "NOT_SUPPORTED", "INCONCLUSIVE", "DEFAULT_OUT", "load_or_run"]
+           "claims_table", "CLAIMS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity",
+           "DEFAULT_OUT", "load_or_run"]
 
 DEFAULT_OUT = "sweeps/default"
 

@@ -15,10 +15,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from ..config import Config
 from ..nets import build_net
-from ..optim import make_optimizer
-from ..training.loop import TrainSpec, dataset_for, net_config
+from ..training.loop import Step, run_loop, shuffled_batches
+from ..training.measure import accuracy
+from ..training.spec import TrainSpec, dataset_for, make_spec_optimizer, net_config
 from .forced import force_sparsity
 from .grid import MEASURE_VERSION, Job
 from .stats import spike_stats
@@ -51,76 +54,83 @@ def clip_threshold(job: Job, cfg: Config, x: np.ndarray) -> float:
     return float(job.clip * np.median(h[h > 0]))
 
 
-def _accuracy(z: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(z, axis=1) == y))
+class SparsityTrajectory:
+    """Loop observer: per layer, the fraction of h == 0 on a fixed probe batch every ``every`` steps and the last."""
+
+    def __init__(self, probe: np.ndarray, every: int):
+        self.probe, self.every = probe, every
+        self.steps: list[int] = []
+        self.sparsity: list[list[float]] = []
+
+    def observe(self, step: Step, net) -> None:
+        if step.t % self.every == 0 or step.last:
+            net.forward(self.probe)
+            self.steps.append(step.t)
+            self.sparsity.append([float(np.mean(h == 0)) for h in net.cache["h"]])
 
 
-def _layers(net, x) -> list[np.ndarray]:
-    net.forward(x)
-    return [h for h in net.cache["h"]]
+class UpdateLoss:
+    """Loop observer: the batch loss of the last step that was followed by an update."""
+
+    def __init__(self):
+        self.value = math.nan
+
+    def observe(self, step: Step, net) -> None:
+        if not step.last:
+            self.value = step.loss
 
 
 def run_job(job: Job | dict) -> dict:
     """Train ``job`` and return its measurements (a JSON-ready dict with the job and its key)."""
-    from threadpoolctl import threadpool_limits
-
     job = job if isinstance(job, Job) else Job.from_dict(job)
     with threadpool_limits(limits=1, user_api="blas"):
         return _run(job)
+
+
+def _network(job: Job, cfg: Config, data):
+    """The job's network at init (clipped ReLU^2 at its threshold; forced sparsity) and the threshold c."""
+    clip = None
+    if job.act == "clipped_relu2" and job.clip is not None:
+        clip = clip_threshold(job, cfg, data.x_test[:PROBE])
+        # repr: the shortest text that reads back as the same float (the registry takes activations by text)
+        cfg = replace(cfg, act=f"clipped_relu2(c={clip!r})")
+    net = force_sparsity(build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2])), job.force)
+    return net, cfg, clip
+
+
+def _evaluate(net, loss, data) -> dict:
+    """Held-out loss and accuracy, the same on up to 1024 training samples, per-layer sparsity and spikes."""
+    n_train = min(len(data.x_train), 1024)
+    with np.errstate(all="ignore"):
+        z = net.forward(data.x_test)
+        hs = [h.copy() for h in net.cache["h"]]
+        test_loss = float(np.mean(loss.value(z.astype(float), data.y_test)))
+        zt = net.forward(data.x_train[:n_train])
+        return {"test_loss": test_loss if math.isfinite(test_loss) else None,
+                "test_acc": accuracy(z, data.y_test),
+                "train_loss": _finite(np.mean(loss.value(zt.astype(float), data.y_train[:n_train]))),
+                "train_acc": accuracy(zt, data.y_train[:n_train]),
+                "layers": [{"sparsity": float(np.mean(h == 0)), **{k: _finite(v) for k, v in spike_stats(h).items()}}
+                           for h in hs]}
 
 
 def _run(job: Job) -> dict:
     start = time.perf_counter()
     config, spec = _config(job), _spec(job)
     data = dataset_for(config, spec, job.seed)
-    cfg = net_config(config, data)
-    clip = None
-    if job.act == "clipped_relu2" and job.clip is not None:
-        clip = clip_threshold(job, cfg, data.x_test[:PROBE])
-        cfg = replace(cfg, act=f"clipped_relu2(c={clip:.6g})")
-    net = force_sparsity(build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2])), job.force)
-    opt = make_optimizer(job.opt, job.lr, steps=job.steps, wd=job.wd)
-    loss = cfg.loss_fn
-    batch_rng = np.random.default_rng([job.seed, 3])
-    n_train = len(data.x_train)
-    batch = min(job.batch, n_train)
-    probe_x = data.x_test[:PROBE]
-    every = max(1, job.steps // 20)
-    trajectory = {"step": [], "sparsity": []}  # sparsity: per layer, fraction of h == 0 on the probe batch
-    order, cursor, diverged, last_loss = batch_rng.permutation(n_train), 0, False, math.nan
-    for step in range(job.steps + 1):
-        if step % every == 0 or step == job.steps:
-            trajectory["step"].append(step)
-            trajectory["sparsity"].append([float(np.mean(h == 0)) for h in _layers(net, probe_x)])
-        if step == job.steps:
-            break
-        if cursor + batch > n_train:
-            order, cursor = batch_rng.permutation(n_train), 0
-        index = order[cursor:cursor + batch]
-        cursor += batch
-        values, _, back = net.loss_and_backward(data.x_train[index], data.y_train[index], loss)
-        last_loss = float(np.mean(values))
-        if not math.isfinite(last_loss):
-            diverged = True
-            break
-        opt.step(net.params, back.grads)
+    net, cfg, clip = _network(job, net_config(config, data), data)
+    trajectory, last = SparsityTrajectory(data.x_test[:PROBE], max(1, job.steps // 20)), UpdateLoss()
+    batches = shuffled_batches(data.x_train, data.y_train, min(job.batch, len(data.x_train)),
+                               np.random.default_rng([job.seed, 3]))
+    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, job.steps, [trajectory, last],
+                       stop_on_divergence=True)
     out = {"key": job.key, "job": job.to_dict(), "label": job.label, "measure_version": MEASURE_VERSION,
-           "act_resolved": cfg.act, "clip_c": clip, "diverged": diverged, "steps_done": step,
-           "trajectory": trajectory}
-    with np.errstate(all="ignore"):
-        z = net.forward(data.x_test)
-        hs = [h.copy() for h in net.cache["h"]]
-        test_loss = float(np.mean(loss.value(z.astype(float), data.y_test)))
-        train_n = min(n_train, 1024)
-        zt = net.forward(data.x_train[:train_n])
-        out.update({"test_loss": test_loss if math.isfinite(test_loss) else None,
-                    "test_acc": _accuracy(z, data.y_test),
-                    "train_loss": _finite(np.mean(loss.value(zt.astype(float), data.y_train[:train_n]))),
-                    "train_acc": _accuracy(zt, data.y_train[:train_n]),
-                    "last_batch_loss": _finite(last_loss)})
-        out["layers"] = [{"sparsity": float(np.mean(h == 0)),
-                          **{k: _finite(v) for k, v in spike_stats(h).items()}} for h in hs]
-    sparsity = np.array(trajectory["sparsity"])
+           "act_resolved": cfg.act, "clip_c": clip, "diverged": outcome.diverged,
+           "diverged_at": outcome.diverged_at, "steps_done": outcome.updates,
+           "trajectory": {"step": trajectory.steps, "sparsity": trajectory.sparsity}}
+    out.update(_evaluate(net, cfg.loss_fn, data))
+    out["last_batch_loss"] = _finite(last.value)
+    sparsity = np.array(trajectory.sparsity)
     out["sparsity_start"] = [float(v) for v in sparsity[0]]
     out["sparsity_max"] = [float(v) for v in sparsity.max(axis=0)]
     out["sparsity_end"] = [float(v) for v in sparsity[-1]]

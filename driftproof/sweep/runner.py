@@ -88,10 +88,7 @@ def run_sweep(jobs: list[Job], store: SweepStore, *, scheduler=None, workers: in
 
 
 def _run_dask(todo: list[Job], scheduler, done, connect_timeout: float) -> None:
-    try:
-        from distributed import Client, as_completed as dask_completed
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise InputError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+    from distributed import Client, as_completed as dask_completed  # a dependency; ~1 s to import, so only here
     own = not isinstance(scheduler, Client)
     if own:
         try:

@@ -6,10 +6,13 @@ Pure functions on arrays; no training, no files.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["spike_stats", "fit_hinge", "fit_changepoint", "geometric_ratio"]
+from ..results import Estimate
+
+__all__ = ["spike_stats", "fit_hinge", "fit_changepoint", "HingeFit", "geometric_ratio"]
 
 
 def spike_stats(h: np.ndarray) -> dict:
@@ -64,15 +67,54 @@ def _bic(rss: float, n: int, k: int) -> float:
     return n * math.log(max(rss, 1e-300) / n) + k * math.log(n)
 
 
+def _bootstrap(point: float, replicates: list[float], confidence: float, seed: int) -> Estimate:
+    """A point estimate with the percentile bootstrap interval and standard error of its replicates."""
+    if not replicates:
+        return Estimate(float(point), math.nan, 0, math.nan, math.nan, confidence, "bootstrap", seed)
+    tail = (1 - confidence) / 2
+    low, high = (float(v) for v in np.quantile(replicates, [tail, 1 - tail]))
+    stderr = float(np.std(replicates, ddof=1)) if len(replicates) > 1 else math.nan
+    return Estimate(float(point), stderr, len(replicates), low, high, confidence, "bootstrap", seed)
+
+
+@dataclass(frozen=True)
+class HingeFit:
+    """The cliff of accuracy against sparsity: a continuous hinge, its knot and slopes.
+
+    ``knot`` (s0) and ``slope_after`` carry percentile bootstrap intervals over points;
+    ``delta_bic`` = BIC(line) - BIC(hinge) (> 6: strong evidence for the hinge).
+    """
+
+    knot: Estimate
+    slope_after: Estimate
+    slope_before: float
+    intercept: float
+    rss: float
+    rss_line: float
+    n: int
+    delta_bic: float
+
+    def to_dict(self) -> dict:
+        return {"knot": self.knot.to_dict(), "slope_after": self.slope_after.to_dict(),
+                "slope_before": self.slope_before, "intercept": self.intercept, "rss": self.rss,
+                "rss_line": self.rss_line, "n": self.n, "delta_bic": self.delta_bic}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> HingeFit:
+        return cls(Estimate.from_dict(data["knot"]), Estimate.from_dict(data["slope_after"]),
+                   float(data["slope_before"]), float(data["intercept"]), float(data["rss"]),
+                   float(data["rss_line"]), int(data["n"]), float(data["delta_bic"]))
+
+
 def fit_changepoint(s, y, *, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95,
-                    step: float = 0.005, min_side: int = 3) -> dict:
+                    step: float = 0.005, min_side: int = 3) -> HingeFit:
     """The cliff of ``y`` (accuracy) against ``s`` (sparsity): hinge fit with a bootstrap interval.
 
     The knot s0 is searched on a grid of width ``step`` between the ``min_side``-th smallest and
     largest ``s``, so at least ``min_side`` points lie on each side. The interval is the
     percentile bootstrap over points (``n_boot`` resamples of the (s, y) pairs, generator seeded
-    with ``seed``) of s0 and of the slope after the knot. ``delta_bic`` = BIC(line) - BIC(hinge):
-    the hinge (one knot and one slope more) is preferred when it is large (> 6: strong).
+    with ``seed``; resamples with too few distinct points are skipped) of s0 and of the slope
+    after the knot.
     """
     s, y = np.asarray(s, float), np.asarray(y, float)
     keep = np.isfinite(s) & np.isfinite(y)
@@ -96,20 +138,20 @@ def fit_changepoint(s, y, *, n_boot: int = 1000, seed: int = 0, confidence: floa
         boot = fit_hinge(s[index], y[index], candidates(s[index]))
         knots.append(boot["s0"])
         after.append(boot["slope_after"])
-    tail = (1 - confidence) / 2
-    q = lambda values: [float(v) for v in np.quantile(values, [tail, 1 - tail])] if values else [None, None]
-    fit.update({"s0_interval": q(knots), "slope_after_interval": q(after), "n_boot": len(knots),
-                "seed": seed, "confidence": confidence,
-                "delta_bic": _bic(fit["rss_line"], n, 2) - _bic(fit["rss"], n, 4)})
-    return fit
+    return HingeFit(_bootstrap(fit["s0"], knots, confidence, seed), _bootstrap(fit["slope_after"], after, confidence, seed),
+                    fit["slope_before"], fit["a"], fit["rss"], fit["rss_line"], n,
+                    _bic(fit["rss_line"], n, 2) - _bic(fit["rss"], n, 4))
 
 
-def geometric_ratio(numerator, denominator, confidence: float = 0.95) -> dict:
-    """Geometric mean of paired ratios with a Student-t interval on the log scale."""
-    from ..training.summary import interval
+def geometric_ratio(numerator, denominator, confidence: float = 0.95) -> Estimate:
+    """Geometric mean of paired ratios a/b with a Student-t interval on the log scale.
 
-    logs = [math.log(a / b) for a, b in zip(numerator, denominator)
-            if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0]
-    iv = interval(logs, confidence)
-    exp = lambda v: None if v is None else math.exp(v)
-    return {"ratio": exp(iv["mean"]), "low": exp(iv["low"]), "high": exp(iv["high"]), "n": iv["n"]}
+    Pairs with a missing, non-finite or non-positive member are dropped. The standard error is
+    the log scale's, carried to the ratio by the delta method (ratio x stderr of the log).
+    """
+    pairs = [(a, b) for a, b in zip(numerator, denominator)
+             if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0]
+    logs = Estimate.student_t([math.log(a / b) for a, b in pairs], confidence)
+    ratio = math.exp(logs.mean)
+    return Estimate(ratio, ratio * logs.stderr, logs.n, math.exp(logs.ci_low), math.exp(logs.ci_high), confidence,
+                    "student_t: geometric mean of ratios", None, tuple(a / b for a, b in pairs))

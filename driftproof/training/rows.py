@@ -19,11 +19,16 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
 from ..config import Config
-from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, RowKey
-from .loop import TrainSpec, dataset_for, sign_at_init
+from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Estimate, Evidence, RowKey, Verdict
 from .run import TrainResult, train
-from .summary import excludes_zero, interval
+from .seed import sign_at_init
+from .spec import TrainSpec, dataset_for
+from .summary import LayerSummary, seed_estimate
+from .text import interval_text, percent_text
 
 __all__ = ["verify_rows", "ROW_SIZES", "row_spec", "row_config"]
 
@@ -51,13 +56,9 @@ def verify_rows(config: Config, progress: bool = False) -> list[Evidence]:
     specs = [row_spec("noise"), row_spec("digits")]
     bar = None
     if progress:
-        from tqdm import tqdm
-
         runs = 1 if cfg.activation.is_odd else 2
         bar = tqdm(total=sum(s.steps * s.seeds * runs for s in specs), desc="training rows", file=sys.stderr,
                    leave=False, unit="step")
-    from threadpoolctl import threadpool_limits
-
     try:
         with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only cost
             results = [train(cfg, spec, tick=bar.update if bar else None) for spec in specs]
@@ -68,86 +69,100 @@ def verify_rows(config: Config, progress: bool = False) -> list[Evidence]:
     return [_row(result, signs) for result, signs in zip(results, t0)]
 
 
-def _t0(config: Config, spec: TrainSpec) -> dict[str, dict]:
+def _t0(config: Config, spec: TrainSpec) -> dict[str, Estimate]:
     """The t = 0 sign over ROW_SIZES["t0_draws"] fresh networks on the row's data (seeds disjoint
     from the training seeds): three training seeds alone give a t-interval too wide to decide."""
     data = dataset_for(config, spec, config.seed)
     seeds = [config.seed + 10_000 + i for i in range(ROW_SIZES["t0_draws"])]
     draws = sign_at_init(config, spec, data, seeds, ROW_SIZES["t0_batch"])
-    return {key: interval(values) for key, values in draws.items()}
+    return {key: seed_estimate(values) for key, values in draws.items()}
 
 
-def _fmt(iv: dict) -> str:
-    if iv["mean"] is None:
-        return "n/a"
-    if iv["low"] is None:
-        return f"{iv['mean']:+.3g}"
-    return f"{iv['mean']:+.3g} [{iv['low']:+.3g}, {iv['high']:+.3g}]"
+def _verdict(t0_sign: dict[str, Estimate], persisted: bool) -> Verdict:
+    """violated if some layer's t = 0 sign is negative, inconclusive if unresolved; then holds if it persisted."""
+    signs = [estimate.sign for estimate in t0_sign.values()]
+    if any(s < 0 for s in signs):
+        return VIOLATED
+    if not all(s > 0 for s in signs):
+        return INCONCLUSIVE
+    return HOLDS if persisted else INFO
 
 
-def _pct(iv: dict) -> str:
-    if iv["mean"] is None:
-        return "n/a"
-    text = f"{100 * iv['mean']:.0f}%"
-    return text if iv["low"] is None else f"{text} [{100 * max(0.0, iv['low']):.0f}, {100 * min(1.0, iv['high']):.0f}]"
+def _persistence_text(layers: dict[str, LayerSummary], steps: int, seeds: int) -> str:
+    firsts = [f for entry in layers.values() for f in entry.turned]
+    if not firsts:
+        return f"persisted all {steps} steps in {seeds}/{seeds} seeds"
+    turned = sum(any(entry.first_negative_running_mean[i] is not None for entry in layers.values())
+                 for i in range(seeds))
+    return f"running mean < 0 in {turned}/{seeds} seeds, first at step {min(firsts)} of {steps}"
 
 
-def _row(result: TrainResult, t0_sign: dict[str, dict]) -> Evidence:
+def _drift_text(result: TrainResult) -> str:
+    layers = result.summary.roles["main"].layers
+    drifts = [f"{key} bias {interval_text(entry.b_drift)}" for key, entry in layers.items()]
+    drifts += [f"{key} weight {interval_text(entry.w_drift)}" for key, entry in layers.items() if key != "L1"]
+    text = ", ".join(drifts)
+    paired = result.summary.main_minus_control
+    if paired is not None:
+        text += "; minus tanh control (paired): " + ", ".join(
+            f"{key} bias {interval_text(paired[key]['b_drift'])}" for key in layers)
+    return text
+
+
+def _r5_text(first_step) -> str:
+    if first_step is None:
+        return ""
+    errors = [f"{key} {what[1]} {100 * cmp.relative_error:.0f}%" for key, entry in first_step.items()
+              for what, cmp in entry.items() if what != "sign_t0" and cmp.relative_error is not None]
+    return f" First step vs R5, rel. error: {', '.join(errors)}." if errors else ""
+
+
+def _sizes_text(result: TrainResult) -> str:
+    spec, config, data = result.spec, result.config, result.dataset
+    return (f"[{spec['arch']} width {config['width']}, depth {config['depth']}, {data['name']} "
+            f"(n={data['n_train']}, d={data['input_dim']}, K={data['classes']}), SGD lr {spec['lr']:g}, "
+            f"batch {spec['batch']}, {spec['steps']} steps, {len(result.seeds)} seeds, {result.seconds:.1f} s]")
+
+
+def _summary_text(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate) -> str:
+    main = result.summary.roles["main"]
+    t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in t0_sign.items())
+    text = (f"t=0 E[δ|p>0] (95% CI, {ROW_SIZES['t0_draws']} networks): {t0}; "
+            f"{_persistence_text(main.layers, result.spec['steps'], len(result.seeds))}"
+            f" ({percent_text(positive)} of steps > 0). Drift: {_drift_text(result)}. "
+            f"Held-out acc {percent_text(main.final['test_acc'])}.{_r5_text(result.first_step)} {_sizes_text(result)}")
+    if result.diverged:
+        runs = ", ".join(f"{d.act} seed {d.seed} at step {d.step}" for d in result.diverged)
+        text = f"diverged (non-finite batch loss): {runs}. " + text
+    return text
+
+
+def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate) -> dict:
     spec, config = result.spec, result.config
-    main = result.summary["roles"]["main"]
-    control = result.summary["roles"].get("control")
-    layers = main["layers"]
-    signs = {key: excludes_zero(iv) for key, iv in t0_sign.items()}
-    steps, seeds = spec["steps"], len(result.seeds)
-    firsts = [f for entry in layers.values() for f in entry["first_negative_running_mean"] if f is not None]
-    persisted = not firsts
-    if any(s < 0 for s in signs.values()):
-        verdict = VIOLATED
-    elif not all(s > 0 for s in signs.values()):
-        verdict = INCONCLUSIVE
-    else:
-        verdict = HOLDS if persisted else INFO
-    positive = interval([v for entry in layers.values() for v in entry["positive_fraction"]["values"]])
-    t0 = "; ".join(f"{key} {_fmt(iv)}" for key, iv in t0_sign.items())
-    if persisted:
-        persistence = f"persisted all {steps} steps in {seeds}/{seeds} seeds"
-    else:
-        turned = sum(any(entry["first_negative_running_mean"][i] is not None for entry in layers.values())
-                     for i in range(seeds))
-        persistence = f"running mean < 0 in {turned}/{seeds} seeds, first at step {min(firsts)} of {steps}"
-    drift_key = "b_drift"
-    drifts = [f"{key} bias {_fmt(entry['b_drift'])}" for key, entry in layers.items()]
-    drifts += [f"{key} weight {_fmt(entry['w_drift'])}" for key, entry in layers.items() if key != "L1"]
-    control_text = ""
-    if control is not None:
-        paired = result.summary["main_minus_control"]
-        control_text = "; minus tanh control (paired): " + ", ".join(
-            f"{key} bias {_fmt(paired[key][drift_key])}" for key in layers)
-    data = result.dataset
-    sizes = (f"[{spec['arch']} width {config['width']}, depth {config['depth']}, {data['name']} "
-             f"(n={data['n_train']}, d={data['input_dim']}, K={data['classes']}), SGD lr {spec['lr']:g}, "
-             f"batch {spec['batch']}, {steps} steps, {seeds} seeds, {result.seconds:.1f} s]")
-    r5 = ""
-    if result.first_step is not None:
-        errors = [f"{key} {what[1]} {100 * cmp['relative_error']:.0f}%" for key, entry in result.first_step.items()
-                  for what, cmp in entry.items() if what != "sign_t0" and cmp["relative_error"] is not None]
-        r5 = f" First step vs R5, rel. error: {', '.join(errors)}." if errors else ""
-    summary = (f"t=0 E[δ|p>0] (95% CI, {ROW_SIZES['t0_draws']} networks): {t0}; {persistence}"
-               f" ({_pct(positive)} of steps > 0). Drift: {', '.join(drifts)}"
-               f"{control_text}. Held-out acc {_pct(main['final']['test_acc'])}.{r5} {sizes}")
-    diverged = [note for note in result.notes if note.startswith("diverged")]
-    if diverged:
-        summary = f"{diverged[0]}. " + summary
-    numbers = {"data": data["name"], "sizes": {**{k: spec[k] for k in ("arch", "opt", "lr", "steps", "batch", "seeds")},
-                                               "width": config["width"], "depth": config["depth"]},
-               "sign_t0": t0_sign, "sign_t0_training_seeds": {k: v["sign_t0"] for k, v in layers.items()},
-               "persisted": persisted, "first_negative_step": min(firsts) if firsts else None,
+    layers = result.summary.roles["main"].layers
+    control = result.summary.roles.get("control")
+    firsts = [f for entry in layers.values() for f in entry.turned]
+    numbers = {"data": result.dataset["name"],
+               "sizes": {**{k: spec[k] for k in ("arch", "opt", "lr", "steps", "batch", "seeds")},
+                         "width": config["width"], "depth": config["depth"]},
+               "sign_t0": t0_sign, "sign_t0_training_seeds": {k: v.sign_t0 for k, v in layers.items()},
+               "persisted": not firsts, "first_negative_step": min(firsts) if firsts else None,
                "positive_fraction": positive,
-               "first_negative_running_mean": {k: v["first_negative_running_mean"] for k, v in layers.items()},
-               "drift": {k: {"w": v["w_drift"], "b": v["b_drift"]} for k, v in layers.items()},
-               "control": control and {k: {"w": v["w_drift"], "b": v["b_drift"]} for k, v in control["layers"].items()},
-               "test_acc": main["final"]["test_acc"], "seconds": result.seconds}
+               "first_negative_running_mean": {k: list(v.first_negative_running_mean) for k, v in layers.items()},
+               "drift": {k: {"w": v.w_drift, "b": v.b_drift} for k, v in layers.items()},
+               "control": control and {k: {"w": v.w_drift, "b": v.b_drift} for k, v in control.layers.items()},
+               "test_acc": result.summary.roles["main"].final["test_acc"], "seconds": result.seconds,
+               "diverged": [d.to_dict() for d in result.diverged]}
     if result.first_step is not None:
         numbers["first_step_vs_R5"] = result.first_step
+    return numbers
+
+
+def _row(result: TrainResult, t0_sign: dict[str, Estimate]) -> Evidence:
+    layers = result.summary.roles["main"].layers
+    positive = seed_estimate([v for entry in layers.values() for v in entry.positive_fraction.values])
+    numbers = _numbers(result, t0_sign, positive)
+    verdict = _verdict(t0_sign, numbers["persisted"])
+    data, config = result.dataset, result.config
     return Evidence("training", RowKey("train", init=config["init"], data=data["name"]), verdict, numbers,
-                    name=f"training, {data['name']} data", summary=summary)
+                    name=f"training, {data['name']} data", summary=_summary_text(result, t0_sign, positive))

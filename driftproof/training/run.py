@@ -7,38 +7,77 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..config import Config, environment
 from ..errors import InputError
-from .loop import MAX_BYTES, RunLog, TrainSpec, estimate_bytes, dataset_for, net_config, resolve_kernel, train_seed
-from .summary import first_step_vs_theory, summarize
+from .seed import RunLog, train_seed
+from .spec import MAX_BYTES, TrainSpec, dataset_for, estimate_bytes, net_config, resolve_kernel
+from .summary import Comparison, TrainSummary, first_step_from_dict, first_step_vs_theory, summarize
 
-__all__ = ["TrainResult", "train", "control_activation", "check_size"]
+__all__ = ["TrainResult", "Divergence", "train", "control_activation", "check_size"]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Divergence:
+    """A run whose batch loss stopped being finite, and the first step where it did."""
+
+    role: str
+    act: str
+    seed: int
+    step: int
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "act": self.act, "seed": self.seed, "step": self.step}
+
+
+@dataclass(frozen=True)
 class TrainResult:
-    """Everything one ``driftproof train`` produced: configuration, logs, summaries."""
+    """Everything one ``driftproof train`` produced: configuration, logs, summaries.
+
+    ``config`` is the effective configuration (the data set's input dimension and classes) and
+    ``spec`` the TrainSpec, both as JSON-ready dicts; ``first_step`` maps layer -> quantity ->
+    :class:`Comparison` with R5 (None where R5 does not apply).
+    """
 
     config: dict
     spec: dict
-    seeds: list[int]
+    seeds: tuple[int, ...]
     dataset: dict
-    logs: list[RunLog]
-    summary: dict
-    first_step: dict | None
-    notes: list[str] = field(default_factory=list)
+    logs: tuple[RunLog, ...]
+    summary: TrainSummary
+    first_step: dict[str, dict[str, Comparison]] | None
+    notes: tuple[str, ...] = ()
     environment: dict = field(default_factory=dict)
     kernel: str = "numpy"
     seconds: float = 0.0
 
+    @property
+    def diverged(self) -> tuple[Divergence, ...]:
+        """The runs that diverged (non-finite batch loss), with the first such step."""
+        return tuple(Divergence(log.role, log.act, log.seed, log.diverged_at) for log in self.logs
+                     if log.diverged_at is not None)
+
     def to_dict(self, with_logs: bool = False) -> dict:
-        out = {"config": self.config, "spec": self.spec, "seeds": self.seeds, "dataset": self.dataset,
-               "summary": self.summary, "first_step_vs_R5": self.first_step, "notes": self.notes,
+        out = {"config": self.config, "spec": self.spec, "seeds": list(self.seeds), "dataset": self.dataset,
+               "summary": self.summary.to_dict(),
+               "first_step_vs_R5": None if self.first_step is None else
+               {key: {what: cmp.to_dict() for what, cmp in entry.items()} for key, entry in self.first_step.items()},
+               "diverged": [d.to_dict() for d in self.diverged], "notes": list(self.notes),
                "environment": self.environment, "kernel": self.kernel, "seconds": self.seconds}
         if with_logs:
             out["runs"] = [log.to_dict() for log in self.logs]
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict, logs: list[RunLog] | None = None) -> TrainResult:
+        """The result of ``to_dict``; the logs from ``data["runs"]`` unless given."""
+        if logs is None:
+            logs = [RunLog.from_dict(run) for run in data.get("runs", [])]
+        return cls(data["config"], data["spec"], tuple(data["seeds"]), data["dataset"], tuple(logs),
+                   TrainSummary.from_dict(data["summary"]), first_step_from_dict(data["first_step_vs_R5"]),
+                   tuple(data.get("notes", ())), data.get("environment", {}), data.get("kernel", "numpy"),
+                   data.get("seconds", 0.0))
 
 
 def check_size(config: Config, spec: TrainSpec) -> None:
@@ -63,11 +102,8 @@ def _theory(config: Config, spec: TrainSpec, data, notes: list[str]):
         notes.append(f"first step vs R5 not compared: R5 assumes an MLP on x ~ N(0, I) "
                      f"(arch={spec.arch}, data={spec.data})")
         return None
-    try:
-        from ..theory.meanfield import mean_field
-    except ImportError:
-        notes.append("first step vs R5 not compared: driftproof.theory.meanfield is not available")
-        return None
+    from ..theory.meanfield import mean_field  # SymPy-heavy: imported only when a comparison is made
+
     return mean_field(net_config(config, data))
 
 
@@ -77,8 +113,6 @@ def train(config: Config, spec: TrainSpec, *, tick: Callable[[int], None] | None
     Args:
         tick: called with the number of optimizer steps done, for a progress bar.
     """
-    from threadpoolctl import threadpool_limits
-
     check_size(config, spec)
     if spec.threads:
         with threadpool_limits(limits=spec.threads, user_api="blas"):
@@ -102,11 +136,8 @@ def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
             # A diverging run overflows; it is reported as diverged below, not warned about step by step.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 logs.append(train_seed(config, spec, seed, data, role=role, act=act, kernel=kernel, tick=tick))
-    diverged = sorted({f"{log.act} seed {log.seed}" for log in logs if not np.isfinite(log.columns["loss"][-1])})
-    if diverged:
-        notes.append("diverged (non-finite loss by the last step): " + ", ".join(diverged))
     depth = config.depth
-    first_step = first_step_vs_theory(logs, prediction, depth) if prediction is not None else None
+    first_step = first_step_vs_theory(logs, prediction) if prediction is not None else None
     if first_step is not None and dataset.get("targets") == "regression":
         # R5's output-layer prediction assumes one-hot targets (E[y_k] = 1/K); hidden layers do not.
         first_step.pop("out", None)
@@ -116,5 +147,6 @@ def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
         notes.append(f"first step measured as -lr * mean(gradient) at step 0, i.e. the plain-SGD step; "
                      f"{spec.opt} takes a different first step")
     effective = replace(config, input_dim=dataset["input_dim"], classes=dataset["classes"])
-    return TrainResult(effective.to_dict(), spec.to_dict(), seeds, dataset, logs, summarize(logs, depth),
-                       first_step, notes, environment(), kernel, time.perf_counter() - start)
+    return TrainResult(effective.to_dict(), spec.to_dict(), tuple(seeds), dataset, tuple(logs),
+                       summarize(logs, depth), first_step, tuple(notes), environment(), kernel,
+                       time.perf_counter() - start)

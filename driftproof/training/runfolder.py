@@ -20,14 +20,13 @@ import numpy as np
 
 from ..errors import InputError
 from ..results import json_default
-from .loop import RunLog
+from .seed import RunLog
 from .run import TrainResult
 
 __all__ = ["save_run", "load_run", "FILES", "FIGURES"]
 
 FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png")
 FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
-
 
 
 def _write_json(path: Path, payload) -> None:
@@ -72,9 +71,7 @@ def load_run(folder: str | Path) -> TrainResult:
     except json.JSONDecodeError as error:
         raise InputError(f"{str(folder)!r}: a run file is not valid JSON ({error.msg})") from None
     logs = [RunLog.from_dict(run) for run in metrics["runs"]]
-    return TrainResult(meta["config"], meta["spec"], meta["seeds"], meta["dataset"], logs, summary["summary"],
-                       summary["first_step_vs_R5"], meta.get("notes", []), meta.get("environment", {}),
-                       meta.get("kernel", "numpy"), meta.get("seconds", 0.0))
+    return TrainResult.from_dict({**meta, **summary}, logs)
 
 
 def _figures(result: TrainResult, folder: Path) -> None:

@@ -1,52 +1,47 @@
 """Summaries over seeds, with intervals (DESIGN.md §3), and the first step against R5.
 
-Every interval is a Student-t interval over seeds (the network realization is the unit of
-replication: the theory's expectation is over the random weights, and one network has one
-draw of them). With a single seed the interval is undefined and reported as null.
+Every interval is a Student-t interval over seeds (:meth:`Estimate.student_t`): the network
+realization is the unit of replication (the theory's expectation is over the random weights,
+and one network has one draw of them). With a single seed the interval is undefined (NaN in
+memory, null in JSON). Every summary is a frozen dataclass with ``to_dict``/``from_dict``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import stdtrit  # Student t quantile; scipy.stats costs ~0.5 s at import
 
-from .loop import RunLog
+from ..results import Estimate
+from .seed import RunLog
 
-__all__ = ["interval", "summarize", "first_step_vs_theory", "CONFIDENCE"]
+__all__ = ["seed_estimate", "LayerSummary", "RoleSummary", "TrainSummary", "Comparison", "summarize",
+           "first_step_vs_theory", "first_step_from_dict", "jsonable", "first_negative_running_mean", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 
 
-def _clean(value) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+def seed_estimate(values) -> Estimate:
+    """Mean and Student-t interval over seeds of ``values`` (non-finite values dropped)."""
+    return Estimate.student_t(values, CONFIDENCE)
 
 
-def interval(values, confidence: float = CONFIDENCE) -> dict:
-    """Mean and Student-t interval over seeds of ``values`` (NaNs dropped)."""
-    data = np.array([v for v in values if v is not None and math.isfinite(v)], float)
-    n = len(data)
-    if n == 0:
-        return {"mean": None, "low": None, "high": None, "n": 0, "values": []}
-    mean = float(data.mean())
-    if n < 2:
-        low = high = None
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):  # huge values of a diverging run: no interval
-            half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * float(data.std(ddof=1)) / math.sqrt(n)
-        low, high = mean - half, mean + half
-    return {"mean": mean, "low": _clean(low), "high": _clean(high), "n": n,
-            "values": [float(v) for v in data]}
+def jsonable(value):
+    """JSON-ready: Estimates and summaries by their to_dict, non-finite floats as None, recursively."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
-def excludes_zero(iv: dict) -> int:
-    """+1 / -1 when the interval lies above / below 0, else 0."""
-    if iv.get("low") is not None and iv["low"] > 0:
-        return 1
-    if iv.get("high") is not None and iv["high"] < 0:
-        return -1
-    return 0
+def _estimates(data: dict) -> dict[str, Estimate]:
+    return {key: Estimate.from_dict(item) for key, item in data.items()}
 
 
 def first_negative_running_mean(steps: np.ndarray, sign: np.ndarray) -> int | None:
@@ -57,81 +52,185 @@ def first_negative_running_mean(steps: np.ndarray, sign: np.ndarray) -> int | No
     return int(steps[below[0]]) if len(below) else None
 
 
-def _role_summary(logs: list[RunLog], depth: int) -> dict:
-    layers = {}
-    for layer in range(1, depth + 1):
-        key = f"L{layer}"
-        firsts, fractions, t0, t0_se = [], [], [], []
-        for log in logs:
-            sign = log.columns[f"{key}.sign"]
-            finite = sign[np.isfinite(sign)]
-            fractions.append(float(np.mean(finite > 0)) if len(finite) else math.nan)
-            firsts.append(first_negative_running_mean(log.columns["step"], sign))
-            t0.append(sign[0])
-            t0_se.append(log.columns[f"{key}.sign_se"][0])
-        col = lambda name, i: [log.columns[f"{key}.{name}"][i] for log in logs]  # noqa: E731
-        drift = lambda name: [log.columns[f"{key}.{name}"][-1] - log.columns[f"{key}.{name}"][0]  # noqa: E731
-                              for log in logs]
-        turned = [f for f in firsts if f is not None]
-        entry = {
-            "sign_t0": interval(t0),
-            "sign_t0_batch_se": [_clean(v) for v in t0_se],
-            "sign_mean_over_run": interval([np.nanmean(log.columns[f"{key}.sign"]) for log in logs]),
-            "positive_fraction": interval(fractions),
-            "first_negative_running_mean": firsts,
-            "never_negative": len(firsts) - len(turned),
-            "first_negative_median": float(np.median(turned)) if turned else None,
-            "w_drift": interval(drift("w_mean")),
-            "b_drift": interval(drift("b_mean")),
-            "zero_frac_start": interval(col("zero_frac", 0)),
-            "zero_frac_end": interval(col("zero_frac", -1)),
-            "zero_frac_max": interval([np.nanmax(log.columns[f"{key}.zero_frac"]) for log in logs]),
-            "zero_frac_argmax_step": [int(log.columns["step"][int(np.nanargmax(log.columns[f"{key}.zero_frac"]))])
-                                      for log in logs],
-            "nonpos_frac_start": interval(col("nonpos_frac", 0)),
-            "nonpos_frac_end": interval(col("nonpos_frac", -1)),
-        }
-        if f"{key}.u_mean" in logs[0].columns:
-            entry["u_drift"] = interval(drift("u_mean"))
-        layers[key] = entry
-    out_drift = lambda name: [log.columns[f"out.{name}"][-1] - log.columns[f"out.{name}"][0]  # noqa: E731
-                              for log in logs]
-    return {
-        "act": logs[0].act,
-        "seeds": [log.seed for log in logs],
-        "layers": layers,
-        "output": {"w_drift": interval(out_drift("w_mean")), "b_drift": interval(out_drift("b_mean"))},
-        "final": {name: interval([log.columns[name][-1] for log in logs])
-                  for name in ("loss", "train_loss", "train_acc", "test_loss", "test_acc")},
-    }
+@dataclass(frozen=True)
+class LayerSummary:
+    """One hidden layer over seeds: the sign at t = 0 and over the run, drifts, sparsity."""
+
+    sign_t0: Estimate
+    sign_t0_batch_se: tuple[float, ...]  # the batch standard error of each seed's t = 0 sign
+    sign_mean_over_run: Estimate
+    positive_fraction: Estimate  # of logged steps with a positive sign statistic
+    first_negative_running_mean: tuple[int | None, ...]  # per seed; None: never
+    w_drift: Estimate
+    b_drift: Estimate
+    zero_frac_start: Estimate
+    zero_frac_end: Estimate
+    zero_frac_max: Estimate
+    zero_frac_argmax_step: tuple[int, ...]
+    nonpos_frac_start: Estimate
+    nonpos_frac_end: Estimate
+    u_drift: Estimate | None = None  # the residual branch's output weights (resmlp)
+
+    @property
+    def turned(self) -> list[int]:
+        """The steps at which the running mean turned negative, of the seeds where it did."""
+        return [f for f in self.first_negative_running_mean if f is not None]
+
+    @property
+    def never_negative(self) -> int:
+        return len(self.first_negative_running_mean) - len(self.turned)
+
+    @property
+    def first_negative_median(self) -> float | None:
+        return float(np.median(self.turned)) if self.turned else None
+
+    def to_dict(self) -> dict:
+        out = {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
+        out.update(never_negative=self.never_negative, first_negative_median=self.first_negative_median)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LayerSummary:
+        values = {}
+        for f in fields(cls):
+            item = data.get(f.name)
+            if isinstance(item, dict):
+                values[f.name] = Estimate.from_dict(item)
+            elif isinstance(item, list):
+                values[f.name] = tuple(math.nan if v is None and f.name == "sign_t0_batch_se" else v for v in item)
+        return cls(**values)
 
 
-def summarize(logs: list[RunLog], depth: int) -> dict:
+def _layer_summary(logs: list[RunLog], key: str) -> LayerSummary:
+    def column(name: str) -> list[np.ndarray]:
+        return [log.columns[f"{key}.{name}"] for log in logs]
+
+    def drift(name: str) -> Estimate:
+        return seed_estimate([col[-1] - col[0] for col in column(name)])
+
+    signs = column("sign")
+    finite = [sign[np.isfinite(sign)] for sign in signs]
+    zeros = column("zero_frac")
+    return LayerSummary(
+        sign_t0=seed_estimate([sign[0] for sign in signs]),
+        sign_t0_batch_se=tuple(float(se[0]) for se in column("sign_se")),
+        sign_mean_over_run=seed_estimate([np.nanmean(sign) for sign in signs]),
+        positive_fraction=seed_estimate([float(np.mean(f > 0)) if len(f) else math.nan for f in finite]),
+        first_negative_running_mean=tuple(first_negative_running_mean(log.columns["step"], sign)
+                                          for log, sign in zip(logs, signs)),
+        w_drift=drift("w_mean"), b_drift=drift("b_mean"),
+        zero_frac_start=seed_estimate([z[0] for z in zeros]), zero_frac_end=seed_estimate([z[-1] for z in zeros]),
+        zero_frac_max=seed_estimate([np.nanmax(z) for z in zeros]),
+        zero_frac_argmax_step=tuple(int(log.columns["step"][int(np.nanargmax(z))]) for log, z in zip(logs, zeros)),
+        nonpos_frac_start=seed_estimate([c[0] for c in column("nonpos_frac")]),
+        nonpos_frac_end=seed_estimate([c[-1] for c in column("nonpos_frac")]),
+        u_drift=drift("u_mean") if f"{key}.u_mean" in logs[0].columns else None)
+
+
+@dataclass(frozen=True)
+class RoleSummary:
+    """The runs of one role (main or control) over seeds."""
+
+    act: str
+    seeds: tuple[int, ...]
+    layers: dict[str, LayerSummary]
+    output: dict[str, Estimate]  # w_drift, b_drift of the output layer
+    final: dict[str, Estimate]  # loss, train_loss, train_acc, test_loss, test_acc at the last step
+
+    def to_dict(self) -> dict:
+        return {"act": self.act, "seeds": list(self.seeds), "layers": jsonable(self.layers),
+                "output": jsonable(self.output), "final": jsonable(self.final)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RoleSummary:
+        return cls(data["act"], tuple(data["seeds"]),
+                   {key: LayerSummary.from_dict(item) for key, item in data["layers"].items()},
+                   _estimates(data["output"]), _estimates(data["final"]))
+
+
+def _role_summary(logs: list[RunLog], depth: int) -> RoleSummary:
+    def out_drift(name: str) -> Estimate:
+        return seed_estimate([log.columns[f"out.{name}"][-1] - log.columns[f"out.{name}"][0] for log in logs])
+
+    return RoleSummary(
+        logs[0].act, tuple(log.seed for log in logs),
+        {f"L{layer}": _layer_summary(logs, f"L{layer}") for layer in range(1, depth + 1)},
+        {"w_drift": out_drift("w_mean"), "b_drift": out_drift("b_mean")},
+        {name: seed_estimate([log.columns[name][-1] for log in logs])
+         for name in ("loss", "train_loss", "train_acc", "test_loss", "test_acc")})
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """Per role (main, control) the per-layer summaries; with a control, the paired main - control drifts."""
+
+    roles: dict[str, RoleSummary]
+    main_minus_control: dict[str, dict[str, Estimate]] | None = None  # layer -> w_drift, b_drift
+
+    def to_dict(self) -> dict:
+        out = {"roles": jsonable(self.roles)}
+        if self.main_minus_control is not None:
+            out["main_minus_control"] = jsonable(self.main_minus_control)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainSummary:
+        paired = data.get("main_minus_control")
+        return cls({role: RoleSummary.from_dict(item) for role, item in data["roles"].items()},
+                   None if paired is None else {key: _estimates(item) for key, item in paired.items()})
+
+
+def _paired_drifts(logs: list[RunLog], depth: int) -> dict[str, dict[str, Estimate]]:
+    main = {log.seed: log for log in logs if log.role == "main"}
+    control = {log.seed: log for log in logs if log.role == "control"}
+    seeds = sorted(set(main) & set(control))
+
+    def drift(log: RunLog, column: str) -> float:
+        return log.columns[column][-1] - log.columns[column][0]
+
+    return {f"L{layer}": {name.replace("_mean", "_drift"): seed_estimate(
+                [drift(main[s], f"L{layer}.{name}") - drift(control[s], f"L{layer}.{name}") for s in seeds])
+            for name in ("w_mean", "b_mean")} for layer in range(1, depth + 1)}
+
+
+def summarize(logs: list[RunLog], depth: int) -> TrainSummary:
     """Per role (main, control): per-layer summaries; plus paired main - control drifts."""
     roles = {}
     for role in ("main", "control"):
         chosen = [log for log in logs if log.role == role]
         if chosen:
             roles[role] = _role_summary(chosen, depth)
-    result = {"roles": roles}
-    if "control" in roles:
-        main = {log.seed: log for log in logs if log.role == "main"}
-        control = {log.seed: log for log in logs if log.role == "control"}
-        seeds = sorted(set(main) & set(control))
-        paired = {}
-        for layer in range(1, depth + 1):
-            entry = {}
-            for name in ("w_mean", "b_mean"):
-                col = f"L{layer}.{name}"
-                diffs = [(main[s].columns[col][-1] - main[s].columns[col][0])
-                         - (control[s].columns[col][-1] - control[s].columns[col][0]) for s in seeds]
-                entry[name.replace("_mean", "_drift")] = interval(diffs)
-            paired[f"L{layer}"] = entry
-        result["main_minus_control"] = paired
-    return result
+    return TrainSummary(roles, _paired_drifts(logs, depth) if "control" in roles else None)
 
 
-def first_step_vs_theory(logs: list[RunLog], prediction, depth: int) -> dict:
+@dataclass(frozen=True)
+class Comparison:
+    """A measured Estimate against a predicted value (R5)."""
+
+    measured: Estimate
+    predicted: float
+    relative_error: float | None  # |measured - predicted| / |predicted|; None where the prediction is 0
+    prediction_in_interval: bool
+
+    @classmethod
+    def of(cls, measured: Estimate, predicted: float) -> Comparison:
+        predicted = float(predicted)
+        rel = None
+        if measured.n and abs(predicted) > 1e-12:
+            rel = abs(measured.mean - predicted) / abs(predicted)
+        return cls(measured, predicted, rel, measured.defined and measured.contains(predicted))
+
+    def to_dict(self) -> dict:
+        return {"measured": self.measured.to_dict(), "predicted": self.predicted,
+                "relative_error": self.relative_error, "prediction_in_interval": self.prediction_in_interval}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Comparison:
+        return cls(Estimate.from_dict(data["measured"]), float(data["predicted"]), data["relative_error"],
+                   bool(data["prediction_in_interval"]))
+
+
+def first_step_vs_theory(logs: list[RunLog], prediction) -> dict[str, dict[str, Comparison]]:
     """R5: the measured first SGD step of each layer's mean weight and bias, per unit lr.
 
     The measurement is ``-mean(grad)`` at step 0 (exactly the first step of plain SGD
@@ -144,21 +243,16 @@ def first_step_vs_theory(logs: list[RunLog], prediction, depth: int) -> dict:
     targets = [(f"L{lp.layer}", lp.dW_mean, lp.db_mean, lp.delta_given_positive) for lp in prediction.layers]
     targets.append(("out", prediction.output.dV_mean, prediction.output.dc_mean, None))
     for key, dw, db, given_positive in targets:
-        entry = {}
-        for what, column, predicted in (("dW_mean", f"{key}.w_grad", dw), ("db_mean", f"{key}.b_grad", db)):
-            measured = interval([-log.columns[column][0] for log in main])
-            entry[what] = _compare(measured, predicted)
+        entry = {what: Comparison.of(seed_estimate([-log.columns[column][0] for log in main]), predicted)
+                 for what, column, predicted in (("dW_mean", f"{key}.w_grad", dw), ("db_mean", f"{key}.b_grad", db))}
         if given_positive is not None:
-            entry["sign_t0"] = _compare(interval([log.columns[f"{key}.sign"][0] for log in main]), given_positive)
+            entry["sign_t0"] = Comparison.of(seed_estimate([log.columns[f"{key}.sign"][0] for log in main]),
+                                             given_positive)
         rows[key] = entry
     return rows
 
 
-def _compare(measured: dict, predicted: float) -> dict:
-    predicted = float(predicted)
-    mean = measured["mean"]
-    rel = None
-    if mean is not None and abs(predicted) > 1e-12:
-        rel = abs(mean - predicted) / abs(predicted)
-    inside = (measured["low"] is not None and measured["low"] <= predicted <= measured["high"])
-    return {"measured": measured, "predicted": predicted, "relative_error": rel, "prediction_in_interval": inside}
+def first_step_from_dict(data: dict | None) -> dict[str, dict[str, Comparison]] | None:
+    if data is None:
+        return None
+    return {key: {what: Comparison.from_dict(item) for what, item in entry.items()} for key, entry in data.items()}

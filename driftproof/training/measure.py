@@ -1,0 +1,135 @@
+"""What a training run logs, as observers of the loop (DESIGN.md §3).
+
+At a logged step t the measurements describe the network *before* update t, on the batch
+that update uses: ``L{l}.sign`` is the mean of delta^l over the entries with p^l > 0
+(the paper's claim is that it is positive) with its standard error over the batch (a ratio
+estimator: entries of one sample are not independent). The last step is always logged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from ..data import Dataset
+from .loop import Network, Step
+
+__all__ = ["sign_statistic", "layer_columns", "accuracy", "RunMetrics", "LayerSigns", "Progress"]
+
+
+def sign_statistic(delta: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(mean of delta over entries with p > 0, its standard error over the batch).
+
+    The ratio estimator R = sum_n a_n / sum_n c_n with a_n = sum_i delta_ni [p_ni > 0] and
+    c_n = #{i: p_ni > 0}; its delta-method standard error treats samples as independent.
+    """
+    mask = p > 0
+    a = np.where(mask, delta, 0.0).sum(axis=1, dtype=np.float64)
+    c = mask.sum(axis=1).astype(np.float64)
+    total = c.sum()
+    if total == 0:
+        return math.nan, math.nan
+    ratio = a.sum() / total
+    n = len(a)
+    if n < 2:
+        return float(ratio), math.nan
+    resid = a - ratio * c
+    se = math.sqrt(float(resid @ resid) / (n * (n - 1))) / (total / n)
+    return float(ratio), se
+
+
+def layer_columns(depth: int, arch: str) -> list[str]:
+    """The metric column names, in order."""
+    cols = ["step", "lr", "loss", "acc", "train_loss", "train_acc", "test_loss", "test_acc"]
+    for layer in range(1, depth + 1):
+        cols += [f"L{layer}.{k}" for k in ("sign", "sign_se", "w_mean", "b_mean", "w_grad", "b_grad",
+                                           "zero_frac", "nonpos_frac")]
+        if arch == "resmlp":
+            cols.append(f"L{layer}.u_mean")
+    return cols + ["out.w_mean", "out.b_mean", "out.w_grad", "out.b_grad"]
+
+
+def accuracy(z: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of argmax(z) equal to the label (or to argmax of a regression target)."""
+    truth = y if y.ndim == 1 else np.argmax(y, axis=1)
+    return float(np.mean(np.argmax(z, axis=1) == truth))
+
+
+def _mean(array: np.ndarray) -> float:
+    return float(array.mean(dtype=np.float64))
+
+
+def _layer_metrics(net: Network, step: Step, layer: int) -> dict[str, float]:
+    P, grads = net.params, step.back.grads
+    w, b = net.layer_params(layer)
+    p, h, delta = net.cache["p"][layer - 1], net.cache["h"][layer - 1], step.back.deltas[layer - 1]
+    key = f"L{layer}"
+    out = dict(zip((f"{key}.sign", f"{key}.sign_se"), sign_statistic(delta, p)))
+    out.update({f"{key}.w_mean": _mean(P[w]), f"{key}.b_mean": _mean(P[b]), f"{key}.w_grad": _mean(grads[w]),
+                f"{key}.b_grad": _mean(grads[b]), f"{key}.zero_frac": float(np.mean(h == 0)),
+                f"{key}.nonpos_frac": float(np.mean(p <= 0))})
+    if f"U{layer}" in P:
+        out[f"{key}.u_mean"] = _mean(P[f"U{layer}"])
+    return out
+
+
+class RunMetrics:
+    """The metric columns of ``layer_columns`` at every ``log_every``-th step and the last.
+
+    At logged steps that are also every ``eval_every``-th (or the last), the loss and
+    accuracy on the held-out set and on as many training samples are added.
+    """
+
+    def __init__(self, names: list[str], loss, data: Dataset, *, log_every: int, eval_every: int):
+        self.names, self.loss, self.data = names, loss, data
+        self.log_every, self.eval_every = log_every, eval_every
+        self.rows: list[dict[str, float]] = []
+
+    def observe(self, step: Step, net: Network) -> None:
+        if not (step.t % self.log_every == 0 or step.last):
+            return
+        row = {"step": step.t, "lr": step.lr, "loss": step.loss, "acc": accuracy(step.z, step.y)}
+        for layer in range(1, net.depth + 1):
+            row.update(_layer_metrics(net, step, layer))
+        P, grads = net.params, step.back.grads
+        row.update({"out.w_mean": _mean(P["V"]), "out.b_mean": _mean(P["c"]), "out.w_grad": _mean(grads["V"]),
+                    "out.b_grad": _mean(grads["c"])})
+        if step.t % self.eval_every == 0 or step.last:  # after the layer metrics: a forward overwrites the cache
+            row.update(self._evaluate(net))
+        self.rows.append(row)
+
+    def _evaluate(self, net: Network) -> dict[str, float]:
+        data = self.data
+        train = slice(0, min(len(data.x_train), len(data.x_test)))
+        out = {}
+        for prefix, xs, ys in (("train", data.x_train[train], data.y_train[train]), ("test", data.x_test, data.y_test)):
+            z = net.forward(xs)
+            out[f"{prefix}_loss"] = float(self.loss.value(z.astype(float), ys).mean())
+            out[f"{prefix}_acc"] = accuracy(z, ys)
+        return out
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: np.array([row.get(name, math.nan) for row in self.rows], float) for name in self.names}
+
+
+class LayerSigns:
+    """The sign statistic of every layer at each step it sees (e.g. t = 0 only)."""
+
+    def __init__(self):
+        self.signs: list[list[float]] = []
+
+    def observe(self, step: Step, net: Network) -> None:
+        self.signs.append([sign_statistic(step.back.deltas[i], net.cache["p"][i])[0] for i in range(net.depth)])
+
+
+class Progress:
+    """Calls ``tick(1)`` for every step followed by an update (a progress bar)."""
+
+    def __init__(self, tick: Callable[[int], None]):
+        self.tick = tick
+
+    def observe(self, step: Step, net: Network) -> None:
+        if not step.last:
+            self.tick(1)

@@ -1,0 +1,79 @@
+"""One seed of a training run, and the sign at initialization over many network draws.
+
+The same ``seed`` gives the same initial weights (generator ``[seed, 2]``) and batches
+(``[seed, 3]``) whatever the activation, so a run and its tanh control are paired.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from ..config import Config
+from ..data import Dataset
+from ..nets import build_net
+from .loop import fixed_batch, run_loop, shuffled_batches
+from .measure import LayerSigns, Progress, RunMetrics, layer_columns
+from .spec import TrainSpec, make_spec_optimizer, net_config
+
+__all__ = ["RunLog", "train_seed", "sign_at_init"]
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """One training run (one seed, one activation): metric columns over the logged steps.
+
+    ``diverged_at`` is the first step whose batch loss was not finite (None: the run never diverged).
+    """
+
+    role: str  # "main" or "control"
+    act: str
+    seed: int
+    columns: dict[str, np.ndarray]
+    diverged_at: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "act": self.act, "seed": self.seed, "diverged_at": self.diverged_at,
+                "columns": {k: [_finite_or_none(v) for v in col] for k, col in self.columns.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunLog:
+        return cls(data["role"], data["act"], int(data["seed"]),
+                   {k: np.array([np.nan if v is None else v for v in col], float)
+                    for k, col in data["columns"].items()}, data.get("diverged_at"))
+
+
+def train_seed(config: Config, spec: TrainSpec, seed: int, data: Dataset, *, role: str = "main",
+               act: str | None = None, kernel: str = "numpy",
+               tick: Callable[[int], None] | None = None) -> RunLog:
+    """Train one network (``act`` or the config's activation) on ``data`` and log it (``RunMetrics``)."""
+    cfg = net_config(replace(config, act=act) if act else config, data)
+    net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype, kernel=kernel)
+    batches = shuffled_batches(data.x_train, data.y_train, min(spec.batch, len(data.x_train)),
+                               np.random.default_rng([seed, 3]))
+    metrics = RunMetrics(layer_columns(cfg.depth, spec.arch), cfg.loss_fn, data, log_every=spec.log_every,
+                         eval_every=spec.eval_interval)
+    observers = [metrics] + ([Progress(tick)] if tick is not None else [])
+    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, spec.steps, observers)
+    return RunLog(role, cfg.act, seed, metrics.columns(), outcome.diverged_at)
+
+
+def sign_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int], batch: int) -> dict[str, list]:
+    """The sign statistic of every hidden layer at initialization, one network per seed.
+
+    Each network (drawn as ``train_seed`` draws it) sees the first ``batch`` training samples
+    (the loop with no update). Cheap, so the t = 0 sign can rest on many network draws.
+    """
+    cfg = net_config(config, data)
+    signs = LayerSigns()
+    for seed in seeds:
+        net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype)
+        run_loop(net, None, fixed_batch(data.x_train[:batch], data.y_train[:batch]), cfg.loss_fn, 0, [signs])
+    return {f"L{layer}": [draw[layer - 1] for draw in signs.signs] for layer in range(1, cfg.depth + 1)}
