@@ -5,7 +5,7 @@ import pytest
 
 from driftproof.results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, RowKey
 from driftproof.sweep import Job, claims_table
-from driftproof.sweep.describe import claim_dict, evidence_text, verdict_word
+from driftproof.render.claims import claim_dict, evidence_text, verdict_word
 from driftproof.sweep.claims import claim_c1, claim_c2, claim_c3, claim_c4, claim_c5
 
 

@@ -144,23 +144,6 @@ def test_cli_train_writes_folder_and_json(tmp_path, capsys):
     assert (out / "metrics.csv").exists() and load_run(out).spec["steps"] == 8
 
 
-def test_verify_rows_noise_and_digits():
-    """The verify rows (width 64, 100 SGD steps, 3 seeds): on noise the ReLU sign persists;
-    on digits it is positive at t = 0 and turns within the run (measured: step 8-17)."""
-    from driftproof.training import verify_rows
-
-    rows = verify_rows(Config(loss="ce", act="relu", width=256, depth=1, classes=10), progress=False)
-    assert [r.kind for r in rows] == ["training", "training"]
-    noise, digits = rows
-    assert noise.verdict == "holds" and noise.numbers["persisted"]
-    assert digits.verdict == "info" and not digits.numbers["persisted"]
-    assert 0 < digits.numbers["first_negative_step"] < 100
-    assert "width 64" in noise.summary and "3 seeds" in noise.summary
-    assert noise.numbers["first_step_vs_R5"]["L1"]["db_mean"].relative_error < 0.5
-    assert all(isinstance(e, Estimate) and e.sign == 1 for e in noise.numbers["sign_t0"].values())
-    json.dumps([r.to_dict() for r in rows], allow_nan=False, default=json_default)
-
-
 def test_float32_numba_run_tracks_float64():
     """Same seeds, float32 + compiled kernel vs float64 + numpy: the t = 0 sign agrees to 1e-4."""
     config = Config(loss="ce", act="relu", width=32, depth=2, classes=4)

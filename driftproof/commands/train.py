@@ -11,7 +11,7 @@ from ..data import DATASETS
 from ..nets import ARCHS
 from ..optim import OPTIMIZERS, SCHEDULES
 from ..pointwise import KERNELS
-from ..training.text import interval_text
+from ..render.estimates import interval_text
 from .common import add_network_arguments, config_from_args, float_arg, int_arg, print_json
 
 __all__ = ["add_arguments", "run"]

@@ -15,9 +15,9 @@ from typing import Callable
 from ..config import Config, environment
 from ..errors import InputError
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
-from ..training.rows import verify_rows as training_rows
 from .montecarlo import verify_rows as montecarlo_rows
 from .symbolic import mean_field_rows, symbolic_rows
+from .training import verify_rows as training_rows
 
 __all__ = ["verify", "Source", "SOURCES", "KINDS", "EvidenceError", "decide"]
 

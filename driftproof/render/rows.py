@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+from .estimates import interval_text
+from .training import training_row_text
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
-__all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "interval_text",
-           "sign_map_text", "number", "sign_test_text"]
+__all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
+           "sign_test_text"]
 
 _MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
 
@@ -29,13 +31,6 @@ def number(value, spec: str = ".4g") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def interval_text(estimate: dict, digits: int = 4) -> str:
-    """'mean [low, high]' for an Estimate's JSON form."""
-    spec = f".{digits}g"
-    return (f"{number(estimate['mean'], spec)} [{number(estimate['ci_low'], spec)}, "
-            f"{number(estimate['ci_high'], spec)}]")
-
-
 def drift_word(value: float, scale: float) -> str:
     """negative / positive / none, with 'none' below 1e-12 of the layer's scale."""
     if abs(value) <= 1e-12 * max(scale, 1e-300):
@@ -46,8 +41,6 @@ def drift_word(value: float, scale: float) -> str:
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
-    if row.name:  # rows that still carry their own text
-        return row.name
     names = {
         "R3": lambda: "R3 sign map of σσ'",
         "R1": lambda: "R1 last layer E[δ|p], p>0",
@@ -126,7 +119,7 @@ def sign_test_text(test: dict) -> str:
 
 def _montecarlo(numbers: dict) -> str:
     test, pooled = numbers["sign_test"], numbers["estimate"]
-    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled)}; {sign_test_text(test)}; "
+    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled, '{:.4g}')}; {sign_test_text(test)}; "
             f"{numbers['method']}")
     theory = numbers.get("theory")
     if theory is not None:
@@ -138,8 +131,6 @@ def _montecarlo(numbers: dict) -> str:
 
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
-    if row.summary:
-        return row.summary
     numbers, result = row.numbers, row.key.result
     if result == "R3":
         return _r3(numbers)
@@ -151,6 +142,8 @@ def row_summary(row: Evidence) -> str:
         return _r5(numbers)
     if result == "MC":
         return _montecarlo(numbers)
+    if result == "train":
+        return training_row_text(numbers)
     raise ValueError(f"no rendering for evidence rows of result {result!r}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..sweep import DEFAULT_OUT, SweepStore, claims_table, make_grid, run_sweep
-from ..sweep.describe import claim_dict, evidence_text, statement, verdict_word
+from ..render.claims import claim_dict, evidence_text, statement, verdict_word
 from ..texutil import tex_escape
 from .context import Context
 from .latex import table

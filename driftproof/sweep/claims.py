@@ -5,7 +5,7 @@
 supported, inconclusive) and ``numbers``: everything the verdict rests on, as Estimates and
 plain values. Intervals are 95% Student-t over seeds or configurations (C2: percentile
 bootstrap). A claim without the results it needs is inconclusive, never guessed. The words
-printed for a reader are made from these numbers by :mod:`driftproof.sweep.describe`.
+printed for a reader are made from these numbers by :mod:`driftproof.render.claims`.
 """
 
 from __future__ import annotations

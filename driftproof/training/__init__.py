@@ -1,6 +1,6 @@
 """Training runs: does the sign of E[delta] persist past t = 0, and do the weights drift?
 
-Public API: ``TrainSpec``, ``train``, ``TrainResult``, ``save_run``, ``load_run``, ``verify_rows``; the
+Public API: ``TrainSpec``, ``train``, ``TrainResult``, ``save_run``, ``load_run``, ; the
 one loop every training runs through (``run_loop``, ``training_steps``, the ``Network`` interface).
 """
 
@@ -10,7 +10,6 @@ from .run import Divergence, TrainResult, train
 from .seed import RunLog
 from .spec import TrainSpec
 from .runfolder import load_run, save_run
-from .rows import verify_rows
 
-__all__ = ["TrainSpec", "RunLog", "TrainResult", "Divergence", "train", "save_run", "load_run", "verify_rows",
+__all__ = ["TrainSpec", "RunLog", "TrainResult", "Divergence", "train", "save_run", "load_run",
            "sign_statistic", "Network", "Observer", "Step", "LoopOutcome", "run_loop", "training_steps"]

@@ -1,4 +1,4 @@
-"""The training rows of ``driftproof verify``: does the sign hold at t = 0 in a real training
+"""The training evidence rows of ``driftproof verify``: does the sign hold at t = 0 in a real training
 run, and how long does it persist (DESIGN.md §3)?
 
 The rows train small networks so that the default verify stays within its time budget
@@ -16,6 +16,7 @@ inform; verify does not fold them into the t = 0 verdict):
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 
@@ -23,12 +24,11 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from ..config import Config
-from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Estimate, Evidence, RowKey, Verdict
-from .run import TrainResult, train
-from .seed import sign_at_init
-from .spec import TrainSpec, dataset_for
-from .summary import LayerSummary, seed_estimate
-from .text import interval_text, percent_text
+from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Estimate, Evidence, RowKey, Verdict, json_default
+from ..training.run import TrainResult, train
+from ..training.seed import sign_at_init
+from ..training.spec import TrainSpec, dataset_for
+from ..training.summary import seed_estimate
 
 __all__ = ["verify_rows", "ROW_SIZES", "row_spec", "row_config"]
 
@@ -88,55 +88,6 @@ def _verdict(t0_sign: dict[str, Estimate], persisted: bool) -> Verdict:
     return HOLDS if persisted else INFO
 
 
-def _persistence_text(layers: dict[str, LayerSummary], steps: int, seeds: int) -> str:
-    firsts = [f for entry in layers.values() for f in entry.turned]
-    if not firsts:
-        return f"persisted all {steps} steps in {seeds}/{seeds} seeds"
-    turned = sum(any(entry.first_negative_running_mean[i] is not None for entry in layers.values())
-                 for i in range(seeds))
-    return f"running mean < 0 in {turned}/{seeds} seeds, first at step {min(firsts)} of {steps}"
-
-
-def _drift_text(result: TrainResult) -> str:
-    layers = result.summary.roles["main"].layers
-    drifts = [f"{key} bias {interval_text(entry.b_drift)}" for key, entry in layers.items()]
-    drifts += [f"{key} weight {interval_text(entry.w_drift)}" for key, entry in layers.items() if key != "L1"]
-    text = ", ".join(drifts)
-    paired = result.summary.main_minus_control
-    if paired is not None:
-        text += "; minus tanh control (paired): " + ", ".join(
-            f"{key} bias {interval_text(paired[key]['b_drift'])}" for key in layers)
-    return text
-
-
-def _r5_text(first_step) -> str:
-    if first_step is None:
-        return ""
-    errors = [f"{key} {what[1]} {100 * cmp.relative_error:.0f}%" for key, entry in first_step.items()
-              for what, cmp in entry.items() if what != "sign_t0" and cmp.relative_error is not None]
-    return f" First step vs R5, rel. error: {', '.join(errors)}." if errors else ""
-
-
-def _sizes_text(result: TrainResult) -> str:
-    spec, config, data = result.spec, result.config, result.dataset
-    return (f"[{spec['arch']} width {config['width']}, depth {config['depth']}, {data['name']} "
-            f"(n={data['n_train']}, d={data['input_dim']}, K={data['classes']}), SGD lr {spec['lr']:g}, "
-            f"batch {spec['batch']}, {spec['steps']} steps, {len(result.seeds)} seeds, {result.seconds:.1f} s]")
-
-
-def _summary_text(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate) -> str:
-    main = result.summary.roles["main"]
-    t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in t0_sign.items())
-    text = (f"t=0 E[δ|p>0] (95% CI, {ROW_SIZES['t0_draws']} networks): {t0}; "
-            f"{_persistence_text(main.layers, result.spec['steps'], len(result.seeds))}"
-            f" ({percent_text(positive)} of steps > 0). Drift: {_drift_text(result)}. "
-            f"Held-out acc {percent_text(main.final['test_acc'])}.{_r5_text(result.first_step)} {_sizes_text(result)}")
-    if result.diverged:
-        runs = ", ".join(f"{d.act} seed {d.seed} at step {d.step}" for d in result.diverged)
-        text = f"diverged (non-finite batch loss): {runs}. " + text
-    return text
-
-
 def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate) -> dict:
     spec, config = result.spec, result.config
     layers = result.summary.roles["main"].layers
@@ -152,10 +103,13 @@ def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estima
                "drift": {k: {"w": v.w_drift, "b": v.b_drift} for k, v in layers.items()},
                "control": control and {k: {"w": v.w_drift, "b": v.b_drift} for k, v in control.layers.items()},
                "test_acc": result.summary.roles["main"].final["test_acc"], "seconds": result.seconds,
-               "diverged": [d.to_dict() for d in result.diverged]}
+               "diverged": [d.to_dict() for d in result.diverged], "dataset": result.dataset,
+               "paired_control": result.summary.main_minus_control, "t0_draws": ROW_SIZES["t0_draws"],
+               "seeds": len(result.seeds)}
     if result.first_step is not None:
         numbers["first_step_vs_R5"] = result.first_step
-    return numbers
+    # Plain JSON: the row reads back from a saved result exactly as it was made.
+    return json.loads(json.dumps(numbers, default=json_default))
 
 
 def _row(result: TrainResult, t0_sign: dict[str, Estimate]) -> Evidence:
@@ -163,6 +117,5 @@ def _row(result: TrainResult, t0_sign: dict[str, Estimate]) -> Evidence:
     positive = seed_estimate([v for entry in layers.values() for v in entry.positive_fraction.values])
     numbers = _numbers(result, t0_sign, positive)
     verdict = _verdict(t0_sign, numbers["persisted"])
-    data, config = result.dataset, result.config
-    return Evidence("training", RowKey("train", init=config["init"], data=data["name"]), verdict, numbers,
-                    name=f"training, {data['name']} data", summary=_summary_text(result, t0_sign, positive))
+    return Evidence("training", RowKey("train", init=result.config["init"], data=result.dataset["name"]), verdict,
+                    numbers)

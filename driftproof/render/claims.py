@@ -7,13 +7,16 @@ these words, so they are written once, here.
 
 from __future__ import annotations
 
-from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
-from ..training.summary import jsonable
-from ..training.text import interval_text, ratio_text
-from .claims import ACC_MARGIN
-from .stats import HingeFit
+import textwrap
 
-__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "statement", "evidence_text", "claim_dict"]
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
+from ..sweep.claims import ACC_MARGIN
+from ..sweep.stats import HingeFit
+from ..training.summary import jsonable
+from .estimates import interval_text, ratio_text
+from .terminal import terminal_width
+
+__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "statement", "evidence_text", "claim_dict", "claims_text"]
 
 STATEMENTS = {
     "C1": "with ReLU, activation sparsity rises during training (paper: to ~90%)",
@@ -133,3 +136,15 @@ def claim_dict(row: Evidence) -> dict:
     """A claim row as JSON: key, verdict (the enum's value), the numbers, and the words printed for it."""
     return {"claim": row.key.result, "key": row.key.to_dict(), "kind": row.kind, "verdict": str(row.verdict),
             "statement": statement(row), "evidence": evidence_text(row), "numbers": jsonable(row.numbers)}
+
+
+def claims_text(rows: list[Evidence], n_results: int, out: str, width: int | None = None) -> str:
+    """``driftproof claims``: claim, verdict word, statement, and the evidence wrapped to the width."""
+    width = width or terminal_width()
+    lines = textwrap.wrap(f"claims checked against {n_results} stored configurations in {out}", width) + [""]
+    for row in rows:
+        lines += textwrap.wrap(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}", width,
+                               subsequent_indent="    ")
+        lines += textwrap.wrap(evidence_text(row), width=width, initial_indent="    ", subsequent_indent="    ")
+        lines.append("")
+    return "\n".join(lines).rstrip()

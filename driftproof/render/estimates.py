@@ -1,24 +1,35 @@
-"""Estimates as text for a reader: one place for the formats the CLI, the verify rows and the claims print."""
+"""Estimates as text for a reader: the formats the CLI, the verify rows, the claims and the report print.
+
+Each takes an :class:`~driftproof.results.Estimate` or its JSON form."""
 
 from __future__ import annotations
 
+import math
+
 from ..results import Estimate
 
-__all__ = ["interval_text", "percent_text", "ratio_text"]
+__all__ = ["interval_text", "percent_text", "ratio_text", "as_estimate"]
 
 
-def interval_text(estimate: Estimate, fmt: str = "{:+.3g}") -> str:
+def as_estimate(value: Estimate | dict) -> Estimate:
+    """An Estimate from itself or from its ``to_dict()`` form."""
+    return value if isinstance(value, Estimate) else Estimate.from_dict(value)
+
+
+def interval_text(estimate: Estimate | dict, fmt: str = "{:+.3g}") -> str:
     """``mean [low, high]``; only the mean without an interval; ``n/a`` without a value."""
-    if estimate.n == 0:
+    estimate = as_estimate(estimate)
+    if math.isnan(estimate.mean):
         return "n/a"
     if not estimate.defined:
         return fmt.format(estimate.mean)
     return f"{fmt.format(estimate.mean)} [{fmt.format(estimate.ci_low)}, {fmt.format(estimate.ci_high)}]"
 
 
-def percent_text(estimate: Estimate) -> str:
+def percent_text(estimate: Estimate | dict) -> str:
     """A fraction as ``42% [30, 55]``, the interval clipped to [0, 100]."""
-    if estimate.n == 0:
+    estimate = as_estimate(estimate)
+    if math.isnan(estimate.mean):
         return "n/a"
     text = f"{100 * estimate.mean:.0f}%"
     if not estimate.defined:
@@ -26,9 +37,10 @@ def percent_text(estimate: Estimate) -> str:
     return f"{text} [{100 * max(0.0, estimate.ci_low):.0f}, {100 * min(1.0, estimate.ci_high):.0f}]"
 
 
-def ratio_text(estimate: Estimate) -> str:
+def ratio_text(estimate: Estimate | dict) -> str:
     """A ratio as ``2.50x [1.90, 3.20]``."""
-    if estimate.n == 0:
+    estimate = as_estimate(estimate)
+    if math.isnan(estimate.mean):
         return "n/a"
     if not estimate.defined:
         return f"{estimate.mean:.2f}x"

@@ -1,0 +1,57 @@
+"""The training evidence row in words: the t = 0 sign, its persistence, the drift, the sizes."""
+
+from __future__ import annotations
+
+from .estimates import interval_text, percent_text
+
+__all__ = ["training_row_text"]
+
+
+def _persistence(numbers: dict) -> str:
+    steps, seeds = numbers["sizes"]["steps"], numbers["seeds"]
+    per_layer = numbers["first_negative_running_mean"]
+    firsts = [f for runs in per_layer.values() for f in runs if f is not None]
+    if not firsts:
+        return f"persisted all {steps} steps in {seeds}/{seeds} seeds"
+    turned = sum(any(runs[i] is not None for runs in per_layer.values()) for i in range(seeds))
+    return f"running mean < 0 in {turned}/{seeds} seeds, first at step {min(firsts)} of {steps}"
+
+
+def _drift(numbers: dict) -> str:
+    drift = numbers["drift"]
+    parts = [f"{key} bias {interval_text(entry['b'])}" for key, entry in drift.items()]
+    parts += [f"{key} weight {interval_text(entry['w'])}" for key, entry in drift.items() if key != "L1"]
+    text = ", ".join(parts)
+    paired = numbers.get("paired_control")
+    if paired is not None:
+        text += "; minus tanh control (paired): " + ", ".join(
+            f"{key} bias {interval_text(paired[key]['b_drift'])}" for key in drift)
+    return text
+
+
+def _first_step(numbers: dict) -> str:
+    first_step = numbers.get("first_step_vs_R5")
+    if not first_step:
+        return ""
+    errors = [f"{key} {what[1]} {100 * cmp['relative_error']:.0f}%" for key, entry in first_step.items()
+              for what, cmp in entry.items() if what != "sign_t0" and cmp["relative_error"] is not None]
+    return f" First step vs R5, rel. error: {', '.join(errors)}." if errors else ""
+
+
+def _sizes(numbers: dict) -> str:
+    sizes, data = numbers["sizes"], numbers["dataset"]
+    return (f"[{sizes['arch']} width {sizes['width']}, depth {sizes['depth']}, {data['name']} "
+            f"(n={data['n_train']}, d={data['input_dim']}, K={data['classes']}), SGD lr {sizes['lr']:g}, "
+            f"batch {sizes['batch']}, {sizes['steps']} steps, {numbers['seeds']} seeds, {numbers['seconds']:.1f} s]")
+
+
+def training_row_text(numbers: dict) -> str:
+    """The details of a training row, from its numbers alone."""
+    t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in numbers["sign_t0"].items())
+    text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}"
+            f" ({percent_text(numbers['positive_fraction'])} of steps > 0). Drift: {_drift(numbers)}. "
+            f"Held-out acc {percent_text(numbers['test_acc'])}.{_first_step(numbers)} {_sizes(numbers)}")
+    if numbers["diverged"]:
+        runs = ", ".join(f"{d['act']} seed {d['seed']} at step {d['step']}" for d in numbers["diverged"])
+        text = f"diverged (non-finite batch loss): {runs}. " + text
+    return text
