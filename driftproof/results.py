@@ -195,25 +195,24 @@ class RowKey:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One row of the verify table: a kind of evidence, its verdict and its numbers."""
+    """One row of evidence: its kind, its key, its verdict and its numbers.
 
-    kind: str  # "symbolic", "mean-field", "montecarlo", "training", "claim"
+    ``kind`` is ``symbolic``, ``mean-field``, ``montecarlo``, ``training`` or ``claim``; ``key``
+    says what the row is about, for code to select on; ``numbers`` holds the row's structured
+    result (plain JSON). Text for a reader comes from :mod:`driftproof.render`, never from here.
+    """
+
+    kind: str
     key: RowKey
     verdict: Verdict
     numbers: dict = field(default_factory=dict)
-    name: str = ""  # transitional: display text moves to driftproof.render
-    summary: str = ""
 
     def to_dict(self) -> dict:
-        out = {"kind": self.kind, "key": self.key.to_dict(), "verdict": str(self.verdict), "numbers": self.numbers}
-        if self.name:  # transitional: rows that still carry their own text
-            out.update({"name": self.name, "summary": self.summary})
-        return out
+        return {"kind": self.kind, "key": self.key.to_dict(), "verdict": str(self.verdict), "numbers": self.numbers}
 
     @classmethod
     def from_dict(cls, data: dict) -> Evidence:
-        return cls(data["kind"], RowKey.from_dict(data["key"]), Verdict(data["verdict"]), data.get("numbers", {}),
-                   data.get("name", ""), data.get("summary", ""))
+        return cls(data["kind"], RowKey.from_dict(data["key"]), Verdict(data["verdict"]), data.get("numbers", {}))
 
 
 @dataclass(frozen=True)
