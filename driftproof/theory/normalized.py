@@ -33,7 +33,8 @@ from .derivation import Derivation, Step
 from .gaussian import gaussian_moment
 
 __all__ = ["NORMS", "Residual", "radial", "psi_derivatives", "laplacian_last", "BlockPrediction",
-           "ResidualPrediction", "predict", "conditional_block", "derive_residual", "A_SAMPLES"]
+           "ResidualPrediction", "predict", "conditional_block", "derive_residual", "A_SAMPLES", "step_a",
+           "trace_at"]
 
 NORMS = ("layernorm", "rmsnorm", "none")
 A_SAMPLES = 200_000  # draws of the scalar a = |P x_L|^2 when averaging the Laplacian over W2
@@ -179,7 +180,7 @@ class BlockPrediction:
     block: int
     q_in: float  # per-coordinate second moment of the stream entering the block
     q_p: float  # Var p^l
-    chi: float  # Jacobian growth of the block: E|B|_F^2 / N, B = dbranch/dx
+    chi: float  # T_{l-1} / T_l - 1: how much this block amplifies the expected curvature
     trace: Estimate  # T_l, the expected Laplacian at the block's output x_l
     coefficient: Estimate  # s_2^2 T_l
     delta_given_positive: Estimate  # E[delta^l_i | p^l_i > 0]
@@ -205,80 +206,107 @@ class ResidualPrediction:
                 "blocks": [block.to_dict() for block in self.blocks]}
 
 
-def _jacobian_trace(res: Residual, a_value: float) -> float:
-    """tr(J_n J_n^T) of the norm at |P x|^2 = a: N/c (trP - 2a/c + a^2/c^2), c = a + N eps; N without a norm."""
-    if res.norm == "none":
-        return float(res.width)
-    n, c = res.width, a_value + res.width * res.eps
-    return n / c * (res.trace_P - 2 * a_value / c + a_value**2 / c**2)
-
-
 def _scale(estimate: Estimate, factor: float, method: str) -> Estimate:
     return Estimate(estimate.mean * factor, abs(estimate.stderr * factor), estimate.n,
                     *sorted((estimate.ci_low * factor, estimate.ci_high * factor)), estimate.confidence, method,
                     estimate.seed)
 
 
+def _gauss(values_of, q: float) -> float:
+    """E[g(p)], p ~ N(0, q), by 200-node Gauss-Hermite (smooth enough for sigma^2 of the registry's activations)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(200)
+    return float(weights @ values_of(math.sqrt(q) * nodes) / math.sqrt(2 * math.pi))
+
+
+@lru_cache(maxsize=8)
+def _rho_derivatives(norm: str):
+    rho = _rho_expr(norm)
+    return sp.lambdify((a, N, eps), sp.diff(rho, a), "numpy"), sp.lambdify((a, N, eps), sp.diff(rho, a, 2), "numpy")
+
+
+def step_a(res: Residual, a_value: float) -> float:
+    """One block's mean-field map of a = |P x|^2: a + trP s_2^2 N E[sigma(p)^2], p ~ N(0, s_1^2 rho(a))."""
+    stds, act = res.stds, res.config.activation
+    q_p = stds["W1"] ** 2 * float(res.rho(a_value))
+    return a_value + res.trace_P * stds["W2"] ** 2 * res.width * _gauss(lambda t: act.numpy(t) ** 2, q_p)
+
+
+def trace_at(res: Residual, a_value: float, later: int) -> float:
+    """T = E[Laplacian of Phi_l] at a stream with |P x_l|^2 = a, ``later`` blocks still to come.
+
+    Phi_l(x) = E[Phi(x_L) | x_l] is radial (rotating x and the later blocks' weights together
+    leaves the law unchanged), Phi_l = f(G(a)) with G the later blocks' mean-field map of a and
+    f = psi o rho; Laplacian = 4 a Phi_l'' + 2 trP Phi_l' (fluctuations of |P x_L|^2: O(1/N)).
+    """
+    def compose(value):
+        for _ in range(later):
+            value = step_a(res, value)
+        return value
+
+    end = compose(a_value)
+    if later:
+        h = 1e-3 * a_value
+        up, down = compose(a_value + h), compose(a_value - h)
+        g1, g2 = (up - down) / (2 * h), (up - 2 * end + down) / h**2
+    else:
+        g1, g2 = 1.0, 0.0
+    d_rho, dd_rho = _rho_derivatives(res.norm)
+    r1, r2 = float(d_rho(end, res.width, res.eps)), float(dd_rho(end, res.width, res.eps))
+    first, second = psi_derivatives(res, float(res.rho(end)))
+    f1, f2 = first.mean * r1, second.mean * r1**2 + first.mean * r2
+    return 4 * a_value * (f2 * g1**2 + f1 * g2) + 2 * res.trace_P * f1 * g1
+
+
 @lru_cache(maxsize=64)
 def predict(res: Residual) -> ResidualPrediction:
-    """Mean-field R6 for every block: stream variances forward, T_l backward.
+    """Mean-field R6 for every block at the typical stream.
 
-    Forward: q_0 = s_E^2 d, |n|^2 = rho(trP q), Var p = s_1^2 rho, q_l = q_{l-1} + s_2^2 N E[sigma^2].
-    Backward: T_L = Laplacian Phi at a = trP q_L, T_{l-1} = T_l (1 + chi_l), chi_l = s_1^2 s_2^2 N
-    E[sigma'^2] tr(J_n J_n^T) (the trace of J^T H J with an isotropic H; terms O(1/N) dropped).
+    Forward: q_0 = s_E^2 d, a = trP q, Var p = s_1^2 rho(a), a_l = a_{l-1} + trP s_2^2 N E[sigma^2].
+    Backward: T_l = :func:`trace_at` (the radial Laplacian through the later blocks' mean-field map).
     """
     config, stds, act = res.config, res.stds, res.config.activation
-    n = res.width
-    q = stds["E"] ** 2 * config.d_in
-    forward = []
-    for _ in range(config.depth):
-        a_in = res.trace_P * q
-        q_p = stds["W1"] ** 2 * float(res.rho(a_in))
-        sigma2 = gaussian_moment(act, "sigma2", q_p).mean
-        dsigma2 = _dsigma2(act, q_p)
-        chi = stds["W1"] ** 2 * stds["W2"] ** 2 * n * dsigma2 * _jacobian_trace(res, a_in)
-        forward.append((q, q_p, chi))
-        q = q + stds["W2"] ** 2 * n * sigma2
-    if res.vanishes:
-        trace = Estimate.exact(0.0, "exact: rho'(a) = 0 (eps = 0)")
-    else:
-        value = float(_laplacian(res, np.array([res.trace_P * q]))[0])
-        trace = Estimate.exact(value, "mean field: Laplacian at the typical a")
-    blocks = []
+    a_value = res.trace_P * stds["E"] ** 2 * config.d_in
     s22 = stds["W2"] ** 2
-    for index in reversed(range(config.depth)):
-        q_in, q_p, chi = forward[index]
+    blocks = []
+    for index in range(config.depth):
+        q_p = stds["W1"] ** 2 * float(res.rho(a_value))
+        a_out = step_a(res, a_value)
+        later = config.depth - index - 1
+        if res.vanishes:
+            trace = Estimate.exact(0.0, "exact: rho'(a) = 0 (eps = 0)")
+        else:
+            exact = res.norm == "none" and later == 0 and config.loss_fn.family == "mse"
+            method = "exact (Stein, MSE)" if exact else "mean field: radial Laplacian through later blocks"
+            trace = Estimate(trace_at(res, a_out, later), 0.0, 0, math.nan, math.nan, 0.95, method)
+            trace = Estimate.exact(trace.mean, method) if exact else trace
         positive = gaussian_moment(act, "sigma_dsigma_pos", q_p)
         coefficient = _scale(trace, s22, trace.method)
         given = _scale(coefficient, positive.mean / 0.5, coefficient.method)
-        exact = res.vanishes
-        blocks.append(BlockPrediction(index + 1, q_in, q_p, chi, trace, coefficient, given, exact))
-        trace = _scale(trace, 1 + chi, "mean field: T_{l-1} = T_l (1 + chi_l)") if not res.vanishes else trace
-    method = "exact zero (R6, eps = 0)" if res.vanishes else "mean field (R6: Stein on W2, T recursion)"
-    return ResidualPrediction(res, tuple(reversed(blocks)), res.vanishes, method)
-
-
-def _dsigma2(act, q: float) -> float:
-    """E[sigma'(p)^2], p ~ N(0, q), by Gauss-Hermite (the activation registry has no such moment)."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(200)
-    values = act.numpy_derivative(math.sqrt(q) * nodes) ** 2
-    return float(weights @ values / math.sqrt(2 * math.pi))
+        growth = (trace_at(res, a_value, later + 1) / trace.mean) if trace.mean else 1.0
+        blocks.append(BlockPrediction(index + 1, a_value / res.trace_P, q_p, growth - 1, trace, coefficient, given,
+                                      res.vanishes or trace.is_exact))
+        a_value = a_out
+    method = "exact zero (R6, eps = 0)" if res.vanishes else "mean field (R6: Stein on W2, radial Laplacian)"
+    return ResidualPrediction(res, tuple(blocks), res.vanishes, method)
 
 
 def conditional_block(res: Residual, block: int, x_prev: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, Estimate]:
     """Predicted E[delta^block_i | p] for each unit, given the stream x_{block-1} and p^block.
 
     The last block: Stein on W2 with T_L averaged over W2 exactly in law (:func:`laplacian_last`).
-    Earlier blocks: T_L at the typical stream, times the mean-field factors prod_{m > block}(1 + chi_m).
-    Returns (values, coefficient s_2^2 T_block).
+    Earlier blocks: T at the block's output a = |P x_prev|^2 + trP s_2^2 |h|^2 through the later
+    blocks' mean-field map (:func:`trace_at`). Returns (values, coefficient s_2^2 T_block).
     """
     act, config = res.config.activation, res.config
     p = np.asarray(p, float)
-    field = predict(res)
-    if block == config.depth:
-        trace = laplacian_last(res, x_prev, act.numpy(p))
+    h = act.numpy(p)
+    if block == config.depth or res.vanishes:
+        trace = laplacian_last(res, x_prev, h)
     else:
-        trace = field.blocks[block - 1].trace
+        x_prev = _project(res, np.asarray(x_prev, float))
+        a_out = float(x_prev @ x_prev) + res.trace_P * res.stds["W2"] ** 2 * float(h @ h)
+        trace = Estimate(trace_at(res, a_out, config.depth - block), 0.0, 0, math.nan, math.nan, 0.95,
+                         "mean field: radial Laplacian through later blocks")
     coefficient = _scale(trace, res.stds["W2"] ** 2, trace.method)
     return coefficient.mean * act.numpy_sigma_dsigma(p), coefficient
 
@@ -332,10 +360,12 @@ def derive_residual(res: Residual) -> Derivation:
         leading = sp.factor(sp.series(lap, eps, 0, 2).removeO())
         steps.append(Step("leading order in eps", sp.Eq(Lap(psi(rho)), leading),
                           "positive for N > 4 (tr P > 4): the sign of sigma sigma' again, with magnitude O(eps / q^2)"))
-    steps.append(Step("earlier blocks (mean field): T_{l-1} = T_l (1 + chi_l)",
-                      sp.Eq(sp.Symbol("chi_l"), sp.Symbol("s_1^2") * s2 * N * E(sp.Derivative(sigma(p_i), p_i) ** 2)
-                            * sp.Symbol("tr(J_n J_n^T)")),
-                      "tr(J^T H J) with H ~ isotropic on range(P); terms of relative order 1/N dropped", exact=False))
+    phi_l, G = sp.Function("phi_l"), sp.Function("G")
+    steps.append(Step("earlier blocks: Phi_l(x) = E[Phi(x_L) | x_l] is radial, Phi_l = f(G(a)) (mean field)",
+                      sp.Eq(Lap(phi_l(a)), sp.expand(4 * a * sp.diff(psi(G(a)), a, 2) + 2 * trP * sp.diff(psi(G(a)), a))),
+                      "G: the later blocks' map a -> a + trP s_2^2 N E[sigma(p)^2], Var p = s_1^2 rho(a); "
+                      "fluctuations of |P x_L|^2 dropped (relative O(1/N)); LayerNorm's radial symmetry is only "
+                      "within range(P)", exact=False))
     field = predict(res)
     for block in field.blocks:
         steps.append(Step(f"block {block.block}: E[delta_i | p] / sigma sigma'(p_i) = s_2^2 T_{block.block}",
