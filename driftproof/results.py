@@ -13,7 +13,7 @@ from enum import StrEnum
 import numpy as np
 from scipy.special import ndtri, stdtrit  # scipy.stats costs ~0.5 s at import
 
-__all__ = ["json_default", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "INFO", "combine", "Estimate",
+__all__ = ["json_default", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "ZERO", "INFO", "combine", "Estimate",
            "RowKey", "Evidence", "Verification"]
 
 
@@ -34,6 +34,7 @@ class Verdict(StrEnum):
     HOLDS = "holds"
     VIOLATED = "violated"
     INCONCLUSIVE = "inconclusive"
+    ZERO = "zero"  # a row's expectation is exactly 0: the claim holds only non-strictly (no drift)
     INFO = "info"  # informs, does not decide
 
     @property
@@ -45,15 +46,21 @@ class Verdict(StrEnum):
         return codes[self]
 
 
-HOLDS, VIOLATED, INCONCLUSIVE, INFO = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE, Verdict.INFO
+HOLDS, VIOLATED, INCONCLUSIVE, ZERO, INFO = (Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE, Verdict.ZERO,
+                                            Verdict.INFO)
 
 
 def combine(verdicts) -> Verdict:
-    """violated if any row is violated; holds if every deciding row holds; else inconclusive."""
+    """violated if any row is violated; holds if every deciding row holds or is zero; else inconclusive.
+
+    A ``zero`` row (the expectation proved to be exactly 0) satisfies E >= 0 but not its strict
+    form: the whole verdict is then *holds*, and the text says "non-strictly" (see
+    :attr:`Verification.strict`).
+    """
     deciding = [Verdict(v) for v in verdicts if v != INFO]
     if VIOLATED in deciding:
         return VIOLATED
-    if deciding and all(v == HOLDS for v in deciding):
+    if deciding and all(v in (HOLDS, ZERO) for v in deciding):
         return HOLDS
     return INCONCLUSIVE
 
@@ -227,6 +234,11 @@ class Verification:
     @property
     def exit_code(self) -> int:
         return Verdict(self.verdict).exit_code
+
+    @property
+    def strict(self) -> bool:
+        """False when some deciding row found the expectation exactly zero (the claim holds non-strictly)."""
+        return not any(row.verdict == ZERO for row in self.evidence)
 
     def __repr__(self) -> str:
         config = self.config

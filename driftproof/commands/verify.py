@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..evidence import KINDS, verify
+from ..evidence import ARCHS, KINDS, verify
 from ..render import verdict_table, verification_json
 from .common import add_network_arguments, config_from_args, print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser)
+    parser.add_argument("--arch", choices=ARCHS, default="mlp",
+                        help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6) "
+                             "(default %(default)s)")
     parser.add_argument("--only", choices=["symbolic", "montecarlo", "training"], action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -21,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     kinds = tuple(args.only) if args.only else KINDS
-    result = verify(config, progress=not args.no_progress and sys.stderr.isatty(), kinds=kinds)
+    result = verify(config, arch=args.arch, progress=not args.no_progress and sys.stderr.isatty(), kinds=kinds)
     if args.json:
         print_json(verification_json(result))
     else:

@@ -15,11 +15,12 @@ from typing import Callable
 from ..config import Config, environment
 from ..errors import InputError
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
+from . import residual
 from .montecarlo import verify_rows as montecarlo_rows
 from .symbolic import mean_field_rows, symbolic_rows
 from .training import verify_rows as training_rows
 
-__all__ = ["verify", "Source", "SOURCES", "KINDS", "EvidenceError", "decide"]
+__all__ = ["verify", "Source", "SOURCES", "KINDS", "ARCHS", "EvidenceError", "decide"]
 
 
 class EvidenceError(RuntimeError):
@@ -35,13 +36,23 @@ class Source:
     rows: Callable[[Config, bool], list[Evidence]]
 
 
-SOURCES: tuple[Source, ...] = (
-    Source("symbolic", "theory (R1-R3)", lambda config, progress: symbolic_rows(config)),
-    Source("symbolic", "mean field (R4, R5)", lambda config, progress: mean_field_rows(config)),
-    Source("montecarlo", "Monte Carlo", lambda config, progress: montecarlo_rows(config, progress=progress)),
-    Source("training", "training", lambda config, progress: training_rows(config, progress=progress)),
-)
+# The sources of each architecture, in table order.
+SOURCES: dict[str, tuple[Source, ...]] = {
+    "mlp": (
+        Source("symbolic", "theory (R1-R3)", lambda config, progress: symbolic_rows(config)),
+        Source("symbolic", "mean field (R4, R5)", lambda config, progress: mean_field_rows(config)),
+        Source("montecarlo", "Monte Carlo", lambda config, progress: montecarlo_rows(config, progress=progress)),
+        Source("training", "training", lambda config, progress: training_rows(config, progress=progress)),
+    ),
+    "resmlp": (
+        Source("symbolic", "theory (R6)", lambda config, progress: residual.symbolic_rows(config)),
+        Source("montecarlo", "Monte Carlo (R6)", lambda config, progress: residual.montecarlo_rows(config, progress)),
+        Source("training", "training", lambda config, progress: training_rows(config, progress=progress,
+                                                                                arch="resmlp")),
+    ),
+}
 KINDS = ("symbolic", "montecarlo", "training")
+ARCHS = tuple(SOURCES)
 
 
 def decide(rows: list[Evidence], config: Config) -> str:
@@ -59,13 +70,16 @@ def decide(rows: list[Evidence], config: Config) -> str:
     return combine(deciding)
 
 
-def verify(config: Config, *, progress: bool = False, kinds: tuple[str, ...] = KINDS) -> Verification:
-    """Run the requested kinds of evidence and combine them into one Verification."""
+def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: tuple[str, ...] = KINDS
+           ) -> Verification:
+    """Run the requested kinds of evidence for ``arch`` (mlp: R1-R5; resmlp: R6) into one Verification."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
-        raise ValueError(f"unknown kinds of evidence: {sorted(unknown)}")
+        raise InputError(f"unknown kinds of evidence: {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})")
+    if arch not in SOURCES:
+        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
     rows: list[Evidence] = []
-    for source in SOURCES:
+    for source in SOURCES[arch]:
         if source.kind not in kinds:
             continue
         try:
@@ -74,4 +88,4 @@ def verify(config: Config, *, progress: bool = False, kinds: tuple[str, ...] = K
             raise
         except Exception as error:
             raise EvidenceError(f"the {source.name} evidence failed: {type(error).__name__}: {error}") from error
-    return Verification(decide(rows, config), tuple(rows), config.to_dict(), environment())
+    return Verification(decide(rows, config), tuple(rows), {**config.to_dict(), "arch": arch}, environment())

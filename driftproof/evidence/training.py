@@ -43,17 +43,17 @@ def row_config(config: Config) -> Config:
                    input_dim=min(config.d_in, width))
 
 
-def row_spec(data: str) -> TrainSpec:
+def row_spec(data: str, arch: str = "mlp") -> TrainSpec:
     s = ROW_SIZES
-    return TrainSpec(arch="mlp", data=data, opt="sgd", lr=s["lr"], steps=s["steps"], batch=s["batch"],
+    return TrainSpec(arch=arch, data=data, opt="sgd", lr=s["lr"], steps=s["steps"], batch=s["batch"],
                      seeds=s["seeds"], n_train=s["n_train"], n_test=s["n_test"], kernel="numpy",
                      eval_every=s["steps"], threads=1)
 
 
-def verify_rows(config: Config, progress: bool = False) -> list[Evidence]:
-    """Two Evidence rows (kind ``training``): noise data and the digits set."""
+def verify_rows(config: Config, progress: bool = False, arch: str = "mlp") -> list[Evidence]:
+    """Two Evidence rows (kind ``training``): noise data and the digits set, for ``arch``."""
     cfg = row_config(config)
-    specs = [row_spec("noise"), row_spec("digits")]
+    specs = [row_spec("noise", arch), row_spec("digits", arch)]
     bar = None
     if progress:
         runs = 1 if cfg.activation.is_odd else 2

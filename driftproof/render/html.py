@@ -9,7 +9,7 @@ from .rows import headline, row_name, row_summary
 
 __all__ = ["verification_html", "estimate_html", "table_html", "VERDICT_COLOURS"]
 
-VERDICT_COLOURS = {"holds": "#d7f2d7", "violated": "#f8d0d0", "inconclusive": "#fbefc4", "info": "#eeeeee",
+VERDICT_COLOURS = {"holds": "#d7f2d7", "zero": "#dde8f6", "violated": "#f8d0d0", "inconclusive": "#fbefc4", "info": "#eeeeee",
                    "supported": "#d7f2d7", "not supported": "#f8d0d0"}
 _CELL = "padding:2px 8px;text-align:left;vertical-align:top"
 

@@ -48,6 +48,8 @@ def row_name(row: Evidence) -> str:
         "R4": lambda: f"R4 layer {key.layer} E[δ|p], p>0",
         "R5": lambda: f"R5 drift layer {key.layer}",
         "MC": lambda: f"E[δ|p], last layer, init {key.init}",
+        "R6": lambda: (f"R6 block {key.layer} E[δ|p]" if row.kind == "symbolic"
+                       else f"R6 block {key.layer}, init {key.init}"),
         "train": lambda: f"training, {key.data} data",
     }
     return names[key.result]() if key.result in names else key.result
@@ -129,6 +131,34 @@ def _montecarlo(numbers: dict) -> str:
     return text
 
 
+def _norm_text(numbers: dict) -> str:
+    return "no norm" if numbers["norm"] == "none" else f"{numbers['norm']}, ε = {numbers['eps']:g}"
+
+
+def _r6_symbolic(numbers: dict) -> str:
+    if numbers["outcome"] == "zero":
+        return (f"E[δ_i|p] = 0 exactly ({_norm_text(numbers)}): the normalized readout makes the expected "
+                "output gradient orthogonal to the stream, so there is no drift at init; the claim holds "
+                "only non-strictly")
+    coefficient = numbers["coefficient"]
+    text = (f"E[δ_i|p] = c·σσ'(p_i), c = {coefficient['mean']:.3g} ± {coefficient['stderr']:.1g} "
+            f"= {numbers['relative_to_plain']:.1e} × the unnormalized network's ({numbers['plain_coefficient']:.3g}); "
+            f"{_norm_text(numbers)}; {numbers['method']}")
+    if numbers["outcome"] == "negligible":
+        text += "; negligible: no measurable drift at init"
+    return text
+
+
+def _r6_montecarlo(numbers: dict) -> str:
+    estimate = numbers["estimate"]
+    text = (f"E[δ|p] over the units with p>0: {interval_text(estimate, '{:.3g}')}; derived "
+            f"{number(numbers['prediction'], '.3g')}, unnormalized network {number(numbers['plain_prediction'], '.3g')}")
+    if numbers["outcome"] == "zero_within_resolution":
+        return (text + f"; zero within {numbers['resolution']:.1%} of the unnormalized value: agrees with the "
+                f"derivation, sign not resolvable by sampling ({estimate['n']} samples, {numbers['method']})")
+    return text + f"; {sign_test_text(numbers['sign_test'])}; {numbers['method']}"
+
+
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
@@ -144,19 +174,29 @@ def row_summary(row: Evidence) -> str:
         return _montecarlo(numbers)
     if result == "train":
         return training_row_text(numbers)
+    if result == "R6":
+        return _r6_symbolic(numbers) if row.kind == "symbolic" else _r6_montecarlo(numbers)
     raise ValueError(f"no rendering for evidence rows of result {result!r}")
 
 
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
     config = result.config
-    claim = {HOLDS: "holds", VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
-    text = f"E[δ|p] ≥ 0 for p > 0 at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+    claim = {HOLDS: "holds" if result.strict else "holds only non-strictly (E = 0 exactly in some rows)",
+             VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
+    arch = "" if config.get("arch", "mlp") == "mlp" else f" ({config['arch']})"
+    text = (f"E[δ|p] ≥ 0 for p > 0 at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+            f"{arch}")
     drift = result.rows(result="R5")
     if drift:
         inner = [r for r in drift if r.key.layer > 1] or drift
         words = {drift_word(r.numbers["db_mean_per_lr"], 1e-300) for r in inner}
         text += "; predicted net drift of mean bias" + ("es" if len(inner) > 1 else "") + ": " + "/".join(sorted(words))
+    r6 = [r for r in result.rows(kind="symbolic", result="R6") if r.numbers["outcome"] != "sign_map"]
+    if r6:
+        largest = max(abs(r.numbers.get("relative_to_plain", 0.0)) for r in r6)
+        text += (f"; predicted drift negligible (R6: at most {largest:.1e} × the unnormalized network's)"
+                 if largest else "; no drift at init (R6: E[δ|p] = 0)")
     training = result.rows(kind="training")
     if training:
         text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)

@@ -10,7 +10,7 @@ from .rows import headline, row_name, row_summary
 
 __all__ = ["terminal_width", "verdict_table", "MARK"]
 
-MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "info": "·"}
+MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "zero": "zero", "info": "·"}
 # Below this many columns for the details, each row's details go on their own indented lines.
 MIN_DETAIL_WIDTH = 40
 

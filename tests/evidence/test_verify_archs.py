@@ -1,0 +1,36 @@
+"""verify for each architecture: the sources it runs and how zero expectations read."""
+
+from __future__ import annotations
+
+
+from driftproof.cli import main
+from driftproof.config import Config
+
+from driftproof.render import headline, row_summary
+from driftproof.results import HOLDS, ZERO, Evidence, RowKey, Verification, combine
+from driftproof.theory.normalized import Residual
+from driftproof.evidence.residual import symbolic_rows
+
+
+def test_resmlp_runs_the_r6_rows(capsys):
+    """ResMLP (LayerNorm, eps 1e-5), ce/gelu, 2 blocks: derived coefficients ~1e-7 of the plain net's."""
+    code = main(["verify", "--arch", "resmlp", "--loss", "ce", "--act", "gelu", "--depth", "2", "--width", "128",
+                 "--only", "symbolic", "--json"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert '"arch": "resmlp"' in out and '"result": "R6"' in out and '"result": "R1"' not in out
+
+
+def test_a_proved_zero_holds_only_non_strictly():
+    """RMSNorm with eps = 0: every block's expectation is exactly zero (R6), so the claim holds non-strictly."""
+    config = Config(loss="mse", act="relu", depth=2, width=64)
+    rows = symbolic_rows(config, Residual(config, "rmsnorm", 0.0))
+    assert [r.verdict for r in rows] == [ZERO, ZERO]
+    result = Verification(combine(r.verdict for r in rows), tuple(rows), {**config.to_dict(), "arch": "resmlp"}, {})
+    assert result.verdict == HOLDS and not result.strict
+    assert "non-strictly" in headline(result) and all("= 0 exactly" in row_summary(r) for r in rows)
+
+
+def test_zero_never_outweighs_a_violation():
+    rows = [Evidence("symbolic", RowKey("R6", 1), ZERO), Evidence("symbolic", RowKey("R6", 2), "violated")]
+    assert combine(r.verdict for r in rows) == "violated"
