@@ -30,8 +30,8 @@ def test_a_failing_evidence_source_is_an_internal_error_not_a_verdict(capsys, mo
     def broken(config, progress):
         raise RuntimeError("planted failure")
 
-    sources = tuple(evidence.Source(s.kind, s.name, broken if s.kind == "montecarlo" else s.rows)
-                    for s in evidence.SOURCES)
+    sources = {arch: tuple(evidence.Source(s.kind, s.name, broken if s.kind == "montecarlo" else s.rows)
+                           for s in listed) for arch, listed in evidence.SOURCES.items()}
     monkeypatch.setattr(evidence, "SOURCES", sources)
     code, out, err = run(capsys, "verify", "--act", "relu", "--only", "symbolic", "--only", "montecarlo")
     assert code == 70 and out == ""
