@@ -12,9 +12,9 @@ import pytest
 
 from driftproof.config import Config
 from driftproof.montecarlo import kernels
-from driftproof.montecarlo.codegen import activation_kernels, kernel_source
+from driftproof.compiled import activation_kernels, kernel_source
 from driftproof.montecarlo.samplers import Antithetic, LastLayer, Network
-from driftproof.montecarlo.sampling import draw_inputs, draw_labels, draw_weights
+from driftproof.montecarlo.draws import draw_inputs, draw_labels, draw_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,7 +114,7 @@ def test_generated_activation_matches_numpy(act, tmp_path, monkeypatch):
 _WARM = """
 import sys
 from driftproof.config import Config
-from driftproof.montecarlo.codegen import activation_kernels
+from driftproof.compiled import activation_kernels
 import numpy as np
 m = activation_kernels(Config(act="silu").activation)
 p = np.ones((2, 3)); m.activate(p, np.empty_like(p), np.empty_like(p))
