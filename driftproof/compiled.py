@@ -9,7 +9,10 @@ its on-disk cache to a stable file, and a second process does not compile again.
 Both users take it from here: the Monte Carlo kernels (:mod:`driftproof.montecarlo.samplers`)
 and the training networks' pointwise step (:mod:`driftproof.pointwise`). The generated module
 holds ``act(x)`` and ``act_d(x)``, the scalar σ and σ', and ``activate(p, h, d)``, which writes
-σ(p) into ``h`` and σ'(p) into ``d`` elementwise for C-contiguous arrays of any one shape.
+σ(p) into ``h`` and σ'(p) into ``d`` elementwise; ``activate_parallel`` does the same on all
+threads, for the Monte Carlo batches. Both take flat arrays: for any shape, pass the
+``reshape(-1)`` views of C-contiguous arrays (a flat loop compiles faster than one per rank).
+Numba compiles each on its first call, so training pays only for the serial loop it uses.
 """
 
 from __future__ import annotations
@@ -42,13 +45,22 @@ def act_d(x):
     return float({dsigma})
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def activate(p, h, d):
-    """h = σ(p), d = σ'(p) elementwise; p, h, d C-contiguous arrays of one shape."""
-    flat_p, flat_h, flat_d = p.reshape(-1), h.reshape(-1), d.reshape(-1)
-    for i in prange(flat_p.size):
-        flat_h[i] = act(flat_p[i])
-        flat_d[i] = act_d(flat_p[i])
+    """h = σ(p), d = σ'(p) elementwise over flat arrays (the caller passes ``a.reshape(-1)``)."""
+    for i in range(p.size):
+        v = p[i]
+        h[i] = act(v)
+        d[i] = act_d(v)
+
+
+@njit(cache=True, parallel=True)
+def activate_parallel(p, h, d):
+    """``activate`` on all threads: the same numbers, for the Monte Carlo batches."""
+    for i in prange(p.size):
+        v = p[i]
+        h[i] = act(v)
+        d[i] = act_d(v)
 '''
 
 _LOADED: dict[str, ModuleType] = {}

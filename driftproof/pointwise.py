@@ -48,7 +48,7 @@ class Pointwise:
             p = np.ascontiguousarray(p)
             h = np.empty_like(p)
             d = np.empty_like(p)
-            self._activate(p, h, d)
+            self._activate(p.reshape(-1), h.reshape(-1), d.reshape(-1))
             return h, d
         h = self.activation.numpy(p).astype(p.dtype, copy=False)
         d = self.activation.numpy_derivative(p).astype(p.dtype, copy=False)

@@ -75,7 +75,7 @@ def numba_network(config: Config, batch: int, size: int, network: Network, array
             p = np.empty((size, W.shape[1]))
             kernels.forward_linear(W, h, p)
             h, d = np.empty_like(p), np.empty_like(p)
-            network.act.activate(p, h, d)
+            network.act.activate_parallel(p.reshape(-1), h.reshape(-1), d.reshape(-1))
             ps[layer], dphis[layer] = p, d
         z = np.empty((size, config.classes))
         kernels.forward_linear(weights[-1], h, z)

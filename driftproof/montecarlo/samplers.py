@@ -152,7 +152,7 @@ class Network:
                 z = p
                 break
             h, d = np.empty_like(p), np.empty_like(p)
-            self.act.activate(p, h, d)
+            self.act.activate_parallel(p.reshape(-1), h.reshape(-1), d.reshape(-1))
             ps[layer], dphis[layer] = p, d
         gradient = np.empty((size, 2, config.classes))
         kernels.output_gradient(z, draw_labels(config, seed, batch, size), self.code, self.scale, gradient)
