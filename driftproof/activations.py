@@ -1,8 +1,9 @@
 """The activation registry: each activation is one SymPy expression in ``x``.
 
 Derivatives, numpy callables and the ``math``-module source that :mod:`driftproof.compiled`
-turns into Numba functions are all generated from that expression (DESIGN.md §5; STYLE.md rule 4). Custom expressions are parsed with
-:mod:`ast` against a whitelist and built into SymPy directly: never evaluated as Python.
+turns into Numba functions are all generated from that expression (DESIGN.md §5; STYLE.md
+rule 4). Custom expressions are parsed with :mod:`ast` against a whitelist and built into
+SymPy directly: never evaluated as Python.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import activation_kernels
 from ..config import Config
 from ..errors import InputError
 from . import kernels
-from ..compiled import activation_kernels
 from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
