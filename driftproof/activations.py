@@ -1,8 +1,9 @@
 """The activation registry: each activation is one SymPy expression in ``x``.
 
-Derivatives, numpy callables, mpmath callables and Numba-ready source are all generated
-from that expression (DESIGN.md §5; STYLE.md rule 4). Custom expressions are parsed with
-:mod:`ast` against a whitelist and built into SymPy directly: never evaluated as Python.
+Derivatives, numpy callables and the ``math``-module source that :mod:`driftproof.compiled`
+turns into Numba functions are all generated from that expression (DESIGN.md §5; STYLE.md
+rule 4). Custom expressions are parsed with :mod:`ast` against a whitelist and built into
+SymPy directly: never evaluated as Python.
 """
 
 from __future__ import annotations
@@ -78,7 +79,10 @@ def _param_value(value: float) -> sp.Expr:
 
 
 class _Builder:
-    """Turn a parsed Python AST into a SymPy expression, refusing anything off the whitelist."""
+    """Turn a parsed Python AST into a SymPy expression, refusing anything off the whitelist.
+
+    One method per allowed node type; any other node is refused by :meth:`build`.
+    """
 
     def __init__(self, text: str):
         self.text = text
@@ -90,55 +94,70 @@ class _Builder:
         if depth > _MAX_DEPTH:
             raise self.refuse(f"nested more than {_MAX_DEPTH} levels deep")
         if isinstance(node, ast.Constant):
-            if type(node.value) not in (int, float):
-                raise self.refuse(f"only numbers are allowed as constants, got {node.value!r}")
-            if not math.isfinite(node.value) or abs(node.value) > _MAX_LITERAL:
-                raise self.refuse(f"number {node.value!r} is out of range (|n| <= {_MAX_LITERAL:g})")
-            return sp.Integer(node.value) if isinstance(node.value, int) else _param_value(node.value)
+            return self._constant(node)
         if isinstance(node, ast.Name):
-            if node.id == "x":
-                return x
-            if node.id in _CONSTANTS:
-                return _CONSTANTS[node.id]
-            raise self.refuse(f"unknown name {node.id!r}; the variable is x")
+            return self._name(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand, depth + 1)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp):
-            left = self.build(node.left, depth + 1)
-            right = self.build(node.right, depth + 1)
-            if isinstance(node.op, ast.Add):
-                return left + right
-            if isinstance(node.op, ast.Sub):
-                return left - right
-            if isinstance(node.op, ast.Mult):
-                return left * right
-            if isinstance(node.op, ast.Div):
-                if right == 0:
-                    raise self.refuse("division by zero")
-                return left / right
-            if isinstance(node.op, ast.Pow):
-                if right.is_number and abs(float(right)) > _MAX_EXPONENT:
-                    raise self.refuse(f"exponent {right} is out of range (|e| <= {_MAX_EXPONENT})")
-                if left.is_number and right.is_number and left != 0:
-                    # Refuse before SymPy expands a huge integer power.
-                    if abs(float(right)) * abs(math.log10(abs(float(left)))) > 300:
-                        raise self.refuse("a constant power is out of range (> 1e300)")
-                return left**right
-            raise self.refuse(f"operator {type(node.op).__name__} is not allowed")
+            return self._binary(node, depth)
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.keywords:
-                raise self.refuse("only plain calls such as tanh(x) are allowed")
-            name = node.func.id
-            args = [self.build(arg, depth + 1) for arg in node.args]
-            if name in CUSTOM_FUNCTIONS:
-                return CUSTOM_FUNCTIONS[name](*args)
-            if name in _BUILTINS and len(args) == 1:
-                builder, defaults, _ = _BUILTINS[name]
-                return builder(args[0], **{k: _param_value(v) for k, v in defaults.items()})
-            allowed = ", ".join(sorted(CUSTOM_FUNCTIONS))
-            raise self.refuse(f"function {name!r} is not allowed (allowed: {allowed}, or a built-in activation)")
+            return self._call(node, depth)
         raise self.refuse(f"{type(node).__name__} is not allowed in an expression")
+
+    def _constant(self, node: ast.Constant) -> sp.Expr:
+        if type(node.value) not in (int, float):
+            raise self.refuse(f"only numbers are allowed as constants, got {node.value!r}")
+        if not math.isfinite(node.value) or abs(node.value) > _MAX_LITERAL:
+            raise self.refuse(f"number {node.value!r} is out of range (|n| <= {_MAX_LITERAL:g})")
+        return sp.Integer(node.value) if isinstance(node.value, int) else _param_value(node.value)
+
+    def _name(self, node: ast.Name) -> sp.Expr:
+        if node.id == "x":
+            return x
+        if node.id in _CONSTANTS:
+            return _CONSTANTS[node.id]
+        raise self.refuse(f"unknown name {node.id!r}; the variable is x")
+
+    def _binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        left = self.build(node.left, depth + 1)
+        right = self.build(node.right, depth + 1)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            if right == 0:
+                raise self.refuse("division by zero")
+            return left / right
+        if isinstance(node.op, ast.Pow):
+            return self._power(left, right)
+        raise self.refuse(f"operator {type(node.op).__name__} is not allowed")
+
+    def _power(self, left: sp.Expr, right: sp.Expr) -> sp.Expr:
+        if right.is_number and abs(float(right)) > _MAX_EXPONENT:
+            raise self.refuse(f"exponent {right} is out of range (|e| <= {_MAX_EXPONENT})")
+        if left.is_number and right.is_number and left != 0:
+            # Refuse before SymPy expands a huge integer power.
+            if abs(float(right)) * abs(math.log10(abs(float(left)))) > 300:
+                raise self.refuse("a constant power is out of range (> 1e300)")
+        return left**right
+
+    def _call(self, node: ast.Call, depth: int) -> sp.Expr:
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise self.refuse("only plain calls such as tanh(x) are allowed")
+        name = node.func.id
+        args = [self.build(arg, depth + 1) for arg in node.args]
+        if name in CUSTOM_FUNCTIONS:
+            return CUSTOM_FUNCTIONS[name](*args)
+        if name in _BUILTINS and len(args) == 1:
+            builder, defaults, _ = _BUILTINS[name]
+            return builder(args[0], **{k: _param_value(v) for k, v in defaults.items()})
+        allowed = ", ".join(sorted(CUSTOM_FUNCTIONS))
+        raise self.refuse(f"function {name!r} is not allowed (allowed: {allowed}, or a built-in activation)")
 
 
 def parse_expression(text: str) -> sp.Expr:
@@ -197,11 +216,6 @@ class Activation:
         """sigma(x) sigma'(x): the sign of the expected gradient (R3)."""
         return sp.piecewise_fold(self.normalized * self.derivative)
 
-    @cached_property
-    def sigma_dsigma_prime(self) -> sp.Expr:
-        """(sigma sigma')'(x) = sigma'^2 + sigma sigma'': enters the trace recursion (R4)."""
-        return sp.piecewise_fold(sp.diff(self.sigma_dsigma, x))
-
     @property
     def is_piecewise(self) -> bool:
         return self.normalized.has(sp.Piecewise)
@@ -252,33 +266,9 @@ class Activation:
     def numpy_sigma_dsigma(self) -> Callable[[np.ndarray], np.ndarray]:
         return self._lambdify(self.sigma_dsigma)
 
-    @cached_property
-    def numpy_sigma_dsigma_prime(self) -> Callable[[np.ndarray], np.ndarray]:
-        return self._lambdify(self.sigma_dsigma_prime)
-
-    def mpmath(self, expr: sp.Expr | None = None) -> Callable:
-        """An mpmath callable of ``expr`` (default sigma sigma'), for high-precision signs."""
-        return sp.lambdify(x, self.sigma_dsigma if expr is None else expr, modules="mpmath")
-
     def python_source(self, expr: sp.Expr | None = None) -> str:
-        """A Python expression in ``x`` using only the math module: Numba compiles it."""
+        """A Python expression in ``x`` using only the math module (default sigma): Numba compiles it."""
         return pycode(self.normalized if expr is None else expr, fully_qualified_modules=True)
-
-    def numba_source(self, prefix: str = "act") -> str:
-        """Source of two scalar functions ``{prefix}(x)`` and ``{prefix}_d(x)``, math module only."""
-        return (
-            f"def {prefix}(x):\n    return {self.python_source(self.normalized)}\n\n"
-            f"def {prefix}_d(x):\n    return {self.python_source(self.derivative)}\n"
-        )
-
-    @cached_property
-    def numba(self) -> tuple[Callable[[float], float], Callable[[float], float]]:
-        """sigma and sigma' as Numba-compiled scalar functions (compiled on first use)."""
-        import numba
-
-        namespace: dict = {"math": math}
-        exec(compile(self.numba_source(), f"<driftproof activation {self.name}>", "exec"), namespace)  # noqa: S102 - generated by SymPy's printer, not user text
-        return numba.njit(namespace["act"]), numba.njit(namespace["act_d"])
 
     def latex(self) -> str:
         return sp.latex(self.expr)

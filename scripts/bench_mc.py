@@ -20,14 +20,17 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
-from scipy import stats
+# As the command line does: idle OpenMP threads sleep instead of spinning on the cores that
+# numpy's drawing needs between kernels. Read when the first parallel kernel starts OpenMP.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from driftproof.config import Config, environment
-from driftproof.montecarlo import conditional
-from driftproof.montecarlo import kernels
-from driftproof.montecarlo.samplers import Network
-from driftproof.montecarlo.sampling import draw_context, draw_inputs, draw_labels, draw_weights
+import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from driftproof.config import Config, environment  # noqa: E402
+from driftproof.montecarlo import conditional, kernels  # noqa: E402
+from driftproof.montecarlo.draws import draw_context, draw_inputs, draw_labels, draw_weights  # noqa: E402
+from driftproof.montecarlo.samplers import Network  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_mc.json"
 CONFIG = Config(loss="ce", act="gelu", width=256, depth=3, classes=10, seed=0)
@@ -72,7 +75,7 @@ def numba_network(config: Config, batch: int, size: int, network: Network, array
             p = np.empty((size, W.shape[1]))
             kernels.forward_linear(W, h, p)
             h, d = np.empty_like(p), np.empty_like(p)
-            network.act.activate(p, h, d)
+            network.act.activate_parallel(p.reshape(-1), h.reshape(-1), d.reshape(-1))
             ps[layer], dphis[layer] = p, d
         z = np.empty((size, config.classes))
         kernels.forward_linear(weights[-1], h, z)

@@ -12,9 +12,9 @@ import pytest
 
 from driftproof.config import Config
 from driftproof.montecarlo import kernels
-from driftproof.montecarlo.codegen import activation_kernels, kernel_source
+from driftproof.compiled import activation_kernels, kernel_source
 from driftproof.montecarlo.samplers import Antithetic, LastLayer, Network
-from driftproof.montecarlo.sampling import draw_inputs, draw_labels, draw_weights
+from driftproof.montecarlo.draws import draw_inputs, draw_labels, draw_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,21 +104,27 @@ def test_generated_activation_matches_numpy(act, tmp_path, monkeypatch):
     monkeypatch.setenv("DRIFTPROOF_CACHE", str(tmp_path))
     activation = Config(act=act).activation
     module = activation_kernels(activation)
-    p = np.linspace(-8, 8, 3201).reshape(1, -1)
+    p = np.linspace(-8, 8, 3201)
     h, d = np.empty_like(p), np.empty_like(p)
     module.activate(p, h, d)
-    np.testing.assert_allclose(h[0], activation.numpy(p[0]), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(d[0], activation.numpy_derivative(p[0]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h, activation.numpy(p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d, activation.numpy_derivative(p), rtol=1e-12, atol=1e-12)
+    # The threaded form gives the same bits.
+    h2, d2 = np.empty_like(p), np.empty_like(p)
+    module.activate_parallel(p, h2, d2)
+    assert np.array_equal(h2, h) and np.array_equal(d2, d)
 
 
 _WARM = """
 import sys
 from driftproof.config import Config
-from driftproof.montecarlo.codegen import activation_kernels
+from driftproof.compiled import activation_kernels
 import numpy as np
 m = activation_kernels(Config(act="silu").activation)
-p = np.ones((2, 3)); m.activate(p, np.empty_like(p), np.empty_like(p))
-print(sum(m.activate.stats.cache_hits.values()), sum(m.activate.stats.cache_misses.values()))
+p = np.ones(6)
+for kernel in (m.activate, m.activate_parallel):  # the training step's and Monte Carlo's
+    kernel(p, np.empty_like(p), np.empty_like(p))
+    print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()))
 """
 
 
@@ -130,8 +136,8 @@ def test_second_process_loads_the_compiled_activation_from_cache(tmp_path):
         assert done.returncode == 0, done.stderr
         return tuple(int(v) for v in done.stdout.split())
 
-    assert run() == (0, 1)  # first process compiles
-    assert run() == (1, 0)  # second loads from the cache folder
+    assert run() == (0, 1, 0, 1)  # first process compiles both
+    assert run() == (1, 0, 1, 0)  # second loads both from the cache folder
     assert list((tmp_path / "numba").glob("dp_act_*.py"))
     assert "import math" in kernel_source(Config(act="silu").activation)
 

@@ -94,6 +94,22 @@ def test_numba_kernel_matches_numpy():
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_pointwise_keeps_shape_and_dtype(dtype):
+    """The compiled step on a strided float32/float64 batch: same shape and dtype, values of the numpy step."""
+    from driftproof.activations import get_activation
+    from driftproof.pointwise import Pointwise
+
+    act = get_activation("gelu")
+    p = (np.random.default_rng(3).standard_normal((9, 14)) * 3).astype(dtype)[:, ::2]
+    h, d = Pointwise(act, "numba")(p)
+    h_ref, d_ref = Pointwise(act, "numpy")(p)
+    assert h.shape == d.shape == p.shape and h.dtype == d.dtype == dtype
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(h, h_ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(d, d_ref, rtol=tol, atol=tol)
+
+
 def test_resmlp_prenorm_weights_get_no_mean_gradient_at_init():
     """LN output has zero mean over features per sample (gain 1, shift 0 at init), so every
     row of dl/dW^l sums to 0: the pre-norm block's W^l cannot drift at t = 0, only b^l."""

@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..results import Estimate
 from .result import ConditionalResult, LayerResult, MarginalResult
 from .samplers import Antithetic, LastLayer, Network, Reduced, check_method, largest_batch
-from .sampling import draw_context
+from .draws import draw_context
 from .signtest import MIN_SAMPLES, Moments, SignTest, schedule, signs
 
 __all__ = ["conditional", "marginal"]

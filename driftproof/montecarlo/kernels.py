@@ -3,7 +3,11 @@
 Each kernel loops over samples with ``prange`` and writes one row per sample into an
 array the wrapper allocated; the wrapper validates, draws the random numbers and reduces
 the rows in numpy, so results do not depend on the number of threads (DESIGN.md §4).
-The activation-dependent kernel is generated per activation by :mod:`.codegen`.
+The activation-dependent kernel is generated per activation by :mod:`driftproof.compiled`.
+
+The kernels alternate with numpy drawing random numbers on a thread pool: OpenMP threads that
+keep spinning after a parallel region steal the cores the drawing needs, so the command line
+sets ``OMP_WAIT_POLICY=PASSIVE`` before the first parallel kernel starts the runtime.
 
 Loss codes: 0 = squared error with gradient ``scale * (z - y)``; 1 = cross-entropy.
 """
@@ -11,16 +15,9 @@ Loss codes: 0 = squared error with gradient ``scale * (z - y)``; 1 = cross-entro
 from __future__ import annotations
 
 import math
-import os
 
-# The kernels alternate with numpy drawing random numbers on a thread pool. OpenMP's default
-# is to keep its threads spinning after a parallel region, which steals the cores the drawing
-# needs (measured: 4-10x slower end to end on 2 cores). Idle threads should sleep; a user's
-# own setting wins. Read when the OpenMP runtime starts, i.e. at the first parallel kernel.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+import numpy as np
+from numba import njit, prange
 
 __all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "curvature", "forward_linear",
            "output_gradient", "backward"]

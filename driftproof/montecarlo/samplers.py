@@ -1,6 +1,6 @@
 """One sampler per estimator: ``draw(batch, size)`` returns per-sample rows of δ for each unit.
 
-The wrapper side of the kernels: it draws the random numbers (``sampling``), allocates the
+The wrapper side of the kernels: it draws the random numbers (:mod:`.draws`), allocates the
 outputs and calls the kernels. Each sampler returns ``(rows, naive_rows)``: the estimator's
 per-sample values (S, N) and, where the same samples give it for free, the naive values.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import activation_kernels
 from ..config import Config
 from ..errors import InputError
 from . import kernels
-from .codegen import activation_kernels
-from .sampling import BATCH, draw_inputs, draw_labels, draw_weights, stream
+from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
            "loss_code"]
@@ -24,10 +24,11 @@ _BUDGET_NUMBERS = 1 << 22  # random numbers per batch: bounds the memory of one 
 
 
 def loss_code(config: Config) -> tuple[int, float]:
-    """(kernel loss code, gradient scale) of the configured loss."""
-    if config.loss == "ce":
+    """(kernel loss code, gradient scale) of the configured loss: CE, or MSE with its 1/K for the mean."""
+    loss = config.loss_fn
+    if loss.family == "ce":
         return kernels.CE, 1.0
-    return kernels.MSE, 1.0 / config.classes if config.loss == "mse_mean" else 1.0
+    return kernels.MSE, loss.output_scale(config.classes)
 
 
 def check_method(config: Config, method: str, layer: int, mode: str) -> None:
@@ -43,7 +44,7 @@ def check_method(config: Config, method: str, layer: int, mode: str) -> None:
         raise InputError(f"method {method!r} works on the last hidden layer in conditional mode only"
                          f" (layer {config.depth}); got mode {mode!r}, layer {layer}")
     if method == "reduced":
-        if config.loss != "ce":
+        if config.loss_fn.family != "ce":
             raise InputError("method 'reduced' samples the logits (R2) and is for --loss ce; under"
                              f" {config.loss} the last-layer expectation is exact (R1): use 'cv' or 'antithetic'")
         if not config.init_dist.gaussian:
@@ -151,7 +152,7 @@ class Network:
                 z = p
                 break
             h, d = np.empty_like(p), np.empty_like(p)
-            self.act.activate(p, h, d)
+            self.act.activate_parallel(p.reshape(-1), h.reshape(-1), d.reshape(-1))
             ps[layer], dphis[layer] = p, d
         gradient = np.empty((size, 2, config.classes))
         kernels.output_gradient(z, draw_labels(config, seed, batch, size), self.code, self.scale, gradient)

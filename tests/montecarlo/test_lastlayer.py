@@ -169,7 +169,7 @@ def test_small_positive_shift_violates_under_mse():
     # budget 30000, alpha = 1e-6: unit 0 resolves negative, unit 1 positive, |z| <= 5 everywhere.
     mean = 3e-4
     config = _config(init=f"shifted(mean={mean})", act="relu", width=256, classes=10)
-    from driftproof.montecarlo.sampling import draw_context
+    from driftproof.montecarlo.draws import draw_context
 
     p = draw_context(config, 1)
     p[0], p[1] = 1e-3, 0.5

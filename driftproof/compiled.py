@@ -1,10 +1,18 @@
-"""The activation-dependent Numba kernel, generated per activation into a cache folder.
+"""The one compiled form of an activation: σ and σ' as Numba functions, generated into a cache folder.
 
-An activation is a SymPy expression known only at run time (DESIGN.md §5), so its kernel
-cannot live in the package. Its source (SymPy's printer, ``math`` module only) is written
+An activation is a SymPy expression known only at run time (DESIGN.md §5), so its compiled
+form cannot live in the package. Its source (SymPy's printer, ``math`` module only) is written
 once to ``$DRIFTPROOF_CACHE`` (default ``~/.cache/driftproof``) under ``numba/``, in a file
 named by the hash of the source, and imported from there: Numba's ``cache=True`` then keys
 its on-disk cache to a stable file, and a second process does not compile again.
+
+Both users take it from here: the Monte Carlo kernels (:mod:`driftproof.montecarlo.samplers`)
+and the training networks' pointwise step (:mod:`driftproof.pointwise`). The generated module
+holds ``act(x)`` and ``act_d(x)``, the scalar σ and σ', and ``activate(p, h, d)``, which writes
+σ(p) into ``h`` and σ'(p) into ``d`` elementwise; ``activate_parallel`` does the same on all
+threads, for the Monte Carlo batches. Both take flat arrays: for any shape, pass the
+``reshape(-1)`` views of C-contiguous arrays (a flat loop compiles faster than one per rank).
+Numba compiles each on its first call, so training pays only for the serial loop it uses.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from ..activations import Activation
+from .activations import Activation
 
 __all__ = ["cache_dir", "activation_kernels", "kernel_source"]
 
@@ -37,14 +45,22 @@ def act_d(x):
     return float({dsigma})
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def activate(p, h, d):
-    """h = σ(p), d = σ'(p) elementwise for p (S, N)."""
-    samples, width = p.shape
-    for s in prange(samples):
-        for i in range(width):
-            h[s, i] = act(p[s, i])
-            d[s, i] = act_d(p[s, i])
+    """h = σ(p), d = σ'(p) elementwise over flat arrays (the caller passes ``a.reshape(-1)``)."""
+    for i in range(p.size):
+        v = p[i]
+        h[i] = act(v)
+        d[i] = act_d(v)
+
+
+@njit(cache=True, parallel=True)
+def activate_parallel(p, h, d):
+    """``activate`` on all threads: the same numbers, for the Monte Carlo batches."""
+    for i in prange(p.size):
+        v = p[i]
+        h[i] = act(v)
+        d[i] = act_d(v)
 '''
 
 _LOADED: dict[str, ModuleType] = {}
@@ -63,6 +79,16 @@ def kernel_source(activation: Activation) -> str:
                             dsigma=activation.python_source(activation.derivative))
 
 
+def _write_once(folder: Path, path: Path, source: str) -> None:
+    if path.exists() and path.read_text() == source:
+        return
+    # Write atomically: another process may be importing the same file right now.
+    handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(source)
+    os.replace(tmp, path)
+
+
 def activation_kernels(activation: Activation) -> ModuleType:
     """The imported generated module (``act``, ``act_d``, ``activate``) for ``activation``."""
     source = kernel_source(activation)
@@ -72,12 +98,8 @@ def activation_kernels(activation: Activation) -> ModuleType:
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"dp_act_{digest}.py"
-    if not path.exists() or path.read_text() != source:
-        # Write atomically: another process may be importing the same file right now.
-        handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(handle, "w") as stream:
-            stream.write(source)
-        os.replace(tmp, path)
+    _write_once(folder, path, source)
+    # A module imported from a file by path: the only dynamic import in the package.
     name = f"driftproof_generated_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
