@@ -22,7 +22,7 @@ from ..results import Estimate
 from ..theory.normalized import Residual
 from .estimators import _ratio
 from .result import ConditionalResult, LayerResult, MarginalResult
-from .sampling import stream
+from .draws import stream
 from .signtest import MIN_SAMPLES, Moments, SignTest, schedule, signs
 
 __all__ = ["context", "draw_deltas", "conditional", "marginal", "forward_backward", "METHODS"]
