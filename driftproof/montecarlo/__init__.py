@@ -2,7 +2,7 @@
 
 from .compare import Comparison, compare_conditional, compare_marginal
 from .estimators import conditional, marginal
-from .result import ConditionalResult, LayerResult, MarginalResult
+from .outcomes import ConditionalResult, LayerResult, MarginalResult
 from .samplers import METHODS
 from .signtest import SignTest
 

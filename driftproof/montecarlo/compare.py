@@ -14,7 +14,7 @@ import numpy as np
 from ..config import Config
 from ..theory.lastlayer import conditional_last_layer
 from ..theory.meanfield import delta_conditional, mean_field
-from .result import ConditionalResult, MarginalResult
+from .outcomes import ConditionalResult, MarginalResult
 
 __all__ = ["Comparison", "compare_conditional", "compare_marginal"]
 

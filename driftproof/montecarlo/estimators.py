@@ -8,23 +8,19 @@ in batches on a fixed schedule and stop early once every tested sign is resolved
 
 from __future__ import annotations
 
-import math
-import time
-from typing import Callable
 
 import numpy as np
 
 from ..config import Config
 from ..errors import InputError
 from ..results import Estimate
-from .result import ConditionalResult, LayerResult, MarginalResult
+from .outcomes import ConditionalResult, MarginalResult
 from .samplers import Antithetic, LastLayer, Network, Reduced, check_method, largest_batch
 from .draws import draw_context
-from .signtest import MIN_SAMPLES, Moments, SignTest, schedule, signs
+from .sequential import Progress, run_conditional, run_marginal
+from .signtest import MIN_SAMPLES, schedule
 
 __all__ = ["conditional", "marginal"]
-
-Progress = Callable[[int], None] | None
 
 
 def _check_common(samples, alpha) -> tuple[int, float]:
@@ -77,48 +73,10 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
             naive = parts.sum(axis=1)
             return (naive, None) if method == "naive" else (parts[:, 0], naive)
 
-    started = time.perf_counter()
     sizes = schedule(samples, first_batch, largest_batch(config, layer))
-    look_alpha = alpha / len(sizes)
-    moments, naive_moments, pooled = Moments(config.width), Moments(config.width), Moments(1)
-    sign = np.zeros(len(tested), dtype=int)
-    looks = 0
-    for batch, size in enumerate(sizes):
-        rows, naive = draw(batch, size)
-        moments.add(rows)
-        if naive is not None:
-            naive_moments.add(naive)
-        pooled.add(rows[:, tested].mean(axis=1, keepdims=True) if len(tested) else np.zeros((size, 1)))
-        if progress is not None:
-            progress(moments.n)
-        if moments.n >= MIN_SAMPLES:
-            looks += 1
-            sign = signs(moments.mean[tested], moments.stderr[tested], look_alpha)
-            if stop_early and len(tested) and np.all(sign != 0):
-                break
-    seconds = time.perf_counter() - started
-    confidence = 1.0 - alpha
-    units = tuple(Estimate.from_moments(m, s, moments.n, confidence, method, config.seed)
-                  for m, s in zip(moments.mean, moments.stderr))
-    reduction = None
-    if naive_moments.n and len(tested):
-        reduction = float(naive_moments.variance[tested].sum() / max(moments.variance[tested].sum(), 1e-300))
-    test = SignTest.from_signs(sign, tested, look_alpha * len(sizes), looks, moments.n, samples)
-    return ConditionalResult(config.to_dict(), int(layer), method, p, units, tuple(int(i) for i in tested),
-                             Estimate.from_moments(pooled.mean[0], pooled.stderr[0], pooled.n, confidence,
-                                                   method, config.seed),
-                             test, reduction, config.seed, seconds)
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float]:
-    """Ratio estimator Σa / Σb and its delta-method standard error."""
-    n = len(numerator)
-    mean_b = denominator.mean()
-    if mean_b <= 0:
-        return math.nan, math.nan
-    ratio = numerator.mean() / mean_b
-    residual = numerator - ratio * denominator
-    return float(ratio), float(residual.std(ddof=1) / (math.sqrt(n) * mean_b))
+    return run_conditional(lambda batch, start, size: draw(batch, size), sizes, config=config.to_dict(), layer=layer,
+                           method=method, p=p, alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early,
+                           progress=progress)
 
 
 def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: float = 1e-6,
@@ -131,48 +89,11 @@ def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: 
     check_method(config, method, config.depth, "marginal")
     network = Network(config, 0, split=method == "cv")
     layers = range(1, config.depth + 1)
-    sizes = schedule(samples, first_batch, largest_batch(config, 0))
-    look_alpha = alpha / len(sizes)
-    started = time.perf_counter()
-    # Per sample and layer: Σ δ 1{p>0} (method, naive), Σ 1{p>0}, Σ δ (method).
-    rows: list[np.ndarray] = []
-    sign, looks, n = np.zeros(config.depth, dtype=int), 0, 0
-    for batch, size in enumerate(sizes):
+
+    def draw(batch, start, size):
         deltas, ps = network.draw(batch, size)
-        block = np.empty((size, config.depth, 4))
-        for index, layer in enumerate(layers):
-            parts, positive = deltas[layer], ps[layer] > 0
-            naive = parts.sum(axis=1)
-            value = parts[:, 0] if method == "cv" else naive
-            block[:, index] = np.stack([(value * positive).sum(1), (naive * positive).sum(1),
-                                        positive.sum(1), value.sum(1)], axis=1)
-        rows.append(block)
-        n += size
-        if progress is not None:
-            progress(n)
-        if n >= MIN_SAMPLES:
-            looks += 1
-            data = np.concatenate(rows)
-            stats = [_ratio(data[:, i, 0], data[:, i, 2]) for i in range(config.depth)]
-            sign = signs(np.array([s[0] for s in stats]), np.array([s[1] for s in stats]), look_alpha)
-            if stop_early and np.all(sign != 0):
-                break
-    seconds = time.perf_counter() - started
-    data = np.concatenate(rows)
-    confidence, width = 1.0 - alpha, config.width
-    results = []
-    for index, layer in enumerate(layers):
-        mean, stderr = _ratio(data[:, index, 0], data[:, index, 2])
-        _, naive_stderr = _ratio(data[:, index, 1], data[:, index, 2])
-        per_unit = data[:, index, 3] / width
-        fraction = data[:, index, 2] / width
-        results.append(LayerResult(
-            layer,
-            Estimate.from_moments(mean, stderr, n, confidence, method, config.seed),
-            Estimate.from_moments(per_unit.mean(), per_unit.std(ddof=1) / math.sqrt(n), n, confidence, method,
-                                  config.seed),
-            Estimate.from_moments(fraction.mean(), fraction.std(ddof=1) / math.sqrt(n), n, confidence, method,
-                                  config.seed),
-            float((naive_stderr / stderr) ** 2) if method == "cv" and stderr > 0 else None))
-    test = SignTest.from_signs(sign, np.arange(1, config.depth + 1), alpha, looks, n, samples)
-    return MarginalResult(config.to_dict(), method, tuple(results), test, config.seed, seconds)
+        return [deltas[layer] for layer in layers], [ps[layer] for layer in layers]
+
+    sizes = schedule(samples, first_batch, largest_batch(config, 0))
+    return run_marginal(draw, sizes, config=config.to_dict(), depth=config.depth, width=config.width, method=method,
+                        alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early, progress=progress)

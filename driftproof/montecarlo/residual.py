@@ -12,18 +12,15 @@ results depend on the seed and the sample budget alone, not on the batch schedul
 
 from __future__ import annotations
 
-import math
-import time
 
 import numpy as np
 
 from ..errors import InputError
-from ..results import Estimate
 from ..theory.normalized import Residual
-from .estimators import _ratio
-from .result import ConditionalResult, LayerResult, MarginalResult
+from .outcomes import ConditionalResult, MarginalResult
 from .draws import stream
-from .signtest import MIN_SAMPLES, Moments, SignTest, schedule, signs
+from .sequential import run_conditional, run_marginal
+from .signtest import MIN_SAMPLES, schedule
 
 __all__ = ["context", "draw_deltas", "conditional", "marginal", "forward_backward", "METHODS"]
 
@@ -203,40 +200,15 @@ def conditional(res: Residual, *, block: int | None = None, method: str = "cv", 
         raise InputError(f"block must be an integer in 1..{config.depth}, got {block!r}")
     _check(samples, alpha, method)
     x_prev, p = context(res, block)
-    tested = np.flatnonzero(p > 0)
-    sizes = schedule(samples, max(first_batch, _chunk(res)), _largest(res, config.depth - block + 1))
-    look_alpha = alpha / len(sizes)
-    moments, naive_moments, pooled = Moments(res.width), Moments(res.width), Moments(1)
-    sign, looks, start = np.zeros(len(tested), dtype=int), 0, 0
-    started = time.perf_counter()
-    for size in sizes:
+
+    def draw(batch, start, size):
         deltas, _ = draw_deltas(res, start, size, block=block, x_prev=x_prev, p=p, split=method == "cv")
-        start += size
         parts = deltas[0]
-        rows = parts[:, 0]
-        moments.add(rows)
-        if method == "cv":
-            naive_moments.add(parts.sum(axis=1))
-        pooled.add(rows[:, tested].mean(axis=1, keepdims=True) if len(tested) else np.zeros((size, 1)))
-        if progress is not None:
-            progress(moments.n)
-        if moments.n >= MIN_SAMPLES:
-            looks += 1
-            sign = signs(moments.mean[tested], moments.stderr[tested], look_alpha)
-            if stop_early and len(tested) and np.all(sign != 0):
-                break
-    confidence = 1.0 - alpha
-    name = f"r6 {method}"
-    units = tuple(Estimate.from_moments(m, s, moments.n, confidence, name, config.seed)
-                  for m, s in zip(moments.mean, moments.stderr))
-    reduction = None
-    if naive_moments.n and len(tested):
-        reduction = float(naive_moments.variance[tested].sum() / max(moments.variance[tested].sum(), 1e-300))
-    test = SignTest.from_signs(sign, tested, alpha, looks, moments.n, samples)
-    return ConditionalResult(_describe(res), int(block), name, p, units, tuple(int(i) for i in tested),
-                             Estimate.from_moments(pooled.mean[0], pooled.stderr[0], pooled.n, confidence, name,
-                                                   config.seed),
-                             test, reduction, config.seed, time.perf_counter() - started)
+        return parts[:, 0], (parts.sum(axis=1) if method == "cv" else None)
+
+    sizes = schedule(samples, max(first_batch, _chunk(res)), _largest(res, config.depth - block + 1))
+    return run_conditional(draw, sizes, config=_describe(res), layer=block, method=f"r6 {method}", p=p, alpha=alpha,
+                           budget=samples, seed=config.seed, stop_early=stop_early, progress=progress)
 
 
 def _describe(res: Residual) -> dict:
@@ -248,44 +220,11 @@ def marginal(res: Residual, *, method: str = "cv", samples: int = 1024, alpha: f
     """E[delta^l_i | p^l_i > 0], E[delta^l_i] and P(p^l_i > 0) for every block, everything resampled."""
     config = res.config
     _check(samples, alpha, method)
-    depth, n = config.depth, res.width
-    sizes = schedule(samples, max(first_batch, _chunk(res)), _largest(res, depth))
-    look_alpha = alpha / len(sizes)
-    rows, sign, looks, start = [], np.zeros(depth, dtype=int), 0, 0
-    started = time.perf_counter()
-    for size in sizes:
-        deltas, ps = draw_deltas(res, start, size, split=method == "cv")
-        start += size
-        block = np.empty((size, depth, 4))
-        for index in range(depth):
-            parts, positive = deltas[index], ps[index] > 0
-            naive, value = parts.sum(axis=1), parts[:, 0]
-            block[:, index] = np.stack([(value * positive).sum(1), (naive * positive).sum(1), positive.sum(1),
-                                        value.sum(1)], axis=1)
-        rows.append(block)
-        if progress is not None:
-            progress(start)
-        if start >= MIN_SAMPLES:
-            looks += 1
-            data = np.concatenate(rows)
-            stats = [_ratio(data[:, i, 0], data[:, i, 2]) for i in range(depth)]
-            sign = signs(np.array([s[0] for s in stats]), np.array([s[1] for s in stats]), look_alpha)
-            if stop_early and np.all(sign != 0):
-                break
-    data = np.concatenate(rows)
-    count, confidence, name = len(data), 1.0 - alpha, f"r6 {method}"
-    layers = []
-    for index in range(depth):
-        mean, stderr = _ratio(data[:, index, 0], data[:, index, 2])
-        _, naive_stderr = _ratio(data[:, index, 1], data[:, index, 2])
-        per_unit, fraction = data[:, index, 3] / n, data[:, index, 2] / n
 
-        def estimate(values):
-            return Estimate.from_moments(values.mean(), values.std(ddof=1) / math.sqrt(count), count, confidence,
-                                         name, config.seed)
+    def draw(batch, start, size):
+        return draw_deltas(res, start, size, split=method == "cv")
 
-        layers.append(LayerResult(index + 1, Estimate.from_moments(mean, stderr, count, confidence, name, config.seed),
-                                  estimate(per_unit), estimate(fraction),
-                                  float((naive_stderr / stderr) ** 2) if method == "cv" and stderr > 0 else None))
-    test = SignTest.from_signs(sign, np.arange(1, depth + 1), alpha, looks, count, samples)
-    return MarginalResult(_describe(res), name, tuple(layers), test, config.seed, time.perf_counter() - started)
+    sizes = schedule(samples, max(first_batch, _chunk(res)), _largest(res, config.depth))
+    return run_marginal(draw, sizes, config=_describe(res), depth=config.depth, width=res.width,
+                        method=f"r6 {method}", alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early,
+                        progress=progress)
