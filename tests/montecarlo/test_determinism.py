@@ -11,7 +11,7 @@ from pathlib import Path
 from driftproof.config import Config
 from driftproof.montecarlo import conditional
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 _SCRIPT = """
 import hashlib, json

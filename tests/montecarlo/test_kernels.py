@@ -16,7 +16,7 @@ from driftproof.compiled import activation_kernels, kernel_source
 from driftproof.montecarlo.samplers import Antithetic, LastLayer, Network
 from driftproof.montecarlo.draws import draw_inputs, draw_labels, draw_weights
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _numpy_network(config, batch, size):
