@@ -1,3 +1,24 @@
-"""driftproof: check the negative-weight-drift claim with derivation, Monte Carlo and training."""
+"""driftproof: check the negative-weight-drift claim with derivation, Monte Carlo and training.
+
+From Python, the command line's operations are functions with the same options and defaults::
+
+    import driftproof
+    result = driftproof.verify(loss="ce", act="gelu")     # a Verification: print it, or show it in a notebook
+    result.verdict, result.exit_code, result.to_dict()
+    driftproof.derive(loss="mse", act="relu2")              # the derivations, step by step
+    driftproof.mc(loss="ce", act="gelu", method="antithetic").plot()
+
+Bad input raises :class:`InputError`, whose message is the command line's one line.
+"""
 
 __version__ = "0.1.0"
+
+from . import activations, inits, losses
+from .activations import register_activation
+from .api import Derivations, MonteCarloCheck, derive, mc, verify
+from .errors import InputError
+from .results import Estimate, Evidence, RowKey, Verdict, Verification
+
+__all__ = ["verify", "derive", "mc", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
+           "RowKey", "Estimate", "Derivations", "MonteCarloCheck", "activations", "losses", "inits",
+           "__version__"]

@@ -21,7 +21,8 @@ from sympy.printing.pycode import pycode
 from .errors import InputError
 from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec
 
-__all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS"]
+__all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS", "register_activation",
+           "builtin_names"]
 
 x = sp.Symbol("x", real=True)
 
@@ -282,6 +283,37 @@ def builtin_names() -> list[str]:
     return list(_BUILTINS)
 
 
+# Activations registered by name in this process (register_activation): name -> (expression, description).
+_REGISTERED: dict[str, tuple[sp.Expr, str]] = {}
+
+
+def register_activation(name: str, expression: sp.Expr | str, description: str = "registered") -> Activation:
+    """Make ``name`` an activation for this process: a SymPy expression in ``x`` or a safe string.
+
+    Strings are parsed as ``--act`` is (never evaluated); SymPy expressions may use only the
+    symbol :data:`x`. A registered name works wherever a built-in does (Config, verify, train)
+    in this process; worker processes of a sweep do not see it (give them the expression).
+
+    Raises:
+        InputError: a name that is not an identifier or clashes with a built-in, or a bad expression.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InputError(f"an activation name must be an identifier, got {name!r}")
+    if name in _BUILTINS or name in CUSTOM_FUNCTIONS or name == "x":
+        raise InputError(f"{name!r} is already a built-in name; choose another")
+    if isinstance(expression, str):
+        expr = parse_expression(expression)
+    elif isinstance(expression, sp.Expr):
+        extra = expression.free_symbols - {x}
+        if extra:
+            raise InputError(f"the expression may use only the symbol x, found {', '.join(map(str, extra))}")
+        expr = expression
+    else:
+        raise InputError(f"expression must be a SymPy expression or a string, got {type(expression).__name__}")
+    _REGISTERED[name] = (expr, description)
+    return get_activation(name)
+
+
 ACTIVATIONS = _BUILTINS  # read-only view for listing
 
 
@@ -308,5 +340,8 @@ def get_activation(spec: str) -> Activation:
             raise InputError(f"clipped_relu2 parameter c must be positive, got {values['c']:g}")
         expr = builder(x, **{k: _param_value(v) for k, v in values.items()})
         return Activation(format_spec(name, params), expr, tuple(values.items()), description)
+    if name is not None and name in _REGISTERED and not params:
+        expr, description = _REGISTERED[name]
+        return Activation(name, expr, (), description, custom=True)
     expr = parse_expression(spec)
     return Activation(spec.strip(), expr, (), "custom expression", custom=True)

@@ -13,7 +13,8 @@ from ..config import Config
 from ..errors import InputError
 from ..results import json_default
 
-__all__ = ["add_network_arguments", "config_from_args", "print_json", "int_arg", "float_arg", "output_folder"]
+__all__ = ["add_network_arguments", "config_from_args", "print_json", "int_arg", "float_arg", "output_folder",
+           "network_options"]
 
 
 def int_arg(text: str) -> int:
@@ -48,6 +49,12 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, loss: str = "ce", 
     parser.add_argument("--input-dim", type=int_arg, default=None, help="input dimension (default: the width)")
     parser.add_argument("--seed", type=int_arg, default=0, help="random seed (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+
+
+def network_options(args: argparse.Namespace) -> dict:
+    """The network options as the API's keyword arguments."""
+    return {"loss": args.loss, "act": args.act, "init": args.init, "scale": args.scale, "width": args.width,
+            "depth": args.depth, "classes": args.classes, "input_dim": args.input_dim, "seed": args.seed}
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

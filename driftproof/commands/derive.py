@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import environment
-from ..theory.derive import derive_all
-from .common import add_network_arguments, config_from_args, print_json
+from .. import api
+from .common import add_network_arguments, network_options, print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,13 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    derivations = derive_all(config)
+    derivations = api.derive(**network_options(args))
     if args.json:
-        print_json({"config": config.to_dict(), "derivations": [d.to_dict() for d in derivations],
-                    "environment": environment()})
+        print_json(derivations.to_dict())
     elif args.latex:
-        print("\n\n".join(d.to_latex() for d in derivations))
+        print(derivations.to_latex())
     else:
-        print("\n\n".join(d.to_text() for d in derivations))
+        print(derivations.to_text())
     return 0

@@ -5,13 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import environment
-from ..errors import InputError
-from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
-from ..montecarlo.compare import unit_predictions
-from ..render import montecarlo_text
-from ..results import Verdict
-from .common import add_network_arguments, config_from_args, float_arg, int_arg, print_json
+from .. import api
+from .common import add_network_arguments, float_arg, int_arg, network_options, print_json
 
 __all__ = ["add_arguments", "run"]
 
@@ -30,41 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--units", action="store_true", help="print every unit's estimate and prediction")
 
 
-def _progress_bar(total: int):
-    if not sys.stderr.isatty():
-        return None, None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, file=sys.stderr, leave=False, unit="net", desc="mc")
-    return bar, lambda done: bar.update(done - bar.n)
-
-
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    method = args.method or ("cv" if config.init_dist.zero_mean else "naive")
-    if args.mode == "marginal" and args.layer is not None:
-        raise InputError("--layer is for --mode conditional; marginal mode reports every layer")
-    samples = args.samples if args.samples is not None else (20000 if args.mode == "conditional" else 2000)
-    bar, progress = _progress_bar(samples)
-    try:
-        if args.mode == "conditional":
-            result = conditional(config, layer=args.layer, method=method, samples=samples, alpha=args.alpha,
-                                 stop_early=not args.no_stop, progress=progress)
-            comparison = compare_conditional(config, result)
-        else:
-            # Marginal mode exists to compare with the mean field: always spend the whole budget.
-            result = marginal(config, method=method, samples=samples, alpha=args.alpha, progress=progress)
-            comparison = compare_marginal(config, result)
-    finally:
-        if bar is not None:
-            bar.close()
+    check = api.mc(**network_options(args), mode=args.mode, method=args.method, layer=args.layer,
+                   samples=args.samples, alpha=args.alpha, stop=not args.no_stop, progress=sys.stderr.isatty())
     if args.json:
-        payload = result.to_dict()
-        payload["theory"] = (None if comparison is None else
-                             [c.to_dict() for c in comparison] if isinstance(comparison, list) else comparison.to_dict())
-        payload["environment"] = environment()
-        print_json(payload)
+        print_json(check.to_dict())
     else:
-        predicted = unit_predictions(config, result.layer, result.p) if args.units and args.mode == "conditional" else None
-        print(montecarlo_text(config, result, comparison, predicted))
-    return Verdict(result.verdict).exit_code
+        print(check.text(units=args.units))
+    return check.exit_code

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..evidence import ARCHS, KINDS, verify
+from .. import api
+from ..evidence import ARCHS, KINDS
 from ..render import verdict_table, verification_json
-from .common import add_network_arguments, config_from_args, print_json
+from .common import add_network_arguments, network_options, print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,16 +16,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", choices=ARCHS, default="mlp",
                         help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6) "
                              "(default %(default)s)")
-    parser.add_argument("--only", choices=["symbolic", "montecarlo", "training"], action="append",
+    parser.add_argument("--only", choices=KINDS, action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     parser.add_argument("--wide", action="store_true", help="one line per row, whatever the terminal's width")
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    kinds = tuple(args.only) if args.only else KINDS
-    result = verify(config, arch=args.arch, progress=not args.no_progress and sys.stderr.isatty(), kinds=kinds)
+    result = api.verify(**network_options(args), arch=args.arch, only=args.only,
+                        progress=not args.no_progress and sys.stderr.isatty())
     if args.json:
         print_json(verification_json(result))
     else:
