@@ -183,7 +183,24 @@ def parse_expression(text: str) -> sp.Expr:
         raise InputError(f"activation {text!r} does not depend on x")
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
         raise InputError(f"activation {text!r} is not a finite real expression")
+    _check_domain(text, expr)
     return expr
+
+
+def _check_domain(text: str, expr: sp.Expr) -> None:
+    """Refuse an activation that is undefined, not real or not continuous somewhere on the real line
+    (sqrt(x), log(x), 1/x): a network's pre-activations take every real value. Where SymPy cannot
+    decide (erf, Heaviside), the expression is accepted and the evidence stages judge it."""
+    from sympy.calculus.util import continuous_domain
+
+    try:
+        domain = continuous_domain(expr, x, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return
+    if domain != sp.S.Reals:
+        outside = sp.S.Reals - domain
+        raise InputError(f"activation {text!r} is undefined, not real or not continuous for x in {outside}; "
+                         "pre-activations take every real value")
 
 
 def _normalize(expr: sp.Expr) -> sp.Expr:

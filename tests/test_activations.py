@@ -94,3 +94,16 @@ def test_symmetric_controls_detected():
 def test_softplus_and_silu_are_finite_everywhere(p):
     for name in ("softplus", "silu", "mish", "gelu"):
         assert np.isfinite(get_activation(name).numpy(np.array([p]))[0]) or abs(p) > 700
+
+
+@pytest.mark.parametrize("text,where", [("sqrt(x)", "-oo, 0"), ("log(x)", "-oo, 0"), ("1/x", "{0}"),
+                                        ("x**0.5", "-oo, 0"), ("log(x**2)", "{0}"), ("1/(x-3)", "{3}")])
+def test_an_activation_undefined_somewhere_on_the_line_is_refused_saying_where(text, where):
+    with pytest.raises(InputError) as caught:
+        get_activation(text)
+    assert where in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["sqrt(x**2+1)", "log(1+exp(x))", "Abs(x)**0.5", "x/(1+Abs(x))", "Max(x, 0)**2"])
+def test_activations_defined_everywhere_are_accepted(text):
+    assert get_activation(text).custom
