@@ -15,10 +15,10 @@ __version__ = "0.1.0"
 
 from . import activations, inits, losses
 from .activations import register_activation
-from .api import Derivations, MonteCarloCheck, derive, mc, verify
+from .api import ClaimsCheck, Derivations, MonteCarloCheck, TrainingRun, claims, derive, load, mc, train, verify
 from .errors import InputError
 from .results import Estimate, Evidence, RowKey, Verdict, Verification
 
-__all__ = ["verify", "derive", "mc", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
-           "RowKey", "Estimate", "Derivations", "MonteCarloCheck", "activations", "losses", "inits",
+__all__ = ["verify", "derive", "mc", "train", "claims", "load", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
+           "RowKey", "Estimate", "Derivations", "MonteCarloCheck", "TrainingRun", "ClaimsCheck", "activations", "losses", "inits",
            "__version__"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 import numpy as np
 
@@ -22,12 +23,22 @@ from .evidence import verify as _verify
 from .montecarlo import compare_conditional, compare_marginal, conditional, marginal
 from .montecarlo.compare import Comparison, unit_predictions
 from .montecarlo.outcomes import ConditionalResult, MarginalResult
+from .commands.common import output_folder
 from .render import montecarlo_text
-from .results import Verdict, Verification, json_default
+from .render.claims import claim_dict, claims_text, evidence_text, statement, verdict_word
+from .render.html import table_html, verdict_cell
+from .render.runs import run_text
+from .results import Evidence, Verdict, Verification, json_default
+from .sweep import DEFAULT_OUT, SweepStore, claims_table
 from .theory.derivation import Derivation
 from .theory.derive import derive_all
+from .training.run import TrainResult, check_size, control_activation
+from .training.run import train as train_runs
+from .training.runfolder import load_run, save_run
+from .training.spec import TrainSpec
 
-__all__ = ["verify", "derive", "mc", "Derivations", "MonteCarloCheck", "network_config"]
+__all__ = ["verify", "derive", "mc", "train", "claims", "load", "Derivations", "MonteCarloCheck", "TrainingRun",
+           "ClaimsCheck", "network_config"]
 
 MODES = ("conditional", "marginal")
 
@@ -242,3 +253,164 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
         if bar is not None:
             bar.close()
     return MonteCarloCheck(config, result, comparison)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A training run (``driftproof train``): its result, and the run folder it was saved to (if any)."""
+
+    result: TrainResult
+    folder: Path | None = None
+
+    def to_dict(self) -> dict:
+        return {"run_folder": None if self.folder is None else str(self.folder), **self.result.to_dict()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=json_default)
+
+    @property
+    def diverged(self) -> tuple:
+        return self.result.diverged
+
+    def __repr__(self) -> str:
+        c, s = self.result.config, self.result.spec
+        diverged = f", {len(self.diverged)} diverged" if self.diverged else ""
+        return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {s['lr']:g}, "
+                f"{s['steps']} steps, seeds {list(self.result.seeds)}{diverged})")
+
+    def __str__(self) -> str:
+        return run_text(self.result, self.folder)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{escape(str(self))}</pre>"
+
+    def plot(self):
+        """Per layer: the sign statistic, the mean weight and the sparsity over training, every seed
+        (main in red, tanh control in blue); diverged runs are left out and named in the title.
+        Returns a matplotlib Figure (not shown)."""
+        from matplotlib.figure import Figure
+
+        depth = int(self.result.config["depth"])
+        figure = Figure(figsize=(3.6 * depth, 7.2), layout="constrained")
+        axes = figure.subplots(3, depth, squeeze=False)
+        stopped = {(d.role, d.seed) for d in self.diverged}
+        colours = {"main": "tab:red", "control": "tab:blue"}
+        panels = (("sign", "sign statistic E[δ|p>0]"), ("w_mean", "mean weight"), ("zero_frac", "sparsity (h = 0)"))
+        for row, (metric, label) in enumerate(panels):
+            for layer in range(1, depth + 1):
+                ax = axes[row][layer - 1]
+                labelled = set()
+                for log in self.result.logs:
+                    if (log.role, log.seed) in stopped:
+                        continue
+                    label = None if log.role in labelled else f"{log.act} ({log.role})"
+                    labelled.add(log.role)
+                    ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colours[log.role],
+                            lw=0.8, alpha=0.7, label=label)
+                if metric == "sign":
+                    ax.axhline(0.0, color="black", lw=0.6)
+                ax.set_title(f"layer {layer}", fontsize=8)
+                ax.set_xlabel("step", fontsize=8)
+                ax.set_ylabel(label, fontsize=8)
+        axes[0][0].legend(fontsize=7)
+        note = f"; left out (diverged): {sorted(stopped)}" if stopped else ""
+        figure.suptitle(repr(self) + note, fontsize=8)
+        return figure
+
+
+def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: str = "he", width: int = 128,
+          depth: int = 3, classes: int = 10, input_dim: int | None = None, seed: int = 0, arch: str = "mlp",
+          data: str = "noise", opt: str = "sgd", lr: float = 0.05, wd: float = 0.0, momentum: float = 0.9,
+          schedule: str = "constant", warmup: int = 0, steps: int = 200, batch: int = 64, seeds: int = 3,
+          log_every: int = 1, eval_every: int = 0, n_train: int = 2048, n_test: int = 512, dtype: str = "float64",
+          kernel: str = "auto", threads: int = 1, control: bool = True, out: str | Path | None = None,
+          figures: bool = True, progress: bool = False) -> TrainingRun:
+    """Train small networks and measure whether the sign and the drift persist (``driftproof train``).
+
+    Trains ``seeds`` networks (and the tanh control unless ``control=False``), measuring per layer
+    at every logged step the sign statistic, mean weight and bias, sparsity, loss and accuracy
+    (DESIGN.md §3); summaries over seeds carry Student-t intervals, and the first step is compared
+    with R5. With ``out`` the run folder is written there (CSV, JSON, PNG figures unless
+    ``figures=False``) and can be read back with :func:`load`.
+    """
+    config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
+                            input_dim=input_dim, seed=seed)
+    spec = TrainSpec(arch=arch, data=data, opt=opt, lr=lr, wd=wd, momentum=momentum, schedule=schedule, warmup=warmup,
+                     steps=steps, batch=batch, seeds=seeds, log_every=log_every, eval_every=eval_every,
+                     n_train=n_train, n_test=n_test, dtype=dtype, kernel=kernel,
+                     control="tanh" if control else None, threads=threads)
+    check_size(config, spec)
+    folder = output_folder(str(out)) if out is not None else None
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        runs = 2 if control_activation(config, spec) else 1
+        bar = tqdm(total=spec.steps * spec.seeds * runs, desc="train", unit="step")
+    try:
+        result = train_runs(config, spec, tick=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    if folder is not None:
+        folder = save_run(result, folder, figures=figures)
+    return TrainingRun(result, folder)
+
+
+@dataclass(frozen=True)
+class ClaimsCheck:
+    """The paper's empirical claims C1-C5 (``driftproof claims``), checked against a stored sweep."""
+
+    rows: tuple[Evidence, ...]
+    n_results: int
+    out: str
+
+    def to_dict(self) -> dict:
+        return {"out": self.out, "n_results": self.n_results, "claims": [claim_dict(row) for row in self.rows],
+                "environment": environment()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=json_default)
+
+    def __repr__(self) -> str:
+        verdicts = ", ".join(f"{row.key.result} {verdict_word(row.verdict)}" for row in self.rows)
+        return f"ClaimsCheck({self.n_results} configurations in {self.out}: {verdicts})"
+
+    def __str__(self) -> str:
+        return claims_text(list(self.rows), self.n_results, self.out)
+
+    def _repr_html_(self) -> str:
+        rows = [[escape(row.key.result), verdict_cell(verdict_word(row.verdict)), escape(statement(row)),
+                 escape(evidence_text(row))] for row in self.rows]
+        return table_html(["claim", "verdict", "statement", "evidence"], rows,
+                          escape(f"{self.n_results} stored configurations in {self.out}"))
+
+
+def claims(out: str = DEFAULT_OUT) -> ClaimsCheck:
+    """The claims C1-C5 from the sweep stored in ``out`` (``driftproof claims``; run :func:`sweep` first).
+
+    Raises:
+        InputError: ``out`` holds no sweep results.
+    """
+    results = SweepStore(out).load()
+    if not results:
+        raise InputError(f"no sweep results in {out!r}: run `driftproof sweep --out {out}` first")
+    return ClaimsCheck(tuple(claims_table(results)), len(results), str(out))
+
+
+def load(path: str | Path):
+    """Read back a saved result: a run folder (TrainingRun), a sweep folder (ClaimsCheck), or the
+    JSON that ``verify --json`` wrote (Verification). InputError for anything else."""
+    path = Path(path)
+    if path.is_dir() and (path / "run.json").exists():
+        return TrainingRun(load_run(path), path)
+    if path.is_dir() and (path / "results").is_dir():
+        return claims(str(path))
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InputError(f"{str(path)!r} is not a JSON file driftproof wrote ({error})") from None
+        if isinstance(data, dict) and "evidence" in data and "verdict" in data:
+            return Verification.from_dict(data)
+    raise InputError(f"{str(path)!r} is neither a run folder, a sweep folder nor a saved verify result")

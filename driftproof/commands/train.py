@@ -11,7 +11,7 @@ from ..data import DATASETS
 from ..nets import ARCHS
 from ..optim import OPTIMIZERS, SCHEDULES
 from ..pointwise import KERNELS
-from ..render.estimates import interval_text
+from ..render.runs import run_text
 from .common import add_network_arguments, config_from_args, float_arg, int_arg, print_json
 
 __all__ = ["add_arguments", "run"]
@@ -79,58 +79,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"run_folder": str(folder), **result.to_dict()})
     else:
-        print(render(result, folder))
+        print(run_text(result, folder))
     return 0
-
-
-def _seeds(seeds) -> str:
-    return str(list(seeds)) if len(seeds) <= 6 else f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
-
-
-def _first_negative(entry) -> str:
-    firsts = entry.first_negative_running_mean
-    turned = sorted(entry.turned)
-    if not turned:
-        return "never"
-    if len(firsts) <= 4:
-        return ",".join("-" if f is None else str(f) for f in firsts)
-    return f"{len(turned)}/{len(firsts)}, med {turned[len(turned) // 2]}"
-
-
-def _layer_lines(result) -> list[str]:
-    lines = []
-    for role in result.summary.roles.values():
-        for key, e in role.layers.items():
-            lines.append(f"{role.act[:9]:<10}{key:<6}{interval_text(e.sign_t0):<34}"
-                         f"{100 * e.positive_fraction.mean:<14.0f}{_first_negative(e):<16}"
-                         f"{interval_text(e.w_drift):<34}{interval_text(e.b_drift):<34}"
-                         f"{e.zero_frac_start.mean:.2f}->{e.zero_frac_max.mean:.2f}->{e.zero_frac_end.mean:.2f}")
-    return lines
-
-
-def _first_step_lines(result) -> list[str]:
-    if not result.first_step:
-        return []
-    lines = ["", "first SGD step vs R5 (per unit lr; measured over seeds):"]
-    for key, entry in result.first_step.items():
-        for what, cmp in entry.items():
-            rel = "n/a (prediction 0)" if cmp.relative_error is None else f"{100 * cmp.relative_error:.1f}%"
-            lines.append(f"  {key:<4}{what:<9} measured {interval_text(cmp.measured)}  predicted {cmp.predicted:+.4g}"
-                         f"  relative error {rel}")
-    return lines
-
-
-def render(result, folder) -> str:
-    """The run as a short table: per layer and role, the sign, its persistence, drift and sparsity."""
-    lines = [f"run folder: {folder}",
-             f"{result.spec['arch']} width {result.config['width']} depth {result.config['depth']}, "
-             f"{result.config['loss']}, data {result.spec['data']}, {result.spec['opt']} lr {result.spec['lr']:g}, "
-             f"batch {result.spec['batch']}, {result.spec['steps']} steps, seeds {_seeds(result.seeds)} "
-             f"({result.seconds:.1f} s, kernel {result.kernel}); intervals: 95% t over seeds", ""]
-    lines.append(f"{'act':<10}{'layer':<6}{'sign t=0':<34}{'% steps > 0':<14}{'first < 0':<16}"
-                 f"{'weight drift':<34}{'bias drift':<34}{'zeros start->max->end'}")
-    lines += _layer_lines(result) + _first_step_lines(result)
-    lines += [f"diverged: {d.act} ({d.role}) seed {d.seed}: non-finite batch loss from step {d.step}"
-              for d in result.diverged]
-    lines += [f"note: {note}" for note in result.notes]
-    return "\n".join(lines)

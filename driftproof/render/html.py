@@ -7,14 +7,15 @@ from html import escape
 from ..results import Estimate, Verification
 from .rows import headline, row_name, row_summary
 
-__all__ = ["verification_html", "estimate_html", "table_html", "VERDICT_COLOURS"]
+__all__ = ["verification_html", "estimate_html", "table_html", "verdict_cell", "VERDICT_COLOURS"]
 
 VERDICT_COLOURS = {"holds": "#d7f2d7", "zero": "#dde8f6", "violated": "#f8d0d0", "inconclusive": "#fbefc4", "info": "#eeeeee",
                    "supported": "#d7f2d7", "not supported": "#f8d0d0"}
 _CELL = "padding:2px 8px;text-align:left;vertical-align:top"
 
 
-def _verdict_cell(verdict: str) -> str:
+def verdict_cell(verdict: str) -> str:
+    """A table cell with the verdict word on its colour."""
     colour = VERDICT_COLOURS.get(str(verdict), "#ffffff")
     return f'<td style="{_CELL};background:{colour};font-weight:bold">{escape(str(verdict))}</td>'
 
@@ -38,7 +39,7 @@ def estimate_html(estimate: Estimate, digits: int = 4) -> str:
 
 def verification_html(result: Verification) -> str:
     """The verify table as HTML, then the verdict line."""
-    rows = [[escape(row.kind), escape(row_name(row)), _verdict_cell(row.verdict), escape(row_summary(row))]
+    rows = [[escape(row.kind), escape(row_name(row)), verdict_cell(row.verdict), escape(row_summary(row))]
             for row in result.evidence]
     config = result.config
     caption = escape(f"driftproof verify — loss {config['loss']}, activation {config['act']}, init {config['init']}, "

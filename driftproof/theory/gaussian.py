@@ -105,8 +105,8 @@ def _numeric(activation: Activation, name: str, q: float) -> Estimate:
         weight = math.exp(-p * p / (2 * q)) / math.sqrt(2 * math.pi * q)
         if weight == 0.0:  # far tail: f may overflow there (softplus at p > 709)
             return 0.0
-        with np.errstate(all="ignore"):
-            return float(f(p)) * weight
+        with np.errstate(all="ignore"):  # numpy floats: a Piecewise's unused branch may divide by zero here
+            return float(f(np.float64(p))) * weight
 
     kinks = [b for b in activation.breakpoints if math.isfinite(b)]
     if not kinks and not positive_only:

@@ -1,0 +1,31 @@
+# %% [markdown]
+# # Rebuild a figure from a stored sweep
+# Run the quick grid once into a folder (seconds), read the claims back, and plot final
+# sparsity against held-out accuracy for the forced-sparsity series (claim C2, the cliff).
+
+# %%
+import sys
+import tempfile
+
+from matplotlib.figure import Figure
+
+import driftproof
+from driftproof.sweep import SweepStore, make_grid, run_sweep
+
+folder = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="driftproof-sweep-")
+run_sweep(make_grid("quick"), SweepStore(folder), workers=1)
+
+# %%
+claims = driftproof.load(folder)  # a sweep folder reads back as the claims checked against it
+print(claims)
+
+# %%
+results = SweepStore(folder).load()
+forced = [r for r in results if r["job"].get("force") is not None]
+figure = Figure(figsize=(5, 3.5), layout="constrained")
+ax = figure.add_subplot()
+ax.plot([sum(r["sparsity_end"]) / len(r["sparsity_end"]) for r in forced], [r["test_acc"] for r in forced], "o")
+ax.set_xlabel("final layer-mean sparsity")
+ax.set_ylabel("held-out accuracy")
+figure.savefig(f"{folder}/cliff.png")
+print("wrote", f"{folder}/cliff.png")
