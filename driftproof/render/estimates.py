@@ -8,7 +8,7 @@ import math
 
 from ..results import Estimate
 
-__all__ = ["interval_text", "percent_text", "ratio_text", "as_estimate"]
+__all__ = ["interval_text", "percent_text", "ratio_text", "as_estimate", "confidence_text", "error_text"]
 
 
 def as_estimate(value: Estimate | dict) -> Estimate:
@@ -45,3 +45,22 @@ def ratio_text(estimate: Estimate | dict) -> str:
     if not estimate.defined:
         return f"{estimate.mean:.2f}x"
     return f"{estimate.mean:.2f}x [{estimate.ci_low:.2f}, {estimate.ci_high:.2f}]"
+
+
+def confidence_text(confidence: float) -> str:
+    """95% for an ordinary level, 1 − 1e-06 for the sign test's family-wise levels."""
+    if confidence >= 0.999:
+        return f"1 − {1 - confidence:.0e}"
+    return f"{100 * confidence:g}%"
+
+
+def error_text(estimate: float, stderr: float, prediction: float) -> str:
+    """The disagreement between an estimate and a prediction: relative where the prediction stands
+    clear of the noise (|prediction| > 3 standard errors), else absolute, beside the prediction's size
+    (a relative error against a near-zero prediction reads as millions of percent and means nothing)."""
+    if prediction is None or estimate is None:
+        return "n/a"
+    difference = abs(estimate - prediction)
+    if abs(prediction) > 3 * (stderr or 0.0) and prediction != 0:
+        return f"rel. error {difference / abs(prediction):.1%}"
+    return f"abs. error {difference:.2g} (prediction {prediction:.2g}, within 3 s.e. {3 * (stderr or 0.0):.2g} of 0)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .estimates import error_text
 from .rows import sign_test_text
 
 __all__ = ["montecarlo_text"]
@@ -25,7 +26,8 @@ def montecarlo_text(config, result, comparison, predicted=None) -> str:
               f" at {pooled.confidence:g}")
         if comparison is not None:
             add(f"  theory     {comparison.prediction:.6g}  ({comparison.method}, {'exact' if comparison.exact else 'approximate'})"
-                  f"  relative error {comparison.relative_error:.2%}, max |z| over units {comparison.max_abs_z:.2f}")
+                  f"  {error_text(comparison.estimate, comparison.stderr, comparison.prediction)}, max |z| over units "
+                  f"{comparison.max_abs_z:.2f}")
         else:
             add("  theory     not available for this configuration")
         if result.variance_reduction is not None:
@@ -42,7 +44,10 @@ def montecarlo_text(config, result, comparison, predicted=None) -> str:
                     f"  P(p > 0) = {layer.fraction_positive.mean:.4f}")
             if comparison is not None:
                 c = comparison[index]
-                line += f"  mean field {c.prediction:.6g} (rel. error {c.relative_error:.2%}, z {c.max_abs_z:.2f})"
+                line += (f"  mean field {c.prediction:.6g} ({error_text(c.estimate, c.stderr, c.prediction)}, "
+                         f"z {c.max_abs_z:.2f})")
+                if c.max_abs_z is not None and c.max_abs_z > 3:  # resolved: not noise
+                    line += "  DISAGREES: a finite-width gap (R4 is exact only as N → ∞; it shrinks with N)"
             if layer.variance_reduction is not None:
                 line += f"  var. reduction {layer.variance_reduction:.2f}x"
             add(line)

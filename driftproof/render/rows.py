@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .estimates import interval_text
+from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
@@ -121,12 +121,12 @@ def sign_test_text(test: dict) -> str:
 
 def _montecarlo(numbers: dict) -> str:
     test, pooled = numbers["sign_test"], numbers["estimate"]
-    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled, '{:.4g}')}; {sign_test_text(test)}; "
-            f"{numbers['method']}")
+    text = (f"E[δ|p] over the {test['tested']} units with p>0: {interval_text(pooled, '{:.4g}')} "
+            f"({confidence_text(pooled['confidence'])} interval); {sign_test_text(test)}; {numbers['method']}")
     theory = numbers.get("theory")
     if theory is not None:
         text += (f"; theory {number(theory['prediction'])} ({'exact' if theory['exact'] else 'approximate'},"
-                 f" rel. error {number(theory['relative_error'], '.1%')}, max unit |z| "
+                 f" {error_text(theory['estimate'], theory['stderr'], theory['prediction'])}, max unit |z| "
                  f"{number(theory['max_abs_z'], '.1f')})")
     return text
 
