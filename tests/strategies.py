@@ -12,3 +12,5 @@ seeds = st.integers(0, 2**32 - 1)  # numpy seeds
 pvalue_lists = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40)
 row_blocks = st.lists(st.integers(1, 30), min_size=1, max_size=6)  # batch sizes of running moments
 family_error_rates = st.floats(1e-9, 0.5)
+split_archs = st.sampled_from(["mlp", "resmlp"])  # networks with a hand-written backward(dz)
+split_losses = st.sampled_from(["ce", "mse", "mse_mean"])

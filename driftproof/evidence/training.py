@@ -12,6 +12,11 @@ inform; verify does not fold them into the t = 0 verdict):
   (the row says at which step): the sign did not persist;
 - ``violated``: at step 0 the interval lies below 0 in some layer;
 - ``inconclusive``: at step 0 some layer's interval contains 0.
+
+The numbers also carry the self/label split of the sign statistic (DESIGN.md §2 item D): each
+part at t = 0 over the same 16 networks (the label part should be 0 there), at the end of the
+run over the seeds, and per seed the step at which the label part overtakes the self part
+(``crossover``; None: never within the run) with a t-interval over the seeds that crossed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ..config import Config
 from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Estimate, Evidence, RowKey, Verdict, json_default
 from ..training.run import TrainResult, train
 from ..training.seed import sign_at_init
+from ..training.split_init import split_at_init
 from ..training.spec import TrainSpec, dataset_for
 from ..training.summary import seed_estimate
 
@@ -63,10 +69,11 @@ def verify_rows(config: Config, progress: bool = False, arch: str = "mlp") -> li
         with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only cost
             results = [train(cfg, spec, tick=bar.update if bar else None) for spec in specs]
             t0 = [_t0(cfg, spec) for spec in specs]
+            t0_split = [_t0_split(cfg, spec) for spec in specs]
     finally:
         if bar is not None:
             bar.close()
-    return [_row(result, signs) for result, signs in zip(results, t0)]
+    return [_row(result, signs, split) for result, signs, split in zip(results, t0, t0_split)]
 
 
 def _t0(config: Config, spec: TrainSpec) -> dict[str, Estimate]:
@@ -76,6 +83,26 @@ def _t0(config: Config, spec: TrainSpec) -> dict[str, Estimate]:
     seeds = [config.seed + 10_000 + i for i in range(ROW_SIZES["t0_draws"])]
     draws = sign_at_init(config, spec, data, seeds, ROW_SIZES["t0_batch"])
     return {key: seed_estimate(values) for key, values in draws.items()}
+
+
+def _t0_split(config: Config, spec: TrainSpec) -> dict[str, dict[str, Estimate]]:
+    """The self and label parts of the t = 0 sign over the same networks and batch as :func:`_t0`."""
+    data = dataset_for(config, spec, config.seed)
+    seeds = [config.seed + 10_000 + i for i in range(ROW_SIZES["t0_draws"])]
+    draws = split_at_init(config, spec, data, seeds, ROW_SIZES["t0_batch"])
+    return {key: {part: seed_estimate(values) for part, values in parts.items()} for key, parts in draws.items()}
+
+
+def _split_numbers(result: TrainResult, t0_split: dict[str, dict[str, Estimate]]) -> dict:
+    """Per layer: each part at t = 0 (networks) and at the end (seeds), the crossover per seed and its interval."""
+    out = {}
+    for key, layer in result.summary.roles["main"].layers.items():
+        if layer.crossover is None:
+            continue
+        out[key] = {"self_t0": t0_split[key]["self"], "label_t0": t0_split[key]["label"],
+                    "self_end": layer.self_end, "label_end": layer.label_end, "crossover": list(layer.crossover),
+                    "crossover_estimate": layer.crossover_estimate, "never_crossed": layer.never_crossed}
+    return out
 
 
 def _verdict(t0_sign: dict[str, Estimate], persisted: bool) -> Verdict:
@@ -88,7 +115,8 @@ def _verdict(t0_sign: dict[str, Estimate], persisted: bool) -> Verdict:
     return HOLDS if persisted else INFO
 
 
-def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate) -> dict:
+def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate,
+             t0_split: dict[str, dict[str, Estimate]]) -> dict:
     spec, config = result.spec, result.config
     layers = result.summary.roles["main"].layers
     control = result.summary.roles.get("control")
@@ -108,14 +136,17 @@ def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estima
                "seeds": len(result.seeds)}
     if result.first_step is not None:
         numbers["first_step_vs_R5"] = result.first_step
+    split = _split_numbers(result, t0_split)
+    if split:
+        numbers["split"] = split
     # Plain JSON: the row reads back from a saved result exactly as it was made.
     return json.loads(json.dumps(numbers, default=json_default))
 
 
-def _row(result: TrainResult, t0_sign: dict[str, Estimate]) -> Evidence:
+def _row(result: TrainResult, t0_sign: dict[str, Estimate], t0_split: dict[str, dict[str, Estimate]]) -> Evidence:
     layers = result.summary.roles["main"].layers
     positive = seed_estimate([v for entry in layers.values() for v in entry.positive_fraction.values])
-    numbers = _numbers(result, t0_sign, positive)
+    numbers = _numbers(result, t0_sign, positive, t0_split)
     verdict = _verdict(t0_sign, numbers["persisted"])
     return Evidence("training", RowKey("train", init=result.config["init"], data=result.dataset["name"]), verdict,
                     numbers)

@@ -1,4 +1,4 @@
-"""The training evidence row in words: the t = 0 sign, its persistence, the drift, the sizes."""
+"""The training evidence row in words: the t = 0 sign, its persistence, the self/label split, the drift, the sizes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,24 @@ def _persistence(numbers: dict) -> str:
         return f"persisted all {steps} steps in {seeds}/{seeds} seeds"
     turned = sum(any(runs[i] is not None for runs in per_layer.values()) for i in range(seeds))
     return f"running mean < 0 in {turned}/{seeds} seeds, first at step {min(firsts)} of {steps}"
+
+
+def _split(numbers: dict) -> str:
+    """When the label part of delta overtakes the self part, per layer (DESIGN.md §2 item D)."""
+    split = numbers.get("split")
+    if not split:
+        return ""
+    steps, parts = numbers["sizes"]["steps"], []
+    for key, entry in split.items():
+        crossed = len(entry["crossover"]) - entry["never_crossed"]
+        seeds = len(entry["crossover"])
+        if crossed == 0:
+            parts.append(f"{key} never within {steps} steps")
+            continue
+        text = f"{key} step {interval_text(entry['crossover_estimate'], '{:.3g}')}"
+        parts.append(text + (f" ({crossed}/{seeds} seeds; not within {steps} steps in the others)"
+                             if crossed < seeds else ""))
+    return f" Label part of δ overtakes the self part: {', '.join(parts)}."
 
 
 def _drift(numbers: dict) -> str:
@@ -49,7 +67,7 @@ def training_row_text(numbers: dict) -> str:
     """The details of a training row, from its numbers alone."""
     t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in numbers["sign_t0"].items())
     text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}"
-            f" ({percent_text(numbers['positive_fraction'])} of steps > 0). Drift: {_drift(numbers)}. "
+            f" ({percent_text(numbers['positive_fraction'])} of steps > 0).{_split(numbers)} Drift: {_drift(numbers)}. "
             f"Held-out acc {percent_text(numbers['test_acc'])}.{_first_step(numbers)} {_sizes(numbers)}")
     if numbers["diverged"]:
         runs = ", ".join(f"{d['act']} seed {d['seed']} at step {d['step']}" for d in numbers["diverged"])

@@ -4,6 +4,9 @@ At a logged step t the measurements describe the network *before* update t, on t
 that update uses: ``L{l}.sign`` is the mean of delta^l over the entries with p^l > 0
 (the paper's claim is that it is positive) with its standard error over the batch (a ratio
 estimator: entries of one sample are not independent). The last step is always logged.
+
+``L{l}.self`` and ``L{l}.label`` split ``L{l}.sign`` exactly into the part backpropagated from
+g(z) and the part from -y (DESIGN.md §2 item D, :mod:`.split`); they add up to ``L{l}.sign``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import numpy as np
 
 from ..data import Dataset
 from .loop import Network, Step
+from .split import PARTS, split_deltas
 
-__all__ = ["sign_statistic", "layer_columns", "accuracy", "RunMetrics", "LayerSigns", "Progress"]
+__all__ = ["sign_statistic", "layer_columns", "split_columns", "split_metrics", "accuracy", "RunMetrics",
+           "LayerSigns", "SplitSigns", "Progress"]
 
 
 def sign_statistic(delta: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -48,7 +53,29 @@ def layer_columns(depth: int, arch: str) -> list[str]:
                                            "zero_frac", "nonpos_frac")]
         if arch == "resmlp":
             cols.append(f"L{layer}.u_mean")
-    return cols + ["out.w_mean", "out.b_mean", "out.w_grad", "out.b_grad"]
+    return cols + ["out.w_mean", "out.b_mean", "out.w_grad", "out.b_grad"] + split_columns(depth)
+
+
+def split_columns(depth: int) -> list[str]:
+    """The columns of the self/label split per layer: each part of the sign statistic and its batch SE."""
+    return [f"L{layer}.{part}{suffix}" for layer in range(1, depth + 1) for part in PARTS for suffix in ("", "_se")]
+
+
+def split_metrics(net: Network, loss, step: Step) -> dict[str, float]:
+    """The split columns at one step: the mean of each part of delta^l over entries with p^l > 0, with its SE.
+
+    Two extra backward passes on the step's batch (the cache still holds its forward). NaN for a
+    network without ``backward(dz)``: the split needs the backward of an arbitrary output gradient.
+    """
+    if not hasattr(net, "backward"):
+        return {name: math.nan for name in split_columns(net.depth)}
+    parts = split_deltas(net, loss, step.z, step.y)
+    out = {}
+    for layer in range(1, net.depth + 1):
+        p = net.cache["p"][layer - 1]
+        for part, deltas in zip(PARTS, parts):
+            out[f"L{layer}.{part}"], out[f"L{layer}.{part}_se"] = sign_statistic(deltas[layer - 1], p)
+    return out
 
 
 def accuracy(z: np.ndarray, y: np.ndarray) -> float:
@@ -96,6 +123,7 @@ class RunMetrics:
         P, grads = net.params, step.back.grads
         row.update({"out.w_mean": _mean(P["V"]), "out.b_mean": _mean(P["c"]), "out.w_grad": _mean(grads["V"]),
                     "out.b_grad": _mean(grads["c"])})
+        row.update(split_metrics(net, self.loss, step))
         if step.t % self.eval_every == 0 or step.last:  # after the layer metrics: a forward overwrites the cache
             row.update(self._evaluate(net))
         self.rows.append(row)
@@ -122,6 +150,22 @@ class LayerSigns:
 
     def observe(self, step: Step, net: Network) -> None:
         self.signs.append([sign_statistic(step.back.deltas[i], net.cache["p"][i])[0] for i in range(net.depth)])
+
+
+class SplitSigns:
+    """The self and label parts of every layer's sign statistic at each step it sees (e.g. t = 0 only)."""
+
+    def __init__(self, loss):
+        self.loss = loss
+        self.rows: list[dict[str, float]] = []
+
+    def observe(self, step: Step, net: Network) -> None:
+        self.rows.append(split_metrics(net, self.loss, step))
+
+    def by_layer(self, depth: int) -> dict[str, dict[str, list[float]]]:
+        """layer -> part -> its value at each step seen (one per network when each network is seen once)."""
+        return {f"L{layer}": {part: [row[f"L{layer}.{part}"] for row in self.rows] for part in PARTS}
+                for layer in range(1, depth + 1)}
 
 
 class Progress:

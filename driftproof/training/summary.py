@@ -15,6 +15,7 @@ import numpy as np
 
 from ..results import Estimate
 from .seed import RunLog
+from .split import CROSSOVER_WINDOW, crossover_step
 
 __all__ = ["seed_estimate", "LayerSummary", "RoleSummary", "TrainSummary", "Comparison", "summarize",
            "first_step_vs_theory", "first_step_from_dict", "jsonable", "first_negative_running_mean", "CONFIDENCE"]
@@ -70,6 +71,12 @@ class LayerSummary:
     nonpos_frac_start: Estimate
     nonpos_frac_end: Estimate
     u_drift: Estimate | None = None  # the residual branch's output weights (resmlp)
+    # The self/label split of the sign statistic (DESIGN.md §2 item D); None for logs without it.
+    self_t0: Estimate | None = None
+    label_t0: Estimate | None = None
+    self_end: Estimate | None = None  # mean over the last CROSSOVER_WINDOW logged steps
+    label_end: Estimate | None = None
+    crossover: tuple[int | None, ...] | None = None  # per seed: the label part overtakes (crossover_step)
 
     @property
     def turned(self) -> list[int]:
@@ -84,9 +91,29 @@ class LayerSummary:
     def first_negative_median(self) -> float | None:
         return float(np.median(self.turned)) if self.turned else None
 
+    @property
+    def crossed(self) -> list[int]:
+        """The crossover steps of the seeds where the label part overtook the self part."""
+        return [c for c in self.crossover or () if c is not None]
+
+    @property
+    def crossover_estimate(self) -> Estimate | None:
+        """Mean and t-interval of the crossover step over the seeds that crossed (None: no split logged).
+
+        Conditional on crossing: seeds that never crossed within the run are counted in
+        ``never_crossed``, not in the interval (their step is only known to exceed the run).
+        """
+        return None if self.crossover is None else seed_estimate([float(c) for c in self.crossed])
+
+    @property
+    def never_crossed(self) -> int | None:
+        return None if self.crossover is None else len(self.crossover) - len(self.crossed)
+
     def to_dict(self) -> dict:
         out = {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
         out.update(never_negative=self.never_negative, first_negative_median=self.first_negative_median)
+        if self.crossover is not None:
+            out.update(crossover_estimate=jsonable(self.crossover_estimate), never_crossed=self.never_crossed)
         return out
 
     @classmethod
@@ -124,7 +151,27 @@ def _layer_summary(logs: list[RunLog], key: str) -> LayerSummary:
         zero_frac_argmax_step=tuple(int(log.columns["step"][int(np.nanargmax(z))]) for log, z in zip(logs, zeros)),
         nonpos_frac_start=seed_estimate([c[0] for c in column("nonpos_frac")]),
         nonpos_frac_end=seed_estimate([c[-1] for c in column("nonpos_frac")]),
-        u_drift=drift("u_mean") if f"{key}.u_mean" in logs[0].columns else None)
+        u_drift=drift("u_mean") if f"{key}.u_mean" in logs[0].columns else None,
+        **_split_summary(logs, key))
+
+
+def _split_summary(logs: list[RunLog], key: str) -> dict:
+    """The self/label fields of a LayerSummary (none for logs without the split's columns)."""
+    if f"{key}.label" not in logs[0].columns:
+        return {}
+    parts = {part: [log.columns[f"{key}.{part}"] for log in logs] for part in ("self", "label")}
+
+    def end(column: np.ndarray) -> float:
+        tail = column[-CROSSOVER_WINDOW:]
+        tail = tail[np.isfinite(tail)]
+        return float(np.mean(tail)) if len(tail) else math.nan
+
+    return {"self_t0": seed_estimate([c[0] for c in parts["self"]]),
+            "label_t0": seed_estimate([c[0] for c in parts["label"]]),
+            "self_end": seed_estimate([end(c) for c in parts["self"]]),
+            "label_end": seed_estimate([end(c) for c in parts["label"]]),
+            "crossover": tuple(crossover_step(log.columns["step"], s, lab)
+                               for log, s, lab in zip(logs, parts["self"], parts["label"]))}
 
 
 @dataclass(frozen=True)
