@@ -12,3 +12,11 @@ seeds = st.integers(0, 2**32 - 1)  # numpy seeds
 pvalue_lists = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40)
 row_blocks = st.lists(st.integers(1, 30), min_size=1, max_size=6)  # batch sizes of running moments
 family_error_rates = st.floats(1e-9, 0.5)
+
+
+# Philox keys and counters: any 64-bit words, with the edges (0, all ones) that carry and wrap.
+def philox_words():
+    from hypothesis import strategies as st
+
+    return st.lists(st.one_of(st.sampled_from([0, 1, 2**32 - 1, 2**63, 2**64 - 1]),
+                              st.integers(0, 2**64 - 1)), min_size=6, max_size=6)
