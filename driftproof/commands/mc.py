@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..budget import mc_budget, preflight
 from ..config import environment
 from ..errors import InputError
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.mode == "marginal" and args.layer is not None:
         raise InputError("--layer is for --mode conditional; marginal mode reports every layer")
     samples = args.samples if args.samples is not None else (20000 if args.mode == "conditional" else 2000)
+    preflight(mc_budget(config, mode=args.mode, samples=samples, method=method, layer=args.layer))
     bar, progress = _progress_bar(samples)
     try:
         if args.mode == "conditional":
