@@ -23,6 +23,7 @@ from .evidence import verify as _verify
 from .montecarlo import compare_conditional, compare_marginal, conditional, marginal
 from .montecarlo.compare import Comparison, unit_predictions
 from .montecarlo.outcomes import ConditionalResult, MarginalResult
+from .budget import Budget, check_memory, mc_budget
 from .commands.common import output_folder
 from .render import montecarlo_text
 from .render.claims import claim_dict, claims_text, evidence_text, statement, verdict_word
@@ -238,8 +239,8 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "marginal" and layer is not None:
         raise InputError("--layer is for --mode conditional; marginal mode reports every layer")
-    method = method or ("cv" if config.init_dist.zero_mean else "naive")
-    samples = samples if samples is not None else (20000 if mode == "conditional" else 2000)
+    method, samples = _mc_defaults(config, mode, method, samples)
+    check_memory(mc_budget(config, mode=mode, samples=samples, method=method, layer=layer))
     bar, update = _progress_bar(progress, samples, "mc")
     try:
         if mode == "conditional":
@@ -253,6 +254,19 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
         if bar is not None:
             bar.close()
     return MonteCarloCheck(config, result, comparison)
+
+
+def _mc_defaults(config: Config, mode: str, method: str | None, samples: int | None) -> tuple[str, int]:
+    method = method or ("cv" if config.init_dist.zero_mean else "naive")
+    return method, samples if samples is not None else (20000 if mode == "conditional" else 2000)
+
+
+def mc_budget_for(loss: str = "ce", act: str = "gelu", *, mode: str = "conditional", method: str | None = None,
+                  layer: int | None = None, samples: int | None = None, **network) -> Budget:
+    """The memory and time :func:`mc` would need, estimated before any work (the CLI prints long ones)."""
+    config = network_config(loss, act, **network)
+    method, samples = _mc_defaults(config, mode, method, samples)
+    return mc_budget(config, mode=mode, samples=samples, method=method, layer=layer)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Both users take it from here: the Monte Carlo kernels (:mod:`driftproof.montecar
 and the training networks' pointwise step (:mod:`driftproof.pointwise`). The generated module
 holds ``act(x)`` and ``act_d(x)``, the scalar σ and σ', and ``activate(p, h, d)``, which writes
 σ(p) into ``h`` and σ'(p) into ``d`` elementwise; ``activate_parallel`` does the same on all
-threads, for the Monte Carlo batches. Both take flat arrays: for any shape, pass the
+threads, for the Monte Carlo batches; ``network_counter`` is the Monte Carlo network kernel that
+generates its weights in the kernel (its source is ``montecarlo/fused.py``). The loops take flat arrays: for any shape, pass the
 ``reshape(-1)`` views of C-contiguous arrays (a flat loop compiles faster than one per rank).
 Numba compiles each on its first call, so training pays only for the serial loop it uses.
 """
@@ -72,11 +73,15 @@ def cache_dir() -> Path:
     return Path(root) / "numba"
 
 
+_FUSED = Path(__file__).resolve().parent / "montecarlo" / "fused.py"
+
+
 def kernel_source(activation: Activation) -> str:
-    """The Python source of the generated module for ``activation``."""
+    """The Python source of the generated module for ``activation``: σ, σ', the pointwise loops,
+    then the counter-based Monte Carlo kernel of :mod:`driftproof.montecarlo.fused`, which calls them."""
     return _TEMPLATE.format(name=activation.name,
                             sigma=activation.python_source(activation.normalized),
-                            dsigma=activation.python_source(activation.derivative))
+                            dsigma=activation.python_source(activation.derivative)) + "\n\n" + _FUSED.read_text()
 
 
 def _write_once(folder: Path, path: Path, source: str) -> None:

@@ -30,7 +30,8 @@ from scipy import stats  # noqa: E402
 from driftproof.config import Config, environment  # noqa: E402
 from driftproof.montecarlo import conditional, kernels  # noqa: E402
 from driftproof.montecarlo.draws import draw_context, draw_inputs, draw_labels, draw_weights  # noqa: E402
-from driftproof.montecarlo.samplers import Network  # noqa: E402
+from driftproof.montecarlo import marginal  # noqa: E402
+from driftproof.montecarlo.samplers import CounterNetwork, Network  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_mc.json"
 CONFIG = Config(loss="ce", act="gelu", width=256, depth=3, classes=10, seed=0)
@@ -110,14 +111,20 @@ def part_a(batches: int, size: int) -> dict:
                                                             numpy_network(CONFIG, 0, size))
             for a, b in zip(ra, rb)]
     arrays = draw_arrays(CONFIG, 0, size)
-    measured = rates({"numba": lambda b, s: numba_network(CONFIG, b, s, network),
+    counter = CounterNetwork(CONFIG, split=False)
+    counter.draw(0, 0, 4)  # compile / load from cache
+    measured = rates({"philox": lambda b, s: counter.draw(b, b * s, s),
+                      "numba": lambda b, s: numba_network(CONFIG, b, s, network),
                       "numpy": lambda b, s: numpy_network(CONFIG, b, s),
                       "draw": lambda b, s: draw_arrays(CONFIG, b, s),
                       "numba_compute": lambda b, s: numba_network(CONFIG, b, s, network, arrays),
                       "numpy_compute": lambda b, s: numpy_network(CONFIG, b, s, arrays)}, batches, size)
     numba_rate, numpy_rate, draw_rate = measured["numba"], measured["numpy"], measured["draw"]
     numba_compute, numpy_compute = measured["numba_compute"], measured["numpy_compute"]
+    philox = measured["philox"]
     return {"config": "marginal, naive, CE, gelu, width 256, 3 hidden layers, 10 classes", "batch": size,
+            "counter": {"philox": philox, "numpy": numpy_rate, "ratio": philox / numpy_rate,
+                        "rng_bound_numpy": draw_rate, "ratio_to_rng_bound": philox / draw_rate},
             "samples": batches * size, "outputs_equal": bool(all(same)),
             "end_to_end": {"numba": numba_rate, "numpy": numpy_rate, "ratio": numba_rate / numpy_rate},
             "compute_only": {"numba": numba_compute, "numpy": numpy_compute, "ratio": numba_compute / numpy_compute},
@@ -177,14 +184,68 @@ def part_b(pilot: int) -> dict:
             "best": best, "ratio": baseline / rows[best]["seconds"]}
 
 
+def part_c(samples: int) -> dict:
+    """Wide networks on the counter path: width 1024 (3 layers, ``samples``) and width 4096 (peak memory flat)."""
+    import resource
+
+    out = {}
+    for width, n in ((1024, samples), (4096, max(32, samples // 40))):
+        config = Config(loss="ce", act="gelu", width=width, depth=3, classes=10, seed=0)
+        marginal(config, method="naive", samples=32, first_batch=32)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        marginal(config, method="naive", samples=n)
+        out[width] = {"samples": n, "seconds": time.perf_counter() - started,
+                      "peak_rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}
+    return out
+
+
+def torch_rate(batches: int, size: int) -> float | None:
+    """PyTorch's CPU implementation of the same naive marginal estimator (autograd-free), samples/s; None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    import torch.nn.functional as F
+
+    gen = torch.Generator().manual_seed(0)
+    c = CONFIG
+    stds = c.stds
+
+    def run(_batch, n):
+        x = torch.randn(n, c.d_in, 1, generator=gen, dtype=torch.float64)
+        h, ps, ds, Ws = x, [], [], []
+        for layer in range(c.depth):
+            W = stds[layer] * torch.randn(n, c.width, h.shape[1], generator=gen, dtype=torch.float64)
+            p = W @ h
+            Ws.append(W)
+            ps.append(p[..., 0])
+            ds.append(torch.ops.aten.gelu_backward(torch.ones_like(p), p)[..., 0])
+            h = F.gelu(p)
+        V = stds[-1] * torch.randn(n, c.classes, c.width, generator=gen, dtype=torch.float64)
+        z = (V @ h)[..., 0]
+        y = torch.randint(0, c.classes, (n,), generator=gen)
+        g = torch.softmax(z, 1) - F.one_hot(y, c.classes)
+        delta = ds[-1] * (V.transpose(1, 2) @ g[..., None])[..., 0]
+        for layer in range(c.depth - 1, 0, -1):
+            delta = ds[layer - 1] * (Ws[layer].transpose(1, 2) @ delta[..., None])[..., 0]
+        return delta
+
+    run(0, 4)
+    return rates({"torch": run}, batches, size)["torch"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
     args = parser.parse_args()
     batches, size, pilot = (3, 32, 5000) if args.quick else (8, 64, 20000)
+    load = os.getloadavg()
     a = part_a(batches, size)
+    a["torch"] = torch_rate(batches, size)
+    c = part_c(200 if args.quick else 2000)
     b = part_b(pilot)
-    payload = {"a": a, "b": b, "environment": environment(), "cpus": os.cpu_count(),
+    payload = {"a": a, "b": b, "c": c, "load_average": load, "environment": environment(), "cpus": os.cpu_count(),
                "numba_threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1)),
                "machine": platform.machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -195,6 +256,15 @@ def main() -> None:
         row = a[key]
         print(f"    {key:14} {row['numba']:12.1f} {row['numpy']:12.1f} {row['ratio']:8.2f}x   samples/s")
     print(f"    drawing the random numbers alone: {a['drawing_only']['samples_per_s']:.1f} samples/s")
+    k = a["counter"]
+    print(f"    counter-based (Philox in the kernel) {k['philox']:.1f} samples/s: {k['ratio']:.2f}x numpy end to end,"
+          f" {k['ratio_to_rng_bound']:.2f}x numpy's RNG-bound limit")
+    if a["torch"]:
+        print(f"    PyTorch CPU (same estimator, drawn with torch) {a['torch']:.1f} samples/s:"
+              f" counter-based / torch {k['philox'] / a['torch']:.2f}x")
+    for width, row in c.items():
+        print(f"(c) marginal naive, width {width}, 3 layers, {row['samples']} samples: {row['seconds']:.1f} s,"
+              f" peak RSS growth {row['peak_rss_growth_mb']:.0f} MB")
     print(f"(b) {b['config']}, alpha {b['alpha']:g}, {b['tested_units']} units with p > 0")
     for method, row in b["numba"].items():
         print(f"    numba {method:11} {row['seconds']:10.3f} s  {row['samples']:9d} samples  {row['verdict']}"
@@ -204,7 +274,7 @@ def main() -> None:
     print(f"    numpy naive     {base['projected_seconds']:10.1f} s  {base['projected_samples']:9.3g} samples"
           f"  (projected: {base['samples_per_s']:.0f} samples/s, weakest unit snr {base['weakest_unit_snr']:.2g})")
     print(f"    ratio numpy naive / numba {b['best']}: {b['ratio']:.3g}x")
-    print(f"wrote {OUT}")
+    print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; wrote {OUT}")
 
 
 if __name__ == "__main__":

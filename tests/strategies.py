@@ -14,3 +14,11 @@ row_blocks = st.lists(st.integers(1, 30), min_size=1, max_size=6)  # batch sizes
 family_error_rates = st.floats(1e-9, 0.5)
 split_archs = st.sampled_from(["mlp", "resmlp"])  # networks with a hand-written backward(dz)
 split_losses = st.sampled_from(["ce", "mse", "mse_mean"])
+
+
+# Philox keys and counters: any 64-bit words, with the edges (0, all ones) that carry and wrap.
+def philox_words():
+    from hypothesis import strategies as st
+
+    return st.lists(st.one_of(st.sampled_from([0, 1, 2**32 - 1, 2**63, 2**64 - 1]),
+                              st.integers(0, 2**64 - 1)), min_size=6, max_size=6)

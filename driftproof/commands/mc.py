@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import api
+from ..budget import preflight
 from .common import add_network_arguments, float_arg, int_arg, network_options, print_json
 
 __all__ = ["add_arguments", "run"]
@@ -26,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    preflight(api.mc_budget_for(**network_options(args), mode=args.mode, method=args.method, layer=args.layer,
+                                samples=args.samples))
     check = api.mc(**network_options(args), mode=args.mode, method=args.method, layer=args.layer,
                    samples=args.samples, alpha=args.alpha, stop=not args.no_stop, progress=sys.stderr.isatty())
     if args.json:

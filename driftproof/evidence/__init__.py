@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..budget import check_memory, verify_budget
 from ..config import Config, environment
 from ..errors import InputError
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
@@ -78,6 +79,7 @@ def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: 
         raise InputError(f"unknown kinds of evidence: {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})")
     if arch not in SOURCES:
         raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    check_memory(verify_budget(config))
     rows: list[Evidence] = []
     for source in SOURCES[arch]:
         if source.kind not in kinds:

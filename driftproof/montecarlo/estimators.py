@@ -15,12 +15,15 @@ from ..config import Config
 from ..errors import InputError
 from ..results import Estimate
 from .outcomes import ConditionalResult, MarginalResult
-from .samplers import Antithetic, LastLayer, Network, Reduced, check_method, largest_batch
+from .samplers import (RNGS, Antithetic, CounterLastLayer, CounterNetwork, LastLayer, Network, Reduced, check_method,
+                       largest_batch)
 from .draws import draw_context
 from .sequential import Progress, run_conditional, run_marginal
 from .signtest import MIN_SAMPLES, schedule
 
-__all__ = ["conditional", "marginal"]
+__all__ = ["conditional", "marginal", "counter_based"]
+
+MAX_COUNTER_BATCH = 4096  # the counter kernels keep only per-sample sums: batches are looks, not memory
 
 
 def _check_common(samples, alpha) -> tuple[int, float]:
@@ -29,6 +32,18 @@ def _check_common(samples, alpha) -> tuple[int, float]:
     if not isinstance(alpha, (int, float)) or not 0.0 < alpha < 1.0:
         raise InputError(f"alpha must be in (0, 1), got {alpha!r}")
     return int(samples), float(alpha)
+
+
+def _check_rng(rng) -> str:
+    if rng not in RNGS:
+        raise InputError(f"rng must be one of {', '.join(RNGS)}, got {rng!r}")
+    return rng
+
+
+def counter_based(config: Config, layer: int, method: str, rng: str) -> bool:
+    """Whether this estimate generates its numbers in the kernels: ``rng='philox'`` where a counter
+    kernel exists (the last layer's naive, cv and antithetic; every marginal method), else numpy."""
+    return rng == "philox" and layer == config.depth and method in ("naive", "cv", "antithetic")
 
 
 def _check_p(config: Config, p) -> np.ndarray:
@@ -40,7 +55,7 @@ def _check_p(config: Config, p) -> np.ndarray:
 
 def conditional(config: Config, *, layer: int | None = None, method: str = "cv", samples: int = 20000,
                 alpha: float = 1e-6, p=None, first_batch: int = 1024, stop_early: bool = True,
-                progress: Progress = None) -> ConditionalResult:
+                progress: Progress = None, rng: str = "philox") -> ConditionalResult:
     """Estimate E[δ^l_i | p^l] for every unit i of ``layer`` (default the last hidden layer).
 
     Args:
@@ -50,50 +65,65 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
         p: the layer's pre-activations; default one draw of x and W^1..W^l from the seed.
         stop_early: stop as soon as every tested unit's sign is resolved.
         progress: called with the number of samples after each batch.
+        rng: ``philox`` (default) generates V and the labels inside the kernel from counters indexed by
+            the sample; ``numpy`` draws them in the wrapper (the independent reference). The method
+            ``reduced`` and layers below the last use numpy either way; ``config["rng"]`` of the
+            result says which ran.
     """
     layer = config.depth if layer is None else layer
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= config.depth:
         raise InputError(f"layer must be an integer in 1..{config.depth}, got {layer!r}")
     samples, alpha = _check_common(samples, alpha)
     check_method(config, method, layer, "conditional")
+    rng = _check_rng(rng)
     p = draw_context(config, layer) if p is None else _check_p(config, p)
     activation = config.activation
     h, dphi = activation.numpy(p), activation.numpy_derivative(p)
-    tested = np.flatnonzero(p > 0)
-    if layer == config.depth:
+    used = "philox" if counter_based(config, layer, method, rng) else "numpy"
+    if used == "philox":
+        draw = CounterLastLayer(config, h, dphi, method).draw
+    elif layer == config.depth:
         sampler = {"naive": LastLayer, "cv": LastLayer, "antithetic": Antithetic, "reduced": Reduced}[method](
             config, h, dphi, method)
-        draw = sampler.draw
+        draw = (lambda batch, start, size: sampler.draw(batch, size))
     else:
         network = Network(config, layer, h, dphi, split=method == "cv")
 
-        def draw(batch, size):
+        def draw(batch, start, size):
             deltas, _ = network.draw(batch, size)
             parts = deltas[layer]
             naive = parts.sum(axis=1)
             return (naive, None) if method == "naive" else (parts[:, 0], naive)
 
     sizes = schedule(samples, first_batch, largest_batch(config, layer))
-    return run_conditional(lambda batch, start, size: draw(batch, size), sizes, config=config.to_dict(), layer=layer,
+    return run_conditional(draw, sizes, config={**config.to_dict(), "rng": used}, layer=layer,
                            method=method, p=p, alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early,
                            progress=progress)
 
 
 def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: float = 1e-6,
-             first_batch: int = 32, stop_early: bool = False, progress: Progress = None) -> MarginalResult:
+             first_batch: int = 32, stop_early: bool = False, progress: Progress = None,
+             rng: str = "philox") -> MarginalResult:
     """Estimate E[δ^l_i | p^l_i > 0], E[δ^l_i] and P(p^l_i > 0) for every hidden layer l (compare R4).
 
-    Inputs, every weight and the labels are resampled; the sign test runs over the layers.
+    Inputs, every weight and the labels are resampled; the sign test runs over the layers. With
+    ``rng='philox'`` (default) the kernel generates every number from counters indexed by the
+    sample, so batches are bounded by the output only; ``rng='numpy'`` is the numpy-drawn reference.
     """
     samples, alpha = _check_common(samples, alpha)
     check_method(config, method, config.depth, "marginal")
-    network = Network(config, 0, split=method == "cv")
+    rng = _check_rng(rng)
     layers = range(1, config.depth + 1)
+    if rng == "philox":
+        draw = CounterNetwork(config, split=method == "cv").draw
+        sizes = schedule(samples, first_batch, MAX_COUNTER_BATCH)
+    else:
+        network = Network(config, 0, split=method == "cv")
 
-    def draw(batch, start, size):
-        deltas, ps = network.draw(batch, size)
-        return [deltas[layer] for layer in layers], [ps[layer] for layer in layers]
+        def draw(batch, start, size):
+            deltas, ps = network.draw(batch, size)
+            return [deltas[layer] for layer in layers], [ps[layer] for layer in layers]
 
-    sizes = schedule(samples, first_batch, largest_batch(config, 0))
-    return run_marginal(draw, sizes, config=config.to_dict(), depth=config.depth, width=config.width, method=method,
+        sizes = schedule(samples, first_batch, largest_batch(config, 0))
+    return run_marginal(draw, sizes, config={**config.to_dict(), "rng": rng}, depth=config.depth, width=config.width, method=method,
                         alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early, progress=progress)

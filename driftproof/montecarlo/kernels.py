@@ -1,8 +1,9 @@
 """Numba kernels that do not depend on the activation: arithmetic only.
 
 Each kernel loops over samples with ``prange`` and writes one row per sample into an
-array the wrapper allocated; the wrapper validates, draws the random numbers and reduces
-the rows in numpy, so results do not depend on the number of threads (DESIGN.md §4).
+array the wrapper allocated, so results do not depend on the number of threads (DESIGN.md §4).
+Two families: the reference kernels take weights the wrapper drew with numpy (:mod:`.draws`);
+the ``*_counter`` kernels generate them in cache from Philox counters (:mod:`.streams`).
 The activation-dependent kernel is generated per activation by :mod:`driftproof.compiled`.
 
 The kernels alternate with numpy drawing random numbers on a thread pool: OpenMP threads that
@@ -19,7 +20,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "curvature", "forward_linear",
+from .streams import label, weight_row
+
+__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "last_layer_counter", "curvature", "forward_linear",
            "output_gradient", "backward"]
 
 MSE, CE = 0, 1
@@ -40,14 +43,55 @@ def _softmax_into(z, out):
 
 
 @njit(cache=True)
-def _logits_into(V, s, h, z):
-    """z_k = Σ_i V[s, k, i] h_i for one sample s (the output bias is 0 at init)."""
-    classes, width = V.shape[1], V.shape[2]
+def _last_layer_one(V, h, dphi, y, code, scale, z, g, out_pred, out_label):
+    """One sample of ``last_layer``: V (K, N), label y; z, g scratch (K,); writes the rows out_pred, out_label."""
+    classes, width = V.shape
     for k in range(classes):
         acc = 0.0
         for i in range(width):
-            acc += V[s, k, i] * h[i]
+            acc += V[k, i] * h[i]
         z[k] = acc
+    if code == CE:
+        _softmax_into(z, g)
+        label_scale = 1.0
+    else:
+        for k in range(classes):
+            g[k] = scale * z[k]
+        label_scale = scale
+    for i in range(width):
+        acc = 0.0
+        for k in range(classes):
+            acc += V[k, i] * g[k]
+        out_pred[i] = dphi[i] * acc
+        out_label[i] = -label_scale * dphi[i] * V[y, i]
+
+
+@njit(cache=True)
+def _antithetic_one(V, h, dphi, center, code, scale, z, pi, out):
+    """One sample of ``last_layer_antithetic``: V (K, N); z, pi scratch (K,); writes the row ``out``."""
+    classes, width = V.shape
+    label_scale = 1.0 if code == CE else scale
+    for k in range(classes):
+        acc = 0.0
+        for i in range(width):
+            acc += V[k, i] * h[i]
+        z[k] = acc
+    if code == CE:
+        _softmax_into(z, pi)
+    for i in range(width):
+        acc = 0.0
+        for k in range(classes):
+            v = V[k, i]
+            reflected = 2.0 * center - v
+            move = (reflected - v) * h[i]
+            if code == CE:
+                # softmax after z_k -> z_k + move changes only the k-th exponential;
+                # this form stays finite when exp(-move) overflows.
+                moved = pi[k] / (pi[k] + (1.0 - pi[k]) * math.exp(-move))
+                acc += 0.5 * (v * pi[k] + reflected * moved)
+            else:
+                acc += 0.5 * scale * (v * z[k] + reflected * (z[k] + move))
+        out[i] = dphi[i] * (acc - label_scale * center)
 
 
 @njit(cache=True, parallel=True)
@@ -61,21 +105,7 @@ def last_layer(h, dphi, V, labels, code, scale, out_pred, out_label):
     for s in prange(samples):
         z = np.empty(classes)
         g = np.empty(classes)
-        _logits_into(V, s, h, z)
-        if code == CE:
-            _softmax_into(z, g)
-            label_scale = 1.0
-        else:
-            for k in range(classes):
-                g[k] = scale * z[k]
-            label_scale = scale
-        y = labels[s]
-        for i in range(width):
-            acc = 0.0
-            for k in range(classes):
-                acc += V[s, k, i] * g[k]
-            out_pred[s, i] = dphi[i] * acc
-            out_label[s, i] = -label_scale * dphi[i] * V[s, y, i]
+        _last_layer_one(V[s], h, dphi, labels[s], code, scale, z, g, out_pred[s], out_label[s])
 
 
 @njit(cache=True, parallel=True)
@@ -89,27 +119,33 @@ def last_layer_antithetic(h, dphi, V, center, code, scale, out):
     monotonicity of g_k in z_k (R3) every sample has the sign of σ'(p_i) h_i.
     """
     samples, classes, width = V.shape
-    label_scale = 1.0 if code == CE else scale
     for s in prange(samples):
         z = np.empty(classes)
         pi = np.empty(classes)
-        _logits_into(V, s, h, z)
-        if code == CE:
-            _softmax_into(z, pi)
-        for i in range(width):
-            acc = 0.0
+        _antithetic_one(V[s], h, dphi, center, code, scale, z, pi, out[s])
+
+
+@njit(cache=True, parallel=True)
+def last_layer_counter(kind, param, std, shift, centered, seed, layer, h, dphi, code, scale, antithetic, start,
+                       V, z, g, out_pred, out_label):
+    """``last_layer`` (or, with ``antithetic``, ``last_layer_antithetic`` into out_pred) with V and the
+    labels generated in the kernel from the counters of samples start, start+1, ... (:mod:`.streams`).
+
+    Scratch per chunk: V (C, K, N), z, g (C, K); chunk c computes samples c, c + C, ..., so the
+    numbers do not depend on C or on the threads.
+    """
+    chunks, classes = V.shape[0], V.shape[1]
+    samples = out_pred.shape[0]
+    for c in prange(chunks):
+        for s in range(c, samples, chunks):
+            sample = start + s
             for k in range(classes):
-                v = V[s, k, i]
-                reflected = 2.0 * center - v
-                move = (reflected - v) * h[i]
-                if code == CE:
-                    # softmax after z_k -> z_k + move changes only the k-th exponential;
-                    # this form stays finite when exp(-move) overflows.
-                    moved = pi[k] / (pi[k] + (1.0 - pi[k]) * math.exp(-move))
-                    acc += 0.5 * (v * pi[k] + reflected * moved)
-                else:
-                    acc += 0.5 * scale * (v * z[k] + reflected * (z[k] + move))
-            out[s, i] = dphi[i] * (acc - label_scale * center)
+                weight_row(kind, param, std, shift, centered, seed, layer, sample, k, V[c, k])
+            if antithetic:
+                _antithetic_one(V[c], h, dphi, shift, code, scale, z[c], g[c], out_pred[s])
+            else:
+                _last_layer_one(V[c], h, dphi, label(seed, sample, classes), code, scale, z[c], g[c],
+                                out_pred[s], out_label[s])
 
 
 @njit(cache=True, parallel=True)

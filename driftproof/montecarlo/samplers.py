@@ -14,9 +14,13 @@ from ..config import Config
 from ..errors import InputError
 from . import kernels
 from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
+from .streams import init_code
 
-__all__ = ["METHODS", "SYMMETRIC_INITS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
-           "loss_code"]
+__all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
+           "CounterLastLayer", "CounterNetwork", "loss_code", "keeps_weights", "chunks"]
+
+RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
+KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice
 
 METHODS = ("naive", "cv", "reduced", "antithetic")
 SYMMETRIC_INITS = ("normal", "uniform", "truncated_normal", "laplace", "rademacher", "student_t")
@@ -170,3 +174,68 @@ class Network:
             kernels.backward(W, delta, dphis[layer], out)
             deltas[layer] = delta = out
         return deltas, ps
+
+
+def chunks(size: int) -> int:
+    """Scratch slots for a batch: one per thread (the numbers do not depend on it)."""
+    import numba
+
+    return max(1, min(numba.get_num_threads(), size))
+
+
+def keeps_weights(config: Config) -> bool:
+    """Whether the counter kernels keep one sample's hidden weights for the backward pass (else regenerate)."""
+    return 8 * numbers_per_sample(config, 0) <= KEEP_BYTES
+
+
+class CounterLastLayer:
+    """Naive, cv and antithetic at the last hidden layer, V and the labels generated in the kernel
+    from counters indexed by the sample (:mod:`.streams`): results depend on the seed alone."""
+
+    def __init__(self, config: Config, h: np.ndarray, dphi: np.ndarray, method: str):
+        self.config, self.h, self.dphi, self.method = config, h, dphi, method
+        self.code, self.scale = loss_code(config)
+        self.init = init_code(config.init_dist).args(config.stds[-1])
+
+    def draw(self, batch: int, start: int, size: int):
+        config = self.config
+        slots = chunks(size)
+        V = np.empty((slots, config.classes, config.width))
+        z, g = np.empty((slots, config.classes)), np.empty((slots, config.classes))
+        pred = np.empty((size, config.width))
+        antithetic = self.method == "antithetic"
+        label = pred if antithetic else np.empty((size, config.width))
+        kernels.last_layer_counter(*self.init, config.seed, config.depth + 1, self.h, self.dphi, self.code,
+                                   self.scale, antithetic, start, V, z, g, pred, label)
+        if antithetic:
+            return pred, None
+        naive = pred + label
+        return (naive, None) if self.method == "naive" else (pred, naive)
+
+
+class CounterNetwork:
+    """The marginal estimator's forward and backward with every weight, input and label generated in
+    the kernel: per-sample layer sums (S, depth, 4), never a batch of weight matrices. Per thread it
+    holds one sample's hidden weights below ``KEEP_BYTES`` and O(width) above (then generates twice)."""
+
+    def __init__(self, config: Config, split: bool):
+        self.config, self.split = config, split
+        self.code, self.scale = loss_code(config)
+        self.act = activation_kernels(config.activation)
+        code = init_code(config.init_dist)
+        self.init = (code.kind, code.param, code.shift, code.centered)
+        self.stds = np.array(config.stds)
+        self.keep = keeps_weights(config)
+
+    def draw(self, batch: int, start: int, size: int) -> np.ndarray:
+        c = self.config
+        slots, top = chunks(size), max(c.width, c.d_in)
+        h = np.empty((slots, c.depth + 1, top))
+        p, d = np.empty((slots, c.depth, c.width)), np.empty((slots, c.depth, c.width))
+        V, zg = np.empty((slots, c.classes, c.width)), np.empty((slots, 2, c.classes))
+        row, delta, update = np.empty((slots, top)), np.empty((slots, 2, c.width)), np.empty((slots, 2, c.width))
+        W = np.empty((slots, numbers_per_sample(c, 0) - c.classes * c.width if self.keep else 0))
+        out = np.empty((size, c.depth, 4))
+        self.act.network_counter(*self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
+                                 self.scale, self.split, self.keep, start, h, p, d, V, zg, row, delta, update, W, out)
+        return out

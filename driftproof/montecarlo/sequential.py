@@ -19,14 +19,16 @@ from ..results import Estimate
 from .outcomes import ConditionalResult, LayerResult, MarginalResult
 from .signtest import MIN_SAMPLES, Moments, SignTest, signs
 
-__all__ = ["run_conditional", "run_marginal", "ratio", "ConditionalDraw", "MarginalDraw", "Progress"]
+__all__ = ["run_conditional", "run_marginal", "ratio", "ConditionalDraw", "MarginalDraw", "Progress",
+           "layer_sums"]
 
 Progress = Callable[[int], None] | None
 # -> (rows (size, width) of the method's estimator, rows of the naive one or None)
 ConditionalDraw = Callable[[int, int, int], tuple[np.ndarray, np.ndarray | None]]
-# -> (per layer, in order: δ parts (size, width, columns), pre-activations p (size, width));
-# column 0 is the method's part, the sum over columns the naive δ.
-MarginalDraw = Callable[[int, int, int], tuple[Sequence[np.ndarray], Sequence[np.ndarray]]]
+# -> per-sample layer sums (size, depth, 4) as ``layer_sums`` computes them (the counter kernels
+# write them directly), or (per layer, in order: δ parts (size, columns, width), pre-activations
+# p (size, width)), column 0 the method's part, the sum over columns the naive δ.
+MarginalDraw = Callable[[int, int, int], np.ndarray | tuple[Sequence[np.ndarray], Sequence[np.ndarray]]]
 
 
 def run_conditional(draw: ConditionalDraw, sizes: list[int], *, config: dict, layer: int, method: str,
@@ -77,7 +79,7 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float]
     return float(value), float(residual.std(ddof=1) / (math.sqrt(n) * mean_b))
 
 
-def _layer_rows(deltas: Sequence[np.ndarray], ps: Sequence[np.ndarray], size: int) -> np.ndarray:
+def layer_sums(deltas: Sequence[np.ndarray], ps: Sequence[np.ndarray], size: int) -> np.ndarray:
     """Per sample and layer: Σ δ 1{p>0} (method), Σ δ 1{p>0} (naive), Σ 1{p>0}, Σ δ (method)."""
     block = np.empty((size, len(deltas), 4))
     for index, (parts, p) in enumerate(zip(deltas, ps)):
@@ -113,8 +115,8 @@ def run_marginal(draw: MarginalDraw, sizes: list[int], *, config: dict, depth: i
     sign, looks, start = np.zeros(depth, dtype=int), 0, 0
     started = time.perf_counter()
     for batch, size in enumerate(sizes):
-        deltas, ps = draw(batch, start, size)
-        rows.append(_layer_rows(deltas, ps, size))
+        drawn = draw(batch, start, size)
+        rows.append(drawn if isinstance(drawn, np.ndarray) else layer_sums(*drawn, size))
         start += size
         if progress is not None:
             progress(start)

@@ -1,0 +1,136 @@
+"""Pre-flight estimates of memory and time for ``mc`` and ``verify``: refuse what the machine cannot finish.
+
+Memory counts the largest arrays a run holds at once (the context draw of p, one batch's
+outputs and scratch); time counts random numbers at a measured rate. Both are estimates, meant
+to catch orders of magnitude, not seconds: a run over the memory limit is refused with an
+InputError (one line, exit 2) before any work; a long one is announced with its estimate.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from .config import Config
+from .errors import InputError
+
+__all__ = ["Budget", "memory_limit", "mc_budget", "verify_budget", "check_memory", "preflight"]
+
+# Measured on the 2-core reference machine (scripts/bench_mc.py): normals generated and consumed
+# per second per thread by the counter kernels, and drawn by numpy in the wrapper.
+COUNTER_RATE, NUMPY_RATE = 1.0e8, 4.5e7
+ANNOUNCE_SECONDS = 10.0
+_NUMPY_BATCH_BYTES = 8 << 22  # samplers._BUDGET_NUMBERS doubles
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a run is expected to hold and take: bytes at peak, seconds of sampling."""
+
+    bytes: int
+    seconds: float
+    what: str
+
+    def text(self) -> str:
+        return f"{self.what}: about {_size(self.bytes)} of memory and {_duration(self.seconds)}"
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.0f} TB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def memory_limit() -> int:
+    """Bytes this process may use: MemAvailable from /proc/meminfo, else physical memory."""
+    try:
+        with open("/proc/meminfo") as stream:
+            for line in stream:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _weights(config: Config, start: int) -> int:
+    return sum(a * b for a, b in config.fans[start:])
+
+
+def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: int | None = None,
+              rng: str = "philox", first_batch: int = 1024) -> Budget:
+    """The estimate of ``mc`` (and of one verify row) for this configuration."""
+    from .montecarlo.estimators import MAX_COUNTER_BATCH, counter_based
+    from .montecarlo.samplers import KEEP_BYTES
+
+    threads, width, depth = _threads(), config.width, config.depth
+    layer = depth if layer is None else layer
+    if mode == "marginal":
+        per_sample = _weights(config, 0)
+        if rng == "philox":
+            keep = 8 * per_sample <= KEEP_BYTES
+            peak = threads * 8 * ((per_sample if keep else 0) + (3 * depth + 6) * max(width, config.d_in))
+            peak += MAX_COUNTER_BATCH * depth * 4 * 8 * 2
+            numbers, rate = per_sample * (1 if keep else 2), COUNTER_RATE * threads
+        else:
+            batch = max(1, (1 << 22) // per_sample)
+            peak = _NUMPY_BATCH_BYTES + batch * depth * width * 8 * 6
+            numbers, rate = per_sample * (1 if batch > 1 else 2), NUMPY_RATE
+        return Budget(int(peak), samples * numbers / rate, f"mc marginal, width {width}, depth {depth}")
+    # conditional: the context draw of p (numpy, whole matrices), then batches of per-unit rows
+    context = 8 * _weights(config, 0) if layer == 0 else 8 * sum(a * b for a, b in config.fans[:layer])
+    per_sample = _weights(config, layer)
+    batch = min(samples, first_batch)
+    rows = batch * width * 8 * (6 if layer < depth else 3)
+    if counter_based(config, layer, method, rng):
+        rate = COUNTER_RATE * threads
+        scratch = threads * 8 * config.classes * width
+    else:
+        rate = NUMPY_RATE
+        scratch = min(batch * per_sample, 1 << 22) * 8 * 2
+    return Budget(int(context + rows + scratch), samples * per_sample / rate,
+                  f"mc conditional, layer {layer}, width {width}, depth {depth}")
+
+
+def verify_budget(config: Config) -> Budget:
+    """The Monte Carlo rows of ``verify`` (one per init, each a conditional sign test at the last layer)."""
+    from .evidence.montecarlo import DEFAULT_INITS, ROW_FIRST_BATCH, ROW_SAMPLES
+
+    row = mc_budget(config, mode="conditional", samples=ROW_SAMPLES, method="antithetic",
+                    first_batch=ROW_FIRST_BATCH)
+    return Budget(row.bytes, row.seconds * (len(DEFAULT_INITS) + 1),
+                  f"verify, width {config.width}, depth {config.depth}")
+
+
+def check_memory(budget: Budget, limit: int | None = None) -> Budget:
+    """InputError if ``budget`` exceeds the memory limit (default: what the machine has available)."""
+    limit = memory_limit() if limit is None else limit
+    if budget.bytes > limit:
+        raise InputError(f"{budget.text()}, more than the {_size(limit)} available: reduce --width or --depth")
+    return budget
+
+
+def preflight(budget: Budget, limit: int | None = None) -> Budget:
+    """For the command line only (the library never prints): ``check_memory``, then the estimate on
+    stderr when the run will be long. Call before any work."""
+    check_memory(budget, limit)
+    if budget.seconds > ANNOUNCE_SECONDS:
+        print(f"{budget.text()} (estimated)", file=sys.stderr)
+    return budget
