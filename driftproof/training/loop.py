@@ -42,6 +42,8 @@ class Network(Protocol):
       measurements read.
     - ``depth``: the number of layers with a pointwise activation.
     - ``layer_params(l)``: the names of the weight and bias that produce p^l (measurements only).
+    - ``backward(dz)``: the :class:`~driftproof.nets.Backward` of the last forward for an output
+      gradient dz (n, K); the self/label split of δ (measurements only) calls it once per part.
 
     The loop itself calls only ``loss_and_backward`` and ``params``.
     """
@@ -51,6 +53,8 @@ class Network(Protocol):
     depth: int
 
     def forward(self, x: np.ndarray) -> np.ndarray: ...
+
+    def backward(self, dz: np.ndarray): ...
 
     def loss_and_backward(self, x: np.ndarray, y: np.ndarray, loss) -> tuple[np.ndarray, np.ndarray, Backward]: ...
 

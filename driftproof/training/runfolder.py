@@ -21,11 +21,12 @@ import numpy as np
 from ..errors import InputError
 from ..results import json_default
 from .seed import RunLog
+from .split_figure import save_split_figure
 from .run import TrainResult
 
 __all__ = ["save_run", "load_run", "FILES", "FIGURES"]
 
-FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png")
+FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png", "split.png")
 FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
 
 
@@ -123,6 +124,7 @@ def _figures(result: TrainResult, folder: Path) -> None:
     fig.tight_layout()
     fig.savefig(folder / "loss.png", dpi=110)
     plt.close(fig)
+    save_split_figure(result, folder)
 
 
 def _title(result: TrainResult) -> str:
