@@ -237,8 +237,10 @@ class Verification:
 
     @property
     def strict(self) -> bool:
-        """False when some deciding row found the expectation exactly zero (the claim holds non-strictly)."""
-        return not any(row.verdict == ZERO for row in self.evidence)
+        """False when some row found the expectation exactly zero, everywhere (a ``zero`` row) or on part
+        of p > 0 (``numbers["zero_somewhere"]``): the claim then holds only non-strictly."""
+        return not any(row.verdict == ZERO or row.numbers.get("zero_somewhere") for row in self.evidence
+                       if row.verdict != INFO)
 
     def __repr__(self) -> str:
         config = self.config

@@ -23,7 +23,7 @@ def symbolic_rows(config: Config) -> list[Evidence]:
                  {**smap.to_dict(), "hypotheses_hold": standard, "init": init.name}),
         Evidence("symbolic", RowKey(config.loss_fn.result, config.depth, init.name), check.verdict,
                  {**check.to_dict(), "init": init.name, "layer": config.depth, "zero_mean": init.zero_mean,
-                  "independent": init.independent}),
+                  "independent": init.independent, "zero_somewhere": bool(check.zero)}),
     ]
 
 

@@ -53,7 +53,7 @@ def run_conditional(draw: ConditionalDraw, sizes: list[int], *, config: dict, la
         if moments.n >= MIN_SAMPLES:
             looks += 1
             sign = signs(moments.mean[tested], moments.stderr[tested], look_alpha)
-            if stop_early and len(tested) and np.all(sign != 0):
+            if stop_early and len(tested) and np.all((sign != 0) | _exactly_zero(moments, tested)):
                 break
     seconds = time.perf_counter() - started
     confidence = 1.0 - alpha
@@ -62,10 +62,17 @@ def run_conditional(draw: ConditionalDraw, sizes: list[int], *, config: dict, la
     reduction = None
     if naive_moments.n and len(tested):
         reduction = float(naive_moments.variance[tested].sum() / max(moments.variance[tested].sum(), 1e-300))
-    test = SignTest.from_signs(sign, tested, look_alpha * len(sizes), looks, moments.n, budget)
+    test = SignTest.from_signs(sign, tested, look_alpha * len(sizes), looks, moments.n, budget,
+                               zero=_exactly_zero(moments, tested))
     total = Estimate.normal(pooled.mean[0], pooled.stderr[0], pooled.n, confidence, method, seed)
     return ConditionalResult(config, int(layer), method, p, units, tuple(int(i) for i in tested), total, test,
                              reduction, seed, seconds)
+
+
+def _exactly_zero(moments: Moments, tested: np.ndarray) -> np.ndarray:
+    """Units whose every sample so far was exactly 0 (no spread, mean 0): δ_i = 0 in every draw, as
+    where σ'(p_i) = 0. Their expectation is 0 by construction, not a sampling outcome."""
+    return (moments.m2[tested] == 0) & (moments.mean[tested] == 0) if moments.n else np.zeros(len(tested), bool)
 
 
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr  # scipy.stats costs ~0.7 s at import
 
-from ..results import HOLDS, INCONCLUSIVE, VIOLATED
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO
 
 __all__ = ["Moments", "SignTest", "holm", "schedule", "MIN_SAMPLES"]
 
@@ -98,29 +98,35 @@ class SignTest:
     budget: int
     negative_units: tuple[int, ...] = ()
     unresolved_units: tuple[int, ...] = ()
+    zero: int = 0  # units whose every sample was exactly 0 (e.g. sigma'(p_i) = 0 beyond a clip): E = 0, proved
+    zero_units: tuple[int, ...] = ()
 
     @classmethod
     def from_signs(cls, sign: np.ndarray, index: np.ndarray, alpha: float, looks: int, samples: int,
-                   budget: int) -> "SignTest":
-        return cls(alpha, int(len(sign)), int((sign > 0).sum()), int((sign < 0).sum()), int((sign == 0).sum()),
+                   budget: int, zero: np.ndarray | None = None) -> "SignTest":
+        """``zero`` marks the units whose every sample was exactly 0: their own category, not unresolved."""
+        zero = np.zeros(len(sign), dtype=bool) if zero is None else zero & (sign == 0)
+        open_ = (sign == 0) & ~zero
+        return cls(alpha, int(len(sign)), int((sign > 0).sum()), int((sign < 0).sum()), int(open_.sum()),
                    looks, samples, budget, tuple(int(i) for i in index[sign < 0]),
-                   tuple(int(i) for i in index[sign == 0]))
+                   tuple(int(i) for i in index[open_]), int(zero.sum()), tuple(int(i) for i in index[zero]))
 
     @property
     def verdict(self) -> str:
-        """violated if any tested unit is resolved negative; holds if all are positive; else inconclusive."""
+        """violated if any tested unit is resolved negative; holds if every unit is positive or exactly
+        zero (and at least one is positive: non-strictly if some are zero); zero if every unit is exactly
+        zero; else inconclusive."""
         if self.negative:
             return VIOLATED
-        if self.tested and self.positive == self.tested:
+        if self.tested and self.zero == self.tested:
+            return ZERO
+        if self.tested and self.positive + self.zero == self.tested:
             return HOLDS
         return INCONCLUSIVE
-
-    def summary(self) -> str:
-        return (f"{self.positive}/{self.tested} positive, {self.negative} negative, {self.unresolved} unresolved"
-                f" (alpha={self.alpha:g}, Holm; {self.samples} samples)")
 
     def to_dict(self) -> dict:
         return {"alpha": self.alpha, "tested": self.tested, "positive": self.positive, "negative": self.negative,
                 "unresolved": self.unresolved, "looks": self.looks, "samples": self.samples, "budget": self.budget,
-                "verdict": self.verdict, "negative_units": list(self.negative_units),
-                "unresolved_units": list(self.unresolved_units)}
+                "verdict": str(self.verdict), "negative_units": list(self.negative_units),
+                "unresolved_units": list(self.unresolved_units), "zero": self.zero,
+                "zero_units": list(self.zero_units)}

@@ -115,7 +115,8 @@ def _r5(numbers: dict) -> str:
 
 def sign_test_text(test: dict) -> str:
     """'a/b positive, c negative, d unresolved (alpha, Holm; n samples)' for a SignTest's JSON form."""
-    return (f"{test['positive']}/{test['tested']} positive, {test['negative']} negative, {test['unresolved']} "
+    zero = f", {test['zero']} exactly zero (δ = 0 in every sample)" if test.get("zero") else ""
+    return (f"{test['positive']}/{test['tested']} positive, {test['negative']} negative{zero}, {test['unresolved']} "
             f"unresolved (alpha={test['alpha']:g}, Holm; {test['samples']} samples)")
 
 
@@ -182,7 +183,7 @@ def row_summary(row: Evidence) -> str:
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
     config = result.config
-    claim = {HOLDS: "holds" if result.strict else "holds only non-strictly (E = 0 exactly in some rows)",
+    claim = {HOLDS: "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)",
              VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
     arch = "" if config.get("arch", "mlp") == "mlp" else f" ({config['arch']})"
     text = (f"E[δ|p] ≥ 0 for p > 0 at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"

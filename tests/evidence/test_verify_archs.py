@@ -34,3 +34,11 @@ def test_a_proved_zero_holds_only_non_strictly():
 def test_zero_never_outweighs_a_violation():
     rows = [Evidence("symbolic", RowKey("R6", 1), ZERO), Evidence("symbolic", RowKey("R6", 2), "violated")]
     assert combine(r.verdict for r in rows) == "violated"
+
+
+def test_a_clip_makes_the_claim_hold_non_strictly(capsys):
+    """clipped_relu2(c=1), CE: σσ' = 0 on (1, ∞); verify says holds, non-strictly (exit 0), not inconclusive."""
+    code = main(["verify", "--loss", "ce", "--act", "clipped_relu2(c=1)", "--only", "symbolic",
+                 "--only", "montecarlo", "--width", "64"])
+    out = capsys.readouterr().out
+    assert code == 0 and "holds only non-strictly" in out and "exactly zero" in out

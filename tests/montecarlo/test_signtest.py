@@ -85,3 +85,25 @@ def test_alpha_is_recorded(alpha):
     result = conditional(Config(loss="mse", act="relu", width=16, classes=3), method="cv", samples=256,
                          alpha=alpha)
     assert result.sign_test.alpha == pytest.approx(alpha) and result.pooled.confidence == 1 - alpha
+
+
+def test_exactly_zero_units_are_their_own_category():
+    """δ_i = 0 in every sample (σ'(p_i) = 0) is a proved zero, not an unresolved unit."""
+    from driftproof.results import ZERO
+
+    zero = np.array([False, False, True, True])
+    test = SignTest.from_signs(np.array([1, 1, 0, 0]), np.arange(4), 1e-6, 1, 100, 100, zero=zero)
+    assert (test.positive, test.zero, test.unresolved, test.verdict) == (2, 2, 0, HOLDS)
+    assert test.zero_units == (2, 3) and test.unresolved_units == ()
+    assert SignTest.from_signs(np.zeros(3, int), np.arange(3), 1e-6, 1, 9, 9, zero=np.ones(3, bool)).verdict == ZERO
+    # a unit that is resolved cannot also be called zero
+    assert SignTest.from_signs(np.array([-1]), np.arange(1), 1e-6, 1, 9, 9, zero=np.array([True])).verdict == VIOLATED
+
+
+def test_clipped_units_beyond_the_clip_resolve_as_zero():
+    """clipped_relu2(c=1), CE, width 64, seed 0, antithetic: units with p_i > 1 have σ' = 0, so δ_i = 0."""
+    config = Config(loss="ce", act="clipped_relu2(c=1)", width=64)
+    result = conditional(config, method="antithetic", samples=512, alpha=1e-6)
+    beyond = {i for i in result.tested if result.p[i] > 1}
+    assert beyond and set(result.sign_test.zero_units) == beyond
+    assert result.verdict == HOLDS and result.sign_test.unresolved == 0
