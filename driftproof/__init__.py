@@ -9,16 +9,21 @@ From Python, the command line's operations are functions with the same options a
     driftproof.mc(loss="ce", act="gelu", method="antithetic").plot()
 
 Bad input raises :class:`InputError`, whose message is the command line's one line.
+
+The root names ``sweep`` and ``report`` are these functions; their packages are
+``driftproof.sweep`` (imported here first, so the function keeps the name) and
+``driftproof.reporting``: use ``from driftproof.sweep import ...`` for the package's contents.
 """
 
 __version__ = "0.1.0"
 
 from . import activations, inits, losses
 from .activations import register_activation
-from .api import ClaimsCheck, Derivations, MonteCarloCheck, TrainingRun, claims, derive, load, mc, train, verify
+from .api import (ClaimsCheck, Derivations, MonteCarloCheck, TrainingRun, claims, derive, load, mc, report, sweep,
+                  train, verify)
 from .errors import InputError
 from .results import Estimate, Evidence, RowKey, Verdict, Verification
 
-__all__ = ["verify", "derive", "mc", "train", "claims", "load", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
+__all__ = ["verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
            "RowKey", "Estimate", "Derivations", "MonteCarloCheck", "TrainingRun", "ClaimsCheck", "activations", "losses", "inits",
            "__version__"]

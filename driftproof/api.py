@@ -30,7 +30,7 @@ from .render.claims import claim_dict, claims_text, evidence_text, statement, ve
 from .render.html import table_html, verdict_cell
 from .render.runs import run_text
 from .results import Evidence, Verdict, Verification, json_default
-from .sweep import DEFAULT_OUT, SweepStore, claims_table
+from .sweep import DEFAULT_OUT, GRIDS, SweepStore, claims_table, make_grid, run_sweep
 from .theory.derivation import Derivation
 from .theory.derive import derive_all
 from .training.run import TrainResult, check_size, control_activation
@@ -38,7 +38,7 @@ from .training.run import train as train_runs
 from .training.runfolder import load_run, save_run
 from .training.spec import TrainSpec
 
-__all__ = ["verify", "derive", "mc", "train", "claims", "load", "Derivations", "MonteCarloCheck", "TrainingRun",
+__all__ = ["verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations", "MonteCarloCheck", "TrainingRun",
            "ClaimsCheck", "network_config"]
 
 MODES = ("conditional", "marginal")
@@ -428,3 +428,45 @@ def load(path: str | Path):
         if isinstance(data, dict) and "evidence" in data and "verdict" in data:
             return Verification.from_dict(data)
     raise InputError(f"{str(path)!r} is neither a run folder, a sweep folder nor a saved verify result")
+
+
+def sweep(grid: str = "default", out: str = DEFAULT_OUT, *, scheduler=None, workers: int | None = None,
+          progress: bool = False) -> ClaimsCheck:
+    """Train a grid of configurations into ``out`` (``driftproof sweep``), then check the claims on it.
+
+    Finished configurations already in ``out`` are skipped (resumable); ``scheduler`` sends the
+    work to a Dask cluster (an address such as ``tcp://host:8786``), else local processes.
+
+    Returns:
+        The :class:`ClaimsCheck` of the claims C1-C5 against everything stored in ``out``.
+    """
+    if grid not in GRIDS:
+        raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {grid!r}")
+    folder = output_folder(str(out))
+    jobs = make_grid(grid)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="sweep", unit="config")
+    try:
+        run_sweep(jobs, SweepStore(folder), scheduler=scheduler, workers=workers,
+                  tick=(lambda _: bar.update(1)) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    return claims(str(folder))
+
+
+def report(out: str | Path = "report", *, quick: bool = False, pairs: tuple[tuple[str, str], ...] | None = None,
+           pdf: bool = True):
+    """Build the verification report (``driftproof report``): LaTeX, figures and, with TeX, the PDF.
+
+    Returns:
+        The build's ReportResult (folder, tex, pdf or None, missing TeX packages, timings).
+    """
+    from .reporting import build_report  # matplotlib and the report load only when asked for (~0.3 s)
+
+    for loss, act in pairs or ():
+        network_config(loss, act)  # the CLI's validation, before any work
+    return build_report(output_folder(str(out)), pairs=pairs, quick=quick, compile=pdf)

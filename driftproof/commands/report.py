@@ -39,7 +39,7 @@ def _pairs(texts: list[str] | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import build_report  # matplotlib and the report load only for this command (~0.3 s)
+    from ..reporting import build_report  # matplotlib and the report load only for this command (~0.3 s)
 
     pairs = _pairs(args.pairs)
     out = output_folder(args.out)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from driftproof.report import build_report
-from driftproof.report.latex import compile_pdf, missing_tex
+from driftproof.reporting import build_report
+from driftproof.reporting.latex import compile_pdf, missing_tex
 
 PAIRS = (("ce", "gelu"), ("mse", "relu"), ("ce", "tanh"), ("mse", "x^2*tanh(x)/2 + Max(0, x)"))
 HAVE_TEX = not missing_tex() and shutil.which("pdftotext")

@@ -137,7 +137,7 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     _write(generated / "version.tex", tex_escape(__version__) + "\n")
     _write(generated / "date.tex", _dt.date.today().isoformat() + "\n")
     tex = folder / "report.tex"
-    _write(tex, resources.files("driftproof.report").joinpath("templates/report.tex").read_text())
+    _write(tex, resources.files("driftproof.reporting").joinpath("templates/report.tex").read_text())
     payload = {"numbers": ctx.numbers.values, "results": ctx.results, "figures": ctx.figure_count,
                "pairs": [list(p) for p in chosen], "quick": quick}
     json_path = folder / "report.json"
