@@ -83,7 +83,7 @@ def _prec(bits: int):
         ctx.prec = old
 
 
-SYMPY_STEP_LIMIT = 1.0  # seconds for one SymPy factor / limit call on a tail
+SYMPY_STEP_LIMIT = 0.3  # seconds for one SymPy factor / limit call on a tail
 
 
 def _limited(make, seconds: float):
@@ -494,7 +494,7 @@ def _xi_pow(a: _XI, n: int) -> _XI:
         return _monotone(a, power, -INF if n % 2 else INF, INF)
     if _lt0(a.hi) or _is0(a.hi):
         return _monotone(a, power, INF, INF if n % 2 == 0 else -INF, increasing=False)
-    top = max(_xi_abs_ends(a), key=_key)
+    top = max(_xi_abs_ends(a), key=lambda t: _key(t[0]))
     top_val = top[0] if _is_inf(top[0]) else _upper(top[0] ** n)
     return _XI(arb(0), top_val, False, top[1])
 
@@ -508,7 +508,7 @@ def _xi_abs(a: _XI) -> _XI:
         return a
     if _lt0(a.hi) or _is0(a.hi):
         return _xi_neg(a)
-    top = max(_xi_abs_ends(a), key=_key)
+    top = max(_xi_abs_ends(a), key=lambda t: _key(t[0]))
     return _XI(arb(0), top[0], False, top[1])
 
 
@@ -720,9 +720,9 @@ class _Certifier:
             coeffs = list(out.coeffs()) + [arb(0)] * length
             return coeffs[:length]
 
-    def point_sign(self, t: float) -> int | None:
+    def point_sign(self, t: float, precs: tuple[int, ...] = POINT_PRECS) -> int | None:
         """+1 / -1, 0 for a proved exact zero, None when no precision decides."""
-        for prec in POINT_PRECS:
+        for prec in precs:
             v = self.value(arb(t), prec)
             if v.is_exact() and v.is_zero():
                 return 0
@@ -759,12 +759,25 @@ class _Certifier:
                 continue
             if width < TAYLOR_REL_WIDTH * scale and coeffs is not None and self._taylor_box(u, v, events):
                 continue
-            mid = u + width / 2
+            mid = self._split(u, v)
             if width < MIN_REL_WIDTH * scale or not (u < mid < v):
                 events.append(("gap", u, v))
                 continue
             stack.append((mid, v))
             stack.append((u, mid))
+
+    def _split(self, u: float, v: float) -> float:
+        """The midpoint, or a point near it where f's sign is decided (a root exactly at a
+        box end that Arb cannot prove to be 0, e.g. at x = 1000 for exp(x/50 - 20), would
+        leave both neighbouring boxes undecided)."""
+        mid = u + (v - u) / 2
+        if self.point_sign(mid, POINT_PRECS[:2]) is not None:
+            return mid
+        for j in (1, -1, 3, -3):
+            moved = mid + j * (v - u) / 1024
+            if self.point_sign(moved, POINT_PRECS[:2]) is not None:
+                return moved
+        return mid
 
     def _monotone_box(self, u, v, slope, events) -> bool:
         su, sv = self.point_sign(u), self.point_sign(v)
