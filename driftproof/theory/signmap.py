@@ -1,14 +1,19 @@
-"""R3: the exact sign map of sigma(x) sigma'(x) on the real line.
+"""R3: the sign map of sigma(x) sigma'(x) on the real line, proved or labelled as not proved.
 
 Within each branch of a Piecewise form: identically-zero branches are found symbolically;
-polynomial branches get their real roots exactly (SymPy); other branches are scanned on a
-dense float grid (with mpmath wherever float64 underflows) and every sign change is
-bracketed and refined with mpmath to far below 1e-9.
+polynomial branches get their real roots exactly (SymPy): label *exact*. Every other branch
+goes to :func:`driftproof.theory.certify.isolate_sign`, which proves the sign over the
+whole branch by ball arithmetic (window, root enclosures and both tails): label *certified*.
+When it cannot (an unsupported function, a tail it cannot close, the time budget), the map
+is *inconclusive*: it keeps what was proved and fills the rest from a float scan (a dense
+grid on |x| <= 12 with mpmath checks), each such interval marked ``certified=False``.
+``SignMap.proved`` is what a caller may call a proof.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,8 +22,14 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation, x
+from .certify import DEFAULT_BUDGET, Isolation, Unsupported, isolate_sign
 
-__all__ = ["SignInterval", "Root", "SignMap", "sign_map"]
+__all__ = ["SignInterval", "Root", "SignMap", "sign_map", "EXACT", "CERTIFIED", "INCONCLUSIVE",
+           "CUSTOM_BUDGET", "BUILTIN_BUDGET"]
+
+EXACT, CERTIFIED, INCONCLUSIVE = "exact", "certified", "inconclusive"
+CUSTOM_BUDGET = DEFAULT_BUDGET  # seconds of ball arithmetic for a custom expression
+BUILTIN_BUDGET = 60.0  # a guard only: every built-in is proved in well under a second
 
 SCAN_RADIUS = 12.0  # dense float grid on [-R, R]
 SCAN_STEP = 1e-3
@@ -33,10 +44,12 @@ class Root:
 
     value: float
     exact: str | None  # SymPy text of the exact root, when one was found
-    method: str  # "symbolic" or "numeric (mpmath anderson, bracket < 1e-20)"
+    method: str  # "symbolic", "certified (...)" or "numeric (...)" (not proved)
+    enclosure: tuple[float, float] | None = None  # proved to hold exactly one root (certified)
 
     def to_dict(self) -> dict:
-        return {"value": self.value, "exact": self.exact, "method": self.method}
+        return {"value": self.value, "exact": self.exact, "method": self.method,
+                "enclosure": None if self.enclosure is None else list(self.enclosure)}
 
 
 @dataclass(frozen=True)
@@ -46,13 +59,14 @@ class SignInterval:
     lo: float
     hi: float
     sign: int
+    certified: bool = True  # False: read off a float scan, not proved
 
     def to_dict(self) -> dict:
-        return {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign)}
+        return {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign), "certified": bool(self.certified)}
 
     def describe(self) -> str:
         symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign]
-        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}"
+        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}" + ("" if self.certified else " (not proved)")
 
 
 def _fmt(value: float) -> str:
@@ -63,13 +77,24 @@ def _fmt(value: float) -> str:
 
 @dataclass(frozen=True)
 class SignMap:
-    """The sign of sigma sigma' over the real line, with the roots between intervals."""
+    """The sign of sigma sigma' over the real line, with the roots between intervals.
+
+    ``certification``: "exact" (SymPy closed form), "certified" (ball arithmetic over the
+    whole line) or "inconclusive" (``reason`` says why and how far the proof got).
+    """
 
     activation: str
     intervals: tuple[SignInterval, ...]
     roots: tuple[Root, ...]
-    exact: bool  # every root symbolic (no numeric step)
+    exact: bool  # certification == "exact": every root symbolic (no numeric step)
     method: str
+    certification: str = EXACT
+    reason: str = ""
+
+    @property
+    def proved(self) -> bool:
+        """The whole map is a proof (exact or certified): a caller may say *holds* from it."""
+        return self.certification in (EXACT, CERTIFIED)
 
     def on_positive(self, sign: int) -> list[SignInterval]:
         """Intervals meeting p > 0 with the given sign."""
@@ -84,11 +109,13 @@ class SignMap:
         return self.on_positive(0)
 
     def describe(self) -> str:
-        return "; ".join(iv.describe() for iv in self.intervals)
+        text = "; ".join(iv.describe() for iv in self.intervals)
+        return text if self.proved else f"{text} [inconclusive: {self.reason}]"
 
     def to_dict(self) -> dict:
         return {"activation": self.activation, "intervals": [iv.to_dict() for iv in self.intervals],
-                "roots": [r.to_dict() for r in self.roots], "exact": self.exact, "method": self.method}
+                "roots": [r.to_dict() for r in self.roots], "exact": self.exact, "method": self.method,
+                "certification": self.certification, "reason": self.reason, "proved": self.proved}
 
 
 def _branches(expr: sp.Expr) -> list[tuple[sp.Expr, float, float]]:
@@ -167,9 +194,15 @@ class _Signer:
 
 
 def _polynomial_roots(expr: sp.Expr, lo: float, hi: float) -> list[sp.Expr] | None:
-    """Exact real roots inside (lo, hi) of a polynomial or rational branch, else None."""
-    numerator, _ = sp.fraction(sp.together(expr))
-    if not numerator.is_polynomial(x):
+    """Exact real roots inside (lo, hi) of a polynomial branch, else None (not a polynomial).
+
+    A rational branch qualifies only when its denominator has no real root in (lo, hi), so
+    that the sign between consecutive numerator roots is constant.
+    """
+    numerator, denominator = sp.fraction(sp.together(expr))
+    if not (numerator.is_polynomial(x) and denominator.is_polynomial(x)):
+        return None
+    if denominator.has(x) and any(lo < float(r) < hi for r in sp.Poly(denominator, x).real_roots()):
         return None
     roots = sp.Poly(numerator, x).real_roots()
     return sorted({r for r in roots if lo < float(r) < hi}, key=float)
@@ -255,23 +288,91 @@ def _numeric_branch(expr: sp.Expr, lo: float, hi: float) -> tuple[list[SignInter
     return intervals, roots
 
 
-def _merge(intervals: list[SignInterval]) -> list[SignInterval]:
+def _merge(intervals: list[SignInterval], keep_apart: frozenset = frozenset()) -> list[SignInterval]:
     merged: list[SignInterval] = []
     for iv in intervals:
-        if merged and merged[-1].sign == iv.sign and merged[-1].hi == iv.lo:
-            merged[-1] = SignInterval(merged[-1].lo, iv.hi, iv.sign)
+        if (merged and merged[-1].sign == iv.sign and merged[-1].hi == iv.lo
+                and merged[-1].certified == iv.certified and iv.lo not in keep_apart):
+            merged[-1] = SignInterval(merged[-1].lo, iv.hi, iv.sign, iv.certified)
         else:
             merged.append(iv)
     return merged
 
 
+def _certified_branch(branch: sp.Expr, lo: float, hi: float, deadline: float):
+    """(intervals, roots, isolation or None, reason) for a non-polynomial branch on (lo, hi)."""
+    try:
+        iso = isolate_sign(branch, lo, hi, budget=max(deadline - time.monotonic(), 0.0), symbol=x)
+    except Unsupported as error:
+        intervals, roots = _numeric_branch(branch, lo, hi)
+        return [_uncertified(iv) for iv in intervals], roots, None, str(error)
+    intervals = [SignInterval(iv.lo, iv.hi, iv.sign) for iv in iso.intervals]
+    roots = [Root(r.value, _exact_root(branch, r.value) if math.isfinite(r.value) else None, _root_method(r),
+                  (r.lo, r.hi)) for r in iso.roots if r.changes_sign or r.multiplicity > 0]
+    if iso.proved:
+        return intervals, roots, iso, ""
+    filled = list(intervals)
+    for gap_lo, gap_hi in _gaps(intervals, lo, hi):
+        scanned, scanned_roots = _numeric_branch(branch, gap_lo, gap_hi)
+        filled += [_uncertified(iv) for iv in scanned]
+        roots += [r for r in scanned_roots if gap_lo < r.value < gap_hi]
+    return sorted(filled, key=lambda iv: iv.lo), sorted(roots, key=lambda r: r.value), iso, iso.reason
+
+
+def _uncertified(iv: SignInterval) -> SignInterval:
+    return SignInterval(iv.lo, iv.hi, iv.sign, certified=False)
+
+
+def _gaps(intervals: list[SignInterval], lo: float, hi: float) -> list[tuple[float, float]]:
+    """The parts of (lo, hi) that no interval covers."""
+    gaps, at = [], lo
+    for iv in sorted(intervals, key=lambda iv: iv.lo):
+        if iv.lo > at:
+            gaps.append((at, iv.lo))
+        at = max(at, iv.hi)
+    if at < hi:
+        gaps.append((at, hi))
+    return gaps
+
+
+def _root_method(root) -> str:
+    if root.multiplicity > 1:
+        return f"certified (Arb): zero of order {root.multiplicity} at an exact point"
+    if root.lo == root.hi:
+        return "certified (Arb): exact zero, f' bounded away from 0 around it"
+    return f"certified (Arb): one root in [{root.lo!r}, {root.hi!r}], f' bounded away from 0"
+
+
+def _method(certification: str, isolations: list[Isolation], reason: str, symbolic: bool) -> str:
+    if certification == EXACT:
+        return "exact (SymPy)"
+    if certification == CERTIFIED:
+        windows = ", ".join(f"[{iso.window[0]:g}, {iso.window[1]:g}]" for iso in isolations)
+        tails = sorted({t for iso in isolations for t in iso.tails if t})
+        return (f"certified (Arb ball arithmetic on {windows}; tails by {' and '.join(tails) or 'finite ends'})"
+                + ("; polynomial branches by SymPy" if symbolic else ""))
+    return f"inconclusive ({reason}); where not proved, a float scan on [-{SCAN_RADIUS:g}, {SCAN_RADIUS:g}]"
+
+
 @lru_cache(maxsize=64)
-def sign_map(activation: Activation) -> SignMap:
-    """The sign map of sigma sigma' (R3): where the expected gradient is positive, negative, zero."""
+def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
+    """The sign map of sigma sigma' (R3): where the expected gradient is positive, negative, zero.
+
+    Args:
+        activation: the activation.
+        budget: seconds of ball arithmetic (default CUSTOM_BUDGET for a custom expression,
+            BUILTIN_BUDGET for a built-in); past it the map is inconclusive.
+    """
+    if budget is None:
+        budget = CUSTOM_BUDGET if activation.custom else BUILTIN_BUDGET
+    deadline = time.monotonic() + budget
     g = activation.sigma_dsigma
     intervals: list[SignInterval] = []
     roots: list[Root] = []
-    exact = True
+    isolations: list[Isolation] = []
+    reasons: list[str] = []
+    certification = EXACT
+    symbolic = False  # some branch solved by SymPy
     for branch, lo, hi in _branches(g):
         if _identically_zero(branch):
             intervals.append(SignInterval(lo, hi, 0))
@@ -286,12 +387,21 @@ def sign_map(activation: Activation) -> SignMap:
                 value = branch.subs(x, sp.nsimplify(mid)).evalf(MP_DPS)
                 intervals.append(SignInterval(a, b, int(sp.sign(value))))
             roots.extend(Root(float(r), sp.sstr(r), "symbolic") for r in poly_roots)
+            symbolic = True
             continue
-        branch_intervals, branch_roots = _numeric_branch(branch, lo, hi)
-        exact = exact and all(r.exact is not None for r in branch_roots)
+        branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, deadline)
+        if iso is not None:
+            isolations.append(iso)
+        if reason:
+            certification = INCONCLUSIVE
+            reasons.append(reason)
+        elif certification == EXACT:
+            certification = CERTIFIED
         intervals.extend(branch_intervals)
         roots.extend(branch_roots)
-    merged = _merge(intervals)
+    touching = frozenset(r.value for r in roots if r.enclosure is not None and r.enclosure[0] == r.enclosure[1]
+                         and "order" in r.method and _even_order(r.method))
+    merged = _merge(sorted(intervals, key=lambda iv: iv.lo), touching)
     # A root at a branch boundary (e.g. relu at 0) is where two signed intervals meet.
     boundaries = {r.value for r in roots}
     for left, right in zip(merged[:-1], merged[1:]):
@@ -299,7 +409,11 @@ def sign_map(activation: Activation) -> SignMap:
             exact_text = _exact_root(g, left.hi) if math.isfinite(left.hi) else None
             roots.append(Root(left.hi, exact_text or sp.sstr(sp.nsimplify(left.hi)), "symbolic (branch boundary)"))
     roots = sorted({r.value: r for r in roots}.values(), key=lambda r: r.value)
-    method = ("exact (SymPy)" if exact else
-              f"SymPy branches; numeric scan on [-{SCAN_RADIUS:g}, {SCAN_RADIUS:g}] step {SCAN_STEP:g}, "
-              f"mpmath tail checks to {TAIL_POINTS[-1]:.2g}, roots refined with mpmath")
-    return SignMap(activation.name, tuple(merged), tuple(roots), exact, method)
+    reason = "; ".join(reasons)
+    return SignMap(activation.name, tuple(merged), tuple(roots), certification == EXACT,
+                   _method(certification, isolations, reason, symbolic), certification, reason)
+
+
+def _even_order(method: str) -> bool:
+    words = method.split("order ")
+    return len(words) > 1 and int(words[1].split()[0]) % 2 == 0

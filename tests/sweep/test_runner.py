@@ -98,7 +98,7 @@ def test_grids():
 def test_key_depends_on_every_field_and_the_version(monkeypatch):
     job = Job()
     assert Job(seed=1).key != job.key and Job(force=0.5).key != job.key and Job(lr=2e-3).key != job.key
-    import driftproof.sweep.grid as grid
+    from driftproof.sweep import grid
 
     before = job.key  # a property: computed afresh on every access
     monkeypatch.setattr(grid, "__version__", "9.9.9")
