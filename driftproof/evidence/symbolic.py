@@ -16,7 +16,7 @@ def symbolic_rows(config: Config) -> list[Evidence]:
     smap = sign_map(config.activation)
     init = config.init_dist
     standard = init.zero_mean and init.independent
-    r3 = (VIOLATED if smap.negative_on_positive else HOLDS) if standard else INFO
+    r3 = sign_map_verdict(smap) if standard else INFO
     check = pointwise_check(config)
     return [
         Evidence("symbolic", RowKey("R3", init=init.name), r3,
@@ -25,6 +25,14 @@ def symbolic_rows(config: Config) -> list[Evidence]:
                  {**check.to_dict(), "init": init.name, "layer": config.depth, "zero_mean": init.zero_mean,
                   "independent": init.independent, "zero_somewhere": bool(check.zero)}),
     ]
+
+
+def sign_map_verdict(smap) -> str:
+    """violated where a negative region on p > 0 is certified (or exact); holds only on a proved map;
+    otherwise inconclusive (the map's ``reason`` says why and how far the proof got)."""
+    if any(iv.certified for iv in smap.negative_on_positive):
+        return VIOLATED
+    return HOLDS if smap.proved and not smap.negative_on_positive else INCONCLUSIVE
 
 
 def _layer_numbers(layer: LayerPrediction, field: MeanField, init: str, scale: float) -> dict:
@@ -38,13 +46,13 @@ def mean_field_rows(config: Config) -> list[Evidence]:
     """R4 for every inner layer (the last is R1/R2's) and R5's first-step drift for every layer."""
     field = mean_field(config)
     init = config.init_dist.name
-    negative = bool(sign_map(config.activation).negative_on_positive)
+    smap_verdict = sign_map_verdict(sign_map(config.activation))
     scale = max((abs(layer.delta_given_positive) for layer in field.layers), default=1.0)
     rows: list[Evidence] = []
     for layer in field.layers:
         numbers = _layer_numbers(layer, field, init, scale)
         if layer.layer < config.depth:
-            verdict = INCONCLUSIVE if not field.applicable else (VIOLATED if negative else HOLDS)
+            verdict = INCONCLUSIVE if not field.applicable else smap_verdict
             rows.append(Evidence("mean-field", RowKey("R4", layer.layer, init), verdict, numbers))
         if field.applicable:
             rows.append(Evidence("mean-field", RowKey("R5", layer.layer, init), INFO, numbers))

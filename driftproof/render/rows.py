@@ -55,8 +55,15 @@ def row_name(row: Evidence) -> str:
     return names[key.result]() if key.result in names else key.result
 
 
+def _proof_text(smap: dict) -> str:
+    """How the sign map was established: exact, certified, or what is missing."""
+    if smap.get("proved", True):
+        return f" [{smap.get('certification', 'exact')}]"
+    return f" [not proved: {smap.get('reason') or 'certification incomplete'}]"
+
+
 def _r3(numbers: dict) -> str:
-    text = sign_map_text(numbers)
+    text = sign_map_text(numbers) + _proof_text(numbers)
     if not numbers.get("hypotheses_hold", True):
         text += f" (R3's hypotheses fail for {numbers['init']}; see the R1/R2 row)"
     return text
@@ -68,6 +75,9 @@ def _last_layer_sign_map(numbers: dict) -> str:
         curvature = numbers["curvature"]
         formula += f" (C = E[Σπ(1−π)] = {curvature['mean']:.4f} ± {curvature['stderr']:.1g})"
     approx = "" if numbers["exact"] else f"; magnitude approximate for {numbers['init']}, sign exact by R3"
+    if not numbers["sign_map"].get("proved", True) and not any(
+            iv.get("certified", True) for iv in numbers["sign_map"]["intervals"] if iv["sign"] < 0 and iv["hi"] > 0):
+        return f"{formula}; the sign of σσ' on p > 0 is not proved{_proof_text(numbers['sign_map'])}{approx}"
     if numbers["negative"]:
         intervals = {(iv["lo"], iv["hi"]): iv for iv in numbers["sign_map"]["intervals"]}
         where = ", ".join(f"({_fmt(lo)}, {_fmt(hi)}): <0" if (lo, hi) in intervals else f"({lo:.6g}, {hi:.6g})"

@@ -17,6 +17,7 @@ class Step:
 
     ``exact`` is False where the step is numeric (quadrature, Monte Carlo over logits,
     root bracketing); ``value``/``error`` then carry the number and its error estimate.
+    ``certified`` marks a non-exact step proved by rigorous interval arithmetic (an enclosure).
     """
 
     title: str
@@ -25,9 +26,15 @@ class Step:
     exact: bool = True
     value: float | None = None
     error: float | None = None
+    certified: bool = False
+
+    @property
+    def tag(self) -> str:
+        """exact (SymPy), certified (ball arithmetic) or numeric (an approximation with a stated error)."""
+        return "exact" if self.exact else "certified" if self.certified else "numeric"
 
     def text(self) -> str:
-        tag = "exact" if self.exact else "numeric"
+        tag = self.tag
         body = sp.sstr(self.expr) if self.expr is not None else ""
         if self.value is not None:
             body += (" = " if body else "") + f"{self.value:.10g}"
@@ -46,7 +53,7 @@ class Step:
 
     def to_dict(self) -> dict:
         return {"title": self.title, "expr": sp.sstr(self.expr) if self.expr is not None else None,
-                "latex": self.latex(), "why": self.why, "exact": self.exact,
+                "latex": self.latex(), "why": self.why, "exact": self.exact, "label": self.tag,
                 "value": self.value, "error": self.error}
 
 
@@ -86,7 +93,7 @@ class Derivation:
             out.append(r"\emph{Assumes:} " + _tex_escape("; ".join(self.assumptions)) + ".")
         out.append(r"\begin{enumerate}")
         for step in self.steps:
-            tag = "exact" if step.exact else "numeric"
+            tag = step.tag
             math = step.latex()
             item = rf"\item[\textsc{{{tag}}}] {_tex_escape(step.title)}"
             if math:

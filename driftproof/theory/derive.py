@@ -28,9 +28,11 @@ def derive_sign_map(config: Config) -> tuple[Derivation, SignMap]:
         exact = root.exact is not None
         steps.append(Step("root of sigma sigma'", sp.Eq(sp.Symbol("x_0"), sp.sympify(root.exact)) if exact else None,
                           root.method, exact=exact, value=None if exact else root.value,
-                          error=None if exact else 1e-15 * max(1.0, abs(root.value))))
+                          error=None if exact else 1e-15 * max(1.0, abs(root.value)),
+                          certified=smap.proved and not exact))
     for interval in smap.intervals:
-        steps.append(Step("sign on an interval", None, interval.describe(), exact=smap.exact))
+        steps.append(Step("sign on an interval", None, interval.describe(), exact=smap.exact,
+                          certified=smap.proved and interval.certified))
     negative = smap.negative_on_positive
     if negative:
         conclusion = "sigma sigma' < 0 somewhere on p > 0: a unit there gets a negative expected gradient"

@@ -243,7 +243,11 @@ def pointwise_check(config: Config) -> PointwiseCheck:
     if coeffs.B == 0 and coeffs.C0 == 0:
         negative = tuple((iv.lo, iv.hi) for iv in smap.negative_on_positive)
         zero = tuple((iv.lo, iv.hi) for iv in smap.zero_on_positive)
-        return PointwiseCheck(VIOLATED if negative else HOLDS, "sign_map", coeffs, smap, negative, zero)
+        if any(iv.certified for iv in smap.negative_on_positive):
+            verdict = VIOLATED
+        else:  # holds only on a proved map
+            verdict = HOLDS if smap.proved and not negative else INCONCLUSIVE
+        return PointwiseCheck(verdict, "sign_map", coeffs, smap, negative, zero)
     return _control_check(config, coeffs, smap)
 
 
