@@ -46,7 +46,10 @@ def _spec(job: Job) -> TrainSpec:
 
 def _build(job: Job, cfg: Config):
     spec = _spec(job)
-    return build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2]), dtype=spec.dtype, **net_shape(spec))
+    # transformers: the compiled activation (a GPT job evaluates ~1e9 activations; the MLPs keep numpy)
+    kernel = "numba" if job.arch in TRANSFORMERS else "numpy"
+    return build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2]), dtype=spec.dtype, kernel=kernel,
+                     **net_shape(spec))
 
 
 def clip_threshold(job: Job, cfg: Config, x: np.ndarray) -> float:

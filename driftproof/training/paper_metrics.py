@@ -11,7 +11,7 @@ over layers; here per layer, over all held-out samples): ``test_loss``/``test_ac
 the GPT), the same on as many fixed training samples, ``L{l}.val_zero_frac`` — exact zeros at
 the down-projection input (the paper's sparsity) — and for every linear layer's input X
 (``qkv_in``, ``wo_in``, ``up_in``, ``down_in``, and ``head_in``) ``.max``, ``.min`` and
-``.max_med`` = max|X| / median|X| (NaN when the median is 0): the spikes.
+``.max_med`` = max|X| / median of the nonzero |X|: the spikes.
 """
 
 from __future__ import annotations
@@ -45,9 +45,11 @@ def transformer_columns(depth: int) -> list[str]:
 
 
 def spike_stats(values: np.ndarray) -> dict[str, float]:
-    """max, min and max|x| / median|x| of an array (NaN ratio when the median is 0)."""
+    """max, min and max|x| / median|x| over the nonzero entries (as the sweep's spike statistic:
+    after a ReLU more than half the entries are often exactly 0); NaN ratio without a nonzero entry."""
     absolute = np.abs(values)
-    median = float(np.median(absolute))
+    active = absolute[absolute != 0]
+    median = float(np.median(active)) if active.size else 0.0
     return {"max": float(values.max()), "min": float(values.min()),
             "max_med": float(absolute.max()) / median if median > 0 else math.nan}
 

@@ -56,6 +56,8 @@ def test_paper_metrics_against_a_direct_computation(monkeypatch):
         u = net.cache["inputs"][f"{key}.up_in"]
         assert row[f"{key}.up_in.max"] == pytest.approx(u.max()) and row[f"{key}.up_in.min"] == pytest.approx(u.min())
         assert row[f"{key}.up_in.max_med"] == pytest.approx(np.abs(u).max() / np.median(np.abs(u)))
+        active = np.abs(h[h != 0])
+        assert row[f"{key}.down_in.max_med"] == pytest.approx(active.max() / np.median(active))
         w = net.params[f"{key}.Wdown"]
         assert row[f"{key}.Wdown.mean"] == pytest.approx(w.mean()) and row[f"{key}.Wdown.neg_frac"] == np.mean(w < 0)
     y = data.y_test.reshape(-1)
