@@ -187,6 +187,6 @@ def _transformer_figures(result: TrainResult, folder: Path) -> None:
                         ax.axhline(0.5, color="black", lw=0.6)
                     ax.tick_params(labelsize=7)
         fig.suptitle(f"{title}\n{_title(result)}; red {result.config['act']}, blue control", fontsize=8)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))  # room for the two-line title
         fig.savefig(folder / filename, dpi=100)
         plt.close(fig)
