@@ -4,7 +4,11 @@
 ``teacher``: x ~ N(0, I_d), labels (ce) or regression targets (mse) from a random
 tanh teacher MLP, so there is something to learn. ``digits``: scikit-learn's bundled 8x8
 handwritten digits (1797 images, no download), standardized with training statistics,
-with a stratified held-out split.
+with a stratified held-out split. ``text``: the English documentation that ships with every
+Python (``pydoc_data.topics``, ~465,000 characters) as characters; the first 90% trains, the
+last 10% is held out; samples are windows of ``input_dim`` (the context) characters and the
+targets the same windows shifted by one (next-character prediction). The corpus, split,
+vocabulary and held-out windows are fixed: they do not depend on the seed.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["Dataset", "DATASETS", "make_dataset", "TEACHER_WIDTH"]
+__all__ = ["Dataset", "DATASETS", "make_dataset", "TEACHER_WIDTH", "text_corpus", "encode", "decode", "to_patches"]
 
-DATASETS = ("noise", "teacher", "digits")
+DATASETS = ("noise", "teacher", "digits", "text")
+TEXT_HELD_OUT = 0.1  # the last tenth of the corpus
 TEACHER_WIDTH = 32
 
 
@@ -33,6 +38,7 @@ class Dataset:
     y_test: np.ndarray
     classes: int
     gaussian_inputs: bool  # x ~ N(0, I): the mean-field prediction (R5) applies
+    vocab: str | None = None  # text: the characters, in token-id order
 
     @property
     def input_dim(self) -> int:
@@ -41,7 +47,9 @@ class Dataset:
     def describe(self) -> dict:
         return {"name": self.name, "n_train": len(self.x_train), "n_test": len(self.x_test),
                 "input_dim": self.input_dim, "classes": self.classes,
-                "targets": "labels" if self.y_train.ndim == 1 else "regression"}
+                "targets": "labels" if self.y_train.ndim == 1 else "regression"} | (
+                {} if self.vocab is None else {"targets": "next token", "context": self.input_dim,
+                                               "vocab_size": len(self.vocab), "source": "pydoc_data.topics"})
 
 
 def _teacher(rng: np.random.Generator, x: np.ndarray, classes: int, regression: bool) -> np.ndarray:
@@ -66,6 +74,8 @@ def make_dataset(name: str, *, input_dim: int, classes: int, n_train: int, n_tes
         raise InputError(f"data must be one of {', '.join(DATASETS)}, got {name!r}")
     if name == "digits":
         return _digits(rng, n_test)
+    if name == "text":
+        return _text(input_dim, n_test)
     if n_train < 2 or n_test < 1:
         raise InputError(f"need n_train >= 2 and n_test >= 1, got {n_train} and {n_test}")
     n = n_train + n_test
@@ -111,3 +121,55 @@ def _digits(rng: np.random.Generator, n_test: int) -> Dataset:
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     std[std == 0] = 1.0  # always-blank border pixels stay 0
     return Dataset("digits", (x_train - mean) / std, y[train_index], (x_test - mean) / std, y[test_mask], 10, False)
+
+
+def to_patches(x: np.ndarray, side: int, patch: int) -> np.ndarray:
+    """Flattened square images (B, side*side) as (B, tokens, patch*patch), patches in row-major order."""
+    batch, k = len(x), side // patch
+    return (x.reshape(batch, k, patch, k, patch).transpose(0, 1, 3, 2, 4).reshape(batch, k * k, patch * patch))
+
+
+@functools.cache
+def text_corpus() -> tuple[str, str]:
+    """(text, vocabulary): the pydoc topics joined in sorted-key order, and their sorted characters."""
+    from pydoc_data.topics import topics
+
+    text = "\n\n".join(topics[key] for key in sorted(topics))
+    return text, "".join(sorted(set(text)))
+
+
+def encode(text: str, vocab: str) -> np.ndarray:
+    """Character ids (uint8 when the vocabulary fits, else int32)."""
+    table = {ch: i for i, ch in enumerate(vocab)}
+    missing = set(text) - set(table)
+    if missing:
+        raise InputError(f"characters outside the vocabulary: {''.join(sorted(missing))[:20]!r}")
+    return np.array([table[ch] for ch in text], dtype=np.uint8 if len(vocab) <= 256 else np.int32)
+
+
+def decode(ids, vocab: str) -> str:
+    return "".join(vocab[int(i)] for i in ids)
+
+
+@functools.cache
+def _text_ids() -> np.ndarray:
+    text, vocab = text_corpus()
+    ids = encode(text, vocab)
+    ids.flags.writeable = False
+    return ids
+
+
+def _text(context: int, n_test: int) -> Dataset:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    ids = _text_ids()
+    split = int(round((1 - TEXT_HELD_OUT) * len(ids)))
+    train, held = ids[:split], ids[split:]
+    most = (len(held) - 1) // context
+    if not 2 <= context <= 4096 or not 1 <= n_test <= most:
+        raise InputError(f"text: need a context of 2..4096 and 1..{most} held-out windows, got {context} and {n_test}")
+    # every training window (views, no copy); held-out windows evenly spaced and disjoint
+    x_train, y_train = sliding_window_view(train[:-1], context), sliding_window_view(train[1:], context)
+    starts = np.linspace(0, len(held) - context - 1, n_test).astype(int)[:, None] + np.arange(context)
+    return Dataset("text", x_train, y_train, held[starts], held[starts + 1], len(text_corpus()[1]), False,
+                   text_corpus()[1])

@@ -21,9 +21,10 @@ from .config import Config
 from .errors import InputError
 from .pointwise import Pointwise
 
-__all__ = ["MLP", "ResMLP", "ARCHS", "build_net", "Backward", "LN_EPS"]
+__all__ = ["MLP", "ResMLP", "ARCHS", "TRANSFORMERS", "build_net", "Backward", "LN_EPS"]
 
-ARCHS = ("mlp", "resmlp")
+ARCHS = ("mlp", "resmlp", "gpt", "vit")  # gpt, vit: driftproof.transformer
+TRANSFORMERS = ("gpt", "vit")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 LN_EPS = 1e-5
 
@@ -212,9 +213,18 @@ class ResMLP(_Net):
 
 
 def build_net(arch: str, config: Config, activation=None, *, rng: np.random.Generator, dtype: str = "float64",
-              kernel: str = "numpy") -> _Net:
-    """An ``mlp`` or ``resmlp`` at initialization; InputError for any other name."""
-    classes = {"mlp": MLP, "resmlp": ResMLP}
+              kernel: str = "numpy", **shape):
+    """An ``mlp``, ``resmlp``, ``gpt`` or ``vit`` at initialization; InputError for any other name.
+
+    Args:
+        shape: transformers only: ``heads``, ``context``, ``norm`` (see :mod:`driftproof.transformer`).
+    """
+    # The transformer imports Backward from this module: imported here, when one is built, to keep one direction.
+    from .transformer import GPT, ViT
+
+    classes = {"mlp": MLP, "resmlp": ResMLP, "gpt": GPT, "vit": ViT}
     if arch not in classes:
         raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
-    return classes[arch](config, activation, rng=rng, dtype=dtype, kernel=kernel)
+    if arch not in TRANSFORMERS and shape:
+        raise InputError(f"{', '.join(shape)} apply to transformers only, not to arch {arch!r}")
+    return classes[arch](config, activation, rng=rng, dtype=dtype, kernel=kernel, **shape)

@@ -1,23 +1,36 @@
-"""Optimizers (SGD, momentum, Adam, AdamW) and learning-rate schedules, in place on numpy arrays.
+"""Optimizers (SGD, momentum, Adam, AdamW, Muon) and learning-rate schedules, in place on numpy arrays.
 
 Weight decay acts on weight matrices only (ndim >= 2), not on biases or LayerNorm gains, as
 is usual in practice: a decayed bias would confound the bias drift this package measures.
 ``sgd``, ``momentum`` and ``adam`` add it to the gradient (L2); ``adamw`` decouples it
 (Loshchilov & Hutter): ``theta -= lr * wd * theta`` beside the Adam step.
+
+``muon`` follows the paper's code (Keller Jordan's Muon as in modded-nanogpt): on the matrices
+the network names as hidden (a transformer's block matrices; every matrix of an MLP), Nesterov
+momentum 0.95 (``buf = 0.95 buf + g``, update ``g + 0.95 buf``), orthogonalized by 5 quintic
+Newton-Schulz iterations (:func:`newton_schulz`), scaled by sqrt(max(rows, cols)), at
+``MUON_LR_RATIO`` = 0.1 times the learning rate; every other parameter (embeddings, head,
+gains) takes AdamW with betas (0.9, 0.95) at the full learning rate and the weight decay.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
 from .errors import InputError
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "Schedule", "Optimizer", "make_optimizer"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "Schedule", "Optimizer", "make_optimizer", "newton_schulz", "MUON_LR_RATIO"]
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "muon")
+MUON_MOMENTUM = 0.95
+MUON_LR_RATIO = 0.1  # the paper: Muon's learning rate is 0.1x AdamW's
+MUON_ADAM_BETAS = (0.9, 0.95)
+NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)  # the quintic of Muon's Newton-Schulz iteration
+NS_STEPS = 5
 SCHEDULES = ("constant", "warmup_cosine")
 
 
@@ -53,7 +66,8 @@ class Optimizer:
     """Updates a dict of parameter arrays in place from a dict of gradients."""
 
     def __init__(self, kind: str, schedule: Schedule, *, wd: float = 0.0, momentum: float = 0.9,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 hidden_matrices: Iterable[str] | None = None):
         if kind not in OPTIMIZERS:
             raise InputError(f"opt must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
         if not (math.isfinite(wd) and wd >= 0):
@@ -61,7 +75,9 @@ class Optimizer:
         if not 0 <= momentum < 1:
             raise InputError(f"momentum must be in [0, 1), got {momentum!r}")
         self.kind, self.schedule, self.wd, self.momentum = kind, schedule, wd, momentum
-        self.betas, self.eps = betas, eps
+        self.betas, self.eps = (MUON_ADAM_BETAS if kind == "muon" else betas), eps
+        # muon: the names Muon updates (None: every 2-D parameter)
+        self.hidden = None if hidden_matrices is None else frozenset(hidden_matrices)
         self.t = 0
         self.state: dict[str, list[np.ndarray]] = {}
 
@@ -72,7 +88,11 @@ class Optimizer:
         for name, theta in params.items():
             grad = grads[name]
             decay = self.wd if theta.ndim >= 2 else 0.0
-            if self.kind != "adamw" and decay:
+            if self.kind == "muon":
+                if self._is_hidden(name, theta):
+                    self._muon(name, theta, grad, lr * MUON_LR_RATIO)
+                    continue
+            elif self.kind != "adamw" and decay:
                 grad = grad + decay * theta
             if self.kind == "sgd":
                 theta -= lr * grad
@@ -89,11 +109,22 @@ class Optimizer:
                 v *= b2
                 v += (1 - b2) * (grad * grad)
                 step_size = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-                if self.kind == "adamw" and decay:
+                if self.kind in ("adamw", "muon") and decay:
                     theta *= 1 - lr * decay
                 # eps scaled as in the bias-corrected form m_hat / (sqrt(v_hat) + eps)
                 theta -= step_size * m / (np.sqrt(v) + self.eps * math.sqrt(1 - b2**self.t))
         return lr
+
+    def _is_hidden(self, name: str, theta: np.ndarray) -> bool:
+        return theta.ndim == 2 and (self.hidden is None or name in self.hidden)
+
+    def _muon(self, name: str, theta: np.ndarray, grad: np.ndarray, lr: float) -> None:
+        """Nesterov momentum, orthogonalized (Newton-Schulz), scaled by sqrt(max(rows, cols))."""
+        (buf,) = self._buffers(name, theta, 1)
+        buf *= MUON_MOMENTUM
+        buf += grad
+        update = newton_schulz(grad + MUON_MOMENTUM * buf)
+        theta -= (lr * math.sqrt(max(theta.shape))) * update.astype(theta.dtype, copy=False)
 
     def _buffers(self, name: str, theta: np.ndarray, count: int) -> list[np.ndarray]:
         if name not in self.state:
@@ -102,6 +133,30 @@ class Optimizer:
 
 
 def make_optimizer(kind: str, lr: float, *, steps: int, schedule: str = "constant", warmup: int = 0,
-                   wd: float = 0.0, momentum: float = 0.9) -> Optimizer:
-    """An optimizer with its schedule, validated (InputError on bad values)."""
-    return Optimizer(kind, Schedule(lr, schedule, steps, warmup), wd=wd, momentum=momentum)
+                   wd: float = 0.0, momentum: float = 0.9, hidden_matrices: Iterable[str] | None = None) -> Optimizer:
+    """An optimizer with its schedule, validated (InputError on bad values).
+
+    Args:
+        hidden_matrices: muon only: the parameters Muon updates (None: every 2-D parameter).
+    """
+    return Optimizer(kind, Schedule(lr, schedule, steps, warmup), wd=wd, momentum=momentum,
+                     hidden_matrices=hidden_matrices)
+
+
+def newton_schulz(g: np.ndarray, steps: int = NS_STEPS, eps: float = 1e-7) -> np.ndarray:
+    """Muon's approximate orthogonalization U V^T of G = U S V^T: quintic Newton-Schulz on G / ||G||_F.
+
+    Each step maps every singular value s to a s + b s^3 + c s^5 (NS_COEFFICIENTS), which pushes
+    the singular values into roughly [0.7, 1.2] in 5 steps (not exactly 1: that is Muon's design).
+    Computed in float32 at most (the paper's code uses bfloat16), on the wide orientation.
+    """
+    a, b, c = NS_COEFFICIENTS
+    x = g.astype(np.promote_types(g.dtype, np.float32), copy=True)
+    x /= np.linalg.norm(x) + eps
+    tall = x.shape[0] > x.shape[1]
+    if tall:
+        x = x.T
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * (gram @ gram)) @ x
+    return x.T if tall else x

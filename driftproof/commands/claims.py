@@ -7,7 +7,7 @@ import sys
 
 from ..config import environment
 from ..render.claims import claim_dict, claims_text
-from ..sweep import DEFAULT_OUT, SweepStore, claims_table
+from ..sweep import DEFAULT_OUT, SweepStore, claims_by_family
 from .common import print_json
 from .sweep import run_with_progress
 
@@ -29,10 +29,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"driftproof: no sweep results in {args.out}: running the default sweep first", file=sys.stderr)
         run_with_progress("default", args.out, progress=not args.no_progress)
         results = store.load()
-    rows = claims_table(results)
+    by_family = claims_by_family(results)
     if args.json:
-        print_json({"out": args.out, "n_results": len(results), "claims": [claim_dict(row) for row in rows],
+        # "claims": the MLP family's rows, as before; "families": every family's rows, side by side
+        print_json({"out": args.out, "n_results": len(results),
+                    "claims": [claim_dict(row) for row in by_family.get("mlp", [])],
+                    "families": {family: [claim_dict(row) for row in rows] for family, rows in by_family.items()},
                     "environment": environment()})
     else:
-        print(claims_text(rows, len(results), args.out))
+        print(claims_text(by_family, len(results), args.out))
     return 0

@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..sweep import DEFAULT_OUT, GRIDS
 
     parser.add_argument("--grid", default="default", choices=tuple(GRIDS),
-                        help="which grid: default (165 configurations, ~9 min on 2 cores) or quick (15, seconds)")
+                        help="which grid: default (165 MLP configurations, ~9 min on 2 cores), quick (15, seconds), "
+                             "transformer (52 GPT and ViT configurations) or transformer_quick (16, ~1 min)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="results folder; finished configurations there are "
                                                            "skipped (default %(default)s)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",

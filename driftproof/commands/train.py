@@ -19,22 +19,33 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser, act="relu", width=128, depth=3)
-    parser.add_argument("--arch", default="mlp", choices=ARCHS, help="network (default %(default)s)")
-    parser.add_argument("--data", default="noise", choices=DATASETS, help="data set (default %(default)s)")
-    parser.add_argument("--opt", default="sgd", choices=OPTIMIZERS, help="optimizer (default %(default)s)")
-    parser.add_argument("--lr", type=float_arg, default=0.05, help="learning rate (default %(default)s)")
+    # defaults that depend on the architecture: None here, filled by arch_defaults()
+    parser.set_defaults(depth=None)
+    parser.add_argument("--arch", default="mlp", choices=ARCHS,
+                        help="network: mlp, resmlp, gpt (data text), vit (data digits) (default %(default)s)")
+    parser.add_argument("--data", default=None, choices=DATASETS,
+                        help="data set (default noise; text for gpt, digits for vit)")
+    parser.add_argument("--opt", default=None, choices=OPTIMIZERS, help="optimizer (default sgd; adamw for gpt/vit)")
+    parser.add_argument("--lr", type=float_arg, default=None,
+                        help="learning rate (default 0.05; 3e-3 for gpt/vit, Muon at 0.1x)")
     parser.add_argument("--wd", type=float_arg, default=0.0, help="weight decay, weights only (default %(default)s)")
     parser.add_argument("--momentum", type=float_arg, default=0.9, help="momentum coefficient (default %(default)s)")
     parser.add_argument("--schedule", default="constant", choices=SCHEDULES, help="lr schedule (default %(default)s)")
     parser.add_argument("--warmup", type=int_arg, default=0, help="warmup steps for warmup_cosine (default 0)")
     parser.add_argument("--steps", type=int_arg, default=200, help="optimizer steps (default %(default)s)")
-    parser.add_argument("--batch", type=int_arg, default=64, help="batch size (default %(default)s)")
+    parser.add_argument("--batch", type=int_arg, default=None, help="batch size (default 64; 16 for gpt)")
     parser.add_argument("--seeds", type=int_arg, default=3, help="seeds: --seed, --seed+1, ... (default %(default)s)")
     parser.add_argument("--log-every", type=int_arg, default=1, help="measure every k steps (default %(default)s)")
     parser.add_argument("--eval-every", type=int_arg, default=0, help="held-out evaluation every k steps (0: ~20 per run)")
     parser.add_argument("--n-train", type=int_arg, default=2048, help="training set size, noise/teacher (default %(default)s)")
-    parser.add_argument("--n-test", type=int_arg, default=512, help="held-out set size (default %(default)s)")
-    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"), help="(default %(default)s)")
+    parser.add_argument("--n-test", type=int_arg, default=None,
+                        help="held-out set size (default 512; 64 sequences for gpt)")
+    parser.add_argument("--dtype", default=None, choices=("float64", "float32"),
+                        help="(default float64; float32 for gpt/vit)")
+    parser.add_argument("--heads", type=int_arg, default=4, help="gpt/vit: attention heads (default %(default)s)")
+    parser.add_argument("--context", type=int_arg, default=64, help="gpt: context length (default %(default)s)")
+    parser.add_argument("--norm", default="rms", choices=("rms", "layer"),
+                        help="gpt/vit: RMSNorm or LayerNorm in the blocks (default %(default)s)")
     parser.add_argument("--kernel", default="auto", choices=KERNELS,
                         help="activation kernel: numpy, numba (compiled, fast) or auto (default %(default)s)")
     parser.add_argument("--threads", type=int_arg, default=1, help="BLAS threads, 0 = library default (default 1)")
@@ -45,6 +56,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
+# Defaults of the options whose good value depends on the architecture. The transformers follow
+# nanoGPT's CPU recipe scaled to 2 cores: 4 layers, 4 heads, width 128, context 64; a batch of
+# 16 sequences (1024 tokens a step) keeps a 300-step GPT run near a minute and a half; the ViT's
+# images are 16 tokens, so it takes the MLPs' batch of 64 and holds out a fifth of the digits.
+_MLP = {"depth": 3, "data": "noise", "opt": "sgd", "lr": 0.05, "batch": 64, "n_test": 512, "dtype": "float64"}
+_TRANSFORMER = {"depth": 4, "opt": "adamw", "lr": 3e-3, "dtype": "float32"}
+ARCH_DEFAULTS = {"mlp": _MLP, "resmlp": _MLP,
+                 "gpt": {**_TRANSFORMER, "data": "text", "batch": 16, "n_test": 64},
+                 "vit": {**_TRANSFORMER, "data": "digits", "batch": 64, "n_test": 360}}
+
+
+def arch_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the options left unset (None) with the default of the chosen architecture, in place."""
+    for name, value in ARCH_DEFAULTS[args.arch].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
 def _spec(args):
     from ..training import TrainSpec
 
@@ -52,13 +82,15 @@ def _spec(args):
                      schedule=args.schedule, warmup=args.warmup, steps=args.steps, batch=args.batch,
                      seeds=args.seeds, log_every=args.log_every, eval_every=args.eval_every, n_train=args.n_train,
                      n_test=args.n_test, dtype=args.dtype, kernel=args.kernel,
-                     control=None if args.no_control else "tanh", threads=args.threads)
+                     control=None if args.no_control else "tanh", threads=args.threads, heads=args.heads,
+                     context=args.context, norm=args.norm)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..training import save_run, train
     from ..training.run import check_size, control_activation
 
+    arch_defaults(args)
     config = config_from_args(args)
     spec = _spec(args)
     check_size(config, spec)

@@ -16,7 +16,7 @@ from ..training.summary import jsonable
 from .estimates import interval_text, ratio_text
 from .terminal import terminal_width
 
-__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "statement", "evidence_text", "claim_dict", "claims_text"]
+__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "statement", "evidence_text", "claim_dict", "claims_text", "FAMILY_NAMES"]
 
 STATEMENTS = {
     "C1": "with ReLU, activation sparsity rises during training (paper: to ~90%)",
@@ -74,15 +74,15 @@ def _fit_text(fit: HingeFit) -> str:
 
 def _c2(numbers: dict) -> str:
     if "fit" not in numbers:
-        return f"only {numbers['n']} ReLU digits runs with forced sparsity and their unforced baseline"
+        return f"only {numbers['n']} ReLU runs on real data (digits; text for the GPT) with forced sparsity and their unforced baseline"
     fit = numbers["fit"]
     where = f"; the paper's ~0.70 is {'inside' if numbers['paper_in_interval'] else 'outside'} the interval"
-    text = (f"hinge fit over {fit.n} ReLU digits MLP runs, all else equal (forced sparsity and the unforced "
+    text = (f"hinge fit over {fit.n} ReLU runs on real data, all else equal (forced sparsity and the unforced "
             f"baseline): {_fit_text(fit)}{where}. Mean accuracy by forced level: "
             + ", ".join(f"{q} {a:.3f}" for q, a in numbers["accuracy_by_level"].items()))
     if "all_runs" in numbers:
         everything = numbers["all_runs"]["fit"]
-        text += (f". Over all {everything.n} ReLU digits runs (natural sparsity from lr/init/wd too, "
+        text += (f". Over all {everything.n} ReLU real-data runs (natural sparsity from lr/init/wd too, "
                  f"not used for the verdict): {_fit_text(everything)}")
     return text
 
@@ -112,13 +112,13 @@ def _c4(numbers: dict) -> str:
 
 def _c5(numbers: dict) -> str:
     if not numbers:
-        return "no GELU^2 digits runs"
+        return "no GELU^2 runs on real data"
     parts = []
     for arch, losses in numbers["test_loss"].items():
         best = min((e.mean, act) for act, e in losses.items() if e.n)[1]
         parts.append(f"{arch} (lowest: {best}): "
                      + ", ".join(f"{act} {interval_text(e, '{:.3f}')}" for act, e in losses.items()))
-    return ("held-out cross-entropy on digits, 95% t over seeds: " + "; ".join(parts)
+    return ("held-out cross-entropy on real data (digits; text for the GPT), 95% t over seeds: " + "; ".join(parts)
             + ". GELU^2 minus other, paired: "
             + "; ".join(f"{arch}: " + ", ".join(f"{o} {interval_text(e, '{:+.3f}')}" for o, e in d.items())
                         for arch, d in numbers["gelu2_minus_other"].items()))
@@ -138,13 +138,27 @@ def claim_dict(row: Evidence) -> dict:
             "statement": statement(row), "evidence": evidence_text(row), "numbers": jsonable(row.numbers)}
 
 
-def claims_text(rows: list[Evidence], n_results: int, out: str, width: int | None = None) -> str:
-    """``driftproof claims``: claim, verdict word, statement, and the evidence wrapped to the width."""
+FAMILY_NAMES = {"mlp": "MLP and residual MLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
+
+
+def claims_text(rows, n_results: int, out: str, width: int | None = None) -> str:
+    """``driftproof claims``: claim, verdict word, statement, and the evidence wrapped to the width.
+
+    ``rows``: the rows of one family, or a dict family -> rows (``claims_by_family``), one block each.
+    """
     width = width or terminal_width()
     lines = textwrap.wrap(f"claims checked against {n_results} stored configurations in {out}", width) + [""]
-    for row in rows:
-        lines += textwrap.wrap(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}", width,
-                               subsequent_indent="    ")
-        lines += textwrap.wrap(evidence_text(row), width=width, initial_indent="    ", subsequent_indent="    ")
-        lines.append("")
+    families = rows if isinstance(rows, dict) else {None: rows}
+    if len(families) > 1:
+        lines += ["verdicts per architecture family: " + "; ".join(
+            f"{FAMILY_NAMES[f]}: " + " ".join(f"{r.key.result} {verdict_word(r.verdict)}" for r in family_rows)
+            for f, family_rows in families.items()), ""]
+    for family, family_rows in families.items():
+        if family is not None:
+            lines += [f"== {FAMILY_NAMES[family]} ==", ""]
+        for row in family_rows:
+            lines += textwrap.wrap(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}",
+                                   width, subsequent_indent="    ")
+            lines += textwrap.wrap(evidence_text(row), width=width, initial_indent="    ", subsequent_indent="    ")
+            lines.append("")
     return "\n".join(lines).rstrip()

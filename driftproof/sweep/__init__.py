@@ -8,7 +8,7 @@ Public API: ``Job``, ``make_grid``, ``GRIDS``, ``run_job``, ``run_sweep``, ``Swe
 ``load_or_run``.
 """
 
-from .claims import CLAIMS, claims_table
+from .claims import CLAIMS, FAMILIES, claims_by_family, claims_table
 from .forced import QuantileGate, force_sparsity
 from .grid import CLIP_RELATIVE, GRIDS, Job, make_grid
 from .job import run_job
@@ -17,7 +17,7 @@ from .stats import HingeFit, fit_changepoint, spike_stats
 from .store import SweepStore
 
 __all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "SweepRun", "SweepStore",
-           "claims_table", "CLAIMS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity",
+           "claims_table", "claims_by_family", "FAMILIES", "CLAIMS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity",
            "DEFAULT_OUT", "load_or_run"]
 
 DEFAULT_OUT = "sweeps/default"

@@ -20,10 +20,13 @@ from ..training.summary import seed_estimate
 from .grid import Job
 from .stats import HingeFit, fit_changepoint, geometric_ratio
 
-__all__ = ["claims_table", "claim_c1", "claim_c2", "claim_c3", "claim_c4", "claim_c5", "ACC_MARGIN", "PAPER",
+__all__ = ["claims_table", "claims_by_family", "family_of", "FAMILIES", "claim_c1", "claim_c2", "claim_c3", "claim_c4", "claim_c5", "ACC_MARGIN", "PAPER",
            "CLAIMS"]
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5")
+# The claims are judged per architecture family; the MLP family holds the plain and the residual MLP.
+FAMILIES = {"mlp": ("mlp", "resmlp"), "gpt": ("gpt",), "vit": ("vit",)}
+REAL_DATA = ("digits", "text")  # C2, C5: real data (the GPT's is the text corpus), not noise
 ACC_MARGIN = 0.01  # C4: clipping "does not lose accuracy" = paired loss of at most 1 point (non-inferiority)
 PAPER = {"C1_max_sparsity": 0.90, "C2_cliff": 0.70, "C3_spike_ratio": 25.0}
 _ACTS_C5 = ("gelu2", "gelu", "relu", "relu2", "clipped_relu2")
@@ -127,7 +130,7 @@ def claim_c2(results: list[dict], *, n_boot: int = 1000, seed: int = 0) -> Evide
     (learning rate, init, ...) also differ in accuracy for other reasons; their fit is reported
     beside it (``all_runs``), not used for the verdict.
     """
-    relu = [r for r in results if r["job"]["act"] == "relu" and r["job"]["data"] == "digits" and _ok(r)]
+    relu = [r for r in results if r["job"]["act"] == "relu" and r["job"]["data"] in REAL_DATA and _ok(r)]
     settings, series = _forced_series(relu)
     if len(series) < 10:
         return _claim("C2", INCONCLUSIVE, {"n": len(series)})
@@ -254,15 +257,16 @@ def claim_c4(results: list[dict]) -> Evidence:
 
 
 def _c5_arch(results: list[dict], arch: str) -> tuple[dict[str, Estimate], dict[str, Estimate]]:
-    """Held-out loss per activation on digits, and GELU^2 minus each other activation (paired)."""
+    """Held-out loss per activation on real data (digits; text for the GPT), and GELU^2 minus each other (paired)."""
     losses = {}
     for act in _ACTS_C5:
         runs = [r for r in results if r["job"].get("block") == "acts" and r["job"]["arch"] == arch
-                and r["job"]["data"] == "digits" and _label(r) == act]
+                and r["job"]["data"] in REAL_DATA and _label(r) == act]
         losses[act] = seed_estimate([_loss(r) for r in runs])
     diffs = {}
     for other in _ACTS_C5[1:]:
-        pairs = _pairs(results, "gelu2", other, data="digits").get(("digits", arch), [])
+        groups = _pairs(results, "gelu2", other)
+        pairs = [pair for data in REAL_DATA for pair in groups.get((data, arch), [])]
         diffs[other] = seed_estimate([_loss(a) - _loss(b) for a, b in pairs])
     return losses, diffs
 
@@ -282,7 +286,24 @@ def claim_c5(results: list[dict]) -> Evidence:
     return _claim("C5", verdict, {"test_loss": per_arch, "gelu2_minus_other": diffs})
 
 
-def claims_table(results: list[dict]) -> list[Evidence]:
-    """C1-C5 from sweep results (as :func:`run_job` returns and the store keeps them)."""
-    results = list(results)
+def family_of(job: dict) -> str:
+    """The architecture family a sweep job belongs to: mlp (MLP and residual MLP), gpt or vit."""
+    return next(name for name, archs in FAMILIES.items() if job["arch"] in archs)
+
+
+def claims_table(results: list[dict], family: str = "mlp") -> list[Evidence]:
+    """C1-C5 from the sweep results (as :func:`run_job` returns them) of one architecture family.
+
+    Each claim is judged on the family's runs only: a transformer's runs never enter an MLP verdict.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    results = [r for r in results if family_of(r["job"]) == family]
     return [claim_c1(results), claim_c2(results), claim_c3(results), claim_c4(results), claim_c5(results)]
+
+
+def claims_by_family(results: list[dict]) -> dict[str, list[Evidence]]:
+    """C1-C5 per architecture family that has results, in the order of FAMILIES."""
+    results = list(results)
+    present = {family_of(r["job"]) for r in results}
+    return {family: claims_table(results, family) for family in FAMILIES if family in present}

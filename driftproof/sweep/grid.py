@@ -11,6 +11,9 @@ Grid blocks (``Job.block``) say which claim a configuration serves:
 - ``natural``: ReLU across init scale, learning rate, weight decay and width, the sparsity
   that training produces by itself (C1, and points for C2);
 - ``forced``: ReLU with sparsity forced at a batch quantile from 10% to 95% (C2).
+
+Grids: ``default`` and ``quick`` (MLP and residual MLP), ``transformer`` and ``transformer_quick``
+(the paper's own architectures: the GPT on the pydoc text and the ViT on the digits).
 """
 
 from __future__ import annotations
@@ -143,7 +146,37 @@ def _quick() -> list[Job]:
     return jobs
 
 
-GRIDS = {"default": _default, "quick": _quick}
+TRANSFORMER_ACTS = ACTS + ("silu",)
+TRANSFORMER_FORCE = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+# The transformers of ``driftproof train`` (4 layers, 4 heads, width 128 for the GPT, 64 for the
+# ViT's 16-token digits), AdamW at 3e-3 (the paper's AdamW rate is 3.6e-3).
+GPT = dict(arch="gpt", data="text", opt="adamw", lr=3e-3, width=128, depth=4, steps=300, batch=16, n_test=64)
+VIT = dict(arch="vit", data="digits", opt="adamw", lr=3e-3, width=64, depth=4, steps=600, batch=64, n_test=360)
+
+
+def _transformer_jobs(shapes, seeds, force_levels) -> list[Job]:
+    jobs = []
+    for shape in shapes:
+        jobs += [Job(act=act, clip=CLIP_RELATIVE if act == "clipped_relu2" else None, seed=seed, block="acts",
+                     **shape) for act, seed in itertools.product(TRANSFORMER_ACTS, seeds)]
+        # C2: forced sparsity on ReLU, one seed per level; with the unforced ReLU runs, the cliff series
+        jobs += [Job(act="relu", force=q, block="forced", **shape) for q in force_levels]
+    return jobs
+
+
+def _transformer() -> list[Job]:
+    """C1-C5 on the GPT and the ViT: six activations x 3 seeds, and ReLU forced from 10% to 99% sparsity."""
+    return _transformer_jobs((GPT, VIT), range(3), TRANSFORMER_FORCE)
+
+
+def _transformer_quick() -> list[Job]:
+    """A minute's smoke version of ``transformer``: both families, tiny, one seed, two forced levels."""
+    gpt = {**GPT, "width": 32, "depth": 2, "steps": 20, "batch": 8, "n_test": 8}
+    vit = {**VIT, "width": 32, "depth": 2, "steps": 30, "batch": 32, "n_test": 100}
+    return _transformer_jobs((gpt, vit), range(1), (0.5, 0.9))
+
+
+GRIDS = {"default": _default, "quick": _quick, "transformer": _transformer, "transformer_quick": _transformer_quick}
 
 
 def make_grid(name: str) -> list[Job]:

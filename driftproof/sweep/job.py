@@ -18,10 +18,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..config import Config
-from ..nets import build_net
+from ..nets import TRANSFORMERS, build_net
 from ..training.loop import Step, run_loop, shuffled_batches
 from ..training.measure import accuracy
-from ..training.spec import TrainSpec, dataset_for, make_spec_optimizer, net_config
+from ..training.spec import TrainSpec, dataset_for, make_spec_optimizer, net_config, net_shape
 from .forced import force_sparsity
 from .grid import MEASURE_VERSION, Job
 from .stats import spike_stats
@@ -38,8 +38,18 @@ def _config(job: Job, act: str | None = None) -> Config:
 
 
 def _spec(job: Job) -> TrainSpec:
+    # transformers: float32 (as ``driftproof train`` runs them) and the default shape (4 heads, context 64)
     return TrainSpec(arch=job.arch, data=job.data, opt=job.opt, lr=job.lr, wd=job.wd, steps=job.steps,
-                     batch=job.batch, seeds=1, n_train=job.n_train, n_test=job.n_test, control=None, threads=1)
+                     batch=job.batch, seeds=1, n_train=job.n_train, n_test=job.n_test, control=None, threads=1,
+                     dtype="float32" if job.arch in TRANSFORMERS else "float64")
+
+
+def _build(job: Job, cfg: Config):
+    spec = _spec(job)
+    # transformers: the compiled activation (a GPT job evaluates ~1e9 activations; the MLPs keep numpy)
+    kernel = "numba" if job.arch in TRANSFORMERS else "numpy"
+    return build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2]), dtype=spec.dtype, kernel=kernel,
+                     **net_shape(spec))
 
 
 def clip_threshold(job: Job, cfg: Config, x: np.ndarray) -> float:
@@ -48,7 +58,7 @@ def clip_threshold(job: Job, cfg: Config, x: np.ndarray) -> float:
     The unclipped ReLU^2 network with the same seed (hence the same initial weights) is run on
     ``x``; its active outputs over all hidden layers give the scale. See ``grid.CLIP_RELATIVE``.
     """
-    probe = build_net(job.arch, replace(cfg, act="relu2"), rng=np.random.default_rng([job.seed, 2]))
+    probe = _build(job, replace(cfg, act="relu2"))
     probe.forward(x)
     h = np.concatenate([layer.ravel() for layer in probe.cache["h"]])
     return float(job.clip * np.median(h[h > 0]))
@@ -94,22 +104,34 @@ def _network(job: Job, cfg: Config, data):
         clip = clip_threshold(job, cfg, data.x_test[:PROBE])
         # repr: the shortest text that reads back as the same float (the registry takes activations by text)
         cfg = replace(cfg, act=f"clipped_relu2(c={clip!r})")
-    net = force_sparsity(build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2])), job.force)
+    net = force_sparsity(_build(job, cfg), job.force)
     return net, cfg, clip
 
 
+def _targets(y: np.ndarray) -> np.ndarray:
+    """Labels as the rows of the logits: a GPT's (n, T) next tokens flattened to (n*T,)."""
+    return y.reshape(-1) if y.ndim == 2 and y.dtype.kind in "iu" else y
+
+
 def _evaluate(net, loss, data) -> dict:
-    """Held-out loss and accuracy, the same on up to 1024 training samples, per-layer sparsity and spikes."""
-    n_train = min(len(data.x_train), 1024)
+    """Held-out loss and accuracy, the same on up to 1024 training samples, per-layer sparsity and spikes.
+
+    Transformers: as many training samples as held out, evenly spaced (consecutive text windows overlap).
+    """
+    if getattr(net, "arch", "") in TRANSFORMERS:
+        train = np.linspace(0, len(data.x_train) - 1, min(len(data.x_train), len(data.x_test))).astype(int)
+    else:
+        train = np.arange(min(len(data.x_train), 1024))
+    y_test, y_train = _targets(data.y_test), _targets(data.y_train[train])
     with np.errstate(all="ignore"):
         z = net.forward(data.x_test)
         hs = [h.copy() for h in net.cache["h"]]
-        test_loss = float(np.mean(loss.value(z.astype(float), data.y_test)))
-        zt = net.forward(data.x_train[:n_train])
+        test_loss = float(np.mean(loss.value(z.astype(float), y_test)))
+        zt = net.forward(data.x_train[train])
         return {"test_loss": test_loss if math.isfinite(test_loss) else None,
-                "test_acc": accuracy(z, data.y_test),
-                "train_loss": _finite(np.mean(loss.value(zt.astype(float), data.y_train[:n_train]))),
-                "train_acc": accuracy(zt, data.y_train[:n_train]),
+                "test_acc": accuracy(z, y_test),
+                "train_loss": _finite(np.mean(loss.value(zt.astype(float), y_train))),
+                "train_acc": accuracy(zt, y_train),
                 "layers": [{"sparsity": float(np.mean(h == 0)), **{k: _finite(v) for k, v in spike_stats(h).items()}}
                            for h in hs]}
 

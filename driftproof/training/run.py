@@ -11,6 +11,8 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Config, environment
 from ..errors import InputError
+from ..nets import TRANSFORMERS
+from .paper_summary import paper_summary
 from .seed import RunLog, train_seed
 from .spec import MAX_BYTES, TrainSpec, dataset_for, estimate_bytes, net_config, resolve_kernel
 from .summary import Comparison, TrainSummary, first_step_from_dict, first_step_vs_theory, summarize
@@ -51,6 +53,7 @@ class TrainResult:
     environment: dict = field(default_factory=dict)
     kernel: str = "numpy"
     seconds: float = 0.0
+    paper: dict | None = None  # transformers: the paper's metrics over seeds (paper_metrics.paper_summary)
 
     @property
     def diverged(self) -> tuple[Divergence, ...]:
@@ -65,6 +68,8 @@ class TrainResult:
                {key: {what: cmp.to_dict() for what, cmp in entry.items()} for key, entry in self.first_step.items()},
                "diverged": [d.to_dict() for d in self.diverged], "notes": list(self.notes),
                "environment": self.environment, "kernel": self.kernel, "seconds": self.seconds}
+        if self.paper is not None:
+            out["paper_metrics"] = self.paper
         if with_logs:
             out["runs"] = [log.to_dict() for log in self.logs]
         return out
@@ -77,7 +82,7 @@ class TrainResult:
         return cls(data["config"], data["spec"], tuple(data["seeds"]), data["dataset"], tuple(logs),
                    TrainSummary.from_dict(data["summary"]), first_step_from_dict(data["first_step_vs_R5"]),
                    tuple(data.get("notes", ())), data.get("environment", {}), data.get("kernel", "numpy"),
-                   data.get("seconds", 0.0))
+                   data.get("seconds", 0.0), data.get("paper_metrics"))
 
 
 def check_size(config: Config, spec: TrainSpec) -> None:
@@ -147,6 +152,11 @@ def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
         notes.append(f"first step measured as -lr * mean(gradient) at step 0, i.e. the plain-SGD step; "
                      f"{spec.opt} takes a different first step")
     effective = replace(config, input_dim=dataset["input_dim"], classes=dataset["classes"])
+    paper = None
+    if spec.arch in TRANSFORMERS:
+        paper = paper_summary(logs, depth)
+        notes.append("transformer: initialized as the paper's code (PyTorch defaults, U(+-1/sqrt(fan_in))); "
+                     "--init and --scale apply to the MLPs only")
     return TrainResult(effective.to_dict(), spec.to_dict(), tuple(seeds), dataset, tuple(logs),
                        summarize(logs, depth), first_step, tuple(notes), environment(), kernel,
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, paper)

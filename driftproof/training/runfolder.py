@@ -7,6 +7,10 @@ Layout::
     metrics.json    every run's metric columns (reloadable)
     metrics.csv     the same, long format: one row per (role, seed, step)
     sign.png, mean_weight.png, mean_bias.png, sparsity.png, loss.png
+
+A transformer run (gpt, vit) has no biases: no mean_bias.png; instead ``paper_metrics.json``
+(the paper's metrics over seeds), ``spikes.png`` (max and min of every linear layer's input on
+the held-out set) and ``matrices.png`` (mean and fraction negative of every block matrix).
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from .seed import RunLog
 from .split_figure import save_split_figure
 from .run import TrainResult
 
-__all__ = ["save_run", "load_run", "FILES", "FIGURES"]
+__all__ = ["save_run", "load_run", "FILES", "FIGURES", "TRANSFORMER_FIGURES"]
 
 FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png", "split.png")
 FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
+TRANSFORMER_FIGURES = ("sign.png", "mean_weight.png", "sparsity.png", "loss.png", "spikes.png", "matrices.png")
 
 
 def _write_json(path: Path, payload) -> None:
@@ -43,6 +48,9 @@ def save_run(result: TrainResult, out: str | Path, *, figures: bool = True) -> P
         raise InputError(f"cannot create the run folder {str(folder)!r}: {error.strerror}") from None
     meta = result.to_dict()
     summary = {"summary": meta.pop("summary"), "first_step_vs_R5": meta.pop("first_step_vs_R5")}
+    paper = meta.pop("paper_metrics", None)
+    if paper is not None:
+        _write_json(folder / "paper_metrics.json", paper)
     _write_json(folder / "run.json", meta)
     _write_json(folder / "summary.json", summary)
     _write_json(folder / "metrics.json", {"runs": [log.to_dict() for log in result.logs]})
@@ -57,6 +65,8 @@ def save_run(result: TrainResult, out: str | Path, *, figures: bool = True) -> P
                                                                   for v in values])
     if figures:
         _figures(result, folder)
+        if paper is not None:
+            _transformer_figures(result, folder)
     return folder
 
 
@@ -72,6 +82,9 @@ def load_run(folder: str | Path) -> TrainResult:
     except json.JSONDecodeError as error:
         raise InputError(f"{str(folder)!r}: a run file is not valid JSON ({error.msg})") from None
     logs = [RunLog.from_dict(run) for run in metrics["runs"]]
+    paper = folder / "paper_metrics.json"
+    if paper.exists():
+        meta["paper_metrics"] = json.loads(paper.read_text())
     return TrainResult.from_dict({**meta, **summary}, logs)
 
 
@@ -82,10 +95,13 @@ def _figures(result: TrainResult, folder: Path) -> None:
     import matplotlib.pyplot as plt
 
     depth = int(result.config["depth"])
+    transformer = result.paper is not None
     panels = [("sign.png", "sign", r"sign statistic: mean $\delta^l$ on $p^l>0$"),
-              ("mean_weight.png", "w_mean", r"mean weight of $W^l$"),
+              ("mean_weight.png", "w_mean", r"mean weight of $W^l$" if not transformer else r"mean of $W_{up}^l$"),
               ("mean_bias.png", "b_mean", r"mean bias of $b^l$"),
               ("sparsity.png", "zero_frac", r"sparsity: $h^l = 0$ (solid), $p^l \leq 0$ (dotted)")]
+    if transformer:  # no biases
+        panels.pop(2)
     colors = {"main": "tab:red", "control": "tab:blue"}
     for filename, metric, ylabel in panels:
         fig, axes = plt.subplots(1, depth, figsize=(4.2 * depth, 3.4), squeeze=False)
@@ -99,6 +115,11 @@ def _figures(result: TrainResult, folder: Path) -> None:
                 if metric == "zero_frac":
                     ax.plot(log.columns["step"], log.columns[f"L{layer}.nonpos_frac"], color=colors[log.role],
                             alpha=0.5, lw=1, ls=":", label=r"$p \leq 0$" if label else None)
+                if metric == "zero_frac" and transformer:  # the paper's sparsity, on the held-out set
+                    values = log.columns[f"L{layer}.val_zero_frac"]
+                    keep = np.isfinite(values)
+                    ax.plot(log.columns["step"][keep], values[keep], color=colors[log.role], lw=1.2, ls="--",
+                            marker=".", label="held-out zeros" if label else None)
             if metric == "sign":
                 ax.axhline(0.0, color="black", lw=0.8)
             ax.set_title(f"layer {layer}")
@@ -131,3 +152,43 @@ def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
             f"{s['data']}, {s['opt']} lr {s['lr']:g}, batch {s['batch']}, seeds {result.seeds}")
+
+
+def _transformer_figures(result: TrainResult, folder: Path) -> None:
+    """spikes.png and matrices.png: the paper's per-layer metrics over training, every run a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .paper_metrics import INPUTS
+    from ..transformer import MATRICES
+
+    depth = int(result.config["depth"])
+    colors = {"main": "tab:red", "control": "tab:blue"}
+    grids = [("spikes.png", INPUTS, ("max", "min"), "held-out input of each linear layer: max (solid), min (dotted)"),
+             ("matrices.png", MATRICES, ("mean", "neg_frac"), "block matrices: mean (top), fraction negative (bottom)")]
+    for filename, names, stats, title in grids:
+        rows = 1 if filename == "spikes.png" else 2
+        fig, axes = plt.subplots(rows * depth, len(names), figsize=(3.0 * len(names), 2.3 * rows * depth),
+                                 squeeze=False)
+        for layer in range(1, depth + 1):
+            for j, name in enumerate(names):
+                for r, stat in enumerate(stats):
+                    ax = axes[(layer - 1) * rows + (r if rows == 2 else 0)][j]
+                    for log in result.logs:
+                        steps, values = log.columns["step"], log.columns[f"L{layer}.{name}.{stat}"]
+                        keep = np.isfinite(values)
+                        ax.plot(steps[keep], values[keep], color=colors[log.role], lw=1, alpha=0.7,
+                                ls=":" if (rows == 1 and stat == "min") else "-")
+                    if r == 0 or rows == 1:
+                        ax.set_title(f"L{layer} {name}", fontsize=8)
+                    if stat == "mean":
+                        ax.axhline(0.0, color="black", lw=0.6)
+                    if stat == "neg_frac":
+                        ax.axhline(0.5, color="black", lw=0.6)
+                    ax.tick_params(labelsize=7)
+        fig.suptitle(f"{title}\n{_title(result)}; red {result.config['act']}, blue control", fontsize=8)
+        fig.tight_layout(rect=(0, 0, 1, 0.97))  # room for the two-line title
+        fig.savefig(folder / filename, dpi=100)
+        plt.close(fig)

@@ -14,10 +14,11 @@ import numpy as np
 
 from ..config import Config
 from ..data import Dataset
-from ..nets import build_net
+from ..nets import TRANSFORMERS, build_net
 from .loop import fixed_batch, run_loop, shuffled_batches
 from .measure import LayerSigns, Progress, RunMetrics, layer_columns
-from .spec import TrainSpec, make_spec_optimizer, net_config
+from .paper_metrics import TransformerMetrics, transformer_columns
+from .spec import TrainSpec, make_spec_optimizer, net_config, net_shape
 
 __all__ = ["RunLog", "train_seed", "sign_at_init"]
 
@@ -55,13 +56,19 @@ def train_seed(config: Config, spec: TrainSpec, seed: int, data: Dataset, *, rol
                tick: Callable[[int], None] | None = None) -> RunLog:
     """Train one network (``act`` or the config's activation) on ``data`` and log it (``RunMetrics``)."""
     cfg = net_config(replace(config, act=act) if act else config, data)
-    net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype, kernel=kernel)
+    net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype, kernel=kernel,
+                    **net_shape(spec))
     batches = shuffled_batches(data.x_train, data.y_train, min(spec.batch, len(data.x_train)),
                                np.random.default_rng([seed, 3]))
-    metrics = RunMetrics(layer_columns(cfg.depth, spec.arch), cfg.loss_fn, data, log_every=spec.log_every,
-                         eval_every=spec.eval_interval)
+    if spec.arch in TRANSFORMERS:
+        metrics = TransformerMetrics(transformer_columns(cfg.depth), cfg.loss_fn, data, log_every=spec.log_every,
+                                     eval_every=spec.eval_interval)
+    else:
+        metrics = RunMetrics(layer_columns(cfg.depth, spec.arch), cfg.loss_fn, data, log_every=spec.log_every,
+                             eval_every=spec.eval_interval)
     observers = [metrics] + ([Progress(tick)] if tick is not None else [])
-    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, spec.steps, observers)
+    optimizer = make_spec_optimizer(spec, getattr(net, "hidden_matrices", lambda: None)())
+    outcome = run_loop(net, optimizer, batches, cfg.loss_fn, spec.steps, observers)
     return RunLog(role, cfg.act, seed, metrics.columns(), outcome.diverged_at)
 
 
@@ -74,6 +81,6 @@ def sign_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int
     cfg = net_config(config, data)
     signs = LayerSigns()
     for seed in seeds:
-        net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype)
+        net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype, **net_shape(spec))
         run_loop(net, None, fixed_batch(data.x_train[:batch], data.y_train[:batch]), cfg.loss_fn, 0, [signs])
     return {f"L{layer}": [draw[layer - 1] for draw in signs.signs] for layer in range(1, cfg.depth + 1)}
