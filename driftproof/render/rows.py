@@ -95,10 +95,12 @@ def _last_layer_control(numbers: dict) -> str:
     why = (f"init {numbers['init']} breaks {broken}; "
            f"exact conditional formula, other units at their typical sum S = {numbers['typical_S']:.4g}")
     if outcome == "negative":
-        lo, hi = numbers["negative"][0]
-        return f"{why}: E[delta_i|p] < 0 for p_i in ({lo:.3g}, {hi:.3g})"
+        regions = ", ".join(f"({lo:.6g}, {hi:.6g})" for lo, hi in numbers["negative"])
+        return f"{why}: E[delta_i|p] < 0 for p_i in {regions} (certified root isolation)"
     if outcome == "nonnegative":
-        return f"{why}: E[delta_i|p] >= 0 for p in (0, {numbers['scan_max']:.3g}] and S within 3 sd"
+        return f"{why}: E[delta_i|p] >= 0 for every p > 0 with S within 3 sd (certified)"
+    if outcome == "not_proved":
+        return f"{why}: the sign on p > 0 could not be certified within the time budget; Monte Carlo decides"
     return f"{why}: the sign for small p_i > 0 depends on S_{{-i}} near its typical value; Monte Carlo decides"
 
 

@@ -16,8 +16,10 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from ..activations import x
 from ..config import Config
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Verdict
+from .certify import Unsupported, isolate_sign
 from .curvature import output_curvature
 from .derivation import Derivation, Step
 from .gaussian import gaussian_moment
@@ -215,6 +217,7 @@ class PointwiseCheck:
     S_range: tuple[float, float] | None = None
     q: float | None = None
     scan_max: float | None = None
+    enclosures: tuple[tuple[float, float], ...] = ()  # certified enclosures of the roots bounding ``negative``
 
     def to_dict(self) -> dict:
         coeffs = self.coefficients
@@ -225,7 +228,8 @@ class PointwiseCheck:
             out["curvature"] = coeffs.curvature.to_dict()
         if self.case == "control":
             out.update({"outcome": self.outcome, "typical_S": self.typical_S, "q": self.q,
-                        "S_range": list(self.S_range), "scan_max": self.scan_max})
+                        "S_range": list(self.S_range), "scan_max": self.scan_max,
+                        "root_enclosures": [list(e) for e in self.enclosures]})
             if self.negative:
                 out["negative_p"] = list(self.negative[0])
         return out
@@ -251,30 +255,43 @@ def pointwise_check(config: Config) -> PointwiseCheck:
     return _control_check(config, coeffs, smap)
 
 
+CONTROL_BUDGET = 3.0  # seconds of certified root isolation per value of S_{-i}
+_p = sp.Symbol("p", positive=True)  # p > 0: the Piecewise branches for p < 0 drop out
+
+
+def _negative_regions(config: Config, coeffs: Coefficients, S_value: float):
+    """The certified regions of p > 0 where sigma'(p) (A sigma(p) + B S + C0) < 0, and the Isolation."""
+    act = config.activation
+    expr = (act.derivative * (coeffs.A * act.normalized + coeffs.B * S_value + coeffs.C0)).subs(x, _p)
+    iso = isolate_sign(sp.piecewise_fold(expr), 0.0, math.inf, budget=CONTROL_BUDGET, symbol=_p)
+    return tuple((iv.lo, iv.hi) for iv in iso.intervals if iv.sign < 0), iso
+
+
 def _control_check(config: Config, coeffs: Coefficients, smap: SignMap) -> PointwiseCheck:
-    """The expectation depends on the other units through S_{-i}, linearly. Decide only when
-    the sign is the same over S in typical +- 3 sd (mean field), else defer to Monte Carlo."""
+    """The expectation depends on the other units through S_{-i}, linearly. Decide only when the
+    sign is the same for S anywhere in its typical +- 3 sd (mean field), else defer to Monte Carlo.
+    The negative p-regions come from certified root isolation on the derived expression over the
+    whole half-line p > 0 (ball arithmetic, :mod:`driftproof.theory.certify`), not from a grid."""
     q = mean_field(config).layers[-1].q
     e_sigma = gaussian_moment(config.activation, "sigma", q).mean
     e_sigma2 = gaussian_moment(config.activation, "sigma2", q).mean
     typical_S = (config.width - 1) * e_sigma
     sd_S = math.sqrt(max((config.width - 1) * (e_sigma2 - e_sigma**2), 0.0))
-    scan_max = 8 * math.sqrt(q)
-    grid = np.linspace(0, scan_max, 20001)[1:]
-    act = config.activation
-    h, dh = act.numpy(grid), act.numpy_derivative(grid)
     S_range = (typical_S - 3 * sd_S, typical_S + 3 * sd_S)
-    common = dict(typical_S=typical_S, S_range=S_range, q=q, scan_max=scan_max)
-    answers = []
+    common = dict(typical_S=typical_S, S_range=S_range, q=q, scan_max=math.inf)
+    answers, isolations = [], []
     for S_value in (S_range[0], typical_S, S_range[1]):
-        values = dh * (coeffs.A * h + coeffs.B * S_value + coeffs.C0)
-        if not np.all(np.isfinite(values)):
-            return PointwiseCheck(INCONCLUSIVE, "control", coeffs, smap, outcome="not_finite", **common)
-        answers.append(grid[values < 0])
-    if all(a.size for a in answers):
-        negative = answers[1]
-        return PointwiseCheck(VIOLATED, "control", coeffs, smap, ((float(negative.min()), float(negative.max())),),
-                              outcome="negative", **common)
-    if not any(a.size for a in answers):
+        try:
+            negative, iso = _negative_regions(config, coeffs, S_value)
+        except Unsupported:
+            return PointwiseCheck(INCONCLUSIVE, "control", coeffs, smap, outcome="not_proved", **common)
+        if not iso.proved:
+            return PointwiseCheck(INCONCLUSIVE, "control", coeffs, smap, outcome="not_proved", **common)
+        answers.append(negative)
+        isolations.append(iso)
+    if all(answers):
+        return PointwiseCheck(VIOLATED, "control", coeffs, smap, answers[1], outcome="negative",
+                              enclosures=tuple((r.lo, r.hi) for r in isolations[1].roots), **common)
+    if not any(answers):
         return PointwiseCheck(HOLDS, "control", coeffs, smap, outcome="nonnegative", **common)
     return PointwiseCheck(INCONCLUSIVE, "control", coeffs, smap, outcome="depends_on_S", **common)

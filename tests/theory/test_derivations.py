@@ -155,3 +155,16 @@ def test_derivations_render():
         latex = derivation.to_latex()
         assert latex.count(r"\begin{enumerate}") == 1 and latex.count("{") == latex.count("}") + latex.count(r"\{") - latex.count(r"\}")
         assert derivation.to_dict()["steps"]
+
+
+@pytest.mark.parametrize("init", ["shifted(mean=0.0003)", "centered"])
+def test_control_regions_are_certified_roots_not_grid_points(init):
+    """ReLU, MSE, width 256: on p > 0 the expectation is A p + B S + C0, so the negative region is
+    (0, -(B S + C0)/A) at the typical S, a closed form the certified isolation must reproduce."""
+    check = pointwise_check(Config(loss="mse", act="relu", init=init))
+    coeffs = check.coefficients
+    root = -(coeffs.B * check.typical_S + coeffs.C0) / coeffs.A
+    assert check.verdict == VIOLATED and len(check.negative) == 1
+    lo, hi = check.negative[0]
+    assert lo == 0.0 and hi == pytest.approx(root, rel=1e-9)
+    assert check.enclosures and check.enclosures[0][0] <= root <= check.enclosures[0][1]
