@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .estimates import interval_text, percent_text
+from .estimates import error_text, interval_text, percent_text
 
 __all__ = ["training_row_text"]
 
@@ -51,9 +51,14 @@ def _first_step(numbers: dict) -> str:
     first_step = numbers.get("first_step_vs_R5")
     if not first_step:
         return ""
-    errors = [f"{key} {what[1]} {100 * cmp['relative_error']:.0f}%" for key, entry in first_step.items()
-              for what, cmp in entry.items() if what != "sign_t0" and cmp["relative_error"] is not None]
-    return f" First step vs R5, rel. error: {', '.join(errors)}." if errors else ""
+    errors = []
+    for key, entry in first_step.items():
+        for what, cmp in entry.items():
+            if what == "sign_t0" or cmp["relative_error"] is None:
+                continue
+            measured = cmp["measured"]
+            errors.append(f"{key} {what[1]} {error_text(measured['mean'], measured['stderr'], cmp['predicted'])}")
+    return f" First step vs R5: {', '.join(errors)}." if errors else ""
 
 
 def _sizes(numbers: dict) -> str:
