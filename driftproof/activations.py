@@ -183,8 +183,21 @@ def parse_expression(text: str) -> sp.Expr:
         raise InputError(f"activation {text!r} does not depend on x")
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
         raise InputError(f"activation {text!r} is not a finite real expression")
+    _check_degree(text, expr)
     _check_domain(text, expr)
     return expr
+
+
+def _check_degree(text: str, expr: sp.Expr) -> None:
+    """Refuse powers of x-expressions above _MAX_EXPONENT once nested powers are combined
+    (((x+1)**64)**64 is (x+1)**4096): the exact moments of sigma^2 would need degree 8192."""
+    for power in expr.atoms(sp.Pow):
+        if power.base.has(x) and power.exp.is_number and abs(float(power.exp)) > _MAX_EXPONENT:
+            raise InputError(f"activation {text!r} raises an expression in x to the power {power.exp}; "
+                             f"powers are limited to |e| <= {_MAX_EXPONENT}")
+    if expr.is_polynomial(x) and sp.degree(expr, x) > _MAX_EXPONENT:
+        raise InputError(f"activation {text!r} is a polynomial of degree {sp.degree(expr, x)}; "
+                         f"the limit is {_MAX_EXPONENT}")
 
 
 def _check_domain(text: str, expr: sp.Expr) -> None:

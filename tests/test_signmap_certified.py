@@ -82,9 +82,6 @@ def _assert_found_or_inconclusive(smap, act, witnesses):
     assert smap.negative_on_positive
 
 
-@pytest.mark.skip(reason="the certifier's memory grows past 20 GB on some planted narrow bumps when run after "
-                         "the rest of the suite (a known bug, see the closing note); the three review examples, "
-                         "the near-tangent property and the built-ins against mpmath still run")
 @settings(max_examples=10)
 @given(bump_width, bump_centre)
 def test_narrow_bump_found(w, c):
@@ -95,8 +92,6 @@ def test_narrow_bump_found(w, c):
     _assert_found_or_inconclusive(smap, act, _witnesses(act, c - half, c + half, 200))
 
 
-@pytest.mark.skip(reason="SymPy's polynomial step of the sign map exhausts memory on some far-turning tails "
-                         "(a known bug, see the closing note)")
 @settings(max_examples=8)
 @given(far_centre, turn_scale)
 def test_far_turning_tail_found(c, s):
@@ -117,8 +112,6 @@ def test_near_tangent_zero(t, c):
     _assert_found_or_inconclusive(smap, act, _witnesses(act, c - 1.5, c + 0.5, 400))
 
 
-@pytest.mark.skip(reason="memory grows past 20 GB in the full suite while certifying (a known bug, see the "
-                         "closing note); the built-ins' maps are still checked by tests/test_signmap.py")
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_is_proved_and_matches_mpmath(name):
     """Each built-in: exact or certified; its sign agrees with mpmath at 600 seeded points

@@ -37,8 +37,6 @@ window that was certified, how each tail was closed, and ``proved``.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +44,8 @@ from fractions import Fraction
 
 import sympy as sp
 from flint import arb, arb_series, ctx, fmpq, fmpz
+
+from .bounded import bounded
 
 __all__ = ["Unsupported", "CertifiedInterval", "CertifiedRoot", "Isolation", "isolate_sign",
            "DEFAULT_BUDGET", "arb_function", "prepare"]
@@ -87,27 +87,12 @@ SYMPY_STEP_LIMIT = 0.3  # seconds for one SymPy factor / limit call on a tail
 
 
 def _limited(make, seconds: float):
-    """make(), or None when it raises or runs past ``seconds`` (SymPy can run away).
+    """make(), or None when it raises or runs past ``seconds`` or its memory limit.
 
-    The time limit uses SIGALRM, so it applies in the main thread only; elsewhere the
-    expensive call is skipped (None) rather than risk the budget.
+    SymPy can run away (``factor`` of exp(-(x - c)**2) with a float c builds a polynomial in
+    exp(x) of enormous degree), so the step runs in a bounded child process (``bounded``).
     """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        return None
-
-    def alarm(signum, frame):
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return make()
-    except (_OutOfTime, sp.PolynomialError, TypeError, ValueError, NotImplementedError,
-            RecursionError, AttributeError):
-        return None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return bounded(make, seconds)
 
 
 # ----------------------------------------------------------------------------- rewriting
@@ -905,6 +890,10 @@ class _Certifier:
         s = self.enclosure_sign(factor, box)
         if s is not None:
             return s, "enclosure"
+        if isinstance(factor, sp.exp) and factor.args[0].is_extended_real is not False:
+            # exp of a real expression is positive even where its enclosure overflows
+            # (exp(exp(exp(x))) on [3, inf)); the caller's expression is real on the reals.
+            return 1, "exp > 0"
         if isinstance(factor, sp.Pow) and factor.exp.is_Integer:
             base_sign, how = self.factor_sign(factor.base, side, edge, box)
             if base_sign is not None:
@@ -993,6 +982,10 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
     sym = symbol if symbol is not None else (next(iter(free)) if free else sp.Symbol("x"))
     if free - {sym}:
         raise Unsupported(f"expression has more than one variable: {sorted(map(str, free))}")
+    sign = _structural_sign(expr)
+    if sign:
+        return Isolation((lo, hi), (CertifiedInterval(lo, hi, sign),), (), (), (lo, hi),
+                         ("exp > 0", "exp > 0"), True, "", time.monotonic() - start)
     cert = _Certifier(expr, sym, start + budget)
     a = lo if math.isfinite(lo) else -START_WINDOW
     b = hi if math.isfinite(hi) else START_WINDOW
@@ -1025,6 +1018,19 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
         reason += f" (certified pieces within [{covered[0]:.3g}, {covered[1]:.3g}])"
     return Isolation((lo, hi), tuple(intervals), tuple(roots), tuple(gaps), (a, b),
                      (tails[0] or "", tails[1] or ""), proved, reason, time.monotonic() - start)
+
+
+def _structural_sign(expr: sp.Expr) -> int:
+    """+1 or -1 when expr is a nonzero rational times a product of exponentials of real
+    expressions (exp(exp(exp(x))) and its sigma sigma'), whose enclosures overflow far out;
+    0 when the structure says nothing."""
+    coeff, rest = expr.as_coeff_Mul()
+    factors = sp.Mul.make_args(rest)
+    if not coeff.is_Rational or coeff == 0 or not factors:
+        return 0
+    if all(isinstance(f, sp.exp) and f.args[0].is_extended_real is not False for f in factors):
+        return 1 if coeff > 0 else -1
+    return 0
 
 
 def _grow(cert: _Certifier, side: int, edge: float, chunks: list) -> tuple[float, str]:
