@@ -22,6 +22,7 @@ from .evidence import ARCHS, KINDS
 from .evidence import verify as _verify
 from .montecarlo import compare_conditional, compare_marginal, conditional, marginal
 from .montecarlo.compare import Comparison, unit_predictions
+from .montecarlo.gap import GapTrend, gap_trend
 from .montecarlo.outcomes import ConditionalResult, MarginalResult
 from .budget import Budget, check_memory, mc_budget
 from .commands.common import output_folder
@@ -147,6 +148,7 @@ class MonteCarloCheck:
     config: Config
     result: ConditionalResult | MarginalResult
     comparison: Comparison | list[Comparison] | None
+    trend: tuple[GapTrend, ...] = ()  # marginal mode: resolved gaps to R4 measured again at width N/2
 
     @property
     def verdict(self) -> Verdict:
@@ -165,6 +167,7 @@ class MonteCarloCheck:
         comparison = self.comparison
         payload["theory"] = (None if comparison is None else [c.to_dict() for c in comparison]
                              if isinstance(comparison, list) else comparison.to_dict())
+        payload["finite_width_trend"] = [t.to_dict() for t in self.trend]
         payload["environment"] = environment()
         return payload
 
@@ -175,7 +178,7 @@ class MonteCarloCheck:
         """The command line's report; ``units`` adds one line per unit (conditional mode)."""
         predicted = (unit_predictions(self.config, self.result.layer, self.result.p)
                      if units and self.mode == "conditional" else None)
-        return montecarlo_text(self.config, self.result, self.comparison, predicted)
+        return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend)
 
     def __repr__(self) -> str:
         return (f"MonteCarloCheck({self.verdict.upper()}: {self.mode}, {self.result.method}, "
@@ -250,10 +253,11 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
         else:  # marginal mode exists to compare with the mean field: always spend the whole budget
             result = marginal(config, method=method, samples=samples, alpha=alpha, progress=update)
             comparison = compare_marginal(config, result)
+            trend = tuple(gap_trend(config, comparison, method=method, samples=samples, alpha=alpha))
     finally:
         if bar is not None:
             bar.close()
-    return MonteCarloCheck(config, result, comparison)
+    return MonteCarloCheck(config, result, comparison, trend if mode == "marginal" else ())
 
 
 def _mc_defaults(config: Config, mode: str, method: str | None, samples: int | None) -> tuple[str, int]:
