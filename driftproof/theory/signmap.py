@@ -239,8 +239,8 @@ def _exact_root(expr: sp.Expr, value: float) -> str | None:
         return None
 
 
-def _numeric_branch(expr: sp.Expr, lo: float, hi: float) -> tuple[list[SignInterval], list[Root]]:
-    signer = _Signer(expr)
+def _scan_grid(lo: float, hi: float) -> np.ndarray:
+    """The float scan's points in (lo, hi): step SCAN_STEP on [-SCAN_RADIUS, SCAN_RADIUS], then TAIL_POINTS."""
     grid_lo, grid_hi = max(lo, -SCAN_RADIUS), min(hi, SCAN_RADIUS)
     points: list[float] = []
     if grid_lo < grid_hi:
@@ -248,40 +248,41 @@ def _numeric_branch(expr: sp.Expr, lo: float, hi: float) -> tuple[list[SignInter
         points = list(np.linspace(grid_lo, grid_hi, count))
     tails_left = [-t for t in reversed(TAIL_POINTS) if -t > lo and -t < grid_lo]
     tails_right = [t for t in TAIL_POINTS if t < hi and t > grid_hi]
-    grid = np.array(tails_left + points + tails_right, dtype=float)
+    return np.array(tails_left + points + tails_right, dtype=float)
+
+
+def _numeric_root(signer: _Signer, expr: sp.Expr, a: float, b: float) -> Root:
+    value = _refine(signer, a, b)
+    exact = _exact_root(expr, value)
+    return Root(value, exact, "symbolic" if exact else f"numeric (mpmath anderson at {MP_DPS} digits, tol {ROOT_TOL:g})")
+
+
+def _numeric_branch(expr: sp.Expr, lo: float, hi: float) -> tuple[list[SignInterval], list[Root]]:
+    """Sign intervals of a branch from a float scan (not a proof): used only where certification failed."""
+    signer = _Signer(expr)
+    grid = _scan_grid(lo, hi)
     signs = signer.grid_signs(grid)
-    # Interior points strictly inside (lo, hi): drop exact endpoints where the branch may be undefined.
-    keep = (grid > lo) & (grid < hi)
+    # Interior points strictly inside (lo, hi), resolved signs only (2 marks unresolved).
+    keep = (grid > lo) & (grid < hi) & (signs != 2)
     grid, signs = grid[keep], signs[keep]
     roots: list[Root] = []
     cuts: list[tuple[float, int]] = []  # (position, sign to its right)
-    current = None
-    resolved = signs != 2
-    grid, signs = grid[resolved], signs[resolved]
+    last = None  # index of the last non-zero sample
     for i, (point, sign) in enumerate(zip(grid, signs)):
         if sign == 0:
             exact = _exact_root(expr, float(point))
             roots.append(Root(float(point), exact, "symbolic" if exact else "numeric (value 0 at 1000 digits)"))
             continue
-        if current is None:
-            current = sign
+        if last is None:
             cuts.append((lo, sign))
-        elif sign != current:
-            prev = i - 1
-            while signs[prev] == 0:
-                prev -= 1
-            a, b = float(grid[prev]), float(point)
+        elif sign != signs[last]:
+            a, b = float(grid[last]), float(point)
             zero_points = [r for r in roots if a < r.value < b]
             if not zero_points:
-                value = _refine(signer, a, b)
-                exact = _exact_root(expr, value)
-                roots.append(Root(value, exact, "symbolic" if exact else
-                                  f"numeric (mpmath anderson at {MP_DPS} digits, tol {ROOT_TOL:g})"))
-                cuts.append((value, sign))
-            else:
-                cuts.append((zero_points[-1].value, sign))
-            current = sign
-    if current is None:  # no non-zero sample at all
+                roots.append(_numeric_root(signer, expr, a, b))
+            cuts.append((roots[-1].value, sign))
+        last = i
+    if last is None:  # no non-zero sample at all
         return [SignInterval(lo, hi, 0)], roots
     intervals = [SignInterval(start, cuts[k + 1][0] if k + 1 < len(cuts) else hi, s)
                  for k, (start, s) in enumerate(cuts)]
@@ -371,47 +372,57 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
     roots: list[Root] = []
     isolations: list[Isolation] = []
     reasons: list[str] = []
-    certification = EXACT
     symbolic = False  # some branch solved by SymPy
     for branch, lo, hi in _branches(g):
         if _identically_zero(branch):
             intervals.append(SignInterval(lo, hi, 0))
             continue
-        poly_roots = _polynomial_roots(branch, lo, hi)
-        if poly_roots is not None:
-            edges = [lo] + [float(r) for r in poly_roots] + [hi]
-            for a, b in zip(edges[:-1], edges[1:]):
-                mid = (a + b) / 2 if math.isfinite(a) and math.isfinite(b) else (b - 1 if math.isfinite(b) else a + 1)
-                if not math.isfinite(mid):
-                    mid = 0.0
-                value = branch.subs(x, sp.nsimplify(mid)).evalf(MP_DPS)
-                intervals.append(SignInterval(a, b, int(sp.sign(value))))
-            roots.extend(Root(float(r), sp.sstr(r), "symbolic") for r in poly_roots)
+        solved = _polynomial_branch(branch, lo, hi)
+        if solved is not None:
+            intervals += solved[0]
+            roots += solved[1]
             symbolic = True
             continue
         branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, deadline)
-        if iso is not None:
-            isolations.append(iso)
-        if reason:
-            certification = INCONCLUSIVE
-            reasons.append(reason)
-        elif certification == EXACT:
-            certification = CERTIFIED
-        intervals.extend(branch_intervals)
-        roots.extend(branch_roots)
+        isolations += [iso] if iso is not None else []
+        reasons += [reason] if reason else []
+        intervals += branch_intervals
+        roots += branch_roots
+    certification = INCONCLUSIVE if reasons else CERTIFIED if isolations else EXACT
     touching = frozenset(r.value for r in roots if r.enclosure is not None and r.enclosure[0] == r.enclosure[1]
                          and "order" in r.method and _even_order(r.method))
     merged = _merge(sorted(intervals, key=lambda iv: iv.lo), touching)
-    # A root at a branch boundary (e.g. relu at 0) is where two signed intervals meet.
-    boundaries = {r.value for r in roots}
-    for left, right in zip(merged[:-1], merged[1:]):
-        if left.hi not in boundaries and left.sign != right.sign:
-            exact_text = _exact_root(g, left.hi) if math.isfinite(left.hi) else None
-            roots.append(Root(left.hi, exact_text or sp.sstr(sp.nsimplify(left.hi)), "symbolic (branch boundary)"))
-    roots = sorted({r.value: r for r in roots}.values(), key=lambda r: r.value)
+    roots = sorted({r.value: r for r in roots + _boundary_roots(g, merged, roots)}.values(), key=lambda r: r.value)
     reason = "; ".join(reasons)
     return SignMap(activation.name, tuple(merged), tuple(roots), certification == EXACT,
                    _method(certification, isolations, reason, symbolic), certification, reason)
+
+
+def _polynomial_branch(branch: sp.Expr, lo: float, hi: float) -> tuple[list[SignInterval], list[Root]] | None:
+    """Exact sign intervals and roots of a polynomial (or pole-free rational) branch, else None."""
+    poly_roots = _polynomial_roots(branch, lo, hi)
+    if poly_roots is None:
+        return None
+    edges = [lo] + [float(r) for r in poly_roots] + [hi]
+    intervals = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        mid = (a + b) / 2 if math.isfinite(a) and math.isfinite(b) else (b - 1 if math.isfinite(b) else a + 1)
+        if not math.isfinite(mid):
+            mid = 0.0
+        value = branch.subs(x, sp.nsimplify(mid)).evalf(MP_DPS)
+        intervals.append(SignInterval(a, b, int(sp.sign(value))))
+    return intervals, [Root(float(r), sp.sstr(r), "symbolic") for r in poly_roots]
+
+
+def _boundary_roots(g: sp.Expr, merged: list[SignInterval], roots: list[Root]) -> list[Root]:
+    """A root at a branch boundary (e.g. relu at 0): where two differently signed intervals meet."""
+    known = {r.value for r in roots}
+    found = []
+    for left, right in zip(merged[:-1], merged[1:]):
+        if left.hi not in known and left.sign != right.sign:
+            exact_text = _exact_root(g, left.hi) if math.isfinite(left.hi) else None
+            found.append(Root(left.hi, exact_text or sp.sstr(sp.nsimplify(left.hi)), "symbolic (branch boundary)"))
+    return found
 
 
 def _even_order(method: str) -> bool:
