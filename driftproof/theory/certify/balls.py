@@ -121,6 +121,19 @@ def _compile_node(expr, sym, cache):
     return _compile_node_uncached(expr, sym, args)
 
 
+def _by_sign(a, positive, negative, undecided):
+    """``positive`` or ``negative`` by the sign of the ball (or a series' value) ``a``; where the
+    sign is not decided, ``undecided`` — or _Undecided for a series (its branch would change)."""
+    c0 = a if isinstance(a, arb) else a.coeffs()[0]
+    if c0 > 0:
+        return positive
+    if c0 < 0:
+        return negative
+    if undecided is None:
+        raise _Undecided
+    return undecided
+
+
 def _compile_node_uncached(expr, sym, args):  # noqa: C901 - one dispatch table over SymPy node types
     if isinstance(expr, sp.Add):
         def add(v):
@@ -160,14 +173,7 @@ def _compile_node_uncached(expr, sym, args):  # noqa: C901 - one dispatch table 
 
         def absolute(v):
             a = inner(v)
-            c0 = a if isinstance(a, arb) else a.coeffs()[0]
-            if c0 > 0:
-                return a
-            if c0 < 0:
-                return -a
-            if isinstance(a, arb):
-                return abs(a)
-            raise _Undecided
+            return _by_sign(a, a, -a, abs(a) if isinstance(a, arb) else None)
         return absolute
     if isinstance(expr, (sp.Max, sp.Min)):
         pick_max = isinstance(expr, sp.Max)
@@ -186,14 +192,7 @@ def _compile_node_uncached(expr, sym, args):  # noqa: C901 - one dispatch table 
 
         def step(v):
             a = inner(v)
-            c0 = a if isinstance(a, arb) else a.coeffs()[0]
-            if c0 > 0:
-                return arb(1)
-            if c0 < 0:
-                return arb(0)
-            if isinstance(a, arb):
-                return arb(0).union(arb(1))
-            raise _Undecided
+            return _by_sign(a, arb(1), arb(0), arb(0).union(arb(1)) if isinstance(a, arb) else None)
         return step
     if isinstance(expr, sp.Piecewise):
         cache: dict = {}
