@@ -23,9 +23,10 @@ import numpy as np
 from ..data import Dataset
 from ..transformer import MATRICES
 from .loop import Network, Step
-from .measure import sign_statistic
+from .measure import sign_statistic, split_columns
+from .split import PARTS, output_gradient_split
 
-__all__ = ["INPUTS", "transformer_columns", "TransformerMetrics", "spike_stats", "token_accuracy"]
+__all__ = ["INPUTS", "transformer_columns", "transformer_split", "TransformerMetrics", "spike_stats", "token_accuracy"]
 
 INPUTS = ("qkv_in", "wo_in", "up_in", "down_in")  # per block; the head's input is "head_in"
 EVAL_CHUNK = 64  # held-out samples per forward
@@ -41,7 +42,25 @@ def transformer_columns(depth: int) -> list[str]:
         cols += [f"{key}.{m}.{s}" for m in MATRICES for s in ("mean", "neg_frac")]
         cols += [f"{key}.{x}.{s}" for x in INPUTS for s in ("max", "min", "max_med")]
     return cols + ["out.w_mean", "out.b_mean", "out.w_grad", "out.b_grad", "out.neg_frac", "head_in.max",
-                   "head_in.min", "head_in.max_med"]
+                   "head_in.min", "head_in.max_med"] + split_columns(depth)
+
+
+def transformer_split(net: Network, loss, step: Step) -> dict[str, float]:
+    """The self and label parts of the sign statistic at every block's MLP (DESIGN.md §2 item D).
+
+    Two extra backward passes of the step's batch, one per part of dl/dz = g(z) - y, scaled as in
+    ``loss_and_backward`` (the batch-mean over rows, then δ of the per-sample loss), so that the
+    two parts add up to ``L{l}.sign``'s δ. Runs before any other forward overwrites the cache.
+    """
+    targets = np.asarray(step.y).reshape(-1)
+    batch, rows = len(step.x), len(targets)
+    out = {}
+    deltas = [net.backward((part / rows).astype(net.dtype))[1] for part in output_gradient_split(loss, step.z, targets)]
+    for layer in range(1, net.depth + 1):
+        p = net.cache["p"][layer - 1]
+        for part, part_deltas in zip(PARTS, deltas):
+            out[f"L{layer}.{part}"], out[f"L{layer}.{part}_se"] = sign_statistic(part_deltas[layer - 1] * batch, p)
+    return out
 
 
 def spike_stats(values: np.ndarray) -> dict[str, float]:
@@ -93,6 +112,7 @@ class TransformerMetrics:
             for m in MATRICES:
                 row[f"{key}.{m}.mean"] = _mean(P[f"{key}.{m}"])
                 row[f"{key}.{m}.neg_frac"] = float(np.mean(P[f"{key}.{m}"] < 0))
+        row.update(transformer_split(net, self.loss, step))
         head = _head(net)
         row.update({"out.w_mean": _mean(P[head]), "out.b_mean": math.nan, "out.w_grad": _mean(grads[head]),
                     "out.b_grad": math.nan, "out.neg_frac": float(np.mean(P[head] < 0))})

@@ -10,6 +10,7 @@ from driftproof.config import Config
 from driftproof.data import decode, make_dataset, text_corpus
 from driftproof.errors import InputError
 from driftproof.nets import build_net
+from driftproof.optim import make_optimizer
 from driftproof.training import TrainSpec, load_run, train
 from driftproof.training import paper_metrics
 from driftproof.training.loop import fixed_batch, run_loop
@@ -95,3 +96,26 @@ def test_train_command_writes_a_transformer_run_folder(tmp_path, capsys):
         assert (out / name).exists(), name
     again = load_run(out)
     assert again.paper == json.loads((out / "paper_metrics.json").read_text())
+
+
+@pytest.mark.parametrize("arch", ["gpt", "vit"])
+def test_transformer_self_and_label_parts_add_up_to_the_sign(arch):
+    """Issue 16 for the transformer: at every logged step of a tiny run (seed 0, 5 steps, float64) the
+    self and label parts of the MLP's sign statistic add up to the logged sign to rounding (1e-9
+    relative), and their SEs are finite."""
+    data_kind = "text" if arch == "gpt" else "digits"
+    data = make_dataset(data_kind, input_dim=8 if arch == "gpt" else 64, classes=10, n_train=24, n_test=10,
+                        rng=np.random.default_rng(0))
+    config = Config(act="gelu", width=16, depth=2, classes=data.classes, input_dim=data.x_train.shape[1])
+    net = build_net(arch, config, rng=np.random.default_rng(0), heads=2, context=8, dtype="float64")
+    metrics = paper_metrics.TransformerMetrics(paper_metrics.transformer_columns(2), config.loss_fn, data,
+                                               log_every=1, eval_every=100)
+    optimizer = make_optimizer("adamw", 3e-3, steps=4)
+    run_loop(net, optimizer, fixed_batch(data.x_train[:6], data.y_train[:6]), config.loss_fn, 4, [metrics])
+    assert len(metrics.rows) == 5
+    for row in metrics.rows:
+        for layer in (1, 2):
+            key = f"L{layer}"
+            total = row[f"{key}.self"] + row[f"{key}.label"]
+            assert total == pytest.approx(row[f"{key}.sign"], rel=1e-9, abs=1e-15), row
+            assert np.isfinite(row[f"{key}.self_se"]) and np.isfinite(row[f"{key}.label_se"])
