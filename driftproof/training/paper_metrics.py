@@ -48,18 +48,20 @@ def transformer_columns(depth: int) -> list[str]:
 def transformer_split(net: Network, loss, step: Step) -> dict[str, float]:
     """The self and label parts of the sign statistic at every block's MLP (DESIGN.md §2 item D).
 
-    Two extra backward passes of the step's batch, one per part of dl/dz = g(z) - y, scaled as in
-    ``loss_and_backward`` (the batch-mean over rows, then δ of the per-sample loss), so that the
-    two parts add up to ``L{l}.sign``'s δ. Runs before any other forward overwrites the cache.
+    One extra backward pass of the step's batch for the label part of dl/dz = g(z) - y, scaled as
+    in ``loss_and_backward`` (the batch-mean over rows, then δ of the per-sample loss); the self
+    part is the step's δ minus it (backpropagation is linear in dl/dz; the two-pass version is
+    checked against this one by the tests). Runs before any other forward overwrites the cache.
     """
     targets = np.asarray(step.y).reshape(-1)
     batch, rows = len(step.x), len(targets)
+    _, label_part = output_gradient_split(loss, step.z, targets)
+    label = [d * batch for d in net.backward((label_part / rows).astype(net.dtype))[1]]
     out = {}
-    deltas = [net.backward((part / rows).astype(net.dtype))[1] for part in output_gradient_split(loss, step.z, targets)]
     for layer in range(1, net.depth + 1):
-        p = net.cache["p"][layer - 1]
-        for part, part_deltas in zip(PARTS, deltas):
-            out[f"L{layer}.{part}"], out[f"L{layer}.{part}_se"] = sign_statistic(part_deltas[layer - 1] * batch, p)
+        p, full = net.cache["p"][layer - 1], step.back.deltas[layer - 1]
+        for part, deltas in zip(PARTS, (full - label[layer - 1], label[layer - 1])):
+            out[f"L{layer}.{part}"], out[f"L{layer}.{part}_se"] = sign_statistic(deltas, p)
     return out
 
 

@@ -11,6 +11,8 @@ from driftproof.data import decode, make_dataset, text_corpus
 from driftproof.errors import InputError
 from driftproof.nets import build_net
 from driftproof.optim import make_optimizer
+from driftproof.training.measure import sign_statistic
+from driftproof.training.split import output_gradient_split
 from driftproof.training import TrainSpec, load_run, train
 from driftproof.training import paper_metrics
 from driftproof.training.loop import fixed_batch, run_loop
@@ -100,9 +102,9 @@ def test_train_command_writes_a_transformer_run_folder(tmp_path, capsys):
 
 @pytest.mark.parametrize("arch", ["gpt", "vit"])
 def test_transformer_self_and_label_parts_add_up_to_the_sign(arch):
-    """Issue 16 for the transformer: at every logged step of a tiny run (seed 0, 5 steps, float64) the
-    self and label parts of the MLP's sign statistic add up to the logged sign to rounding (1e-9
-    relative), and their SEs are finite."""
+    """Issue 16 for the transformer: at every logged step of a tiny run (seed 0, 4 AdamW steps,
+    float64) the logged self part (the step's δ minus the label part's backward) equals the
+    backward of g(z) alone, to 1e-9 relative: backpropagation is linear in dl/dz."""
     data_kind = "text" if arch == "gpt" else "digits"
     data = make_dataset(data_kind, input_dim=8 if arch == "gpt" else 64, classes=10, n_train=24, n_test=10,
                         rng=np.random.default_rng(0))
@@ -110,12 +112,22 @@ def test_transformer_self_and_label_parts_add_up_to_the_sign(arch):
     net = build_net(arch, config, rng=np.random.default_rng(0), heads=2, context=8, dtype="float64")
     metrics = paper_metrics.TransformerMetrics(paper_metrics.transformer_columns(2), config.loss_fn, data,
                                                log_every=1, eval_every=100)
+    direct = []
+
+    class SelfPartByItsOwnBackward:
+        def observe(self, step, net):
+            targets = np.asarray(step.y).reshape(-1)
+            self_part, _ = output_gradient_split(config.loss_fn, step.z, targets)
+            deltas = net.backward(self_part / len(targets))[1]
+            direct.append([sign_statistic(d * len(step.x), p)[0] for d, p in zip(deltas, net.cache["p"])])
+
     optimizer = make_optimizer("adamw", 3e-3, steps=4)
-    run_loop(net, optimizer, fixed_batch(data.x_train[:6], data.y_train[:6]), config.loss_fn, 4, [metrics])
-    assert len(metrics.rows) == 5
-    for row in metrics.rows:
+    run_loop(net, optimizer, fixed_batch(data.x_train[:6], data.y_train[:6]), config.loss_fn, 4,
+             [SelfPartByItsOwnBackward(), metrics])  # before metrics: its held-out forward replaces the cache
+    assert len(metrics.rows) == 5 == len(direct)
+    for row, by_backward in zip(metrics.rows, direct):
         for layer in (1, 2):
             key = f"L{layer}"
-            total = row[f"{key}.self"] + row[f"{key}.label"]
-            assert total == pytest.approx(row[f"{key}.sign"], rel=1e-9, abs=1e-15), row
+            assert row[f"{key}.self"] + row[f"{key}.label"] == pytest.approx(row[f"{key}.sign"], rel=1e-9, abs=1e-15)
+            assert row[f"{key}.self"] == pytest.approx(by_backward[layer - 1], rel=1e-9, abs=1e-15)
             assert np.isfinite(row[f"{key}.self_se"]) and np.isfinite(row[f"{key}.label_se"])
