@@ -24,6 +24,7 @@ from .montecarlo import compare_conditional, compare_marginal, conditional, marg
 from .montecarlo.compare import Comparison, unit_predictions
 from .montecarlo.gap import GapTrend, gap_trend
 from .montecarlo.outcomes import ConditionalResult, MarginalResult
+from .nets import LN_EPS
 from .budget import Budget, check_memory, mc_budget
 from .commands.common import output_folder
 from .render import montecarlo_text
@@ -34,6 +35,7 @@ from .results import Evidence, Verdict, Verification, json_default
 from .sweep import DEFAULT_OUT, GRIDS, SweepStore, claims_table, make_grid, run_sweep
 from .theory.derivation import Derivation
 from .theory.derive import derive_all
+from .theory.normalized import Residual, derive_residual
 from .training.run import TrainResult, check_size, control_activation
 from .training.run import train as train_runs
 from .training.runfolder import load_run, save_run
@@ -134,11 +136,23 @@ class Derivations:
 
 
 def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
-           depth: int = 1, classes: int = 10, input_dim: int | None = None, seed: int = 0) -> Derivations:
-    """The derivations R3 (sign map), R1/R2 (last layer) and R4/R5 (mean field), each step exact or numeric."""
+           depth: int = 1, classes: int = 10, input_dim: int | None = None, seed: int = 0,
+           arch: str = "mlp") -> Derivations:
+    """The derivations R3 (sign map), R1/R2 (last layer) and R4/R5 (mean field), each step exact or numeric.
+
+    Args:
+        arch: ``mlp``, or ``resmlp`` to add R6 for the pre-norm residual MLP that ``verify --arch
+            resmlp`` checks (LayerNorm, eps 1e-5): the eps = 0 statement, the attention blocks and
+            the tied readout of a GPT, and each block's coefficient.
+    """
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    return Derivations(config.to_dict(), tuple(derive_all(config)))
+    if arch not in ARCHS:
+        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    derivations = tuple(derive_all(config))
+    if arch == "resmlp":
+        derivations += (derive_residual(Residual(config, "layernorm", LN_EPS)),)
+    return Derivations(config.to_dict(), derivations)
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 
 from .. import api
+from ..evidence import ARCHS
 from .common import add_network_arguments, network_options, print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser)
+    parser.add_argument("--arch", choices=ARCHS, default="mlp",
+                        help="mlp: R1-R5; resmlp: also R6 for the pre-norm residual MLP (default %(default)s)")
     parser.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
 
 
 def run(args: argparse.Namespace) -> int:
-    derivations = api.derive(**network_options(args))
+    derivations = api.derive(**network_options(args), arch=args.arch)
     if args.json:
         print_json(derivations.to_dict())
     elif args.latex:

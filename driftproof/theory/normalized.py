@@ -347,6 +347,15 @@ def derive_residual(res: Residual) -> Derivation:
             Step("the same by Stein on V: E_V[V^T g] = s_V^2 E[tr Hess_z l] n(x), and J_n^T n = 0 (N = 3 check)",
                  _jacobian_check(),
                  "the norm's Jacobian annihilates its own output; LayerNorm likewise (n lies in the range of P)"),
+            Step("eps = 0, whatever makes the stream: E_V[dl/dx_L | x_L, y] = 0 uses only V (Gaussian, i.i.d., independent of "
+                 "x_L and y)", None,
+                 "delta of any block is J^T dl/dx_L with J independent of V, so E[delta | p] = 0 for every block "
+                 "of a GPT too: causal attention mixes positions before the norm, each position's readout is "
+                 "V n(x_L,t) with its own label, and the step holds position by position"),
+            Step("tied readout (V = the token embedding, as in the paper's GPT): the stream starts at V[ids], so V "
+                 "is not independent of x_L; a uniform V is not rotation invariant", None,
+                 "the argument does not apply and no exact statement is made; Monte Carlo at the GPT's "
+                 "initialization measures it (scripts/r6_transformer.py)", exact=False),
         ]
     steps += [
         Step("Stein's lemma on a Gaussian W2 (last block; x_L = x_{L-1} + W2 h depends on W2)",

@@ -85,7 +85,8 @@ def token_accuracy(z: np.ndarray, y: np.ndarray) -> float:
 
 
 def _head(net: Network) -> str:
-    return "wte" if "wte" in net.params else "head"
+    """The readout matrix: an untied head when there is one, else the tied token embedding."""
+    return "head" if "head" in net.params else "wte"
 
 
 class TransformerMetrics:

@@ -198,11 +198,27 @@ class GPT(_Transformer):
     """Decoder-only GPT on token ids (B, T); ``config.classes`` is the vocabulary size."""
 
     arch = "gpt"
+    READOUTS = ("tied", "gaussian")
+
+    def __init__(self, config: Config, activation=None, *, readout: str = "tied", **options):
+        """``readout``: ``tied`` (the head is the token embedding, as in the paper's code) or
+        ``gaussian`` (an untied head with i.i.d. N(0, 1/width) entries: R6's assumption)."""
+        if readout not in self.READOUTS:
+            raise InputError(f"readout must be one of {', '.join(self.READOUTS)}, got {readout!r}")
+        self.readout = readout
+        super().__init__(config, activation, **options)
 
     def _build(self, rng) -> None:
         # the tied embedding is initialized as the head would be (the paper ties wte to lm_head)
         self.params["wte"] = self._uniform(rng, (self.config.classes, self.width), self.width)
         self._build_blocks(rng)
+        if self.readout == "gaussian":
+            head = rng.standard_normal((self.config.classes, self.width)) / math.sqrt(self.width)
+            self.params["head"] = head.astype(self.dtype)
+
+    @property
+    def _head_key(self) -> str:
+        return "wte" if self.readout == "tied" else "head"
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
         """Next-token logits (B*T, V) of token ids (B, T)."""
@@ -215,15 +231,19 @@ class GPT(_Transformer):
         uf, savedf = self._norm(x, "normf")
         self.cache.update(ids=ids, uf=uf, normf=savedf)
         self.cache["inputs"]["head_in"] = uf
-        return F.linear(uf, self.params["wte"])
+        return F.linear(uf, self.params[self._head_key])
 
     def backward(self, g: np.ndarray) -> tuple[dict, list]:
         """Gradients of the batch-mean loss from g = dL/dz (B*T, V), and the per-layer dL/dp."""
         grads, C = {}, self.cache
-        duf, dwte_head = F.linear_backward(g, C["uf"], self.params["wte"])
+        duf, dhead = F.linear_backward(g, C["uf"], self.params[self._head_key])
         dx = self._norm_backward(duf, "normf", C["normf"], grads)
         dx, deltas = self._blocks_backward(dx, grads)
-        grads["wte"] = dwte_head + F.embed_backward(dx, C["ids"], self.config.classes)
+        dwte = F.embed_backward(dx, C["ids"], self.config.classes)
+        if self.readout == "tied":
+            grads["wte"] = dhead + dwte
+        else:
+            grads["wte"], grads["head"] = dwte, dhead
         return grads, deltas
 
 

@@ -89,3 +89,20 @@ def test_plain_residual_marginal_matches_mean_field():
     result = marginal(res, samples=512)
     assert_agrees_marginal(result, {b.block: b.delta_given_positive.mean for b in predict(res).blocks},
                            relative=0.06)
+
+
+def test_derive_with_arch_resmlp_adds_R6_with_the_gpt_steps():
+    """``derive --arch resmlp`` carries R6 for the verified network, including what the GPT's attention
+    blocks (exact at eps = 0) and its tied readout (no exact statement: measured) do."""
+    import driftproof
+
+    plain = driftproof.derive("ce", "gelu", width=32, depth=2)
+    residual = driftproof.derive("ce", "gelu", width=32, depth=2, arch="resmlp")
+    assert [d.key for d in residual.derivations][:-1] == [d.key for d in plain.derivations]
+    r6 = residual.derivations[-1]
+    assert r6.key == "R6"
+    titles = {step.title: step.tag for step in r6.steps}
+    assert any("whatever makes the stream" in t and tag == "exact" for t, tag in titles.items())
+    assert any(t.startswith("tied readout") and tag == "numeric" for t, tag in titles.items())
+    with pytest.raises(driftproof.InputError):
+        driftproof.derive("ce", "gelu", arch="gpt2")

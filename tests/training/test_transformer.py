@@ -114,6 +114,22 @@ def test_whole_network_backward_against_finite_differences(arch, act, norm):
     assert _fd_check(f, net.params, back.grads, rng, probes=4) < FD_TOL
 
 
+def test_untied_gaussian_readout_backward_against_finite_differences():
+    """The GPT with R6's readout (an untied Gaussian head): every parameter, float64."""
+    config = Config(act="gelu", width=8, depth=2, classes=7, input_dim=5, loss="ce")
+    net = build_net("gpt", config, rng=np.random.default_rng(0), heads=2, context=5, readout="gaussian")
+    assert "head" in net.params and not np.shares_memory(net.params["head"], net.params["wte"])
+    rng = np.random.default_rng(1)
+    x, y = _batch("gpt", rng)
+    _, _, back = net.loss_and_backward(x, y, config.loss_fn)
+    assert set(back.grads) == set(net.params)
+
+    def f():
+        return float(config.loss_fn.value(net.forward(x), y.reshape(-1)).mean())
+
+    assert _fd_check(f, net.params, back.grads, rng, probes=4) < FD_TOL
+
+
 def test_deltas_are_the_per_sample_gradients_of_the_hidden_preactivations():
     """sum_n delta_n^T u_n / B is the up-projection's gradient: the per-sample deltas add up to the batch gradient."""
     net, config = _tiny("gpt", "gelu")
