@@ -13,34 +13,19 @@ layer, the per-sample ``delta^l = dl_n/dp^l`` (the quantity whose sign the paper
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .config import Config
 from .errors import InputError
+from .network import DTYPES, Backward, dtype_of
 from .pointwise import Pointwise
+from .transformer import GPT, ViT
 
-__all__ = ["MLP", "ResMLP", "ARCHS", "TRANSFORMERS", "build_net", "Backward", "LN_EPS"]
+__all__ = ["MLP", "ResMLP", "ARCHS", "TRANSFORMERS", "build_net", "Backward", "DTYPES", "LN_EPS"]
 
 ARCHS = ("mlp", "resmlp", "gpt", "vit")  # gpt, vit: driftproof.transformer
 TRANSFORMERS = ("gpt", "vit")
-DTYPES = {"float64": np.float64, "float32": np.float32}
 LN_EPS = 1e-5
-
-
-@dataclass
-class Backward:
-    """Gradients of the batch-mean loss and the per-sample delta^l of every hidden layer."""
-
-    grads: dict[str, np.ndarray]
-    deltas: list[np.ndarray]  # delta^l = dl_n / dp^l, shape (n, width), l = 1..L
-
-
-def _dtype(name: str):
-    if name not in DTYPES:
-        raise InputError(f"dtype must be float64 or float32, got {name!r}")
-    return DTYPES[name]
 
 
 class _Net:
@@ -52,7 +37,7 @@ class _Net:
                  kernel: str = "numpy"):
         self.config = config
         self.activation = activation if activation is not None else config.activation
-        self.dtype = _dtype(dtype)
+        self.dtype = dtype_of(dtype)
         self.sigma = Pointwise(self.activation, kernel)
         self.depth = config.depth
         self.params: dict[str, np.ndarray] = {}
@@ -219,9 +204,6 @@ def build_net(arch: str, config: Config, activation=None, *, rng: np.random.Gene
     Args:
         shape: transformers only: ``heads``, ``context``, ``norm`` (see :mod:`driftproof.transformer`).
     """
-    # The transformer imports Backward from this module: imported here, when one is built, to keep one direction.
-    from .transformer import GPT, ViT
-
     classes = {"mlp": MLP, "resmlp": ResMLP, "gpt": GPT, "vit": ViT}
     if arch not in classes:
         raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from ..config import Config
-from ..nets import Backward, DTYPES
+from ..network import DTYPES, Backward
 from ..data import to_patches
 from ..errors import InputError
 from ..pointwise import Pointwise
