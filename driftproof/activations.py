@@ -53,7 +53,7 @@ _BUILTINS: dict[str, tuple[Callable[..., sp.Expr], dict[str, float], str]] = {
     "mish": (lambda v: v * sp.tanh(_softplus(v)), {}, "x*tanh(softplus(x))"),
     "relu2": (lambda v: sp.Piecewise((0, v < 0), (v**2, True)), {}, "relu(x)^2"),
     "clipped_relu2": (lambda v, c: sp.Piecewise((0, v < 0), (v**2, v < sp.sqrt(c)), (c, True)), {"c": 50.0},
-                      "min(relu(x)^2, c), as in the paper's code"),
+                      "min(relu(x)^2, c); no gradient where the clip binds (x > sqrt(c)), as in the paper's code"),
     "gelu2": (lambda v: _gelu(v) ** 2, {}, "gelu(x)^2"),
     "tanh": (lambda v: sp.tanh(v), {}, "symmetric control"),
     "identity": (lambda v: v, {}, "symmetric control"),

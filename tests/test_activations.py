@@ -107,3 +107,17 @@ def test_an_activation_undefined_somewhere_on_the_line_is_refused_saying_where(t
 @pytest.mark.parametrize("text", ["sqrt(x**2+1)", "log(1+exp(x))", "Abs(x)**0.5", "x/(1+Abs(x))", "Max(x, 0)**2"])
 def test_activations_defined_everywhere_are_accepted(text):
     assert get_activation(text).custom
+
+
+def test_clipped_relu2_says_and_has_no_gradient_where_the_clip_binds():
+    """`list` states the clip's gradient semantics, and σ' is 0 above sqrt(c) (c = 50 and c = 2)."""
+    import math
+
+    from driftproof.activations import get_activation
+
+    for c in (50.0, 2.0):
+        act = get_activation(f"clipped_relu2(c={c:g})")
+        assert "no gradient where the clip binds" in act.description
+        above = math.sqrt(c) * np.array([1.001, 2.0, 10.0])
+        assert np.all(act.numpy_derivative(above) == 0.0)
+        assert np.all(act.numpy_derivative(math.sqrt(c) * np.array([0.5, 0.999])) > 0.0)
