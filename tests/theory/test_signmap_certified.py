@@ -195,3 +195,32 @@ def test_gelu_root_unchanged():
     assert f"{smap.roots[0].value:.12f}" == "-0.751791524694"
     lo, hi = smap.roots[0].enclosure
     assert lo <= -0.751791524694 + 1e-12 and hi >= -0.751791524694 - 1e-12 and hi - lo < 1e-14
+
+
+def test_regression_huge_finite_end_is_not_infinity():
+    """A tail once came out certified with the wrong sign: in x*(1 + a exp(-(b(x-c))^2)) the term
+    8e40*exp(u^2) on [2.7e11, inf) has a finite lower end exp(1e22) that overflows a double, and a
+    float sort key ranked it equal to +inf, so its enclosure lost the +inf end. sigma sigma' -> x
+    on both tails (positive on the right, negative on the left): the map must never say otherwise."""
+    act = get_activation("x*(1+1.1102655069825103*exp(-(0.37008059434792456*(x-15.81792957656504))**2))")
+    smap = sign_map(act)
+    for p in (3e11, 1e15, 1e19, -3e11, -1e15, -1e19):
+        got = _map_sign(smap, p)
+        iv = next(iv for iv in smap.intervals if iv.lo < p < iv.hi)
+        if iv.certified:
+            assert got == (1 if p > 0 else -1), (p, smap.describe())
+    negative = smap.negative_on_positive
+    assert any(iv.lo == pytest.approx(16.250175883796835, abs=1e-9) for iv in negative)
+    assert all(iv.hi < 1e3 for iv in negative if iv.certified), smap.describe()
+
+
+def test_extended_interval_keeps_an_infinite_end_beside_a_huge_finite_one():
+    """exp(u^2) on [2.7e11, inf) times a constant keeps its +inf end (the bug above, in isolation)."""
+    from flint import arb
+
+    from driftproof.theory.certify.extended import INF, _XI, _xi_eval
+
+    u = 14803223773917 * x - sp.Float("234156351161952.0")
+    box = _XI(arb(274877906944.0), INF, False, True)
+    enclosure = _xi_eval(8 * 10**40 * sp.exp(u**2 / sp.Integer(1600000000000000000000000000)), x, box)
+    assert enclosure.hi == INF and not enclosure.lo_open

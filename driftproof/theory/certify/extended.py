@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cmp_to_key
 
 import sympy as sp
 from flint import arb, fmpq
@@ -66,14 +67,31 @@ class _TailFail(Exception):
     pass
 
 
-def _key(e) -> float:
-    return e if _is_inf(e) else float(e.mid()) if e.rad() == 0 else float(e.lower())
+def _point(e) -> arb:
+    """The exact number that stands for a finite end: the ball itself if exact, else its lower bound."""
+    return e if e.rad() == 0 else e.lower()
+
+
+def _compare(a, b) -> int:
+    """-1, 0 or 1: the order of two ends (floats ±inf or arb balls), decided in Arb.
+
+    Never through float(): an end like exp(1e22) is finite but overflows a double, and a
+    float key once ranked it equal to +inf, so a maximum picked it over +inf and an unbounded
+    enclosure came out bounded (a wrong sign on a tail).
+    """
+    if _is_inf(a) or _is_inf(b):
+        rank_a = (1 if a > 0 else -1) if _is_inf(a) else 0
+        rank_b = (1 if b > 0 else -1) if _is_inf(b) else 0
+        return (rank_a > rank_b) - (rank_a < rank_b)
+    pa, pb = _point(a), _point(b)
+    return 1 if pa > pb else -1 if pa < pb else 0
+
+
+_key = cmp_to_key(_compare)  # a sort key for ends: max(ends, key=_key)
 
 
 def _less(a, b) -> bool:
-    if _is_inf(a) or _is_inf(b):
-        return _key(a) < _key(b)
-    return bool(a < b)
+    return _compare(a, b) < 0
 
 
 def _xi_const(c: arb) -> _XI:
