@@ -79,10 +79,9 @@ def _last_layer_sign_map(numbers: dict) -> str:
             iv.get("certified", True) for iv in numbers["sign_map"]["intervals"] if iv["sign"] < 0 and iv["hi"] > 0):
         return f"{formula}; the sign of σσ' on p > 0 is not proved{_proof_text(numbers['sign_map'])}{approx}"
     if numbers["negative"]:
-        intervals = {(iv["lo"], iv["hi"]): iv for iv in numbers["sign_map"]["intervals"]}
-        where = ", ".join(f"({_fmt(lo)}, {_fmt(hi)}): <0" if (lo, hi) in intervals else f"({lo:.6g}, {hi:.6g})"
-                          for lo, hi in numbers["negative"])
-        return f"{formula}; σσ' < 0 on p > 0 at {where}: negative expected gradient{approx}"
+        # the part of each negative interval on p > 0 (a map interval may start below 0)
+        where = ", ".join(f"({_fmt(max(lo, 0.0))}, {_fmt(hi)})" for lo, hi in numbers["negative"])
+        return f"{formula}; σσ' < 0 for p in {where}: negative expected gradient{approx}"
     note = "".join(f", = 0 on ({lo:.6g}, {hi:.6g})" for lo, hi in numbers["zero"])
     return f"{formula} ≥ 0 for every p_i > 0{note}{approx}"
 
