@@ -11,8 +11,7 @@ From Python, the command line's operations are functions with the same options a
 Bad input raises :class:`InputError`, whose message is the command line's one line.
 
 The root names ``sweep`` and ``report`` are these functions; their packages are
-``driftproof.sweep`` (imported here first, so the function keeps the name) and
-``driftproof.reporting``: use ``from driftproof.sweep import ...`` for the package's contents.
+``driftproof.sweeps`` and ``driftproof.reporting`` (``import driftproof.sweeps.grid`` works).
 """
 
 __version__ = "0.1.0"

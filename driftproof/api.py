@@ -32,7 +32,7 @@ from .render.claims import claim_dict, claims_text, evidence_text, statement, ve
 from .render.html import table_html, verdict_cell
 from .render.runs import run_text
 from .results import Evidence, Verdict, Verification, json_default
-from .sweep import DEFAULT_OUT, GRIDS, SweepStore, claims_table, make_grid, run_sweep
+from .sweeps import DEFAULT_OUT, GRIDS, SweepStore, claims_table, make_grid, run_sweep
 from .theory.derivation import Derivation
 from .theory.derive import derive_all
 from .theory.normalized import Residual, derive_residual

@@ -10,7 +10,7 @@ import tempfile
 from matplotlib.figure import Figure
 
 import driftproof
-from driftproof.sweep import SweepStore, make_grid, run_sweep
+from driftproof.sweeps import SweepStore, make_grid, run_sweep
 
 folder = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="driftproof-sweep-")
 run_sweep(make_grid("quick"), SweepStore(folder), workers=1)

@@ -102,3 +102,9 @@ def test_every_public_name_is_documented():
     for name in driftproof.__all__:
         obj = getattr(driftproof, name)
         assert obj.__doc__ and obj.__doc__.strip(), name
+
+
+def test_sweep_function_and_sweeps_package_do_not_shadow_each_other():
+    import importlib
+    grid = importlib.import_module("driftproof.sweeps.grid")
+    assert callable(driftproof.sweep) and hasattr(grid, "make_grid")

@@ -7,7 +7,7 @@ import sys
 
 from ..config import environment
 from ..render.claims import claim_dict, claims_text
-from ..sweep import DEFAULT_OUT, SweepStore, claims_by_family
+from ..sweeps import DEFAULT_OUT, SweepStore, claims_by_family
 from .common import print_json
 from .sweep import run_with_progress
 

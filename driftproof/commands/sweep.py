@@ -11,7 +11,7 @@ __all__ = ["add_arguments", "run", "run_with_progress"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..sweep import DEFAULT_OUT, GRIDS
+    from ..sweeps import DEFAULT_OUT, GRIDS
 
     parser.add_argument("--grid", default="default", choices=tuple(GRIDS),
                         help="which grid: default (165 MLP configurations, ~9 min on 2 cores), quick (15, seconds), "
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_with_progress(grid: str, out: str, *, scheduler=None, workers=None, progress: bool = True):
     """Run (the missing part of) ``grid`` into ``out`` with a tqdm bar on stderr; (jobs, SweepRun)."""
     from ..errors import InputError
-    from ..sweep import SweepStore, make_grid, run_sweep
+    from ..sweeps import SweepStore, make_grid, run_sweep
 
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be a positive integer, got {workers}")
@@ -52,7 +52,7 @@ def run_with_progress(grid: str, out: str, *, scheduler=None, workers=None, prog
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sweep import SweepStore
+    from ..sweeps import SweepStore
 
     jobs, result = run_with_progress(args.grid, args.out, scheduler=args.scheduler, workers=args.workers,
                                      progress=not args.no_progress)

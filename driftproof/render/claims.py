@@ -1,5 +1,5 @@
 """The claims C1-C5 in words: statements, verdict words and one evidence line each, made from the
-structured :class:`~driftproof.results.Evidence` of :mod:`driftproof.sweep.claims`.
+structured :class:`~driftproof.results.Evidence` of :mod:`driftproof.sweeps.claims`.
 
 Presentation only: the ``driftproof claims`` command and the report's sweep section both print
 these words, so they are written once, here.
@@ -10,8 +10,8 @@ from __future__ import annotations
 import textwrap
 
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
-from ..sweep.claims import ACC_MARGIN
-from ..sweep.stats import HingeFit
+from ..sweeps.claims import ACC_MARGIN
+from ..sweeps.stats import HingeFit
 from ..training.summary import jsonable
 from .estimates import interval_text, ratio_text
 from .terminal import terminal_width

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..sweep import DEFAULT_OUT, SweepStore, claims_table, make_grid, run_sweep
+from ..sweeps import DEFAULT_OUT, SweepStore, claims_table, make_grid, run_sweep
 from ..render.claims import claim_dict, evidence_text, statement, verdict_word
 from ..texutil import tex_escape
 from .context import Context

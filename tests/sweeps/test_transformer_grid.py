@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from driftproof.sweep import claims_by_family, claims_table, make_grid, run_job
-from driftproof.sweep.claims import family_of
-from driftproof.sweep.grid import GPT, VIT, Job
+from driftproof.sweeps import claims_by_family, claims_table, make_grid, run_job
+from driftproof.sweeps.claims import family_of
+from driftproof.sweeps.grid import GPT, VIT, Job
 
 
 def test_transformer_grids_cover_both_families_and_the_cliff():

@@ -1,7 +1,7 @@
 """Run the jobs a store does not have yet: local processes, or a Dask cluster.
 
 The default executor is a local process pool (``concurrent.futures``). ``scheduler`` sends
-the same pure function, :func:`~driftproof.sweep.job.run_job`, to a dask.distributed
+the same pure function, :func:`~driftproof.sweeps.job.run_job`, to a dask.distributed
 cluster (``Client(address)``; or a ready ``Client``). Results are stored by the calling
 process as each one finishes, so an interrupted sweep keeps everything that finished.
 """

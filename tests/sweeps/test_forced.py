@@ -9,7 +9,7 @@ from driftproof.errors import InputError
 from driftproof.losses import get_loss
 from driftproof.nets import build_net
 from driftproof.pointwise import Pointwise
-from driftproof.sweep import Job, QuantileGate, force_sparsity, run_job
+from driftproof.sweeps import Job, QuantileGate, force_sparsity, run_job
 
 
 @pytest.mark.parametrize("q", [0.1, 0.3, 0.5, 0.7, 0.9, 0.95])

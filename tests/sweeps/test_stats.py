@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from driftproof.sweep.stats import HingeFit, fit_changepoint, fit_hinge, geometric_ratio, spike_stats
+from driftproof.sweeps.stats import HingeFit, fit_changepoint, fit_hinge, geometric_ratio, spike_stats
 
 
 def test_spike_stats_by_hand():

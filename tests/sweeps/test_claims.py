@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from driftproof.results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, RowKey
-from driftproof.sweep import Job, claims_table
+from driftproof.sweeps import Job, claims_table
 from driftproof.render.claims import claim_dict, evidence_text, verdict_word
-from driftproof.sweep.claims import claim_c1, claim_c2, claim_c3, claim_c4, claim_c5
+from driftproof.sweeps.claims import claim_c1, claim_c2, claim_c3, claim_c4, claim_c5
 
 
 def fake(job: Job, *, acc=0.9, loss=0.3, sparsity=(0.5, 0.5, 0.5), start=(0.5, 0.5, 0.5), spike=(5.0, 5.0, 5.0),

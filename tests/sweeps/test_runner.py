@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from driftproof.errors import InputError
-from driftproof.sweep import Job, SweepStore, make_grid, run_sweep
-from driftproof.sweep.grid import CLIP_RELATIVE
+from driftproof.sweeps import Job, SweepStore, make_grid, run_sweep
+from driftproof.sweeps.grid import CLIP_RELATIVE
 
 TINY = dict(width=8, depth=2, steps=12, batch=16, n_train=64, n_test=32)
 
@@ -98,7 +98,7 @@ def test_grids():
 def test_key_depends_on_every_field_and_the_version(monkeypatch):
     job = Job()
     assert Job(seed=1).key != job.key and Job(force=0.5).key != job.key and Job(lr=2e-3).key != job.key
-    from driftproof.sweep import grid
+    from driftproof.sweeps import grid
 
     before = job.key  # a property: computed afresh on every access
     monkeypatch.setattr(grid, "__version__", "9.9.9")
@@ -117,7 +117,7 @@ def test_workers_must_be_positive(tmp_path):
 
 
 def test_load_or_run_runs_once(tmp_path):
-    from driftproof.sweep import load_or_run
+    from driftproof.sweeps import load_or_run
 
     first = load_or_run(str(tmp_path), grid="quick", workers=1)
     assert len(first) == len(make_grid("quick"))
