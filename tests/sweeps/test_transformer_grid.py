@@ -53,3 +53,26 @@ def test_claims_are_judged_per_family():
     assert list(c5["gpt"].numbers["test_loss"]) == ["gpt"]
     assert claims_table(results)[4].numbers == c5["mlp"].numbers  # the default family is the MLPs'
     assert family_of({"arch": "resmlp"}) == "mlp"
+
+
+def test_transformer_jobs_on_dask_match_local_processes(tmp_path):
+    """Issue 15: the transformer grid runs on Dask as the MLP grid does — a tiny GPT and ViT job on a
+    2-worker LocalCluster (threads) give bit-identical numbers to the local processes."""
+    distributed = pytest.importorskip("distributed")
+    from driftproof.sweeps import SweepStore, run_sweep
+
+    jobs = [Job(act="relu", block="acts", seed=0, **{**shape, "width": 16, "depth": 1, "steps": 3, "batch": 4,
+                                                     "n_test": 12 if shape is GPT else 40})
+            for shape in (GPT, VIT)]
+    local = SweepStore(tmp_path / "local")
+    run_sweep(jobs, local, workers=2)
+    remote = SweepStore(tmp_path / "dask")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        run = run_sweep(jobs, remote, scheduler=client)
+        assert run.executor == "dask" and len(run.ran) == 2
+    for job in jobs:
+        a, b = local.get(job), remote.get(job)
+        assert a["job"]["arch"] in ("gpt", "vit") and a["key"] == b["key"]
+        assert a["test_loss"] == b["test_loss"] and a["layers"] == b["layers"]
+        assert a["trajectory"] == b["trajectory"]
