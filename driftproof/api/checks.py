@@ -98,6 +98,16 @@ class Derivations:
     def _repr_html_(self) -> str:
         return f"<pre>{escape(self.to_text())}</pre>"
 
+    def plot(self):
+        """The sign map of the activation (R3): σσ'(p) with its proved sign intervals shaded.
+        Returns a matplotlib Figure (not shown)."""
+        from ..activations import get_activation
+        from ..render.plots import sign_map_figure
+        from ..theory.signmap import sign_map
+
+        activation = get_activation(self.config["act"])
+        return sign_map_figure(activation, sign_map(activation).to_dict()["intervals"], repr(self))
+
 
 def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
            depth: int = 1, classes: int = 10, input_dim: int | None = None, seed: int = 0) -> Derivations:
@@ -157,19 +167,12 @@ class MonteCarloCheck:
     def plot(self):
         """Conditional: E[δ_i | p] per unit against p_i, with 95% error bars and the theory's prediction;
         marginal: E[δ^l | p > 0] per layer against the mean field. Returns a matplotlib Figure (not shown)."""
-        from matplotlib.figure import Figure
+        from ..render.plots import draw_conditional, new_figure
 
-        figure = Figure(figsize=(6.4, 4.0), layout="constrained")
-        ax = figure.add_subplot()
+        figure, axes = new_figure(6.4, 4.0)
+        ax = axes[0][0]
         if self.mode == "conditional":
-            result = self.result
-            order = np.argsort(result.p)
-            ax.errorbar(result.p[order], result.means[order], yerr=1.96 * result.stderrs[order], fmt=".", ms=3,
-                        lw=0.6, label=f"Monte Carlo ({result.method}, {result.sign_test.samples} samples)")
-            values, _, method = unit_predictions(self.config, result.layer, result.p)
-            ax.plot(result.p[order], values[order], "-", lw=1.2, label=f"theory ({method})")
-            ax.set_xlabel(f"p_i (layer {result.layer})")
-            ax.set_ylabel("E[δ_i | p]")
+            draw_conditional(ax, self.config, self.result)
         else:
             layers = [layer.layer for layer in self.result.layers]
             estimates = [layer.delta_given_positive for layer in self.result.layers]

@@ -66,7 +66,7 @@ class ClaimsCheck:
     def plot(self):
         """The claims' figures from the stored sweep (C1 sparsity, C2 accuracy against sparsity, C3-C5
         per activation); a matplotlib Figure, not shown. Diverged configurations are left out."""
-        from ..render.claims_plot import claims_figure
+        from ..render.plots import claims_figure
 
         return claims_figure(SweepStore(self.out).load(), title=repr(self))
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import api
-from ..sweeps import DEFAULT_OUT, GRIDS
+from ..sweeps import DEFAULT_OUT
 from .common import print_json
 
 __all__ = ["add_arguments", "run"]
@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-sweep", action="store_true",
                         help="if --out holds no results, run the sweep (--grid) there first; without it an empty "
                              "folder is refused")
-    parser.add_argument("--grid", default="default", choices=tuple(GRIDS),
-                        help="the grid --run-sweep runs (default %(default)s)")
+    parser.add_argument("--grid", default="default",  # validated by the API, with its message
+                        help="the grid --run-sweep runs: default, quick, transformer or transformer_quick (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar if the sweep must run")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
