@@ -17,6 +17,8 @@ from .common import output_folder, progress_bar
 
 __all__ = ["sweep", "claims", "ClaimsCheck"]
 
+QUICK_GRIDS = ("quick", "transformer_quick")
+
 
 @dataclass(frozen=True)
 class ClaimsCheck:
@@ -48,10 +50,14 @@ class ClaimsCheck:
     def __repr__(self) -> str:
         verdicts = "; ".join(f"{family}: " + ", ".join(f"{row.key.result} {verdict_word(row.verdict)}" for row in rows)
                              for family, rows in self.families.items())
-        return f"ClaimsCheck({self.n_results} configurations in {self.out}: {verdicts})"
+        grid = "" if self.grid is None else f" ({self.grid} grid)"
+        return f"ClaimsCheck({self.n_results} configurations in {self.out}{grid}: {verdicts})"
 
     def __str__(self) -> str:
-        return claims_text({family: list(rows) for family, rows in self.families.items()}, self.n_results, self.out)
+        text = claims_text({family: list(rows) for family, rows in self.families.items()}, self.n_results, self.out)
+        if self.grid in QUICK_GRIDS:
+            return f"on the {self.grid!r} grid: a smoke test with few seeds and steps, not the paper's sweep\n{text}"
+        return text if self.grid is None else f"on the {self.grid!r} grid\n{text}"
 
     def _repr_html_(self) -> str:
         tables = []

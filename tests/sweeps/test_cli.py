@@ -24,6 +24,7 @@ def test_quick_sweep_then_claims(capsys, tmp_path):
     assert payload["n_results"] == 15 and payload["grid"] == "quick"
     assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["grid"] == "quick"
     code, text, _ = run(capsys, "claims", "--out", out)
+    assert text.startswith("on the 'quick' grid: a smoke test")  # never read as the paper's sweep
     assert code == 0 and [line[:2] for line in text.splitlines() if line[:1] == "C"] == ["C1", "C2", "C3", "C4", "C5"]
     code, text, _ = run(capsys, "claims", "--out", out, "--json")
     rows = json.loads(text)["claims"]
