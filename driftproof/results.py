@@ -261,6 +261,14 @@ class Verification:
 
         return verification_html(self)
 
+    def plot(self, samples: int = 2000):
+        """The sign map of σσ' (R3, proved intervals shaded) beside E[δ_i | p] against p: the theory
+        (R1/R2) and a conditional Monte Carlo of ``samples`` networks with 95% bars (computed now,
+        with the verification's seed). Returns a matplotlib Figure (not shown)."""
+        from .render.plots import verification_figure
+
+        return verification_figure(self, samples=samples)
+
     def rows(self, kind: str | None = None, result: str | None = None) -> list[Evidence]:
         """The rows of one kind and/or one result (R1-R5, MC, train)."""
         return [row for row in self.evidence

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -108,3 +109,115 @@ def test_sweep_function_and_sweeps_package_do_not_shadow_each_other():
     import importlib
     grid = importlib.import_module("driftproof.sweeps.grid")
     assert callable(driftproof.sweep) and hasattr(grid, "make_grid")
+
+
+TIMING = ("environment", "seconds", "run_folder", "out", "wall_seconds", "elapsed", "executor")
+TRAIN = dict(loss="ce", act="relu", width=16, depth=2, steps=6, seeds=1, n_train=128, n_test=64)
+
+
+def _cli_args(options: dict) -> list[str]:
+    return [part for name, value in options.items() for part in (f"--{name.replace('_', '-')}", str(value))]
+
+
+def test_train_sweep_and_claims_give_the_cli_json(capsys, tmp_path):
+    api_train = driftproof.train(**TRAIN, out=tmp_path / "api-run", figures=False).to_dict()
+    assert main(["train", *_cli_args(TRAIN), "--out", str(tmp_path / "cli-run"), "--no-figures", "--no-progress",
+                 "--json"]) == 0
+    cli_train = json.loads(capsys.readouterr().out)
+    assert _without(api_train, *TIMING) == _without(cli_train, *TIMING)
+    assert cli_train["run_folder"] == str(tmp_path / "cli-run")
+
+    api_sweep = driftproof.sweep("quick", tmp_path / "api-sweep", workers=2).to_dict()
+    assert main(["sweep", "--grid", "quick", "--out", str(tmp_path / "cli-sweep"), "--workers", "2", "--json"]) == 0
+    cli_sweep = json.loads(capsys.readouterr().out)
+    assert _without(api_sweep, *TIMING) == _without(cli_sweep, *TIMING)
+    assert cli_sweep["sweep"]["ran"] == 15 and cli_sweep["grid"] == "quick"
+
+    api_claims = driftproof.claims(tmp_path / "cli-sweep").to_dict()
+    assert main(["claims", "--out", str(tmp_path / "cli-sweep"), "--json"]) == 0
+    assert _without(api_claims, "environment") == _without(json.loads(capsys.readouterr().out), "environment")
+
+
+@pytest.mark.parametrize("call, argv", [
+    (lambda: driftproof.train(out=""), ["train", "--out", ""]),
+    (lambda: driftproof.train(steps=0), ["train", "--steps", "0"]),
+    (lambda: driftproof.sweep("huge"), ["sweep", "--grid", "huge"]),
+    (lambda: driftproof.sweep("quick", workers=10**6), ["sweep", "--grid", "quick", "--workers", "1000000"]),
+    (lambda: driftproof.claims("/nonexistent/sweep"), ["claims", "--out", "/nonexistent/sweep"]),
+    (lambda: driftproof.report(pairs=(("ce", "__import__('os')"),)), ["report", "--pairs", "ce:__import__('os')"]),
+    (lambda: driftproof.report("/proc/x"), ["report", "--out", "/proc/x"]),
+])
+def test_train_sweep_claims_report_refuse_as_the_cli_does(capsys, call, argv):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    try:
+        call()
+    except driftproof.InputError as error:
+        assert str(error) in err
+    else:
+        pytest.fail("no InputError")
+
+
+def test_an_interrupted_train_writes_nothing(tmp_path, monkeypatch):
+    from driftproof.api import training
+    from driftproof.training import runfolder
+
+    def save_then_interrupt(result, folder, **options):
+        runfolder.save_run(result, folder, **options)  # a whole run folder in the scratch place...
+        raise KeyboardInterrupt  # ...and Ctrl-C before it is renamed into place
+
+    monkeypatch.setattr(training, "save_run", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        driftproof.train(**TRAIN, out=tmp_path / "run", figures=False)
+    assert list(tmp_path.iterdir()) == []  # no run folder, no scratch folder
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "notes.txt").write_text("mine")
+    with pytest.raises(KeyboardInterrupt):
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"] and [p.name for p in (tmp_path / "kept").iterdir()] == [
+        "notes.txt"]
+    monkeypatch.undo()
+    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+    assert (tmp_path / "kept" / "run.json").is_file() and (tmp_path / "kept" / "notes.txt").is_file()
+    assert driftproof.load(tmp_path / "kept").to_dict()["summary"] == json.loads(run.to_json())["summary"]
+
+
+def _series(ax):
+    return [line for line in ax.lines if len(line.get_xdata()) > 2]
+
+
+def test_plots_have_their_axes_and_no_diverged_or_nonfinite_series(tmp_path):
+    sign_map = driftproof.derive(act="gelu").plot()
+    ax, = sign_map.axes
+    assert ax.get_xlabel() == "p" and "σ'" in ax.get_ylabel() and len(ax.patches) >= 2  # + and − shaded
+    verification = driftproof.verify(act="gelu", width=32, only="symbolic").plot(samples=256)
+    left, right = verification.axes
+    assert left.get_xlabel() == "p" and right.get_xlabel().startswith("p_i") and right.get_ylabel() == "E[δ_i | p]"
+    assert any("theory" in text.get_text() for text in right.get_legend().get_texts())
+    for ax in verification.axes:
+        for line in _series(ax):
+            assert np.isfinite(np.asarray(line.get_ydata(), dtype=float)).all()
+
+    # ReLU² at lr 10 diverges (the tanh control does not): the training plot leaves those runs out, says so
+    run = driftproof.train(**{**TRAIN, "act": "relu2", "seeds": 2, "steps": 40}, lr=10.0)
+    assert run.diverged and len(run.diverged) < len(run.result.logs)
+    figure = run.plot()
+    stopped = {(d.role, d.seed) for d in run.diverged}
+    drawn = sum(len(_series(ax)) for ax in figure.axes[:2])  # sign panels of the two layers
+    assert drawn == 2 * (len(run.result.logs) - len(stopped)) and "diverged" in figure._suptitle.get_text()
+
+
+def test_claims_plot_leaves_diverged_configurations_out(tmp_path):
+    from driftproof.render.plots import claims_figure
+
+    driftproof.sweep("quick", tmp_path, workers=2)
+    results = driftproof.sweeps.SweepStore(tmp_path).load()
+    results[0] = {**results[0], "diverged": True, "test_loss": float("inf")}
+    figure = claims_figure(results, "quick")
+    losses = [point for line in figure.axes[0].lines for point in line.get_ydata()]
+    assert len(losses) == sum(1 for r in results[1:] if r["job"]["block"] == "acts") and np.isfinite(losses).all()
+    assert results[0]["label"] in figure._suptitle.get_text()
+    assert [ax.get_xlabel() for ax in figure.axes] == ["activation", "sparsity at init (mean over layers)",
+                                                       "forced sparsity (quantile)"]
+    assert driftproof.claims(tmp_path).plot().axes[0].get_ylabel() == "held-out loss"

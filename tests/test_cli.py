@@ -1,6 +1,9 @@
 import json
+import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +118,31 @@ def test_report_refuses_an_unusable_out_before_any_work(capsys, tmp_path, out):
     code, stdout, err = run(capsys, "report", "--quick", "--out", out.replace("{file}", str(existing)))
     assert code == 2 and stdout == "" and err.count("\n") == 1 and "--out" in err
     assert sorted(tmp_path.rglob("*")) == before and existing.read_text() == "keep me"
+
+
+SCRATCH_SCRIPT = """
+import sys, tempfile, time
+import driftproof.api
+def report(*args, **kwargs):  # stands in for the LaTeX build: a scratch folder held while working
+    with tempfile.TemporaryDirectory(prefix="driftproof-tex-"):
+        print("ready", flush=True)
+        time.sleep(60)
+driftproof.api.report = report
+from driftproof.cli import main
+sys.exit(main(["report", "--out", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_or_terminated_command_removes_its_scratch_folders(tmp_path, signum, status):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen([sys.executable, "-c", SCRATCH_SCRIPT, str(tmp_path / "out")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready" and [p.name[:15] for p in scratch.iterdir()] == [
+        "driftproof-tex-"]
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == status and "Traceback" not in err
+    assert list(scratch.iterdir()) == []

@@ -1,41 +1,33 @@
-"""``driftproof claims``: the paper's empirical claims C1-C5, checked against the stored sweep."""
+"""``driftproof claims``: the paper's empirical claims C1-C5, checked against a stored sweep."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..config import environment
-from ..render.claims import claim_dict, claims_text
-from ..sweeps import DEFAULT_OUT, SweepStore, claims_by_family
+from .. import api
+from ..sweeps import DEFAULT_OUT
 from .common import print_json
-from .sweep import run_with_progress
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=DEFAULT_OUT,
-                        help="sweep results folder; the default sweep runs there first if it is empty "
-                             "(default %(default)s)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="the folder `driftproof sweep` wrote (default %(default)s)")
+    parser.add_argument("--run-sweep", action="store_true",
+                        help="if --out holds no results, run the sweep (--grid) there first; without it an empty "
+                             "folder is refused")
+    parser.add_argument("--grid", default="default",  # validated by the API, with its message
+                        help="the grid --run-sweep runs: default, quick, transformer or transformer_quick (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar if the sweep must run")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
 
 def run(args: argparse.Namespace) -> int:
-    store = SweepStore(args.out)
-    results = store.load()
-    if not results:
-        print(f"driftproof: no sweep results in {args.out}: running the default sweep first", file=sys.stderr)
-        run_with_progress("default", args.out, progress=not args.no_progress)
-        results = store.load()
-    by_family = claims_by_family(results)
+    check = api.claims(args.out, run_sweep=args.run_sweep, grid=args.grid,
+                       progress=not args.no_progress and sys.stderr.isatty())
     if args.json:
-        # "claims": the MLP family's rows, as before; "families": every family's rows, side by side
-        print_json({"out": args.out, "n_results": len(results),
-                    "claims": [claim_dict(row) for row in by_family.get("mlp", [])],
-                    "families": {family: [claim_dict(row) for row in rows] for family, rows in by_family.items()},
-                    "environment": environment()})
+        print_json(check.to_dict())
     else:
-        print(claims_text(by_family, len(results), args.out))
+        print(check)
     return 0

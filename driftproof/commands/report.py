@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..activations import get_activation
+from .. import api
 from ..errors import InputError
-from ..losses import get_loss
-from ..config import environment
-from .common import output_folder, print_json
+from .common import print_json
 
 EXIT_NO_TEX = 4
 EXIT_BUILD_FAILED = 5
@@ -25,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _pairs(texts: list[str] | None):
+    """``LOSS:ACT`` texts as (loss, act) pairs; api.report validates each before any work."""
     if not texts:
         return None
     pairs = []
@@ -32,26 +31,17 @@ def _pairs(texts: list[str] | None):
         loss, sep, act = text.partition(":")
         if not sep:
             raise InputError(f"--pairs takes LOSS:ACTIVATION, got {text!r}")
-        get_loss(loss)
-        get_activation(act)
         pairs.append((loss, act))
     return tuple(pairs)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reporting import build_report  # matplotlib and the report load only for this command (~0.3 s)
-
-    pairs = _pairs(args.pairs)
-    out = output_folder(args.out)
-
     def on_section(name):
         print(f"report: {name}…", file=sys.stderr)
 
-    result = build_report(out, pairs=pairs, quick=args.quick, compile=not args.no_pdf, on_section=on_section)
-    summary = {"folder": str(result.folder), "tex": str(result.tex), "pdf": str(result.pdf) if result.pdf else None,
-               "json": str(result.json), "missing_packages": list(result.missing_packages),
-               "seconds": round(result.seconds, 2), "cache_hits": result.cache_hits,
-               "cache_misses": result.cache_misses, "environment": environment()}
+    result = api.report(args.out, pairs=_pairs(args.pairs), quick=args.quick, pdf=not args.no_pdf,
+                        on_section=on_section)
+    summary = api.report_summary(result)
     if args.json:
         print_json(summary)
     if result.missing_packages:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
-from pathlib import Path
 
+from .. import api
 from ..data import DATASETS
 from ..nets import ARCHS
 from ..optim import OPTIMIZERS, SCHEDULES
 from ..pointwise import KERNELS
-from ..render.runs import run_text
-from .common import add_network_arguments, config_from_args, float_arg, int_arg, print_json
+from .common import add_network_arguments, float_arg, int_arg, network_options, print_json
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser, act="relu", width=128, depth=3)
-    # defaults that depend on the architecture: None here, filled by arch_defaults()
+    # defaults that depend on the architecture: None here, filled by api.train (api.ARCH_DEFAULTS)
     parser.set_defaults(depth=None)
     parser.add_argument("--arch", default="mlp", choices=ARCHS,
                         help="network: mlp, resmlp, gpt (data text), vit (data digits) (default %(default)s)")
@@ -56,60 +54,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-# Defaults of the options whose good value depends on the architecture. The transformers follow
-# nanoGPT's CPU recipe scaled to 2 cores: 4 layers, 4 heads, width 128, context 64; a batch of
-# 16 sequences (1024 tokens a step) keeps a 300-step GPT run near a minute and a half; the ViT's
-# images are 16 tokens, so it takes the MLPs' batch of 64 and holds out a fifth of the digits.
-_MLP = {"depth": 3, "data": "noise", "opt": "sgd", "lr": 0.05, "batch": 64, "n_test": 512, "dtype": "float64"}
-_TRANSFORMER = {"depth": 4, "opt": "adamw", "lr": 3e-3, "dtype": "float32"}
-ARCH_DEFAULTS = {"mlp": _MLP, "resmlp": _MLP,
-                 "gpt": {**_TRANSFORMER, "data": "text", "batch": 16, "n_test": 64},
-                 "vit": {**_TRANSFORMER, "data": "digits", "batch": 64, "n_test": 360}}
-
-
-def arch_defaults(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill the options left unset (None) with the default of the chosen architecture, in place."""
-    for name, value in ARCH_DEFAULTS[args.arch].items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    return args
-
-
-def _spec(args):
-    from ..training import TrainSpec
-
-    return TrainSpec(arch=args.arch, data=args.data, opt=args.opt, lr=args.lr, wd=args.wd, momentum=args.momentum,
-                     schedule=args.schedule, warmup=args.warmup, steps=args.steps, batch=args.batch,
-                     seeds=args.seeds, log_every=args.log_every, eval_every=args.eval_every, n_train=args.n_train,
-                     n_test=args.n_test, dtype=args.dtype, kernel=args.kernel,
-                     control=None if args.no_control else "tanh", threads=args.threads, heads=args.heads,
-                     context=args.context, norm=args.norm)
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..training import save_run, train
-    from ..training.run import check_size, control_activation
-
-    arch_defaults(args)
-    config = config_from_args(args)
-    spec = _spec(args)
-    check_size(config, spec)
-    out = Path(args.out) if args.out else Path("runs") / (
-        datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{args.act}-{args.data}".replace("/", "_")[:60])
-    bar = None
-    if not args.no_progress:
-        from tqdm import tqdm
-
-        runs = 2 if control_activation(config, spec) else 1
-        bar = tqdm(total=spec.steps * spec.seeds * runs, desc="train", unit="step", file=sys.stderr)
-    try:
-        result = train(config, spec, tick=bar.update if bar else None)
-    finally:
-        if bar is not None:
-            bar.close()
-    folder = save_run(result, out, figures=not args.no_figures)
+    data = args.data or api.ARCH_DEFAULTS[args.arch]["data"]
+    out = args.out if args.out is not None else api.default_run_folder(args.act, data)
+    trained = api.train(**network_options(args), arch=args.arch, data=args.data, opt=args.opt, lr=args.lr, wd=args.wd,
+                        momentum=args.momentum, schedule=args.schedule, warmup=args.warmup, steps=args.steps,
+                        batch=args.batch, seeds=args.seeds, log_every=args.log_every, eval_every=args.eval_every,
+                        n_train=args.n_train, n_test=args.n_test, dtype=args.dtype, heads=args.heads,
+                        context=args.context, norm=args.norm, kernel=args.kernel, threads=args.threads,
+                        control=not args.no_control, out=out, figures=not args.no_figures,
+                        progress=not args.no_progress and sys.stderr.isatty())
     if args.json:
-        print_json({"run_folder": str(folder), **result.to_dict()})
+        print_json(trained.to_dict())
     else:
-        print(run_text(result, folder))
+        print(trained)
     return 0

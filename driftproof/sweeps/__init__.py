@@ -12,11 +12,11 @@ from .claims import CLAIMS, FAMILIES, claims_by_family, claims_table
 from .forced import QuantileGate, force_sparsity
 from .grid import CLIP_RELATIVE, GRIDS, Job, make_grid
 from .job import run_job
-from .runner import SweepRun, run_sweep
+from .runner import SweepRun, run_grid, run_sweep, worker_count
 from .stats import HingeFit, fit_changepoint, spike_stats
 from .store import SweepStore
 
-__all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "SweepRun", "SweepStore",
+__all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "run_grid", "worker_count", "SweepRun", "SweepStore",
            "claims_table", "claims_by_family", "FAMILIES", "CLAIMS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity",
            "DEFAULT_OUT", "load_or_run"]
 

@@ -3,14 +3,17 @@
 ``<root>/results/<key>.json``, where ``key`` hashes the configuration and the package
 version (:attr:`Job.key`). Files are written to a temporary name and renamed into place
 (atomic on POSIX), so an interrupted sweep leaves only whole results behind and a rerun
-skips every configuration already stored.
+skips every configuration already stored. ``<root>/sweep.json`` records the grid the folder
+holds (a folder never mixes grids) and ``<root>/.lock`` keeps a second sweep out while one writes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
@@ -40,18 +43,14 @@ class SweepStore:
         """Store one result atomically (temporary file in the same folder, then rename)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path(result["key"])
-        handle, temporary = tempfile.mkstemp(prefix=f".{result['key']}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(handle, "w") as stream:
-                json.dump(result, stream, indent=1, allow_nan=False)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _write_atomic(target, json.dumps(result, indent=1, allow_nan=False))
         return target
 
     def get(self, job: Job) -> dict | None:
-        path = self.path(job.key)
+        return self.get_key(job.key)
+
+    def get_key(self, key: str) -> dict | None:
+        path = self.path(key)
         return json.loads(path.read_text()) if path.is_file() else None
 
     def load(self, jobs: list[Job] | None = None) -> list[dict]:
@@ -70,6 +69,72 @@ class SweepStore:
                 raise InputError(f"unreadable sweep result {str(path)!r}: {error}") from None
         return out
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "sweep.json"
+
+    def manifest(self) -> dict | None:
+        """The recorded grid (``{"grid": name, "jobs": [keys]}``), or None for a new folder."""
+        if not self.manifest_path.is_file():
+            return None
+        try:
+            payload = json.loads(self.manifest_path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InputError(f"unreadable sweep manifest {str(self.manifest_path)!r}: {error}") from None
+        return payload if isinstance(payload, dict) else None
+
+    def check_grid(self, grid: str, jobs: list[Job]) -> None:
+        """Refuse (InputError) a folder that holds another grid's results; reads only."""
+        recorded = (self.manifest() or {}).get("grid")
+        if recorded is not None and recorded != grid:
+            raise InputError(f"{str(self.root)!r} holds the {recorded!r} grid, not {grid!r}: run "
+                             f"`driftproof sweep --grid {recorded} --out {self.root}` there, or choose another --out")
+        if recorded is None and self.folder.is_dir():
+            keys = {job.key for job in jobs}
+            foreign = [path.stem for path in self.folder.glob("*.json") if path.stem not in keys]
+            if foreign:
+                raise InputError(f"{str(self.root)!r} holds {len(foreign)} results that are not in the {grid!r} "
+                                 f"grid: choose another --out")
+
     def write_manifest(self, payload: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "sweep.json").write_text(json.dumps(payload, indent=1))
+        _write_atomic(self.manifest_path, json.dumps(payload, indent=1))
+
+    def remove_temporaries(self) -> None:
+        """Temporary files a killed writer left behind (call while holding :meth:`lock`)."""
+        for folder in (self.root, self.folder):
+            for path in folder.glob(".*.tmp") if folder.is_dir() else ():
+                path.unlink(missing_ok=True)
+
+    @contextmanager
+    def lock(self):
+        """Hold ``<root>/.lock`` (an advisory flock, released by the kernel if the process dies);
+        InputError at once if another sweep holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / ".lock"
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = path.read_text().strip() or "unknown"
+            os.close(handle)
+            raise InputError(f"another sweep (pid {holder}) is writing into {str(self.root)!r}: wait for it "
+                             f"to finish or choose another --out") from None
+        try:
+            os.ftruncate(handle, 0)
+            os.write(handle, str(os.getpid()).encode())
+            yield self
+        finally:
+            os.close(handle)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o644)  # mkstemp's 0600 would make a shared results folder unreadable to others
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

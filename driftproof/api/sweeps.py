@@ -1,0 +1,143 @@
+"""``sweep`` (a grid of training configurations into a folder) and ``claims`` (C1-C5 judged on it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from ..config import environment
+from ..errors import InputError
+from ..render.claims import FAMILY_NAMES, claim_dict, claims_text, evidence_text, statement, verdict_word
+from ..render.html import table_html, verdict_cell
+from ..results import Evidence, json_default
+from ..sweeps import DEFAULT_OUT, GRIDS, SweepStore, claims_by_family, make_grid, run_grid
+from .common import output_folder, progress_bar
+
+__all__ = ["sweep", "claims", "ClaimsCheck"]
+
+QUICK_GRIDS = ("quick", "transformer_quick")
+
+
+@dataclass(frozen=True)
+class ClaimsCheck:
+    """The paper's empirical claims C1-C5 (``driftproof claims``), judged per architecture family
+    on a stored sweep; after :func:`sweep`, also what that sweep ran (``run``)."""
+
+    families: dict[str, tuple[Evidence, ...]]
+    n_results: int
+    out: str
+    grid: str | None = None
+    run: dict | None = field(default=None, compare=False)
+
+    @property
+    def rows(self) -> tuple[Evidence, ...]:
+        """The MLP family's rows (the first family's if the sweep trained no MLP)."""
+        return self.families.get("mlp") or next(iter(self.families.values()), ())
+
+    def to_dict(self) -> dict:
+        payload = {"out": self.out, "grid": self.grid, "n_results": self.n_results,
+                   "claims": [claim_dict(row) for row in self.rows],
+                   "families": {family: [claim_dict(row) for row in rows] for family, rows in self.families.items()}}
+        if self.run is not None:
+            payload["sweep"] = self.run
+        return {**payload, "environment": environment()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=json_default)
+
+    def __repr__(self) -> str:
+        verdicts = "; ".join(f"{family}: " + ", ".join(f"{row.key.result} {verdict_word(row.verdict)}" for row in rows)
+                             for family, rows in self.families.items())
+        grid = "" if self.grid is None else f" ({self.grid} grid)"
+        return f"ClaimsCheck({self.n_results} configurations in {self.out}{grid}: {verdicts})"
+
+    def __str__(self) -> str:
+        text = claims_text({family: list(rows) for family, rows in self.families.items()}, self.n_results, self.out)
+        if self.grid in QUICK_GRIDS:
+            return f"on the {self.grid!r} grid: a smoke test with few seeds and steps, not the paper's sweep\n{text}"
+        return text if self.grid is None else f"on the {self.grid!r} grid\n{text}"
+
+    def _repr_html_(self) -> str:
+        tables = []
+        for family, family_rows in self.families.items():
+            rows = [[escape(row.key.result), verdict_cell(verdict_word(row.verdict)), escape(statement(row)),
+                     escape(evidence_text(row))] for row in family_rows]
+            tables.append(table_html(["claim", "verdict", "statement", "evidence"], rows,
+                                     escape(f"{FAMILY_NAMES[family]}: {self.n_results} stored configurations "
+                                            f"in {self.out}")))
+        return "\n".join(tables)
+
+    def plot(self):
+        """The claims' figures from the stored sweep (C1 sparsity, C2 accuracy against sparsity, C3-C5
+        per activation); a matplotlib Figure, not shown. Diverged configurations are left out."""
+        from ..render.plots import claims_figure
+
+        return claims_figure(SweepStore(self.out).load(), title=repr(self))
+
+
+def _stored(out: str | Path) -> list[dict]:
+    results = SweepStore(out).load()
+    foreign = [r for r in results if not isinstance(r, dict) or "job" not in r or "key" not in r]
+    if foreign:
+        raise InputError(f"{str(out)!r} holds {len(foreign)} JSON files that are not sweep results")
+    return results
+
+
+def _check(results: list[dict], out: str | Path, grid: str | None, run: dict | None = None) -> ClaimsCheck:
+    families = {family: tuple(rows) for family, rows in claims_by_family(results).items()}
+    return ClaimsCheck(families, len(results), str(out), grid, run)
+
+
+def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str = "default",
+           progress: bool = False) -> ClaimsCheck:
+    """The claims C1-C5 from the sweep stored in ``out`` (``driftproof claims``).
+
+    Args:
+        out: a folder :func:`sweep` wrote.
+        run_sweep: when ``out`` holds no results, run ``grid`` there first (``--run-sweep``);
+            otherwise an empty folder is refused, naming the command to run.
+
+    Raises:
+        InputError: ``out`` holds no sweep results (and ``run_sweep`` is False), or foreign files.
+    """
+    out = output_folder(str(out)) if run_sweep else Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out must be a folder, got the file {str(out)!r}")
+    results = _stored(out)
+    if not results and run_sweep:
+        return sweep(grid, out, progress=progress)
+    if not results:
+        raise InputError(f"no sweep results in {str(out)!r}: run `driftproof sweep --out {out}` first "
+                         f"(or `driftproof claims --run-sweep --out {out}`)")
+    return _check(results, out, (SweepStore(out).manifest() or {}).get("grid"))
+
+
+def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=None, workers: int | None = None,
+          progress: bool = False) -> ClaimsCheck:
+    """Train a grid of configurations into ``out`` (``driftproof sweep``), then judge the claims C1-C5 on it.
+
+    Finished configurations already in ``out`` are skipped (resumable; Ctrl-C keeps every finished
+    result and stops the workers within a second). ``out`` records its grid and refuses another;
+    a second sweep into the same folder is refused while one runs.
+
+    Args:
+        grid: default, quick, transformer or transformer_quick.
+        scheduler: a Dask scheduler address (``tcp://host:8786``) or Client; None: local processes.
+        workers: local processes (default the core count; at most one per job, 4 per core).
+
+    Returns:
+        The :class:`ClaimsCheck` of everything stored in ``out``, with ``run`` (what ran now).
+    """
+    if grid not in GRIDS:
+        raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {grid!r}")
+    folder = output_folder(str(out))
+    jobs = make_grid(grid)
+    stored = len(jobs) - len(SweepStore(folder).missing(jobs)) if folder.is_dir() else 0
+    with progress_bar(progress, len(jobs), f"sweep {grid}", "config", initial=stored) as bar:
+        jobs, run = run_grid(grid, folder, scheduler=scheduler, workers=workers,
+                             tick=(lambda _: bar.update(1)) if bar is not None else None)
+    results = SweepStore(folder).load(jobs)
+    summary = {"grid": grid, **run.to_dict(), "diverged": sum(bool(r.get("diverged")) for r in results)}
+    return _check(results, out, grid, summary)

@@ -1,0 +1,143 @@
+"""``train``: small networks trained for real, measuring whether the sign and the drift persist."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+from ..render.runs import run_text
+from ..results import json_default
+from ..training.run import TrainResult, check_size, control_activation
+from ..training.run import train as train_runs
+from ..training.runfolder import save_run
+from ..training.spec import TrainSpec
+from .common import network_config, output_folder, progress_bar, written_whole
+
+__all__ = ["train", "TrainingRun", "ARCH_DEFAULTS", "default_run_folder"]
+
+# Defaults of the options whose good value depends on the architecture. The transformers follow
+# nanoGPT's CPU recipe scaled to 2 cores: 4 layers, 4 heads, width 128, context 64; a batch of
+# 16 sequences (1024 tokens a step) keeps a 300-step GPT run near a minute and a half; the ViT's
+# images are 16 tokens, so it takes the MLPs' batch of 64 and holds out a fifth of the digits.
+_MLP = {"depth": 3, "data": "noise", "opt": "sgd", "lr": 0.05, "batch": 64, "n_test": 512, "dtype": "float64"}
+_TRANSFORMER = {"depth": 4, "opt": "adamw", "lr": 3e-3, "dtype": "float32"}
+ARCH_DEFAULTS = {"mlp": _MLP, "resmlp": _MLP,
+                 "gpt": {**_TRANSFORMER, "data": "text", "batch": 16, "n_test": 64},
+                 "vit": {**_TRANSFORMER, "data": "digits", "batch": 64, "n_test": 360}}
+
+
+def default_run_folder(act: str, data: str) -> Path:
+    """``runs/<UTC timestamp>-<act>-<data>``, where ``driftproof train`` writes without ``--out``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return Path("runs") / (stamp + f"-{act}-{data}".replace("/", "_")[:60])
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A training run (``driftproof train``): its result, and the run folder it was saved to (if any)."""
+
+    result: TrainResult
+    folder: Path | None = None
+
+    def to_dict(self) -> dict:
+        return {"run_folder": None if self.folder is None else str(self.folder), **self.result.to_dict()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=json_default)
+
+    @property
+    def diverged(self) -> tuple:
+        return self.result.diverged
+
+    def __repr__(self) -> str:
+        c, s = self.result.config, self.result.spec
+        diverged = f", {len(self.diverged)} diverged" if self.diverged else ""
+        return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {s['lr']:g}, "
+                f"{s['steps']} steps, seeds {list(self.result.seeds)}{diverged})")
+
+    def __str__(self) -> str:
+        return run_text(self.result, self.folder)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{escape(str(self))}</pre>"
+
+    def plot(self):
+        """Per layer: the sign statistic, the mean weight and the sparsity over training, every seed
+        (main in red, tanh control in blue); diverged runs are left out and named in the title.
+        Returns a matplotlib Figure (not shown)."""
+        from matplotlib.figure import Figure
+
+        depth = int(self.result.config["depth"])
+        figure = Figure(figsize=(3.6 * depth, 7.2), layout="constrained")
+        axes = figure.subplots(3, depth, squeeze=False)
+        stopped = {(d.role, d.seed) for d in self.diverged}
+        colours = {"main": "tab:red", "control": "tab:blue"}
+        panels = (("sign", "sign statistic E[δ|p>0]"), ("w_mean", "mean weight"), ("zero_frac", "sparsity (h = 0)"))
+        for row, (metric, label) in enumerate(panels):
+            for layer in range(1, depth + 1):
+                ax = axes[row][layer - 1]
+                labelled = set()
+                for log in self.result.logs:
+                    if (log.role, log.seed) in stopped:
+                        continue
+                    label = None if log.role in labelled else f"{log.act} ({log.role})"
+                    labelled.add(log.role)
+                    ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colours[log.role],
+                            lw=0.8, alpha=0.7, label=label)
+                if metric == "sign":
+                    ax.axhline(0.0, color="black", lw=0.6)
+                ax.set_title(f"layer {layer}", fontsize=8)
+                ax.set_xlabel("step", fontsize=8)
+                ax.set_ylabel(label, fontsize=8)
+        axes[0][0].legend(fontsize=7)
+        note = f"; left out (diverged): {sorted(stopped)}" if stopped else ""
+        figure.suptitle(repr(self) + note, fontsize=8)
+        return figure
+
+
+def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: str = "he", width: int = 128,
+          depth: int | None = None, classes: int = 10, input_dim: int | None = None, seed: int = 0, arch: str = "mlp",
+          data: str | None = None, opt: str | None = None, lr: float | None = None, wd: float = 0.0,
+          momentum: float = 0.9, schedule: str = "constant", warmup: int = 0, steps: int = 200,
+          batch: int | None = None, seeds: int = 3, log_every: int = 1, eval_every: int = 0, n_train: int = 2048,
+          n_test: int | None = None, dtype: str | None = None, heads: int = 4, context: int = 64, norm: str = "rms",
+          kernel: str = "auto", threads: int = 1, control: bool = True, out: str | Path | None = None,
+          figures: bool = True, progress: bool = False) -> TrainingRun:
+    """Train small networks and measure whether the sign and the drift persist (``driftproof train``).
+
+    Trains ``seeds`` networks (and the tanh control unless ``control=False``), measuring per layer
+    at every logged step the sign statistic, mean weight and bias, sparsity, loss and accuracy
+    (DESIGN.md §3); summaries over seeds carry Student-t intervals, and the first step is compared
+    with R5 (the drift rate at t = 0).
+
+    Args:
+        loss, act, init, scale, width, classes, input_dim, seed: the network (as the CLI's options).
+        arch: mlp, resmlp, gpt or vit. Options left None (depth, data, opt, lr, batch, n_test, dtype)
+            take the architecture's default (:data:`ARCH_DEFAULTS`).
+        out: the run folder to write (CSV, JSON, PNG figures unless ``figures=False``), checked before
+            any work; it is written whole or not at all (read it back with :func:`load`). None: no folder.
+
+    Returns:
+        A :class:`TrainingRun` (``diverged`` lists the runs that blew up, with their step).
+    """
+    filled = {**ARCH_DEFAULTS.get(arch, _MLP), **{k: v for k, v in dict(
+        depth=depth, data=data, opt=opt, lr=lr, batch=batch, n_test=n_test, dtype=dtype).items() if v is not None}}
+    config = network_config(loss, act, init=init, scale=scale, width=width, depth=filled["depth"], classes=classes,
+                            input_dim=input_dim, seed=seed)
+    spec = TrainSpec(arch=arch, data=filled["data"], opt=filled["opt"], lr=filled["lr"], wd=wd, momentum=momentum,
+                     schedule=schedule, warmup=warmup, steps=steps, batch=filled["batch"], seeds=seeds,
+                     log_every=log_every, eval_every=eval_every, n_train=n_train, n_test=filled["n_test"],
+                     dtype=filled["dtype"], kernel=kernel, control="tanh" if control else None, threads=threads,
+                     heads=heads, context=context, norm=norm)
+    check_size(config, spec)
+    folder = output_folder(str(out)) if out is not None else None
+    runs = 2 if control_activation(config, spec) else 1
+    with progress_bar(progress, spec.steps * spec.seeds * runs, "train", "step") as bar:
+        result = train_runs(config, spec, tick=bar.update if bar is not None else None)
+    if folder is not None:
+        with written_whole(folder) as scratch:
+            save_run(result, scratch, figures=figures)
+    return TrainingRun(result, folder)

@@ -1,0 +1,139 @@
+"""Figures the results draw of themselves (``.plot()``): matplotlib Figures, never shown.
+
+Built on ``matplotlib.figure.Figure`` (no pyplot, no global state, no window): a notebook
+displays the returned figure, a script saves it. Non-finite values are never drawn; diverged
+training runs and sweep configurations are left out and named.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
+           "claims_figure", "CONFIG_FIELDS"]
+
+CONFIG_FIELDS = ("loss", "act", "init", "scale", "width", "depth", "classes", "input_dim", "seed")
+SIGN_COLOURS = {1: "tab:green", -1: "tab:red", 0: "0.6"}
+
+
+def new_figure(width: float, height: float, rows: int = 1, columns: int = 1):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure, figure.subplots(rows, columns, squeeze=False)
+
+
+def _finite(xs, ys):
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    keep = np.isfinite(xs) & np.isfinite(ys)
+    return xs[keep], ys[keep]
+
+
+def draw_sign_map(ax, activation, intervals: list[dict], lo: float = -4.0, hi: float = 4.0) -> None:
+    """σσ'(p) on [lo, hi] with the proved sign intervals of R3 shaded (green +, red -, grey 0)."""
+    p = np.linspace(lo, hi, 801)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(activation.numpy_sigma_dsigma(p), p.shape)
+    ax.plot(*_finite(p, values), color="black", lw=1.2, label="σσ'(p)")
+    for interval in intervals:
+        a, b = max(float(interval["lo"]), lo), min(float(interval["hi"]), hi)
+        if a < b:
+            certain = interval.get("certified", True)
+            ax.axvspan(a, b, color=SIGN_COLOURS[int(interval["sign"])], alpha=0.15 if certain else 0.05, lw=0)
+    ax.axhline(0.0, color="0.5", lw=0.6)
+    ax.axvline(0.0, color="0.5", lw=0.6, ls=":")
+    ax.set_xlabel("p")
+    ax.set_ylabel("σ(p) σ'(p)")
+    ax.set_title(f"sign map of {activation.name} (R3): shaded green +, red −", fontsize=8)
+
+
+def draw_conditional(ax, config, result) -> None:
+    """Monte Carlo E[δ_i | p] per unit with 95% bars, beside the theory's prediction (R1/R2 or R4)."""
+    from ..montecarlo.compare import unit_predictions
+
+    order = np.argsort(result.p)
+    p, means, errors = result.p[order], result.means[order], 1.96 * result.stderrs[order]
+    keep = np.isfinite(p) & np.isfinite(means) & np.isfinite(errors)
+    ax.errorbar(p[keep], means[keep], yerr=errors[keep], fmt=".", ms=3, lw=0.6,
+                label=f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)")
+    values, _, method = unit_predictions(config, result.layer, result.p)
+    ax.plot(*_finite(p, np.asarray(values)[order]), "-", lw=1.2, label=f"theory ({method})")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_xlabel(f"p_i (layer {result.layer})")
+    ax.set_ylabel("E[δ_i | p]")
+    ax.legend(fontsize=7)
+
+
+def sign_map_figure(activation, intervals: list[dict], title: str = ""):
+    figure, axes = new_figure(6.0, 3.6)
+    draw_sign_map(axes[0][0], activation, intervals)
+    if title:
+        figure.suptitle(title, fontsize=8)
+    return figure
+
+
+def verification_figure(verification, samples: int = 2000):
+    """The sign map (R3) beside E[δ_i | p] against p: the theory and a fresh conditional Monte Carlo
+    of ``samples`` networks (the verification's seed; method cv for a zero-mean init, else naive)."""
+    from ..config import Config
+    from ..montecarlo import conditional
+
+    config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})
+    figure, axes = new_figure(11.0, 4.0, 1, 2)
+    r3 = verification.rows(result="R3")
+    draw_sign_map(axes[0][0], config.activation, r3[0].numbers.get("intervals", []) if r3 else [])
+    method = "cv" if config.init_dist.zero_mean else "naive"
+    result = conditional(config, method=method, samples=samples, alpha=1e-6, stop_early=False)
+    draw_conditional(axes[0][1], config, result)
+    figure.suptitle(repr(verification), fontsize=8)
+    return figure
+
+
+def _live(results: list[dict]) -> tuple[list[dict], list[str]]:
+    diverged = [r["label"] for r in results if r.get("diverged")]
+    return [r for r in results if not r.get("diverged")], diverged
+
+
+def _losses_per_activation(ax, live: list[dict]) -> None:
+    by_act: dict[str, list[float]] = {}
+    for r in live:
+        if r["job"].get("block") == "acts" and np.isfinite(r["test_loss"]):
+            by_act.setdefault(r["label"], []).append(r["test_loss"])
+    labels = sorted(by_act)
+    for n, label in enumerate(labels):
+        ax.plot([n] * len(by_act[label]), by_act[label], "o", ms=4, alpha=0.7)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=7)
+    ax.set_xlabel("activation")
+    ax.set_ylabel("held-out loss")
+    ax.set_title("C3-C5: loss per activation (one point per run)", fontsize=8)
+
+
+def _natural_sparsity(ax, live: list[dict]) -> None:
+    natural = [r for r in live if r["job"].get("force") is None and r["job"]["act"] == "relu"]
+    ax.plot(*_finite([np.mean(r["sparsity_start"]) for r in natural], [np.mean(r["sparsity_end"]) for r in natural]),
+            "o", ms=4)
+    ax.plot([0, 1], [0, 1], color="0.6", lw=0.6, ls="--")
+    ax.set_xlabel("sparsity at init (mean over layers)")
+    ax.set_ylabel("sparsity at the end")
+    ax.set_title("C1: ReLU sparsity during training", fontsize=8)
+
+
+def _forced_accuracy(ax, live: list[dict]) -> None:
+    forced = [r for r in live if r["job"].get("force") is not None]
+    ax.plot(*_finite([r["job"]["force"] for r in forced], [r["test_acc"] for r in forced]), "o", ms=4)
+    ax.set_xlabel("forced sparsity (quantile)")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_title("C2: accuracy against forced sparsity", fontsize=8)
+
+
+def claims_figure(results: list[dict], title: str = ""):
+    """The sweep behind C1-C5: held-out loss per activation (C3-C5), sparsity at the start and the end
+    of training (C1), accuracy against forced sparsity (C2). Diverged configurations are left out."""
+    live, diverged = _live(results)
+    figure, axes = new_figure(12.0, 3.8, 1, 3)
+    _losses_per_activation(axes[0][0], live)
+    _natural_sparsity(axes[0][1], live)
+    _forced_accuracy(axes[0][2], live)
+    note = f"; left out (diverged): {', '.join(diverged)}" if diverged else ""
+    figure.suptitle(f"{title}{note}", fontsize=8)
+    return figure
