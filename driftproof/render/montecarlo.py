@@ -8,6 +8,11 @@ from .rows import sign_test_text
 __all__ = ["montecarlo_text"]
 
 
+def _z_text(z: float | None) -> str:
+    """A z-score, or n/a where no unit has a standard error (every sample exactly 0)."""
+    return "n/a" if z is None else f"{z:.2f}"
+
+
 def montecarlo_text(config, result, comparison, predicted=None) -> str:
     """``driftproof mc``'s report: the estimate(s) beside the theory, the sign test, the verdict.
 
@@ -27,7 +32,7 @@ def montecarlo_text(config, result, comparison, predicted=None) -> str:
         if comparison is not None:
             add(f"  theory     {comparison.prediction:.6g}  ({comparison.method}, {'exact' if comparison.exact else 'approximate'})"
                   f"  {error_text(comparison.estimate, comparison.stderr, comparison.prediction)}, max |z| over units "
-                  f"{comparison.max_abs_z:.2f}")
+                  f"{_z_text(comparison.max_abs_z)}")
         else:
             add("  theory     not available for this configuration")
         if result.variance_reduction is not None:
@@ -45,7 +50,7 @@ def montecarlo_text(config, result, comparison, predicted=None) -> str:
             if comparison is not None:
                 c = comparison[index]
                 line += (f"  mean field {c.prediction:.6g} ({error_text(c.estimate, c.stderr, c.prediction)}, "
-                         f"z {c.max_abs_z:.2f})")
+                         f"z {_z_text(c.max_abs_z)})")
                 if c.max_abs_z is not None and c.max_abs_z > 3:  # resolved: not noise
                     line += "  DISAGREES: a finite-width gap (R4 is exact only as N → ∞; it shrinks with N)"
             if layer.variance_reduction is not None:

@@ -32,6 +32,11 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
     """
     if variance < 0:
         raise ValueError(f"variance must be non-negative, got {variance}")
+    if not math.isfinite(variance):
+        # E[sigma^2] diverges or overflows (exp(exp(exp(x)))): the logits have no finite variance and
+        # the sampled softmax would be inf - inf. Say so instead of sampling nan.
+        return Estimate(math.nan, math.nan, 0, math.nan, math.nan, confidence,
+                        "undefined: the logit variance is not finite (E[sigma^2] diverges or overflows float64)")
     if variance == 0:
         return Estimate.exact(1 - 1 / classes, "exact (v = 0)")
     if classes == 2:

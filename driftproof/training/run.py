@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 from ..config import Config, environment
 from ..errors import InputError
 from ..nets import TRANSFORMERS
+from ..ranges import check_float_range
 from .paper_summary import paper_summary
 from .seed import RunLog, train_seed
 from .spec import MAX_BYTES, TrainSpec, dataset_for, estimate_bytes, net_config, resolve_kernel
@@ -86,7 +87,10 @@ class TrainResult:
 
 
 def check_size(config: Config, spec: TrainSpec) -> None:
-    """InputError if the run's arrays would need more than MAX_BYTES of memory."""
+    """InputError if the run's arrays would need more than MAX_BYTES of memory, or if an MLP's
+    numbers would leave float64 (:func:`~driftproof.ranges.check_float_range`)."""
+    if spec.arch not in TRANSFORMERS:  # the transformers use their own init (--scale does not apply)
+        check_float_range(config)
     need = estimate_bytes(config, spec)
     if need > MAX_BYTES:
         raise InputError(f"this run would need about {need / 2**30:.1f} GiB (width {config.width}, depth "
