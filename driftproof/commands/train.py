@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run folder (default runs/<timestamp>-<act>-<data>); figures and metrics go there")
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--wide", action="store_true", help="one line per layer, whatever the terminal's width")
 
 
 # Defaults of the options whose good value depends on the architecture. The transformers follow
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / (
         datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{args.act}-{args.data}".replace("/", "_")[:60])
     bar = None
-    if not args.no_progress:
+    if not args.no_progress and sys.stderr.isatty():  # no carriage-return bars in a log file
         from tqdm import tqdm
 
         runs = 2 if control_activation(config, spec) else 1
@@ -111,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"run_folder": str(folder), **result.to_dict()})
     else:
-        print(run_text(result, folder))
+        print(run_text(result, folder, wide=args.wide))
     return 0

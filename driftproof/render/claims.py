@@ -150,9 +150,9 @@ def claims_text(rows, n_results: int, out: str, width: int | None = None) -> str
     lines = textwrap.wrap(f"claims checked against {n_results} stored configurations in {out}", width) + [""]
     families = rows if isinstance(rows, dict) else {None: rows}
     if len(families) > 1:
-        lines += ["verdicts per architecture family: " + "; ".join(
+        lines += textwrap.wrap("verdicts per architecture family: " + "; ".join(
             f"{FAMILY_NAMES[f]}: " + " ".join(f"{r.key.result} {verdict_word(r.verdict)}" for r in family_rows)
-            for f, family_rows in families.items()), ""]
+            for f, family_rows in families.items()), width, subsequent_indent="    ") + [""]
     for family, family_rows in families.items():
         if family is not None:
             lines += [f"== {FAMILY_NAMES[family]} ==", ""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .estimates import error_text
 from .rows import sign_test_text
+from .terminal import terminal_width, wrap_lines
 
 __all__ = ["montecarlo_text"]
 
@@ -13,10 +14,11 @@ def _z_text(z: float | None) -> str:
     return "n/a" if z is None else f"{z:.2f}"
 
 
-def montecarlo_text(config, result, comparison, predicted=None) -> str:
+def montecarlo_text(config, result, comparison, predicted=None, width: int | None = None, wide: bool = False) -> str:
     """``driftproof mc``'s report: the estimate(s) beside the theory, the sign test, the verdict.
 
-    ``predicted`` (unit predictions from ``unit_predictions``) adds one line per unit.
+    ``predicted`` (unit predictions from ``unit_predictions``) adds one line per unit. Lines wrap to
+    ``width`` columns (the terminal's by default), continuations indented; ``wide`` keeps them whole.
     """
     lines: list[str] = []
     add = lines.append
@@ -61,4 +63,9 @@ def montecarlo_text(config, result, comparison, predicted=None) -> str:
         shown = ", ".join(map(str, result.sign_test.negative_units[:20]))
         add(f"  negative: {shown}{' ...' if len(result.sign_test.negative_units) > 20 else ''}")
     add(f"verdict: {result.verdict}")
+    if not wide:
+        width = width or terminal_width()
+        indent = lambda line: len(line) - len(line.lstrip()) + 4  # noqa: E731 - continuation under its line
+        lines = [part for line in lines
+                 for part in (wrap_lines(line, width, indent(line)) if len(line) > width else [line])]
     return "\n".join(lines)

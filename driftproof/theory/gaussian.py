@@ -144,7 +144,19 @@ def gaussian_moment(activation: Activation, name: str, q: float) -> Estimate:
 
 
 def quad(*args, **kwargs):
-    """scipy.integrate.quad, imported on first use (the import costs ~0.5 s of start-up)."""
+    """scipy.integrate.quad, imported on first use (the import costs ~0.5 s of start-up).
+
+    Where QUADPACK warns (divergent or slowly convergent: a huge --scale), its error estimate is not
+    trusted: the error returned is at least |value| (not one digit certain), and no warning is printed.
+    """
+    import warnings
+
+    from scipy.integrate import IntegrationWarning
     from scipy.integrate import quad as quadpack
 
-    return quadpack(*args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IntegrationWarning)
+        value, error = quadpack(*args, **kwargs)[:2]
+    if any(issubclass(w.category, IntegrationWarning) for w in caught):
+        error = max(error, abs(value))
+    return value, error
