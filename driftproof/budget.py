@@ -101,6 +101,9 @@ def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: in
         InputError: the network's numbers do not fit float64 (:func:`~driftproof.ranges.check_float_range`).
     """
     check_float_range(config)
+    if mode == "conditional" and layer is not None and not (isinstance(layer, int) and 1 <= layer <= config.depth):
+        # the estimator refuses it too; here it is refused before an estimate is announced for it
+        raise InputError(f"layer must be an integer in 1..{config.depth}, got {layer!r}")
     from .montecarlo.estimators import MAX_COUNTER_BATCH, counter_based
     from .montecarlo.samplers import KEEP_BYTES
 

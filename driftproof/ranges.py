@@ -23,7 +23,10 @@ __all__ = ["check_float_range", "MAX_MAGNITUDE", "MIN_SD", "MIN_GRADIENT", "MAX_
 MAX_MAGNITUDE = 1e50  # |σ|, |σ'|, pre-activation and logit sds: their squares summed over samples stay finite
 MIN_SD = 1e-150  # pre-activation sds: their variances stay normal floats
 MIN_GRADIENT = 1e-250  # s_V² max|σσ'| on p > 0: the last layer's E[δ|p] scale, far from float64's 1e-308
-MAX_CE_LOGIT_SD = 500.0  # beyond it the softmax saturates and π(1−π) ≈ exp(−gap) underflows
+# The softmax saturates: π(1−π) ≈ exp(−gap) underflows once the gap between the two largest logits
+# passes ~745, which a fraction ~745/sd of the samples avoid. Up to sd 1e5 those samples (and the mean
+# they carry) are still there; far beyond (std=1e10: sd 1e22) every sample is an exact, false, 0.
+MAX_CE_LOGIT_SD = 1e5
 SPREAD = 6.0  # pre-activations checked on ±SPREAD standard deviations
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(80)
 _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)

@@ -31,7 +31,7 @@ def test_ordinary_configurations_pass(act, loss, depth, scale):
     ({"act": "x*1e-300"}, "underflows"),
     ({"act": "x*1e-300", "depth": 3}, "layer 2's pre-activations have sd 0"),
     ({"scale": "std=1e10"}, "the softmax saturates"),
-    ({"scale": "std=1", "depth": 3}, "the softmax saturates"),
+    ({"scale": "std=3", "depth": 3}, "the softmax saturates"),
     ({"scale": "std=1e-100"}, "underflows"),
     ({"loss": "mse", "scale": "std=1e30", "depth": 2}, "outside"),
 ])
@@ -42,10 +42,10 @@ def test_out_of_range_networks_are_refused_with_the_reason(kwargs, reason):
 
 
 def test_the_mse_loss_takes_large_logits_that_ce_refuses():
-    """MSE has no softmax to saturate: logits of sd ~2e3 are fine, under CE they are refused."""
-    check_float_range(Config(loss="mse", act="relu", scale="std=1", depth=2))
+    """MSE has no softmax to saturate: logits of sd ~1e6 (std=3, depth 3) are fine, under CE they are refused."""
+    check_float_range(Config(loss="mse", act="relu", scale="std=3", depth=3))
     with pytest.raises(InputError, match="saturates"):
-        check_float_range(Config(loss="ce", act="relu", scale="std=1", depth=2))
+        check_float_range(Config(loss="ce", act="relu", scale="std=3", depth=3))
 
 
 @pytest.mark.parametrize("scale", ["std=1e200", "std=1e308", "std=1e-200"])

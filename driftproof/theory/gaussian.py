@@ -112,9 +112,9 @@ def _numeric(activation: Activation, name: str, q: float) -> Estimate:
     if not kinks and not positive_only:
         def gh(n):
             nodes, weights = hermegauss(n)
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"):  # overflow gives inf (exp(1000 x)): a value, not a warning
                 values = np.asarray(f(sd * nodes), dtype=float) * np.ones_like(nodes)
-            return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
+                return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
 
         coarse, fine = gh(GH_NODES // 2), gh(GH_NODES)
         return Estimate.bounded(fine, abs(fine - coarse) + 1e-15 * abs(fine),
