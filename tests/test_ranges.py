@@ -79,3 +79,4 @@ def test_quadrature_that_does_not_converge_is_not_trusted_and_not_printed():
         warnings.simplefilter("error")  # a warning reaching the user would raise here
         value, error = quad(lambda t: 1 / math.sqrt(abs(t)) if t else 0.0, -1, 1, limit=3)
     assert error >= abs(value) > 0
+
