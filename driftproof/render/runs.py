@@ -53,11 +53,11 @@ def _narrow_layer_lines(role, width: int) -> list[str]:
 def _layer_lines(result, width: int | None, wide: bool) -> list[str]:
     lines = []
     for role in result.summary.roles.values():
-        if not role.seeds:
-            lines.append(f"{role.act[:9]:<10}every run diverged (seeds {_seeds(role.diverged)}): no summary")
-            continue
         lines += _wide_layer_lines(role) if wide else _narrow_layer_lines(role, width)
-        if role.diverged:
+        if role.before_divergence:
+            lines.append(f"{'':10}(every run diverged: seeds {_seeds(role.diverged)}, summarized over the steps "
+                         f"before their divergence)")
+        elif role.diverged:
             lines.append(f"{'':10}(over seeds {_seeds(role.seeds)}; diverged and left out: {_seeds(role.diverged)})")
     return lines
 

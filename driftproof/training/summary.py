@@ -187,22 +187,37 @@ class RoleSummary:
     final: dict[str, Estimate]  # loss, train_loss, train_acc, test_loss, test_acc at the last step
     # Seeds whose run diverged (non-finite batch loss): left out of every summary above, listed here.
     diverged: tuple[int, ...] = ()
+    # True when every run diverged: then the summary is over each run's steps before its divergence.
+    before_divergence: bool = False
 
     def to_dict(self) -> dict:
         return {"act": self.act, "seeds": list(self.seeds), "diverged_seeds": list(self.diverged),
+                "before_divergence": self.before_divergence,
                 "layers": jsonable(self.layers), "output": jsonable(self.output), "final": jsonable(self.final)}
 
     @classmethod
     def from_dict(cls, data: dict) -> RoleSummary:
         return cls(data["act"], tuple(data["seeds"]),
                    {key: LayerSummary.from_dict(item) for key, item in data["layers"].items()},
-                   _estimates(data["output"]), _estimates(data["final"]), tuple(data.get("diverged_seeds", ())))
+                   _estimates(data["output"]), _estimates(data["final"]), tuple(data.get("diverged_seeds", ())),
+                   bool(data.get("before_divergence", False)))
+
+
+def _before_divergence(log: RunLog) -> RunLog:
+    """The logged steps of ``log`` before its divergence (at least the first, the initialization)."""
+    keep = np.asarray(log.columns["step"]) < log.diverged_at
+    keep[0] = True
+    return RunLog(log.role, log.act, log.seed, {name: col[keep] for name, col in log.columns.items()}, None)
 
 
 def _role_summary(logs: list[RunLog], depth: int) -> RoleSummary:
     """The summary over the runs that did not diverge; the diverged seeds are listed, not averaged
-    (a diverged run's sign statistic and drift are overflow, not measurements)."""
+    (a diverged run's sign statistic and drift are overflow, not measurements). Where every run
+    diverged, each is summarized over its steps before the divergence, and the summary says so."""
     kept = [log for log in logs if log.diverged_at is None]
+    before = not kept
+    if before:
+        kept = [_before_divergence(log) for log in logs]
     columns = set(logs[0].columns)
 
     def out_drift(name: str) -> Estimate:
@@ -214,7 +229,7 @@ def _role_summary(logs: list[RunLog], depth: int) -> RoleSummary:
         {"w_drift": out_drift("w_mean"), "b_drift": out_drift("b_mean")},
         {name: seed_estimate([log.columns[name][-1] for log in kept])
          for name in ("loss", "train_loss", "train_acc", "test_loss", "test_acc")},
-        tuple(log.seed for log in logs if log.diverged_at is not None))
+        tuple(log.seed for log in logs if log.diverged_at is not None), before)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import pytest
 
@@ -28,12 +29,17 @@ def test_a_diverged_run_is_flagged_with_its_step_and_left_out(diverged):
     assert [(d.role, d.seed) for d in diverged.diverged] == [("main", 0), ("main", 1)]
     assert all(0 < d.step < 20 for d in diverged.diverged)
     main_role = diverged.summary.roles["main"]
-    assert main_role.seeds == () and main_role.diverged == (0, 1)
-    for layer in main_role.layers.values():  # no sign or drift from overflowed numbers
-        assert layer.sign_mean_over_run.n == 0 and layer.w_drift.n == 0 and layer.positive_fraction.n == 0
+    assert main_role.diverged == (0, 1) and main_role.before_divergence
+    steps = {d.seed: d.step for d in diverged.diverged}
+    for log in diverged.logs:  # every run diverged: each is summarized over its steps before divergence
+        before = log.columns["step"] < steps[log.seed]
+        expected = log.columns["L2.w_mean"][before][-1] - log.columns["L2.w_mean"][0]
+        assert expected in main_role.layers["L2"].w_drift.values
+    assert all(math.isfinite(v) for layer in main_role.layers.values() for v in layer.w_drift.values)
     payload = json.loads(json.dumps(diverged.to_dict(), default=str))
     assert payload["diverged"][0]["step"] == diverged.diverged[0].step
     assert payload["summary"]["roles"]["main"]["diverged_seeds"] == [0, 1]
+    assert payload["summary"]["roles"]["main"]["before_divergence"] is True
 
 
 def test_the_summary_averages_only_the_runs_that_did_not_diverge():
@@ -41,7 +47,7 @@ def test_the_summary_averages_only_the_runs_that_did_not_diverge():
     logs = list(result.logs)
     logs[1] = dataclasses.replace(logs[1], diverged_at=5)  # as if seed 1 had diverged at step 5
     role = summarize(logs, 2).roles["main"]
-    assert role.seeds == (0, 2) and role.diverged == (1,)
+    assert role.seeds == (0, 2) and role.diverged == (1,) and not role.before_divergence
     kept = [logs[0], logs[2]]
     expected = [float(log.columns["L2.w_mean"][-1] - log.columns["L2.w_mean"][0]) for log in kept]
     assert list(role.layers["L2"].w_drift.values) == pytest.approx(expected, rel=0, abs=0)
@@ -50,7 +56,7 @@ def test_the_summary_averages_only_the_runs_that_did_not_diverge():
 def test_the_table_fits_80_columns_and_lists_diverged_runs(diverged, tmp_path):
     text = run_text(diverged, tmp_path, width=80)
     assert max(len(line) for line in text.splitlines()) <= 80
-    assert "every run diverged (seeds [0, 1])" in text and "non-finite batch loss from step" in text
+    assert "every run diverged: seeds [0, 1]" in text and "non-finite batch loss from step" in text
     wide = run_text(diverged, tmp_path, wide=True)
     assert "% steps > 0" in wide and "zeros start->max->end" in wide  # the old layout, one line per layer
 
