@@ -184,6 +184,7 @@ DEGENERATE = [
     ["verify", "--act=exp(1000*x)", "--only", "montecarlo"],
     ["verify", "--act=(x+1)**64", "--only", "montecarlo"],
     ["verify", "--loss", "mse", "--act=Max(x,0)**64", "--only", "montecarlo"],
+    ["verify", "--act=x**5", "--only", "montecarlo"],
     ["verify", "--act=x*1e-300", "--only", "montecarlo"],
     ["derive", "--act=exp(exp(exp(x)))"],
     ["derive", "--act=x*1e-300"],

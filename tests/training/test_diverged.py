@@ -67,3 +67,23 @@ def test_train_writes_no_carriage_returns_when_stderr_is_not_a_terminal(capsys, 
     out, err = capsys.readouterr()
     assert code == 0 and "\r" not in err and "\r" not in out
     assert max(len(line) for line in out.splitlines()) <= 100  # the default width off a terminal
+
+
+def test_verify_training_rows_of_diverged_runs_are_inconclusive_and_say_why(capsys):
+    """x**5, CE, width 64 (the rows' size), SGD lr 0.1: every run diverges within 3-4 steps (measured)."""
+    from driftproof.api import verify
+    from driftproof.render.training import training_row_text
+
+    result = verify(act="x**5", only="training")
+    for row in result.evidence:
+        assert row.verdict == "inconclusive" and not row.numbers["persisted"]
+        text = training_row_text(row.numbers)
+        assert "persistence not measured: all 3 runs diverged" in text and "Drift" not in text
+
+
+def test_persistence_counts_only_the_runs_that_did_not_diverge():
+    from driftproof.render.training import _persistence
+
+    numbers = {"sizes": {"steps": 100}, "seeds": 3, "diverged": [{"role": "main", "seed": 1, "step": 7}],
+               "first_negative_running_mean": {"L1": [None, 40], "L2": [None, None]}}
+    assert _persistence(numbers) == "running mean < 0 in 1/2 seeds, first at step 40 of 100 (1 diverged, left out)"
