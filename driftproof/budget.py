@@ -2,8 +2,12 @@
 
 Memory counts the largest arrays a run holds at once (the context draw of p, one batch's
 outputs and scratch); time counts random numbers at a measured rate. Both are estimates, meant
-to catch orders of magnitude, not seconds: a run over the memory limit is refused with an
-InputError (one line, exit 2) before any work; a long one is announced with its estimate.
+to catch orders of magnitude, not seconds: a run over the memory limit or over the time limit
+(:func:`time_limit`, one hour unless ``DRIFTPROOF_MAX_SECONDS`` says otherwise) is refused with
+an InputError (one line, exit 2, the estimate in it) before any work; a long one is announced.
+
+The estimates also check that the network's numbers fit float64 (:mod:`driftproof.ranges`):
+a network whose activations overflow or whose expected gradient underflows is refused too.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from dataclasses import dataclass
 
 from .config import Config
 from .errors import InputError
+from .ranges import check_float_range
 
-__all__ = ["Budget", "memory_limit", "mc_budget", "verify_budget", "check_memory", "preflight"]
+__all__ = ["Budget", "memory_limit", "time_limit", "mc_budget", "verify_budget", "check_budget", "check_memory",
+           "preflight"]
 
 # Measured on the 2-core reference machine (scripts/bench_mc.py): normals generated and consumed
 # per second per thread by the counter kernels, and drawn by numpy in the wrapper.
 COUNTER_RATE, NUMPY_RATE = 1.0e8, 4.5e7
 ANNOUNCE_SECONDS = 10.0
+DEFAULT_MAX_SECONDS = 3600.0
 _NUMPY_BATCH_BYTES = 8 << 22  # samplers._BUDGET_NUMBERS doubles
 
 
@@ -64,6 +71,18 @@ def memory_limit() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+def time_limit() -> float:
+    """Seconds a run may be estimated to take: ``DRIFTPROOF_MAX_SECONDS``, else one hour."""
+    text = os.environ.get("DRIFTPROOF_MAX_SECONDS", "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_MAX_SECONDS
+    except ValueError:
+        raise InputError(f"DRIFTPROOF_MAX_SECONDS must be a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise InputError(f"DRIFTPROOF_MAX_SECONDS must be positive, got {text!r}")
+    return value
+
+
 def _threads() -> int:
     import numba
 
@@ -76,7 +95,15 @@ def _weights(config: Config, start: int) -> int:
 
 def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: int | None = None,
               rng: str = "philox", first_batch: int = 1024) -> Budget:
-    """The estimate of ``mc`` (and of one verify row) for this configuration."""
+    """The estimate of ``mc`` (and of one verify row) for this configuration.
+
+    Raises:
+        InputError: the network's numbers do not fit float64 (:func:`~driftproof.ranges.check_float_range`).
+    """
+    check_float_range(config)
+    if mode == "conditional" and layer is not None and not (isinstance(layer, int) and 1 <= layer <= config.depth):
+        # the estimator refuses it too; here it is refused before an estimate is announced for it
+        raise InputError(f"layer must be an integer in 1..{config.depth}, got {layer!r}")
     from .montecarlo.estimators import MAX_COUNTER_BATCH, counter_based
     from .montecarlo.samplers import KEEP_BYTES
 
@@ -119,18 +146,26 @@ def verify_budget(config: Config) -> Budget:
                   f"verify, width {config.width}, depth {config.depth}")
 
 
-def check_memory(budget: Budget, limit: int | None = None) -> Budget:
-    """InputError if ``budget`` exceeds the memory limit (default: what the machine has available)."""
+def check_budget(budget: Budget, limit: int | None = None, seconds: float | None = None) -> Budget:
+    """InputError if ``budget`` exceeds the memory limit (default: what the machine has available)
+    or the time limit (default :func:`time_limit`)."""
     limit = memory_limit() if limit is None else limit
     if budget.bytes > limit:
         raise InputError(f"{budget.text()}, more than the {_size(limit)} available: reduce --width or --depth")
+    seconds = time_limit() if seconds is None else seconds
+    if budget.seconds > seconds:
+        raise InputError(f"{budget.text()}, more than the {_duration(seconds)} allowed: reduce --samples, --width, "
+                         f"--depth or --classes (or raise DRIFTPROOF_MAX_SECONDS)")
     return budget
 
 
+check_memory = check_budget  # the name the API has used since memory was the only limit
+
+
 def preflight(budget: Budget, limit: int | None = None) -> Budget:
-    """For the command line only (the library never prints): ``check_memory``, then the estimate on
+    """For the command line only (the library never prints): ``check_budget``, then the estimate on
     stderr when the run will be long. Call before any work."""
-    check_memory(budget, limit)
+    check_budget(budget, limit)
     if budget.seconds > ANNOUNCE_SECONDS:
         print(f"{budget.text()} (estimated)", file=sys.stderr)
     return budget

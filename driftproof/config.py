@@ -17,6 +17,18 @@ __all__ = ["Config", "environment", "MAX_WIDTH", "MAX_DEPTH", "MAX_CLASSES"]
 MAX_WIDTH = 65536
 MAX_DEPTH = 64
 MAX_CLASSES = 100000
+# s^2 * fan_in of every layer: squares and sums of pre-activations must stay far inside float64.
+MIN_VARIANCE, MAX_VARIANCE = 1e-200, 1e200
+
+
+def _power_text(std: float, fan_in: int) -> str:
+    """s^2 * fan_in as text even where the float overflows or underflows (1e200 -> '1e+402')."""
+    import math
+
+    if std == 0:
+        return "0"
+    exponent = 2 * math.log10(abs(std)) + math.log10(fan_in)
+    return f"1e{exponent:+.0f}" if not 1e-300 < std * std * fan_in < 1e300 else f"{std * std * fan_in:.3g}"
 
 
 def _positive_int(value, what: str, low: int, high: int) -> int:
@@ -60,6 +72,17 @@ class Config:
         object.__setattr__(self, "seed", _positive_int(self.seed, "seed", 0, 2**63 - 1))
         # Resolve every name now so bad input fails before any work starts.
         _ = self.activation, self.loss_fn, self.init_dist, self.scale_rule
+        self._check_variances()
+
+    def _check_variances(self) -> None:
+        """Refuse a scale whose per-layer variance s^2 * fan_in leaves float64's normal range
+        (std=1e200 squares to 1e400): every kind of evidence computes with it."""
+        for (fan_in, _), std in zip(self.fans, self.stds):
+            variance = std * std * fan_in
+            if not MIN_VARIANCE <= variance <= MAX_VARIANCE:
+                raise InputError(f"scale {self.scale!r} gives a layer of fan-in {fan_in} the pre-activation "
+                                 f"variance {std:.3g}^2 * {fan_in} = {_power_text(std, fan_in)}, outside "
+                                 f"[{MIN_VARIANCE:g}, {MAX_VARIANCE:g}] where float64 arithmetic stays exact enough")
 
     @cached_property
     def activation(self) -> Activation:

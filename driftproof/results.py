@@ -39,8 +39,9 @@ class Verdict(StrEnum):
 
     @property
     def exit_code(self) -> int:
-        """The command line's exit status: 0 holds, 1 violated, 3 inconclusive."""
-        codes = {Verdict.HOLDS: 0, Verdict.VIOLATED: 1, Verdict.INCONCLUSIVE: 3}
+        """The command line's exit status: 0 holds (zero: holds non-strictly, as verify says), 1 violated,
+        3 inconclusive."""
+        codes = {Verdict.HOLDS: 0, Verdict.ZERO: 0, Verdict.VIOLATED: 1, Verdict.INCONCLUSIVE: 3}
         if self not in codes:
             raise ValueError(f"{self.value!r} has no exit status")
         return codes[self]

@@ -58,8 +58,12 @@ class TrainingRun:
         return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {s['lr']:g}, "
                 f"{s['steps']} steps, seeds {list(self.result.seeds)}{diverged})")
 
+    def text(self, wide: bool = False) -> str:
+        """The command line's table; it wraps to the terminal unless ``wide``."""
+        return run_text(self.result, self.folder, wide=wide)
+
     def __str__(self) -> str:
-        return run_text(self.result, self.folder)
+        return self.text()
 
     def _repr_html_(self) -> str:
         return f"<pre>{escape(str(self))}</pre>"

@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run folder (default runs/<timestamp>-<act>-<data>); figures and metrics go there")
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--wide", action="store_true", help="one line per layer, whatever the terminal's width")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(trained.to_dict())
     else:
-        print(trained)
+        print(trained.text(wide=args.wide))
     return 0

@@ -125,7 +125,8 @@ def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estima
                "sizes": {**{k: spec[k] for k in ("arch", "opt", "lr", "steps", "batch", "seeds")},
                          "width": config["width"], "depth": config["depth"]},
                "sign_t0": t0_sign, "sign_t0_training_seeds": {k: v.sign_t0 for k, v in layers.items()},
-               "persisted": not firsts, "first_negative_step": min(firsts) if firsts else None,
+               "persisted": not firsts and not any(d.role == "main" for d in result.diverged),
+               "first_negative_step": min(firsts) if firsts else None,
                "positive_fraction": positive,
                "first_negative_running_mean": {k: list(v.first_negative_running_mean) for k, v in layers.items()},
                "drift": {k: {"w": v.w_drift, "b": v.b_drift} for k, v in layers.items()},
@@ -148,5 +149,7 @@ def _row(result: TrainResult, t0_sign: dict[str, Estimate], t0_split: dict[str, 
     positive = seed_estimate([v for entry in layers.values() for v in entry.positive_fraction.values])
     numbers = _numbers(result, t0_sign, positive, t0_split)
     verdict = _verdict(t0_sign, numbers["persisted"])
+    if verdict in (HOLDS, INFO) and any(d.role == "main" for d in result.diverged):
+        verdict = INCONCLUSIVE  # a diverged run's persistence was not measured (the t = 0 sign still is)
     return Evidence("training", RowKey("train", init=result.config["init"], data=result.dataset["name"]), verdict,
                     numbers)

@@ -76,8 +76,16 @@ def _antithetic_one(V, h, dphi, center, code, scale, z, pi, out):
         for i in range(width):
             acc += V[k, i] * h[i]
         z[k] = acc
+    log_total = 0.0  # log sum_k exp(z_k): log pi_k = z_k - log_total
     if code == CE:
         _softmax_into(z, pi)
+        top = z[0]
+        for k in range(1, classes):
+            top = max(top, z[k])
+        total = 0.0
+        for k in range(classes):
+            total += math.exp(z[k] - top)
+        log_total = top + math.log(total)
     for i in range(width):
         acc = 0.0
         for k in range(classes):
@@ -85,9 +93,11 @@ def _antithetic_one(V, h, dphi, center, code, scale, z, pi, out):
             reflected = 2.0 * center - v
             move = (reflected - v) * h[i]
             if code == CE:
-                # softmax after z_k -> z_k + move changes only the k-th exponential;
-                # this form stays finite when exp(-move) overflows.
-                moved = pi[k] / (pi[k] + (1.0 - pi[k]) * math.exp(-move))
+                # softmax after z_k -> z_k + move changes only the k-th exponential: moved =
+                # sigmoid(log pi_k - log(1 - pi_k) + move), with log pi_k from the logits, so it stays
+                # finite where pi_k underflows to 0 and exp(-move) to 0 (x**5: 0/0 before).
+                odds = z[k] - log_total - math.log1p(-pi[k]) + move if pi[k] < 1.0 else math.inf
+                moved = 1.0 / (1.0 + math.exp(-odds)) if odds >= 0 else math.exp(odds) / (1.0 + math.exp(odds))
                 acc += 0.5 * (v * pi[k] + reflected * moved)
             else:
                 acc += 0.5 * scale * (v * z[k] + reflected * (z[k] + move))

@@ -141,24 +141,35 @@ def claim_dict(row: Evidence) -> dict:
 FAMILY_NAMES = {"mlp": "MLP and residual MLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
 
 
-def claims_text(rows, n_results: int, out: str, width: int | None = None) -> str:
+# Grids whose networks are too small and short to stand for the paper's setting: every row says so.
+SMOKE_GRIDS = ("quick", "transformer_quick")
+
+
+def claims_text(rows, n_results: int, out: str, width: int | None = None, grid: str | None = None) -> str:
     """``driftproof claims``: claim, verdict word, statement, and the evidence wrapped to the width.
 
     ``rows``: the rows of one family, or a dict family -> rows (``claims_by_family``), one block each.
+    ``grid``: the sweep grid the results come from (its manifest); a quick grid is named in every row.
     """
     width = width or terminal_width()
-    lines = textwrap.wrap(f"claims checked against {n_results} stored configurations in {out}", width) + [""]
+    source = f" (grid {grid})" if grid else ""
+    lines = textwrap.wrap(f"claims checked against {n_results} stored configurations in {out}{source}", width)
+    quick = grid in SMOKE_GRIDS
+    if quick:
+        lines += textwrap.wrap(f"note: the {grid} grid trains tiny networks for a few steps to test the pipeline; "
+                               "its verdicts do not speak for the paper's setting", width)
+    lines += [""]
     families = rows if isinstance(rows, dict) else {None: rows}
     if len(families) > 1:
-        lines += ["verdicts per architecture family: " + "; ".join(
+        lines += textwrap.wrap("verdicts per architecture family: " + "; ".join(
             f"{FAMILY_NAMES[f]}: " + " ".join(f"{r.key.result} {verdict_word(r.verdict)}" for r in family_rows)
-            for f, family_rows in families.items()), ""]
+            for f, family_rows in families.items()), width, subsequent_indent="    ") + [""]
     for family, family_rows in families.items():
         if family is not None:
             lines += [f"== {FAMILY_NAMES[family]} ==", ""]
         for row in family_rows:
-            lines += textwrap.wrap(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}",
-                                   width, subsequent_indent="    ")
+            lines += textwrap.wrap(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}"
+                                   + (f" [{grid} grid]" if quick else ""), width, subsequent_indent="    ")
             lines += textwrap.wrap(evidence_text(row), width=width, initial_indent="    ", subsequent_indent="    ")
             lines.append("")
     return "\n".join(lines).rstrip()

@@ -8,7 +8,7 @@ import textwrap
 from ..results import Verification
 from .rows import headline, row_name, row_summary
 
-__all__ = ["terminal_width", "verdict_table", "MARK"]
+__all__ = ["terminal_width", "verdict_table", "wrap_lines", "MARK"]
 
 MARK = {"holds": "holds", "violated": "VIOLATED", "inconclusive": "inconclusive", "zero": "zero", "info": "·"}
 # Below this many columns for the details, each row's details go on their own indented lines.
@@ -23,6 +23,13 @@ def terminal_width() -> int:
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
     return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent,
                          break_on_hyphens=False) or [indent]
+
+
+def wrap_lines(text: str, width: int, indent: int = 0) -> list[str]:
+    """``text`` wrapped to ``width`` columns, continuation lines indented by ``indent`` spaces
+    (the text's own leading spaces are kept on the first line)."""
+    return textwrap.wrap(text, width, subsequent_indent=" " * indent, break_on_hyphens=False,
+                         drop_whitespace=True, replace_whitespace=False) or [""]
 
 
 def verdict_table(result: Verification, width: int | None = None, wide: bool = False) -> str:

@@ -8,13 +8,19 @@ __all__ = ["training_row_text"]
 
 
 def _persistence(numbers: dict) -> str:
+    """Over the runs that did not diverge (the summaries leave diverged runs out)."""
     steps, seeds = numbers["sizes"]["steps"], numbers["seeds"]
+    diverged = sum(d.get("role", "main") == "main" for d in numbers["diverged"])
+    kept = seeds - diverged
+    if kept == 0:
+        return f"persistence not measured: all {seeds} runs diverged"
+    left_out = f" ({diverged} diverged, left out)" if diverged else ""
     per_layer = numbers["first_negative_running_mean"]
     firsts = [f for runs in per_layer.values() for f in runs if f is not None]
     if not firsts:
-        return f"persisted all {steps} steps in {seeds}/{seeds} seeds"
-    turned = sum(any(runs[i] is not None for runs in per_layer.values()) for i in range(seeds))
-    return f"running mean < 0 in {turned}/{seeds} seeds, first at step {min(firsts)} of {steps}"
+        return f"persisted all {steps} steps in {kept}/{kept} seeds{left_out}"
+    turned = sum(any(runs[i] is not None for runs in per_layer.values()) for i in range(kept))
+    return f"running mean < 0 in {turned}/{kept} seeds, first at step {min(firsts)} of {steps}{left_out}"
 
 
 def _split(numbers: dict) -> str:
@@ -71,9 +77,15 @@ def _sizes(numbers: dict) -> str:
 def training_row_text(numbers: dict) -> str:
     """The details of a training row, from its numbers alone."""
     t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in numbers["sign_t0"].items())
-    text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}"
-            f" ({percent_text(numbers['positive_fraction'])} of steps > 0).{_split(numbers)} Drift: {_drift(numbers)}. "
-            f"Held-out acc {percent_text(numbers['test_acc'])}.{_first_step(numbers)} {_sizes(numbers)}")
+    if numbers["diverged"] and _persistence(numbers).startswith("persistence not measured"):
+        # every run diverged: its fractions, drifts and accuracy are overflow, not measurements
+        text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}. "
+                f"{_sizes(numbers)}")
+    else:
+        text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}"
+                f" ({percent_text(numbers['positive_fraction'])} of steps > 0).{_split(numbers)} Drift: "
+                f"{_drift(numbers)}. Held-out acc {percent_text(numbers['test_acc'])}.{_first_step(numbers)} "
+                f"{_sizes(numbers)}")
     if numbers["diverged"]:
         runs = ", ".join(f"{d['act']} seed {d['seed']} at step {d['step']}" for d in numbers["diverged"])
         text = f"diverged (non-finite batch loss): {runs}. " + text

@@ -8,8 +8,10 @@ is not enough either: SymPy and the garbage collector catch exceptions in places
 alarm can be lost and the step keeps going.
 
 ``bounded(make, seconds)`` therefore runs ``make()`` in a forked child whose address space
-is capped (``MEMORY_LIMIT`` bytes above what the parent already maps) and which is killed
-when ``seconds`` have passed. The value comes back pickled through a pipe; a step that
+is capped (``MEMORY_LIMIT`` bytes above what the parent already maps) and whose CPU time is
+capped at ``seconds`` (SIGPROF, whose default action ends the process), so that the same step
+gets the same chance on a quiet and on a loaded machine; the parent also kills it after
+``WALL_FACTOR`` times as long on the wall clock, in case it sleeps or waits. The value comes back pickled through a pipe; a step that
 raises, runs out of time or memory, or returns something unpicklable gives ``None``, and
 the caller treats it as a step that did not help. Works from any thread and from daemonic
 worker processes (a plain ``os.fork``, not ``multiprocessing``).
@@ -30,6 +32,8 @@ __all__ = ["bounded", "MEMORY_LIMIT"]
 T = TypeVar("T")
 
 MEMORY_LIMIT = 2 * 2**30  # bytes a step may add to the parent's address space
+WALL_FACTOR = 10.0  # wall-clock limit = WALL_FACTOR * the CPU limit + WALL_SLACK
+WALL_SLACK = 1.0
 _CHUNK = 1 << 16
 
 
@@ -42,11 +46,13 @@ def _mapped_bytes() -> int:
         return 0
 
 
-def _child(make: Callable[[], T], writer: int, memory: int) -> None:
-    """In the forked child: cap memory, compute, send (ok, value) and leave without cleanup."""
+def _child(make: Callable[[], T], writer: int, memory: int, seconds: float) -> None:
+    """In the forked child: cap memory and CPU time, compute, send (ok, value), leave without cleanup."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about Ctrl-C
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)  # terminate when the CPU time is spent
+        signal.setitimer(signal.ITIMER_PROF, seconds)
         mapped = _mapped_bytes()
         if mapped:
             _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -67,16 +73,16 @@ def _child(make: Callable[[], T], writer: int, memory: int) -> None:
 
 
 def bounded(make: Callable[[], T], seconds: float, memory: int = MEMORY_LIMIT) -> T | None:
-    """``make()`` computed in a child process within ``seconds`` and ``memory`` bytes, else None."""
+    """``make()`` computed in a child process within ``seconds`` of CPU time and ``memory`` bytes, else None."""
     if seconds <= 0:
         return None
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
         os.close(reader)
-        _child(make, writer, memory)
+        _child(make, writer, memory, seconds)
     os.close(writer)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + WALL_FACTOR * seconds + WALL_SLACK
     chunks: list[bytes] = []
     finished = False
     try:

@@ -23,6 +23,11 @@ CURVATURE_SAMPLES = 200_000  # logit vectors for K up to ~20; fewer for large K 
 _CHUNK_NUMBERS = 2_000_000
 
 
+def _undefined(why: str, confidence: float) -> Estimate:
+    """No number: nan with the reason as the method (rendered as 'nan', the JSON says why)."""
+    return Estimate(math.nan, math.nan, 0, math.nan, math.nan, confidence, f"undefined: {why}")
+
+
 @lru_cache(maxsize=512)
 def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | None = None,
                  confidence: float = 0.95) -> Estimate:
@@ -32,6 +37,10 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
     """
     if variance < 0:
         raise ValueError(f"variance must be non-negative, got {variance}")
+    if not math.isfinite(variance):
+        # E[sigma^2] diverges or overflows (exp(exp(exp(x)))): the logits have no finite variance and
+        # the sampled softmax would be inf - inf. Say so instead of sampling nan.
+        return _undefined("the logit variance is not finite (E[sigma^2] diverges or overflows float64)", confidence)
     if variance == 0:
         return Estimate.exact(1 - 1 / classes, "exact (v = 0)")
     if classes == 2:
@@ -59,6 +68,10 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
         total += values.sum()
         total_sq += np.dot(values, values)
         done += n
+    if total == 0.0:
+        # pi_k (1 - pi_k) > 0 for every finite z: an all-zero sum is underflow (a saturated softmax), not 0.
+        return _undefined(f"underflow: at logit sd {sd:.3g} the softmax saturates and every sampled "
+                          f"pi(1-pi) is below float64's range", confidence)
     mean = total / done
     var = max(total_sq / done - mean * mean, 0.0) * done / (done - 1)
     return Estimate.from_moments(mean, math.sqrt(var / done), done, confidence,

@@ -153,6 +153,8 @@ def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
 
 
 def _conclusion(coeffs: Coefficients) -> str:
+    if not all(math.isfinite(value) for value in (coeffs.A, coeffs.B, coeffs.C0)):
+        return "no number: the curvature C is undefined at this scale (see its step); the sign still follows R3"
     if coeffs.B == 0 and coeffs.C0 == 0:
         return "E[delta_i | p] = A sigma(p_i) sigma'(p_i) with A > 0: its sign is the sign of sigma sigma' (R3)"
     return ("E[delta_i | p] depends on the other units through S_{-i} and on the mean shift: "

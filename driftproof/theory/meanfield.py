@@ -9,6 +9,8 @@ changes the mean bias by -eta E[delta^l] and the mean weight by -eta E[delta^l] 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -126,7 +128,8 @@ def mean_field(config: Config) -> MeanField:
             delta_given_positive=delta_pos, delta_mean=delta_mean, h_mean_prev=h_prev,
             dW_mean=-delta_mean * h_prev + 0.0, db_mean=-delta_mean + 0.0,
             moments_exact=all(mo.is_exact for mo in m.values())))
-        T_next = N * s2 * (m["p_sigma_dsigma"].mean / q_l) * T_next
+        # q_l = 0 only where the variance underflowed (x*1e-300 two layers deep): no number, not a crash.
+        T_next = N * s2 * (m["p_sigma_dsigma"].mean / q_l) * T_next if q_l > 0 else math.nan
     return MeanField(tuple(reversed(layers)), output, applicable, note)
 
 

@@ -12,9 +12,11 @@ from threadpoolctl import threadpool_limits
 from ..config import Config, environment
 from ..errors import InputError
 from ..nets import TRANSFORMERS
+from ..budget import time_limit
+from ..ranges import check_float_range
 from .paper_summary import paper_summary
 from .seed import RunLog, train_seed
-from .spec import MAX_BYTES, TrainSpec, dataset_for, estimate_bytes, net_config, resolve_kernel
+from .spec import MAX_BYTES, TrainSpec, dataset_for, estimate_bytes, estimate_seconds, net_config, resolve_kernel
 from .summary import Comparison, TrainSummary, first_step_from_dict, first_step_vs_theory, summarize
 
 __all__ = ["TrainResult", "Divergence", "train", "control_activation", "check_size"]
@@ -86,7 +88,16 @@ class TrainResult:
 
 
 def check_size(config: Config, spec: TrainSpec) -> None:
-    """InputError if the run's arrays would need more than MAX_BYTES of memory."""
+    """InputError if the run's arrays would need more than MAX_BYTES of memory, or if an MLP's
+    numbers would leave float64 (:func:`~driftproof.ranges.check_float_range`)."""
+    if spec.arch not in TRANSFORMERS:  # the transformers use their own init (--scale does not apply)
+        check_float_range(config)
+        seconds, limit = estimate_seconds(config, spec), time_limit()
+        if seconds > limit:
+            raise InputError(f"this run would take about {seconds / 60:.0f} min (width {config.width}, depth "
+                             f"{config.depth}, classes {config.classes}, batch {spec.batch}, {spec.steps} steps x "
+                             f"{spec.seeds} seeds, with its control), more than the {limit / 60:.0f} min allowed: "
+                             f"make it smaller (or raise DRIFTPROOF_MAX_SECONDS)")
     need = estimate_bytes(config, spec)
     if need > MAX_BYTES:
         raise InputError(f"this run would need about {need / 2**30:.1f} GiB (width {config.width}, depth "

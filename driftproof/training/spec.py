@@ -14,7 +14,7 @@ from ..nets import ARCHS, DTYPES, TRANSFORMERS
 from ..optim import OPTIMIZERS, SCHEDULES, make_optimizer
 from ..pointwise import KERNELS, choose_kernel
 
-__all__ = ["TrainSpec", "estimate_bytes", "MAX_BYTES", "MAX_STEPS", "dataset_for", "net_config", "resolve_kernel",
+__all__ = ["TrainSpec", "estimate_bytes", "estimate_seconds", "MAX_BYTES", "MAX_STEPS", "dataset_for", "net_config", "resolve_kernel",
            "make_spec_optimizer", "net_shape", "TRANSFORMER_DATA"]
 
 MAX_STEPS = 10**7
@@ -36,6 +36,21 @@ def _transformer_bytes(config: Config, spec: TrainSpec) -> int:
     # per block ~ 16 C floats per token (norms, q, k, v, y, up/down) and H T^2 attention weights per sequence
     cached = L * (rows * 16 * C + rows // tokens * spec.heads * tokens * tokens * 2)
     return int((4 * params + 2 * cached + rows * vocab * 3) * itemsize)
+
+
+# Measured on the 2-core reference machine, one BLAS thread: small MLP steps run at ~2e9 flop/s
+# with ~2 ms of fixed cost a step (logging included); half that rate keeps the estimate an upper end.
+FLOP_RATE, STEP_SECONDS = 1e9, 2e-3
+
+
+def estimate_seconds(config: Config, spec: TrainSpec, runs: int = 2) -> float:
+    """Training time of an MLP or ResMLP run: forward and backward (~6 flops per weight and sample)
+    over ``steps`` x ``seeds`` x ``runs`` (main and control), plus the held-out evaluations."""
+    d, n, depth, k = config.d_in if spec.data != "digits" else 64, config.width, config.depth, config.classes
+    params = d * n + n * n * (depth - 1) + n * k + (2 * n * n * depth if spec.arch == "resmlp" else 0)
+    steps = spec.steps * spec.seeds * runs
+    evaluations = 2 * params * spec.n_test * 20 * spec.seeds * runs  # ~20 evaluations a run
+    return steps * (6 * params * spec.batch / FLOP_RATE + STEP_SECONDS) + evaluations / FLOP_RATE
 
 
 def estimate_bytes(config: Config, spec: TrainSpec) -> int:

@@ -128,7 +128,9 @@ class LayerSummary:
         return cls(**values)
 
 
-def _layer_summary(logs: list[RunLog], key: str) -> LayerSummary:
+def _layer_summary(logs: list[RunLog], key: str, columns: set[str]) -> LayerSummary:
+    """Over ``logs`` (possibly none: every run diverged, then every estimate is undefined);
+    ``columns`` names the logged columns."""
     def column(name: str) -> list[np.ndarray]:
         return [log.columns[f"{key}.{name}"] for log in logs]
 
@@ -151,13 +153,13 @@ def _layer_summary(logs: list[RunLog], key: str) -> LayerSummary:
         zero_frac_argmax_step=tuple(int(log.columns["step"][int(np.nanargmax(z))]) for log, z in zip(logs, zeros)),
         nonpos_frac_start=seed_estimate([c[0] for c in column("nonpos_frac")]),
         nonpos_frac_end=seed_estimate([c[-1] for c in column("nonpos_frac")]),
-        u_drift=drift("u_mean") if f"{key}.u_mean" in logs[0].columns else None,
-        **_split_summary(logs, key))
+        u_drift=drift("u_mean") if f"{key}.u_mean" in columns else None,
+        **_split_summary(logs, key, columns))
 
 
-def _split_summary(logs: list[RunLog], key: str) -> dict:
+def _split_summary(logs: list[RunLog], key: str, columns: set[str]) -> dict:
     """The self/label fields of a LayerSummary (none for logs without the split's columns)."""
-    if f"{key}.label" not in logs[0].columns:
+    if f"{key}.label" not in columns:
         return {}
     parts = {part: [log.columns[f"{key}.{part}"] for log in logs] for part in ("self", "label")}
 
@@ -183,28 +185,51 @@ class RoleSummary:
     layers: dict[str, LayerSummary]
     output: dict[str, Estimate]  # w_drift, b_drift of the output layer
     final: dict[str, Estimate]  # loss, train_loss, train_acc, test_loss, test_acc at the last step
+    # Seeds whose run diverged (non-finite batch loss): left out of every summary above, listed here.
+    diverged: tuple[int, ...] = ()
+    # True when every run diverged: then the summary is over each run's steps before its divergence.
+    before_divergence: bool = False
 
     def to_dict(self) -> dict:
-        return {"act": self.act, "seeds": list(self.seeds), "layers": jsonable(self.layers),
-                "output": jsonable(self.output), "final": jsonable(self.final)}
+        return {"act": self.act, "seeds": list(self.seeds), "diverged_seeds": list(self.diverged),
+                "before_divergence": self.before_divergence,
+                "layers": jsonable(self.layers), "output": jsonable(self.output), "final": jsonable(self.final)}
 
     @classmethod
     def from_dict(cls, data: dict) -> RoleSummary:
         return cls(data["act"], tuple(data["seeds"]),
                    {key: LayerSummary.from_dict(item) for key, item in data["layers"].items()},
-                   _estimates(data["output"]), _estimates(data["final"]))
+                   _estimates(data["output"]), _estimates(data["final"]), tuple(data.get("diverged_seeds", ())),
+                   bool(data.get("before_divergence", False)))
+
+
+def _before_divergence(log: RunLog) -> RunLog:
+    """The logged steps of ``log`` before its divergence (at least the first, the initialization)."""
+    keep = np.asarray(log.columns["step"]) < log.diverged_at
+    keep[0] = True
+    return RunLog(log.role, log.act, log.seed, {name: col[keep] for name, col in log.columns.items()}, None)
 
 
 def _role_summary(logs: list[RunLog], depth: int) -> RoleSummary:
+    """The summary over the runs that did not diverge; the diverged seeds are listed, not averaged
+    (a diverged run's sign statistic and drift are overflow, not measurements). Where every run
+    diverged, each is summarized over its steps before the divergence, and the summary says so."""
+    kept = [log for log in logs if log.diverged_at is None]
+    before = not kept
+    if before:
+        kept = [_before_divergence(log) for log in logs]
+    columns = set(logs[0].columns)
+
     def out_drift(name: str) -> Estimate:
-        return seed_estimate([log.columns[f"out.{name}"][-1] - log.columns[f"out.{name}"][0] for log in logs])
+        return seed_estimate([log.columns[f"out.{name}"][-1] - log.columns[f"out.{name}"][0] for log in kept])
 
     return RoleSummary(
-        logs[0].act, tuple(log.seed for log in logs),
-        {f"L{layer}": _layer_summary(logs, f"L{layer}") for layer in range(1, depth + 1)},
+        logs[0].act, tuple(log.seed for log in kept),
+        {f"L{layer}": _layer_summary(kept, f"L{layer}", columns) for layer in range(1, depth + 1)},
         {"w_drift": out_drift("w_mean"), "b_drift": out_drift("b_mean")},
-        {name: seed_estimate([log.columns[name][-1] for log in logs])
-         for name in ("loss", "train_loss", "train_acc", "test_loss", "test_acc")})
+        {name: seed_estimate([log.columns[name][-1] for log in kept])
+         for name in ("loss", "train_loss", "train_acc", "test_loss", "test_acc")},
+        tuple(log.seed for log in logs if log.diverged_at is not None), before)
 
 
 @dataclass(frozen=True)
@@ -228,8 +253,9 @@ class TrainSummary:
 
 
 def _paired_drifts(logs: list[RunLog], depth: int) -> dict[str, dict[str, Estimate]]:
-    main = {log.seed: log for log in logs if log.role == "main"}
-    control = {log.seed: log for log in logs if log.role == "control"}
+    """Main minus control per seed, over the seeds where neither run diverged."""
+    main = {log.seed: log for log in logs if log.role == "main" and log.diverged_at is None}
+    control = {log.seed: log for log in logs if log.role == "control" and log.diverged_at is None}
     seeds = sorted(set(main) & set(control))
 
     def drift(log: RunLog, column: str) -> float:

@@ -15,17 +15,33 @@ def test_value_comes_back():
     assert bounded(lambda: sp.factor(sp.Symbol("y")**2 - 1), 5.0) == sp.factor(sp.Symbol("y")**2 - 1)
 
 
-def test_time_limit_kills_a_step_that_ignores_exceptions():
+def test_cpu_limit_kills_a_busy_step_that_ignores_exceptions():
+    """A step that burns CPU and swallows whatever is raised into it (as SymPy and gc callbacks
+    can) is ended by its CPU-time limit (0.5 s), well before the wall-clock backstop (6 s)."""
     def stubborn():
-        while True:  # swallows whatever is raised into it, as SymPy and gc callbacks can
+        while True:
+            try:
+                sum(range(10_000))
+            except BaseException:  # noqa: BLE001
+                pass
+
+    start = time.monotonic()
+    assert bounded(stubborn, 0.5) is None
+    assert time.monotonic() - start < 4.0
+
+
+def test_wall_limit_kills_a_waiting_step():
+    """A step that spends no CPU (sleeps) is killed by the wall clock: WALL_FACTOR * 0.1 + WALL_SLACK = 2 s."""
+    def sleeper():
+        while True:
             try:
                 time.sleep(0.01)
             except BaseException:  # noqa: BLE001
                 pass
 
     start = time.monotonic()
-    assert bounded(stubborn, 0.5) is None
-    assert time.monotonic() - start < 3.0
+    assert bounded(sleeper, 0.1) is None
+    assert 1.5 < time.monotonic() - start < 4.0
 
 
 def test_memory_limit_stops_a_growing_step():
