@@ -185,7 +185,7 @@ def chunks(size: int) -> int:
 
 def keeps_weights(config: Config) -> bool:
     """Whether the counter kernels keep one sample's hidden weights for the backward pass (else regenerate)."""
-    return 8 * numbers_per_sample(config, 0) <= KEEP_BYTES
+    return 8 * (config.depth - 1) * config.width ** 2 <= KEEP_BYTES
 
 
 class CounterLastLayer:
@@ -216,14 +216,15 @@ class CounterLastLayer:
 class CounterNetwork:
     """The marginal estimator's forward and backward with every weight, input and label generated in
     the kernel: per-sample layer sums (S, depth, 4), never a batch of weight matrices. Per thread it
-    holds one sample's hidden weights below ``KEEP_BYTES`` and O(width) above (then generates twice)."""
+    holds one sample's W^2..W^L (the ones the backward pass needs) below ``KEEP_BYTES`` and O(width)
+    above (then generates them twice)."""
 
     def __init__(self, config: Config, split: bool):
         self.config, self.split = config, split
         self.code, self.scale = loss_code(config)
         self.act = activation_kernels(config.activation)
         code = init_code(config.init_dist)
-        self.init = (code.kind, code.param, code.shift, code.centered)
+        self.init = (int(code.kind), float(code.param), float(code.shift), bool(code.centered))
         self.stds = np.array(config.stds)
         self.keep = keeps_weights(config)
 
@@ -233,9 +234,11 @@ class CounterNetwork:
         h = np.empty((slots, c.depth + 1, top))
         p, d = np.empty((slots, c.depth, c.width)), np.empty((slots, c.depth, c.width))
         V, zg = np.empty((slots, c.classes, c.width)), np.empty((slots, 2, c.classes))
-        row, delta, update = np.empty((slots, top)), np.empty((slots, 2, c.width)), np.empty((slots, 2, c.width))
-        W = np.empty((slots, numbers_per_sample(c, 0) - c.classes * c.width if self.keep else 0))
+        row, delta, update = np.empty((slots, 1, top)), np.empty((slots, 2, c.width)), np.empty((slots, 2, c.width))
+        kept = (c.depth - 1, c.width, c.width) if self.keep and c.depth > 1 else (1, 1, 1)
+        W = np.empty((slots, *kept))
         out = np.empty((size, c.depth, 4))
-        self.act.network_counter(*self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
-                                 self.scale, self.split, self.keep, start, h, p, d, V, zg, row, delta, update, W, out)
+        self.act.network_counter(self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
+                                 self.scale, self.split, self.keep and c.depth > 1, start, h, p, d, V, zg, row, delta,
+                                 update, W, out)
         return out
