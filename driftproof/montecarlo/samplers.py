@@ -17,7 +17,7 @@ from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 from .streams import init_code
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
-           "CounterLastLayer", "CounterNetwork", "loss_code", "keeps_weights", "chunks"]
+           "CounterLastLayer", "CounterReduced", "CounterNetwork", "loss_code", "keeps_weights", "chunks"]
 
 RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
 KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice
@@ -119,6 +119,20 @@ class Reduced(LastLayer):
             .standard_normal((size, self.config.classes))
         trace = np.empty(size)
         kernels.curvature(z, trace)
+        return np.outer(trace, self.weight), None
+
+
+class CounterReduced(Reduced):
+    """:class:`Reduced` with the K logits of each sample generated in the kernel from counters indexed by
+    the sample (:mod:`.streams`): the same estimator, results a function of the seed alone."""
+
+    def draw(self, batch: int, start: int, size: int):
+        classes = self.config.classes
+        slots = chunks(size)
+        z, pi = np.empty((slots, classes)), np.empty((slots, classes))
+        trace = np.empty(size)
+        kernels.curvature_counter(self.config.seed, self.config.depth + 1, float(self.logit_mean),
+                                  self.logit_std, start, z, pi, trace)
         return np.outer(trace, self.weight), None
 
 

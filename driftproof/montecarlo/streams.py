@@ -20,9 +20,9 @@ from numba import njit
 
 from .philox import STREAM, bounded, normal32, philox, unit_draw
 
-__all__ = ["WEIGHTS", "INPUTS", "LABELS", "weight_row", "normal_vector", "label", "InitCode", "init_code"]
+__all__ = ["WEIGHTS", "INPUTS", "LABELS", "LOGITS", "weight_row", "normal_vector", "logit_vector", "label", "InitCode", "init_code"]
 
-WEIGHTS, INPUTS, LABELS = 0, 1, 2  # purposes
+WEIGHTS, INPUTS, LABELS, LOGITS = 0, 1, 2, 3  # purposes
 _U = np.uint64
 
 
@@ -107,6 +107,12 @@ def weight_row(kind, param, std, shift, centered, seed, layer, sample, row, out)
 def normal_vector(seed, sample, out):
     """The input x ~ N(0, I) of ``sample``."""
     _unit_row(0, 0.0, seed, _tag(0, INPUTS), sample, 0, out)
+
+
+@njit(cache=True)
+def logit_vector(seed, layer, sample, out):
+    """The standard normals behind the logits of ``sample`` (the reduced estimator, R2), layer L+1."""
+    _unit_row(0, 0.0, seed, _tag(layer, LOGITS), sample, 0, out)
 
 
 @njit(cache=True)
