@@ -25,11 +25,14 @@ def _forward_layer(init, stds, seed, sample, layer, fan_in, h_in, w, p, h_out, d
 
 
 @njit(cache=True)
-def _forward(init, stds, seed, sample, depth, width, d_in, keep, h, p, d, row, W):
-    """Input and hidden layers of one sample; W (depth-1, width, width) keeps W^2..W^L when ``keep``."""
-    normal_vector(seed, sample, h[0, :d_in])
-    _forward_layer(init, stds, seed, sample, 1, d_in, h[0], row, p[0], h[1], d[0])  # W^1: forward only
-    for layer in range(2, depth + 1):
+def _forward(init, stds, seed, sample, first, depth, width, d_in, keep, h, p, d, row, W):
+    """Hidden layers first..depth of one sample (first = 1: the input drawn too, else h[first-1] given);
+    W (depth-1, width, width) keeps W^2..W^L when ``keep``."""
+    if first == 1:
+        normal_vector(seed, sample, h[0, :d_in])
+        _forward_layer(init, stds, seed, sample, 1, d_in, h[0], row, p[0], h[1], d[0])  # W^1: forward only
+        first = 2
+    for layer in range(first, depth + 1):
         w = W[layer - 2] if keep else row
         _forward_layer(init, stds, seed, sample, layer, width, h[layer - 1], w, p[layer - 1], h[layer], d[layer - 1])
 
@@ -43,7 +46,7 @@ def _sample_into(init, stds, seed, sample, depth, width, d_in, classes, code, sc
     delta, update (2, width); W (depth-1, width, width) holds this sample's W^2..W^L when ``keep``, else
     they are generated again from the same counters for the backward pass (``row`` holds one row at a time).
     """
-    _forward(init, stds, seed, sample, depth, width, d_in, keep, h, p, d, row, W)
+    _forward(init, stds, seed, sample, 1, depth, width, d_in, keep, h, p, d, row, W)
     y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg)
     output_delta(code, scale, split, y, d[depth - 1], V, zg, delta)
     parts = 2 if split else 1
@@ -53,6 +56,38 @@ def _sample_into(init, stds, seed, sample, depth, width, d_in, classes, code, sc
             # δ^{l-1} = σ'(p^{l-1}) ⊙ (W^l)ᵀ δ^l, row by row of W^l (kept, or generated again)
             backward_layer(init, stds[layer - 1], seed, sample, layer, parts, keep, W[layer - 2 if keep else 0],
                            row[0], d[layer - 2], delta, update)
+
+
+@njit(cache=True)
+def _conditional_into(init, stds, seed, sample, start, depth, width, classes, code, scale, split, keep, h, p, d, V,
+                      zg, row, delta, update, W, out_pred, out_label):
+    """One sample of the conditional naive (or cv) estimator at hidden layer ``start`` < depth: h[start] and
+    d[start-1] hold the fixed h^start and σ'(p^start); W^{start+1}..W^L, V and the label are generated.
+    Writes δ^start's two parts (prediction, label) into out_pred, out_label (width,)."""
+    _forward(init, stds, seed, sample, start + 1, depth, width, width, keep, h, p, d, row, W)
+    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg)
+    output_delta(code, scale, split, y, d[depth - 1], V, zg, delta)
+    parts = 2 if split else 1
+    for layer in range(depth, start, -1):
+        backward_layer(init, stds[layer - 1], seed, sample, layer, parts, keep, W[layer - 2 if keep else 0],
+                       row[0], d[layer - 2], delta, update)
+    for i in range(width):
+        out_pred[i] = delta[0, i]
+        out_label[i] = delta[1, i]
+
+
+@njit(cache=True, parallel=True)
+def conditional_counter(init, stds, seed, start_layer, depth, width, classes, code, scale, split, keep, start, h, p,
+                        d, V, zg, row, delta, update, W, out_pred, out_label):
+    """Per-sample δ^l (l = start_layer < depth) given p^l, for samples start, start+1, ...: out_pred, out_label
+    (S, width); scratch with one leading entry per chunk as :func:`network_counter`."""
+    chunks = h.shape[0]
+    samples = out_pred.shape[0]
+    for c in prange(chunks):
+        for s in range(c, samples, chunks):
+            _conditional_into(init, stds, seed, start + s, start_layer, depth, width, classes, code, scale, split,
+                              keep, h[c], p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], W[c], out_pred[s],
+                              out_label[s])
 
 
 @njit(cache=True, parallel=True)

@@ -17,7 +17,7 @@ from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 from .streams import init_code
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
-           "CounterLastLayer", "CounterReduced", "CounterNetwork", "loss_code", "keeps_weights", "chunks"]
+           "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "loss_code", "keeps_weights", "chunks"]
 
 RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
 KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice
@@ -242,17 +242,40 @@ class CounterNetwork:
         self.stds = np.array(config.stds)
         self.keep = keeps_weights(config)
 
-    def draw(self, batch: int, start: int, size: int) -> np.ndarray:
+    def scratch(self, size: int) -> tuple:
+        """One sample's working arrays per chunk: h, p, d, V, zg, row, delta, update, W."""
         c = self.config
         slots, top = chunks(size), max(c.width, c.d_in)
-        h = np.empty((slots, c.depth + 1, top))
-        p, d = np.empty((slots, c.depth, c.width)), np.empty((slots, c.depth, c.width))
-        V, zg = np.empty((slots, c.classes, c.width)), np.empty((slots, 2, c.classes))
-        row, delta, update = np.empty((slots, 1, top)), np.empty((slots, 2, c.width)), np.empty((slots, 2, c.width))
         kept = (c.depth - 1, c.width, c.width) if self.keep and c.depth > 1 else (1, 1, 1)
-        W = np.empty((slots, *kept))
+        return (np.zeros((slots, c.depth + 1, top)), np.zeros((slots, c.depth, c.width)),
+                np.zeros((slots, c.depth, c.width)), np.empty((slots, c.classes, c.width)),
+                np.empty((slots, 2, c.classes)), np.empty((slots, 1, top)), np.empty((slots, 2, c.width)),
+                np.empty((slots, 2, c.width)), np.empty((slots, *kept)))
+
+    def draw(self, batch: int, start: int, size: int) -> np.ndarray:
+        c = self.config
         out = np.empty((size, c.depth, 4))
         self.act.network_counter(self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
-                                 self.scale, self.split, self.keep and c.depth > 1, start, h, p, d, V, zg, row, delta,
-                                 update, W, out)
+                                 self.scale, self.split, self.keep and c.depth > 1, start, *self.scratch(size), out)
         return out
+
+
+class CounterInner(CounterNetwork):
+    """The conditional naive and cv estimators at a hidden layer l below the last: h^l and σ'(p^l) fixed,
+    W^{l+1}..W^L, V and the labels generated in the kernel from counters indexed by the sample."""
+
+    def __init__(self, config: Config, layer: int, h: np.ndarray, dphi: np.ndarray, method: str):
+        super().__init__(config, split=method == "cv")
+        self.layer, self.h, self.dphi, self.method = layer, h, dphi, method
+
+    def draw(self, batch: int, start: int, size: int):
+        c = self.config
+        h, p, d, V, zg, row, delta, update, W = self.scratch(size)
+        h[:, self.layer, :c.width] = self.h
+        d[:, self.layer - 1] = self.dphi
+        pred, label = np.empty((size, c.width)), np.empty((size, c.width))
+        self.act.conditional_counter(self.init, self.stds, c.seed, self.layer, c.depth, c.width, c.classes, self.code,
+                                     self.scale, self.split, self.keep and c.depth > 1, start, h, p, d, V, zg, row,
+                                     delta, update, W, pred, label)
+        naive = pred + label
+        return (naive, None) if self.method == "naive" else (pred, naive)
