@@ -22,7 +22,8 @@ from numba import njit, prange
 
 from .streams import label, logit_vector, weight_row
 
-__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "last_layer_counter", "curvature", "curvature_counter", "forward_linear",
+__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "last_layer_counter", "curvature", "curvature_counter",
+           "forward_linear",
            "output_gradient", "backward"]
 
 MSE, CE = 0, 1

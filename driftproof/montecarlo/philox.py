@@ -29,7 +29,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["philox", "STREAM", "normal", "normal32", "uniform01", "unit_draw", "bounded", "KIND_CODES", "ZIG_X", "ZIG_F"]
+__all__ = ["philox", "STREAM", "normal", "normal32", "uniform01", "unit_draw", "bounded", "KIND_CODES", "ZIG_X",
+           "ZIG_F"]
 
 STREAM = np.uint64(0x6472696674703031)  # "driftp01": the Monte Carlo streams' second key word
 _M0, _M1 = np.uint64(0xD2E7470EE14C6C93), np.uint64(0xCA5A826395121157)

@@ -17,7 +17,8 @@ from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 from .streams import init_code
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
-           "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "loss_code", "keeps_weights", "chunks"]
+           "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "loss_code", "keeps_weights",
+           "chunks"]
 
 RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
 KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice

@@ -20,7 +20,8 @@ from numba import njit
 
 from .philox import STREAM, bounded, normal32, philox, unit_draw
 
-__all__ = ["WEIGHTS", "INPUTS", "LABELS", "LOGITS", "weight_row", "normal_vector", "logit_vector", "label", "InitCode", "init_code"]
+__all__ = ["WEIGHTS", "INPUTS", "LABELS", "LOGITS", "weight_row", "normal_vector", "logit_vector", "label", "InitCode",
+           "init_code"]
 
 WEIGHTS, INPUTS, LABELS, LOGITS = 0, 1, 2, 3  # purposes
 _U = np.uint64
