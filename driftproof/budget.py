@@ -24,8 +24,9 @@ __all__ = ["Budget", "memory_limit", "time_limit", "mc_budget", "verify_budget",
            "preflight"]
 
 # Measured on the 2-core reference machine (scripts/bench_mc.py): normals generated and consumed
-# per second per thread by the counter kernels, and drawn by numpy in the wrapper.
-COUNTER_RATE, NUMPY_RATE = 1.0e8, 4.5e7
+# per CPU-second per thread by the counter kernels (~2.2e8 at width 256, ~1.7e8 at width 1024 under
+# load; the lower, rounded down), and drawn by numpy in the wrapper.
+COUNTER_RATE, NUMPY_RATE = 1.5e8, 4.5e7
 ANNOUNCE_SECONDS = 10.0
 DEFAULT_MAX_SECONDS = 3600.0
 _NUMPY_BATCH_BYTES = 8 << 22  # samplers._BUDGET_NUMBERS doubles
@@ -105,15 +106,16 @@ def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: in
         # the estimator refuses it too; here it is refused before an estimate is announced for it
         raise InputError(f"layer must be an integer in 1..{config.depth}, got {layer!r}")
     from .montecarlo.estimators import MAX_COUNTER_BATCH, counter_based
-    from .montecarlo.samplers import KEEP_BYTES
+    from .montecarlo.samplers import keeps_weights
 
     threads, width, depth = _threads(), config.width, config.depth
     layer = depth if layer is None else layer
     if mode == "marginal":
         per_sample = _weights(config, 0)
         if rng == "philox":
-            keep = 8 * per_sample <= KEEP_BYTES
-            peak = threads * 8 * ((per_sample if keep else 0) + (3 * depth + 6) * max(width, config.d_in))
+            keep = keeps_weights(config)
+            kept = (depth - 1) * width * width if keep else 0  # W^2..W^L, per thread
+            peak = threads * 8 * (kept + (3 * depth + 6) * max(width, config.d_in))
             peak += MAX_COUNTER_BATCH * depth * 4 * 8 * 2
             numbers, rate = per_sample * (1 if keep else 2), COUNTER_RATE * threads
         else:

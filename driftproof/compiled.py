@@ -10,8 +10,10 @@ Both users take it from here: the Monte Carlo kernels (:mod:`driftproof.montecar
 and the training networks' pointwise step (:mod:`driftproof.pointwise`). The generated module
 holds ``act(x)`` and ``act_d(x)``, the scalar σ and σ', and ``activate(p, h, d)``, which writes
 σ(p) into ``h`` and σ'(p) into ``d`` elementwise; ``activate_parallel`` does the same on all
-threads, for the Monte Carlo batches; ``network_counter`` is the Monte Carlo network kernel that
-generates its weights in the kernel (its source is ``montecarlo/fused.py``). The loops take flat arrays: for any shape, pass the
+threads, for the Monte Carlo batches; ``network_counter`` (marginal) and ``conditional_counter``
+(conditional, inner layers) are the Monte Carlo network kernels that generate their weights in the
+kernel (their source is ``montecarlo/fused.py``, their activation-free pieces ``montecarlo/network.py``).
+The loops take flat arrays: for any shape, pass the
 ``reshape(-1)`` views of C-contiguous arrays (a flat loop compiles faster than one per rank).
 Numba compiles each on its first call, so training pays only for the serial loop it uses.
 """

@@ -91,16 +91,24 @@ def numba_network(config: Config, batch: int, size: int, network: Network, array
             for l in range(1, config.depth + 1)]
 
 
-def rates(functions: dict, batches: int, size: int, repeats: int = 3) -> dict:
+def rates(functions: dict, batches: int, size: int, repeats: int = 3, cpu: dict | None = None) -> dict:
     """Samples per second of each function, the best of ``repeats`` passes taken in turns (the
-    machine is shared: alternating spreads the disturbance, the best pass is the least disturbed)."""
+    machine is shared: alternating spreads the disturbance, the best pass is the least disturbed).
+    With ``cpu`` given, also fills it with samples per CPU-second of this process (all its threads):
+    on a loaded machine a many-threaded implementation gets more of the cores than a two-threaded one,
+    so the CPU ratio says what the wall ratio becomes on a quiet machine."""
     best = dict.fromkeys(functions, 0.0)
+    for name in functions:
+        if cpu is not None:
+            cpu[name] = 0.0
     for _ in range(repeats):
         for name, function in functions.items():
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for batch in range(batches):
                 function(batch, size)
             best[name] = max(best[name], batches * size / (time.perf_counter() - started))
+            if cpu is not None:
+                cpu[name] = max(cpu[name], batches * size / max(time.process_time() - cpu_started, 1e-9))
     return best
 
 
@@ -113,18 +121,24 @@ def part_a(batches: int, size: int) -> dict:
     arrays = draw_arrays(CONFIG, 0, size)
     counter = CounterNetwork(CONFIG, split=False)
     counter.draw(0, 0, 4)  # compile / load from cache
+    cpu: dict = {}
     measured = rates({"philox": lambda b, s: counter.draw(b, b * s, s),
                       "numba": lambda b, s: numba_network(CONFIG, b, s, network),
                       "numpy": lambda b, s: numpy_network(CONFIG, b, s),
                       "draw": lambda b, s: draw_arrays(CONFIG, b, s),
                       "numba_compute": lambda b, s: numba_network(CONFIG, b, s, network, arrays),
-                      "numpy_compute": lambda b, s: numpy_network(CONFIG, b, s, arrays)}, batches, size)
+                      "numpy_compute": lambda b, s: numpy_network(CONFIG, b, s, arrays),
+                      **torch_function()}, batches, size, cpu=cpu)
     numba_rate, numpy_rate, draw_rate = measured["numba"], measured["numpy"], measured["draw"]
     numba_compute, numpy_compute = measured["numba_compute"], measured["numpy_compute"]
-    philox = measured["philox"]
+    philox, torch = measured["philox"], measured.get("torch")
     return {"config": "marginal, naive, CE, gelu, width 256, 3 hidden layers, 10 classes", "batch": size,
             "counter": {"philox": philox, "numpy": numpy_rate, "ratio": philox / numpy_rate,
-                        "rng_bound_numpy": draw_rate, "ratio_to_rng_bound": philox / draw_rate},
+                        "rng_bound_numpy": draw_rate, "ratio_to_rng_bound": philox / draw_rate,
+                        "torch": torch, "ratio_to_torch": philox / torch if torch else None},
+            "per_cpu_second": {**cpu, "ratio": cpu["philox"] / cpu["numpy"],
+                               "ratio_to_rng_bound": cpu["philox"] / cpu["draw"],
+                               "ratio_to_torch": cpu["philox"] / cpu["torch"] if "torch" in cpu else None},
             "samples": batches * size, "outputs_equal": bool(all(same)),
             "end_to_end": {"numba": numba_rate, "numpy": numpy_rate, "ratio": numba_rate / numpy_rate},
             "compute_only": {"numba": numba_compute, "numpy": numpy_compute, "ratio": numba_compute / numpy_compute},
@@ -188,24 +202,29 @@ def part_c(samples: int) -> dict:
     """Wide networks on the counter path: width 1024 (3 layers, ``samples``) and width 4096 (peak memory flat)."""
     import resource
 
+    import numba
+
     out = {}
     for width, n in ((1024, samples), (4096, max(32, samples // 40))):
         config = Config(loss="ce", act="gelu", width=width, depth=3, classes=10, seed=0)
         marginal(config, method="naive", samples=32, first_batch=32)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         marginal(config, method="naive", samples=n)
-        out[width] = {"samples": n, "seconds": time.perf_counter() - started,
+        cpu = time.process_time() - cpu_started
+        out[width] = {"samples": n, "seconds": time.perf_counter() - started, "cpu_seconds": cpu,
+                      "seconds_on_idle_cores": cpu / min(os.cpu_count() or 1, numba.get_num_threads()),
                       "peak_rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}
     return out
 
 
-def torch_rate(batches: int, size: int) -> float | None:
-    """PyTorch's CPU implementation of the same naive marginal estimator (autograd-free), samples/s; None without torch."""
+def torch_function() -> dict:
+    """{"torch": PyTorch's CPU implementation of the same naive marginal estimator (autograd-free, float64,
+    its own generator)} when PyTorch is installed, else {} (PyTorch is not a dependency)."""
     try:
         import torch
     except ImportError:
-        return None
+        return {}
     import torch.nn.functional as F
 
     gen = torch.Generator().manual_seed(0)
@@ -227,12 +246,14 @@ def torch_rate(batches: int, size: int) -> float | None:
         y = torch.randint(0, c.classes, (n,), generator=gen)
         g = torch.softmax(z, 1) - F.one_hot(y, c.classes)
         delta = ds[-1] * (V.transpose(1, 2) @ g[..., None])[..., 0]
+        sums = [((delta * (ps[-1] > 0)).sum(1), (ps[-1] > 0).sum(1))]
         for layer in range(c.depth - 1, 0, -1):
             delta = ds[layer - 1] * (Ws[layer].transpose(1, 2) @ delta[..., None])[..., 0]
-        return delta
+            sums.append(((delta * (ps[layer - 1] > 0)).sum(1), (ps[layer - 1] > 0).sum(1)))
+        return sums
 
     run(0, 4)
-    return rates({"torch": run}, batches, size)["torch"]
+    return {"torch": run}
 
 
 def main() -> None:
@@ -242,7 +263,6 @@ def main() -> None:
     batches, size, pilot = (3, 32, 5000) if args.quick else (8, 64, 20000)
     load = os.getloadavg()
     a = part_a(batches, size)
-    a["torch"] = torch_rate(batches, size)
     c = part_c(200 if args.quick else 2000)
     b = part_b(pilot)
     payload = {"a": a, "b": b, "c": c, "load_average": load, "environment": environment(), "cpus": os.cpu_count(),
@@ -256,14 +276,19 @@ def main() -> None:
         row = a[key]
         print(f"    {key:14} {row['numba']:12.1f} {row['numpy']:12.1f} {row['ratio']:8.2f}x   samples/s")
     print(f"    drawing the random numbers alone: {a['drawing_only']['samples_per_s']:.1f} samples/s")
-    k = a["counter"]
+    k, q = a["counter"], a["per_cpu_second"]
     print(f"    counter-based (Philox in the kernel) {k['philox']:.1f} samples/s: {k['ratio']:.2f}x numpy end to end,"
           f" {k['ratio_to_rng_bound']:.2f}x numpy's RNG-bound limit")
-    if a["torch"]:
-        print(f"    PyTorch CPU (same estimator, drawn with torch) {a['torch']:.1f} samples/s:"
-              f" counter-based / torch {k['philox'] / a['torch']:.2f}x")
+    print(f"    per CPU-second (what the wall ratio is on a quiet machine): {q['ratio']:.2f}x numpy,"
+          f" {q['ratio_to_rng_bound']:.2f}x numpy's RNG-bound limit")
+    if k["torch"]:
+        print(f"    PyTorch CPU (same estimator, float64, drawn with torch) {k['torch']:.1f} samples/s:"
+              f" counter-based / torch {k['ratio_to_torch']:.2f}x wall, {q['ratio_to_torch']:.2f}x per CPU-second")
+    else:
+        print("    PyTorch: not installed, no ratio")
     for width, row in c.items():
-        print(f"(c) marginal naive, width {width}, 3 layers, {row['samples']} samples: {row['seconds']:.1f} s,"
+        print(f"(c) marginal naive, width {width}, 3 layers, {row['samples']} samples: {row['seconds']:.1f} s"
+              f" ({row['cpu_seconds']:.1f} CPU s: {row['seconds_on_idle_cores']:.1f} s on idle cores),"
               f" peak RSS growth {row['peak_rss_growth_mb']:.0f} MB")
     print(f"(b) {b['config']}, alpha {b['alpha']:g}, {b['tested_units']} units with p > 0")
     for method, row in b["numba"].items():

@@ -15,8 +15,8 @@ from ..config import Config
 from ..errors import InputError
 from ..results import Estimate
 from .outcomes import ConditionalResult, MarginalResult
-from .samplers import (RNGS, Antithetic, CounterLastLayer, CounterNetwork, LastLayer, Network, Reduced, check_method,
-                       largest_batch)
+from .samplers import (RNGS, Antithetic, CounterInner, CounterLastLayer, CounterNetwork, CounterReduced, LastLayer,
+                       Network, Reduced, check_method, largest_batch)
 from .draws import draw_context
 from .sequential import Progress, run_conditional, run_marginal
 from .signtest import MIN_SAMPLES, schedule
@@ -42,8 +42,9 @@ def _check_rng(rng) -> str:
 
 def counter_based(config: Config, layer: int, method: str, rng: str) -> bool:
     """Whether this estimate generates its numbers in the kernels: ``rng='philox'`` where a counter
-    kernel exists (the last layer's naive, cv and antithetic; every marginal method), else numpy."""
-    return rng == "philox" and layer == config.depth and method in ("naive", "cv", "antithetic")
+    kernel exists (naive and cv at every layer; antithetic and reduced at the last; every marginal
+    method), else numpy."""
+    return rng == "philox" and (method in ("naive", "cv") or layer == config.depth)
 
 
 def _check_p(config: Config, p) -> np.ndarray:
@@ -66,8 +67,7 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
         stop_early: stop as soon as every tested unit's sign is resolved.
         progress: called with the number of samples after each batch.
         rng: ``philox`` (default) generates V and the labels inside the kernel from counters indexed by
-            the sample; ``numpy`` draws them in the wrapper (the independent reference). The method
-            ``reduced`` and layers below the last use numpy either way; ``config["rng"]`` of the
+            the sample; ``numpy`` draws them in the wrapper (the independent reference); ``config["rng"]`` of the
             result says which ran.
     """
     layer = config.depth if layer is None else layer
@@ -80,8 +80,11 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
     activation = config.activation
     h, dphi = activation.numpy(p), activation.numpy_derivative(p)
     used = "philox" if counter_based(config, layer, method, rng) else "numpy"
-    if used == "philox":
-        draw = CounterLastLayer(config, h, dphi, method).draw
+    if used == "philox" and layer < config.depth:
+        draw = CounterInner(config, layer, h, dphi, method).draw
+    elif used == "philox":
+        counter = CounterReduced if method == "reduced" else CounterLastLayer
+        draw = counter(config, h, dphi, method).draw
     elif layer == config.depth:
         sampler = {"naive": LastLayer, "cv": LastLayer, "antithetic": Antithetic, "reduced": Reduced}[method](
             config, h, dphi, method)

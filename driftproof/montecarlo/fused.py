@@ -1,110 +1,98 @@
 # Source of the activation-dependent counter kernel, compiled inside the generated module of each
 # activation (driftproof.compiled), after the definitions of act(x) and act_d(x) it calls: an
 # activation is known only at run time, and Numba caches only kernels whose callees are fixed.
-# Never imported as a module of the package.
-import numpy as np  # noqa: E402
+# Never imported as a module of the package. Small kernels, arithmetic only (STYLE.md); the
+# activation-free ones live in driftproof.montecarlo.network.
 from numba import njit, prange  # noqa: E402
 
-from driftproof.montecarlo.streams import label, normal_vector, weight_row  # noqa: E402
+from driftproof.montecarlo.network import (backward_layer, dot, layer_sums, output_delta,  # noqa: E402
+                                           output_layer)
+from driftproof.montecarlo.streams import normal_vector, weight_row  # noqa: E402
 
 
 @njit(cache=True)
-def _sample_into(kind, param, shift, centered, stds, seed, sample, depth, width, d_in, classes, code, scale,
-                 split, keep, h, p, d, V, zg, row, delta, update, out, W):
+def _forward_layer(init, stds, seed, sample, layer, fan_in, h_in, w, p, h_out, d):
+    """p = W^layer h_in row by row, h_out = σ(p), d = σ'(p). Row j is generated into w[j] when w has a
+    row per unit (kept for the backward pass), else into w[0]."""
+    kind, param, shift, centered = init
+    for j in range(p.shape[0]):
+        r = w[j % w.shape[0], :fan_in]
+        weight_row(kind, param, stds[layer - 1], shift, centered, seed, layer, sample, j, r)
+        acc = dot(r, h_in, fan_in)
+        p[j] = acc
+        h_out[j] = act(acc)  # noqa: F821 - defined by the generated module
+        d[j] = act_d(acc)  # noqa: F821
+
+
+@njit(cache=True)
+def _forward(init, stds, seed, sample, first, depth, width, d_in, keep, h, p, d, row, W):
+    """Hidden layers first..depth of one sample (first = 1: the input drawn too, else h[first-1] given);
+    W (depth-1, width, width) keeps W^2..W^L when ``keep``."""
+    if first == 1:
+        normal_vector(seed, sample, h[0, :d_in])
+        _forward_layer(init, stds, seed, sample, 1, d_in, h[0], row, p[0], h[1], d[0])  # W^1: forward only
+        first = 2
+    for layer in range(first, depth + 1):
+        w = W[layer - 2] if keep else row
+        _forward_layer(init, stds, seed, sample, layer, width, h[layer - 1], w, p[layer - 1], h[layer], d[layer - 1])
+
+
+@njit(cache=True)
+def _sample_into(init, stds, seed, sample, depth, width, d_in, classes, code, scale, split, keep, h, p, d, V, zg,
+                 row, delta, update, out, W):
     """One sample of the naive (or cv, ``split``) estimator forward and backward; writes out (depth, 4).
 
-    h (depth+1, max(width, d_in)), p, d (depth, width), V (K, width), zg (2, K), row (max(width, d_in),),
-    delta, update (2, width); W (Σ fan_in fan_out) holds this sample's hidden weights when ``keep``,
-    else they are generated again from the same counters for the backward pass.
+    h (depth+1, max(width, d_in)), p, d (depth, width), V (K, width), zg (2, K), row (max(width, d_in), top),
+    delta, update (2, width); W (depth-1, width, width) holds this sample's W^2..W^L when ``keep``, else
+    they are generated again from the same counters for the backward pass (``row`` holds one row at a time).
     """
-    normal_vector(seed, sample, h[0, :d_in])
-    offset = 0
-    for layer in range(1, depth + 1):
-        fan_in = d_in if layer == 1 else width
-        for j in range(width):
-            w = W[offset + j * fan_in:offset + (j + 1) * fan_in] if keep else row[:fan_in]
-            weight_row(kind, param, stds[layer - 1], shift, centered, seed, layer, sample, j, w)
-            acc = 0.0
-            for i in range(fan_in):
-                acc += w[i] * h[layer - 1, i]
-            p[layer - 1, j] = acc
-            h[layer, j] = act(acc)  # noqa: F821 - defined by the generated module
-            d[layer - 1, j] = act_d(acc)  # noqa: F821
-        offset += width * fan_in
-    z, g = zg[0], zg[1]
-    for k in range(classes):
-        weight_row(kind, param, stds[depth], shift, centered, seed, depth + 1, sample, k, V[k])
-        acc = 0.0
-        for i in range(width):
-            acc += V[k, i] * h[depth, i]
-        z[k] = acc
-    if code == 1:  # cross-entropy: softmax
-        top = z[0]
-        for k in range(1, classes):
-            top = max(top, z[k])
-        total = 0.0
-        for k in range(classes):
-            g[k] = np.exp(z[k] - top)
-            total += g[k]
-        for k in range(classes):
-            g[k] /= total
-        label_scale = 1.0
-    else:
-        for k in range(classes):
-            g[k] = scale * z[k]
-        label_scale = scale
-    y = label(seed, sample, classes)
-    for i in range(width):
-        acc = 0.0
-        for k in range(classes):
-            acc += V[k, i] * g[k]
-        delta[0, i] = d[depth - 1, i] * acc
-        delta[1, i] = -label_scale * d[depth - 1, i] * V[y, i]
+    _forward(init, stds, seed, sample, 1, depth, width, d_in, keep, h, p, d, row, W)
+    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg)
+    output_delta(code, scale, split, y, d[depth - 1], V, zg, delta)
     parts = 2 if split else 1
-    if not split:  # the naive δ in part 0, half the backward work
-        for i in range(width):
-            delta[0, i] += delta[1, i]
-            delta[1, i] = 0.0
     for layer in range(depth, 0, -1):
-        value, naive, count, total = 0.0, 0.0, 0.0, 0.0
-        for i in range(width):
-            part = delta[0, i]
-            both = delta[0, i] + delta[1, i]
-            total += part
-            if p[layer - 1, i] > 0:
-                value += part
-                naive += both
-                count += 1.0
-        out[layer - 1, 0], out[layer - 1, 1], out[layer - 1, 2], out[layer - 1, 3] = value, naive, count, total
-        if layer == 1:
-            break
-        # δ^{l-1} = σ'(p^{l-1}) ⊙ (W^l)ᵀ δ^l, row by row of W^l (kept, or generated again)
-        offset -= width * width
-        for m in range(parts):
-            for i in range(width):
-                update[m, i] = 0.0
-        for j in range(width):
-            if keep:
-                w = W[offset + j * width:offset + (j + 1) * width]
-            else:
-                w = row[:width]
-                weight_row(kind, param, stds[layer - 1], shift, centered, seed, layer, sample, j, w)
-            d0, d1 = delta[0, j], delta[1, j]
-            if split:
-                for i in range(width):
-                    update[0, i] += w[i] * d0
-                    update[1, i] += w[i] * d1
-            else:
-                for i in range(width):
-                    update[0, i] += w[i] * d0
-        for m in range(parts):
-            for i in range(width):
-                delta[m, i] = d[layer - 2, i] * update[m, i]
+        layer_sums(delta, p[layer - 1], out[layer - 1])
+        if layer > 1:
+            # δ^{l-1} = σ'(p^{l-1}) ⊙ (W^l)ᵀ δ^l, row by row of W^l (kept, or generated again)
+            backward_layer(init, stds[layer - 1], seed, sample, layer, parts, keep, W[layer - 2 if keep else 0],
+                           row[0], d[layer - 2], delta, update)
+
+
+@njit(cache=True)
+def _conditional_into(init, stds, seed, sample, start, depth, width, classes, code, scale, split, keep, h, p, d, V,
+                      zg, row, delta, update, W, out_pred, out_label):
+    """One sample of the conditional naive (or cv) estimator at hidden layer ``start`` < depth: h[start] and
+    d[start-1] hold the fixed h^start and σ'(p^start); W^{start+1}..W^L, V and the label are generated.
+    Writes δ^start's two parts (prediction, label) into out_pred, out_label (width,)."""
+    _forward(init, stds, seed, sample, start + 1, depth, width, width, keep, h, p, d, row, W)
+    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg)
+    output_delta(code, scale, split, y, d[depth - 1], V, zg, delta)
+    parts = 2 if split else 1
+    for layer in range(depth, start, -1):
+        backward_layer(init, stds[layer - 1], seed, sample, layer, parts, keep, W[layer - 2 if keep else 0],
+                       row[0], d[layer - 2], delta, update)
+    for i in range(width):
+        out_pred[i] = delta[0, i]
+        out_label[i] = delta[1, i]
 
 
 @njit(cache=True, parallel=True)
-def network_counter(kind, param, shift, centered, stds, seed, depth, width, d_in, classes, code, scale, split, keep,
-                    start, h, p, d, V, zg, row, delta, update, W, out):
+def conditional_counter(init, stds, seed, start_layer, depth, width, classes, code, scale, split, keep, start, h, p,
+                        d, V, zg, row, delta, update, W, out_pred, out_label):
+    """Per-sample δ^l (l = start_layer < depth) given p^l, for samples start, start+1, ...: out_pred, out_label
+    (S, width); scratch with one leading entry per chunk as :func:`network_counter`."""
+    chunks = h.shape[0]
+    samples = out_pred.shape[0]
+    for c in prange(chunks):
+        for s in range(c, samples, chunks):
+            _conditional_into(init, stds, seed, start + s, start_layer, depth, width, classes, code, scale, split,
+                              keep, h[c], p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], W[c], out_pred[s],
+                              out_label[s])
+
+
+@njit(cache=True, parallel=True)
+def network_counter(init, stds, seed, depth, width, d_in, classes, code, scale, split, keep, start, h, p, d, V, zg,
+                    row, delta, update, W, out):
     """Per-layer sums of the samples start, start+1, ...: out (S, depth, 4) = Σ δ 1{p>0} (method),
     Σ δ 1{p>0} (naive), Σ 1{p>0}, Σ δ (method). Scratch arrays have one leading entry per chunk;
     chunk c computes samples c, c + C, ...: the numbers do not depend on C or on the threads."""
@@ -112,5 +100,5 @@ def network_counter(kind, param, shift, centered, stds, seed, depth, width, d_in
     samples = out.shape[0]
     for c in prange(chunks):
         for s in range(c, samples, chunks):
-            _sample_into(kind, param, shift, centered, stds, seed, start + s, depth, width, d_in, classes, code,
-                         scale, split, keep, h[c], p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], out[s], W[c])
+            _sample_into(init, stds, seed, start + s, depth, width, d_in, classes, code, scale, split, keep, h[c],
+                         p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], out[s], W[c])

@@ -20,9 +20,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .streams import label, weight_row
+from .streams import label, logit_vector, weight_row
 
-__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "last_layer_counter", "curvature", "forward_linear",
+__all__ = ["MSE", "CE", "last_layer", "last_layer_antithetic", "last_layer_counter", "curvature", "curvature_counter",
+           "forward_linear",
            "output_gradient", "backward"]
 
 MSE, CE = 0, 1
@@ -169,6 +170,24 @@ def curvature(z, out):
         for k in range(classes):
             acc += pi[k] * (1.0 - pi[k])
         out[s] = acc
+
+
+@njit(cache=True, parallel=True)
+def curvature_counter(seed, layer, mean, std, start, z, pi, out):
+    """``curvature`` of logits z = mean + std * N(0, I_K) generated in the kernel from the counters of
+    samples start, start+1, ...; z, pi (C, K) scratch per chunk, chunk c computes samples c, c + C, ..."""
+    chunks, classes = z.shape
+    samples = out.shape[0]
+    for c in prange(chunks):
+        for s in range(c, samples, chunks):
+            logit_vector(seed, layer, start + s, z[c])
+            for k in range(classes):
+                z[c, k] = mean + std * z[c, k]
+            _softmax_into(z[c], pi[c])
+            acc = 0.0
+            for k in range(classes):
+                acc += pi[c, k] * (1.0 - pi[c, k])
+            out[s] = acc
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})

@@ -29,13 +29,15 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["philox", "STREAM", "normal", "uniform01", "unit_draw", "bounded", "KIND_CODES", "ZIG_X", "ZIG_F"]
+__all__ = ["philox", "STREAM", "normal", "normal32", "uniform01", "unit_draw", "bounded", "KIND_CODES", "ZIG_X",
+           "ZIG_F"]
 
 STREAM = np.uint64(0x6472696674703031)  # "driftp01": the Monte Carlo streams' second key word
 _M0, _M1 = np.uint64(0xD2E7470EE14C6C93), np.uint64(0xCA5A826395121157)
 _W0, _W1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBB67AE8584CAA73B)
 _ONE = np.uint64(1)
 _TO_UNIT = 2.0 ** -53
+_TO_UNIT23 = 2.0 ** -23
 
 # Init kinds as kernel codes (driftproof.inits names -> code); "shifted" and "centered" are normal
 # draws that the kernels shift or center.
@@ -112,15 +114,13 @@ def _ziggurat_try(word):
 
 
 @njit(cache=True)
-def _normal_slow(word, k0, k1, c0, c1, c2):
-    """The wedge and the tail: a rejection loop whose numbers come from attempts 1, 2, ... of this position."""
+def _normal_reject(z, layer, k0, k1, c0, c1, c2):
+    """The wedge and the tail after the fast path rejected (z, layer): a rejection loop whose numbers
+    come from attempts 1, 2, ... of this position; each failed test starts over with a fresh 64-bit try."""
     attempt = np.uint64(0)
     while True:
         attempt += _ONE
         b0, b1, b2, b3 = philox(k0, k1, c0, c1, c2, attempt)
-        z, layer, accepted = _ziggurat_try(word)
-        if accepted:
-            return z
         magnitude = abs(z)
         if layer == 0:  # the tail beyond r (Marsaglia 1964)
             a = -math.log(uniform01(b0)) / _ZIG_R
@@ -131,17 +131,33 @@ def _normal_slow(word, k0, k1, c0, c1, c2):
             y = ZIG_F[layer] + uniform01(b0) * (ZIG_F[layer + 1] - ZIG_F[layer])
             if y < math.exp(-0.5 * magnitude * magnitude):
                 return z
-        word = b3  # start over with a fresh word
+        z, layer, accepted = _ziggurat_try(b3)
+        if accepted:
+            return z
 
 
 @njit(cache=True, inline="always")
 def normal(word, k0, k1, c0, c1, c2):
-    """A standard normal from ``word``, the word at counter (c0, c1, c2, 0) of key (k0, k1)."""
+    """A standard normal from ``word``, the word at counter (c0, c1, c2, 0) of key (k0, k1): 53-bit uniform."""
     layer = np.int64(word & np.uint64(255))
     z = float(np.int64(word >> np.uint64(11))) * _TO_UNIT * ZIG_X[layer]
+    sign = _SIGNS[np.int64((word >> np.uint64(8)) & _ONE)]
     if z < ZIG_X[layer + 1]:  # inside the layer's rectangle: 98.8% of words
-        return z * _SIGNS[np.int64((word >> np.uint64(8)) & _ONE)]
-    return _normal_slow(word, k0, k1, c0, c1, c2)
+        return z * sign
+    return _normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
+
+
+@njit(cache=True, inline="always")
+def normal32(half, k0, k1, c0, c1, c2):
+    """A standard normal from 32 bits (``half`` < 2^32) at counter (c0, c1, c2, 0): 8 bits pick the layer,
+    1 bit the sign, 23 bits the uniform (resolution 2^-23 of the strip, float32's); wedge and tail as
+    :func:`normal`. Half the generator's work per normal: the weights' normal draws use it."""
+    layer = np.int64(half & np.uint64(255))
+    z = float(np.int64(half >> np.uint64(9))) * _TO_UNIT23 * ZIG_X[layer]
+    sign = _SIGNS[np.int64((half >> np.uint64(8)) & _ONE)]
+    if z < ZIG_X[layer + 1]:
+        return z * sign
+    return _normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
 
 
 @njit(cache=True)

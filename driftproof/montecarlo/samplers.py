@@ -17,7 +17,8 @@ from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 from .streams import init_code
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
-           "CounterLastLayer", "CounterNetwork", "loss_code", "keeps_weights", "chunks"]
+           "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "loss_code", "keeps_weights",
+           "chunks"]
 
 RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
 KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice
@@ -122,6 +123,20 @@ class Reduced(LastLayer):
         return np.outer(trace, self.weight), None
 
 
+class CounterReduced(Reduced):
+    """:class:`Reduced` with the K logits of each sample generated in the kernel from counters indexed by
+    the sample (:mod:`.streams`): the same estimator, results a function of the seed alone."""
+
+    def draw(self, batch: int, start: int, size: int):
+        classes = self.config.classes
+        slots = chunks(size)
+        z, pi = np.empty((slots, classes)), np.empty((slots, classes))
+        trace = np.empty(size)
+        kernels.curvature_counter(self.config.seed, self.config.depth + 1, float(self.logit_mean),
+                                  self.logit_std, start, z, pi, trace)
+        return np.outer(trace, self.weight), None
+
+
 class Network:
     """Forward and backward through sampled layers ``start+1..L`` and V (naive and cv).
 
@@ -185,7 +200,7 @@ def chunks(size: int) -> int:
 
 def keeps_weights(config: Config) -> bool:
     """Whether the counter kernels keep one sample's hidden weights for the backward pass (else regenerate)."""
-    return 8 * numbers_per_sample(config, 0) <= KEEP_BYTES
+    return 8 * (config.depth - 1) * config.width ** 2 <= KEEP_BYTES
 
 
 class CounterLastLayer:
@@ -216,26 +231,52 @@ class CounterLastLayer:
 class CounterNetwork:
     """The marginal estimator's forward and backward with every weight, input and label generated in
     the kernel: per-sample layer sums (S, depth, 4), never a batch of weight matrices. Per thread it
-    holds one sample's hidden weights below ``KEEP_BYTES`` and O(width) above (then generates twice)."""
+    holds one sample's W^2..W^L (the ones the backward pass needs) below ``KEEP_BYTES`` and O(width)
+    above (then generates them twice)."""
 
     def __init__(self, config: Config, split: bool):
         self.config, self.split = config, split
         self.code, self.scale = loss_code(config)
         self.act = activation_kernels(config.activation)
         code = init_code(config.init_dist)
-        self.init = (code.kind, code.param, code.shift, code.centered)
+        self.init = (int(code.kind), float(code.param), float(code.shift), bool(code.centered))
         self.stds = np.array(config.stds)
         self.keep = keeps_weights(config)
 
-    def draw(self, batch: int, start: int, size: int) -> np.ndarray:
+    def scratch(self, size: int) -> tuple:
+        """One sample's working arrays per chunk: h, p, d, V, zg, row, delta, update, W."""
         c = self.config
         slots, top = chunks(size), max(c.width, c.d_in)
-        h = np.empty((slots, c.depth + 1, top))
-        p, d = np.empty((slots, c.depth, c.width)), np.empty((slots, c.depth, c.width))
-        V, zg = np.empty((slots, c.classes, c.width)), np.empty((slots, 2, c.classes))
-        row, delta, update = np.empty((slots, top)), np.empty((slots, 2, c.width)), np.empty((slots, 2, c.width))
-        W = np.empty((slots, numbers_per_sample(c, 0) - c.classes * c.width if self.keep else 0))
+        kept = (c.depth - 1, c.width, c.width) if self.keep and c.depth > 1 else (1, 1, 1)
+        return (np.zeros((slots, c.depth + 1, top)), np.zeros((slots, c.depth, c.width)),
+                np.zeros((slots, c.depth, c.width)), np.empty((slots, c.classes, c.width)),
+                np.empty((slots, 2, c.classes)), np.empty((slots, 1, top)), np.empty((slots, 2, c.width)),
+                np.empty((slots, 2, c.width)), np.empty((slots, *kept)))
+
+    def draw(self, batch: int, start: int, size: int) -> np.ndarray:
+        c = self.config
         out = np.empty((size, c.depth, 4))
-        self.act.network_counter(*self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
-                                 self.scale, self.split, self.keep, start, h, p, d, V, zg, row, delta, update, W, out)
+        self.act.network_counter(self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
+                                 self.scale, self.split, self.keep and c.depth > 1, start, *self.scratch(size), out)
         return out
+
+
+class CounterInner(CounterNetwork):
+    """The conditional naive and cv estimators at a hidden layer l below the last: h^l and σ'(p^l) fixed,
+    W^{l+1}..W^L, V and the labels generated in the kernel from counters indexed by the sample."""
+
+    def __init__(self, config: Config, layer: int, h: np.ndarray, dphi: np.ndarray, method: str):
+        super().__init__(config, split=method == "cv")
+        self.layer, self.h, self.dphi, self.method = layer, h, dphi, method
+
+    def draw(self, batch: int, start: int, size: int):
+        c = self.config
+        h, p, d, V, zg, row, delta, update, W = self.scratch(size)
+        h[:, self.layer, :c.width] = self.h
+        d[:, self.layer - 1] = self.dphi
+        pred, label = np.empty((size, c.width)), np.empty((size, c.width))
+        self.act.conditional_counter(self.init, self.stds, c.seed, self.layer, c.depth, c.width, c.classes, self.code,
+                                     self.scale, self.split, self.keep and c.depth > 1, start, h, p, d, V, zg, row,
+                                     delta, update, W, pred, label)
+        naive = pred + label
+        return (naive, None) if self.method == "naive" else (pred, naive)
