@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.pycode import pycode
 
 from .errors import InputError
-from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec
+from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec, with_defaults
 
 __all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS", "register_activation",
            "builtin_names"]
@@ -361,11 +361,7 @@ def get_activation(spec: str) -> Activation:
         name, params = None, None
     if name is not None and name in _BUILTINS:
         builder, defaults, description = _BUILTINS[name]
-        unknown = set(params) - set(defaults)
-        if unknown:
-            raise InputError(f"activation {name!r} has no parameter {sorted(unknown)[0]!r}"
-                             f" (parameters: {', '.join(defaults) or 'none'})")
-        values = {**defaults, **params}
+        values = with_defaults("activation", name, params, defaults)
         if name == "clipped_relu2" and values["c"] <= 0:
             raise InputError(f"clipped_relu2 parameter c must be positive, got {values['c']:g}")
         expr = builder(x, **{k: _param_value(v) for k, v in values.items()})

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from .errors import InputError
-from .specs import format_spec, parse_number, parse_spec
+from .specs import format_spec, parse_number, parse_spec, with_defaults
 
 __all__ = ["Init", "Scale", "INITS", "SCALES", "get_init", "get_scale"]
 
@@ -129,11 +129,7 @@ def get_init(spec: str) -> Init:
     if name not in _DISTRIBUTIONS:
         raise InputError(f"unknown init {name!r} (choose from {', '.join(_DISTRIBUTIONS)})")
     defaults = _DISTRIBUTIONS[name][0]
-    unknown = set(params) - set(defaults)
-    if unknown:
-        raise InputError(f"init {name!r} has no parameter {sorted(unknown)[0]!r}"
-                         f" (parameters: {', '.join(defaults) or 'none'})")
-    values = {**defaults, **params}
+    values = with_defaults("init", name, params, defaults)
     if name == "student_t" and values["nu"] <= 2:
         raise InputError(f"student_t needs nu > 2 for a finite variance, got nu={values['nu']:g}")
     return Init(format_spec(name, values) if values else name, tuple(values.items()))

@@ -74,3 +74,13 @@ def format_spec(name: str, params: dict[str, float]) -> str:
         return name
     inner = ", ".join(f"{key}={value:g}" for key, value in params.items())
     return f"{name}({inner})"
+
+
+def with_defaults(kind: str, name: str, params: dict[str, float], defaults: dict[str, float]) -> dict[str, float]:
+    """The parameters of a registry entry: ``defaults`` updated by ``params``; InputError for a name
+    the entry does not have (``kind`` is "activation" or "init", for the message)."""
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise InputError(f"{kind} {name!r} has no parameter {sorted(unknown)[0]!r}"
+                         f" (parameters: {', '.join(defaults) or 'none'})")
+    return {**defaults, **params}
