@@ -10,7 +10,7 @@ import math
 
 from .errors import InputError
 
-__all__ = ["parse_spec", "format_spec", "parse_number"]
+__all__ = ["parse_spec", "format_spec", "parse_number", "with_defaults"]
 
 MAX_SPEC_LENGTH = 500
 
