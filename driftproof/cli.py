@@ -124,8 +124,15 @@ def _sigterm_unwinds():
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (``argv``: the arguments; None reads ``sys.argv``, as the program does)."""
     with _sigterm_unwinds():
-        return _main(argv)
+        status = _main(argv)
+    if argv is None and threading.current_thread() is threading.main_thread():
+        # As the program, only the interpreter's exit is left, its work done and cleaned up: a second
+        # Ctrl-C then must not turn the status into death by signal (Python resets its SIGINT handler
+        # to the default while it finalizes).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return status
 
 
 def _main(argv: list[str] | None) -> int:

@@ -23,4 +23,5 @@ if __name__ == "__main__":  # python -m tests.sweeps.fault_grid OUT
     install()
     from driftproof.cli import main
 
-    sys.exit(main(["sweep", "--grid", NAME, "--out", sys.argv[1], "--workers", "2", "--no-progress"]))
+    sys.argv = ["driftproof", "sweep", "--grid", NAME, "--out", sys.argv[1], "--workers", "2", "--no-progress"]
+    sys.exit(main())  # as the program: main() reads sys.argv

@@ -44,6 +44,7 @@ def test_bad_input_is_one_line_exit_2(capsys, tmp_path, argv):
     code, out, err = run(capsys, *argv, "--out", str(tmp_path / "o"))
     assert code == 2 and out == ""
     assert err.startswith("driftproof: error:") and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()  # nothing written, not even the manifest before a failed connection
 
 
 def test_out_must_be_a_folder(capsys, tmp_path):

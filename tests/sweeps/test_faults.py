@@ -77,7 +77,7 @@ def rerun_matches(out: Path, reference: dict) -> None:
     assert not list(out.rglob("*.tmp")) and not list(out.parent.glob(".*partial*"))
 
 
-def interrupt(process: subprocess.Popen, *signals: signal.Signals, gap: float = 0.1) -> float:
+def interrupt(process: subprocess.Popen, *signals: signal.Signals, gap: float = 0.05) -> float:
     start = time.monotonic()
     for n, signum in enumerate(signals):
         if n:
@@ -96,11 +96,7 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_finished_results(tmp_path, re
     seconds = interrupt(process, *[signal.SIGINT] * presses)
     err = process.stderr.read()
     assert seconds < INTERRUPT_SECONDS, f"took {seconds:.2f} s to stop"
-    assert "Traceback" not in err
-    if presses == 1:
-        assert process.returncode == 130 and err.strip() == "driftproof: interrupted"
-    else:  # a second press that lands while the interpreter exits ends it by the signal: the shell's status 130 too
-        assert process.returncode in (130, -signal.SIGINT)
+    assert process.returncode == 130 and err.strip() == "driftproof: interrupted"
     assert_gone(workers)
     kept = stored(out)
     assert 1 <= len(kept) < len(reference) and all(kept[key] == reference[key] for key in kept)
@@ -113,7 +109,7 @@ def test_killing_the_parent_takes_its_workers_with_it(tmp_path, reference):
     process = launch(out)
     workers = wait_for_results(process, out)
     interrupt(process, signal.SIGKILL)
-    assert_gone(workers, timeout=2.0)
+    assert_gone(workers)
     kept = stored(out)  # a worker killed mid-write leaves at most a hidden temporary file, never a partial result
     assert all(kept[key] == reference[key] for key in kept)
     rerun_matches(out, reference)  # the rerun removes stale temporary files and finishes the grid
