@@ -165,11 +165,12 @@ class MonteCarloCheck:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=json_default)
 
-    def text(self, units: bool = False) -> str:
-        """The command line's report; ``units`` adds one line per unit (conditional mode)."""
+    def text(self, units: bool = False, wide: bool = False) -> str:
+        """The command line's report; ``units`` adds one line per unit (conditional mode); it wraps
+        to the terminal unless ``wide``."""
         predicted = (unit_predictions(self.config, self.result.layer, self.result.p)
                      if units and self.mode == "conditional" else None)
-        return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend)
+        return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend, wide=wide)
 
     def __repr__(self) -> str:
         return (f"MonteCarloCheck({self.verdict.upper()}: {self.mode}, {self.result.method}, "

@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float_arg, default=1e-6, help="family-wise error of the sign test (default 1e-6)")
     parser.add_argument("--no-stop", action="store_true", help="conditional mode: spend the whole budget even once every sign is resolved")
     parser.add_argument("--units", action="store_true", help="print every unit's estimate and prediction")
+    parser.add_argument("--wide", action="store_true", help="one line per layer, whatever the terminal's width")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,5 +35,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(check.to_dict())
     else:
-        print(check.text(units=args.units))
+        print(check.text(units=args.units, wide=args.wide))
     return check.exit_code
