@@ -121,6 +121,17 @@ class Estimate:
             low, high = mean - half, mean + half
         return cls(mean, stderr, n, low, high, confidence, method, None, tuple(float(v) for v in data))
 
+    def within(self, low: float = -math.inf, high: float = math.inf) -> Estimate:
+        """The interval cut to the parameter's range [low, high] (a loss is >= 0, a fraction in [0, 1]).
+
+        The parameter lies in its range, so the cut interval covers it whenever the uncut one
+        did: the confidence level is kept. The method says the interval was cut.
+        """
+        if not (self.ci_low < low or self.ci_high > high):
+            return self
+        return Estimate(self.mean, self.stderr, self.n, max(self.ci_low, low), min(self.ci_high, high),
+                        self.confidence, f"{self.method}, cut to [{low:g}, {high:g}]", self.seed, self.values)
+
     @classmethod
     def exact(cls, value: float, method: str = "exact") -> Estimate:
         """A value known exactly (zero-width interval, confidence 1)."""

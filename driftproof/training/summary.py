@@ -21,11 +21,19 @@ __all__ = ["seed_estimate", "LayerSummary", "RoleSummary", "TrainSummary", "Comp
            "first_step_vs_theory", "first_step_from_dict", "jsonable", "first_negative_running_mean", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
+# the range of each final metric: an interval over seeds is cut to it (Estimate.within)
+RANGES = {"loss": (0.0, math.inf), "train_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
+          "train_acc": (0.0, 1.0), "test_acc": (0.0, 1.0)}
 
 
 def seed_estimate(values) -> Estimate:
     """Mean and Student-t interval over seeds of ``values`` (non-finite values dropped)."""
     return Estimate.student_t(values, CONFIDENCE)
+
+
+def _fraction(values) -> Estimate:
+    """A fraction's mean over seeds, its interval cut to [0, 1]."""
+    return seed_estimate(values).within(0.0, 1.0)
 
 
 def jsonable(value):
@@ -103,7 +111,7 @@ class LayerSummary:
         Conditional on crossing: seeds that never crossed within the run are counted in
         ``never_crossed``, not in the interval (their step is only known to exceed the run).
         """
-        return None if self.crossover is None else seed_estimate([float(c) for c in self.crossed])
+        return None if self.crossover is None else seed_estimate([float(c) for c in self.crossed]).within(0.0)
 
     @property
     def never_crossed(self) -> int | None:
@@ -144,15 +152,15 @@ def _layer_summary(logs: list[RunLog], key: str, columns: set[str]) -> LayerSumm
         sign_t0=seed_estimate([sign[0] for sign in signs]),
         sign_t0_batch_se=tuple(float(se[0]) for se in column("sign_se")),
         sign_mean_over_run=seed_estimate([np.nanmean(sign) for sign in signs]),
-        positive_fraction=seed_estimate([float(np.mean(f > 0)) if len(f) else math.nan for f in finite]),
+        positive_fraction=_fraction([float(np.mean(f > 0)) if len(f) else math.nan for f in finite]),
         first_negative_running_mean=tuple(first_negative_running_mean(log.columns["step"], sign)
                                           for log, sign in zip(logs, signs)),
         w_drift=drift("w_mean"), b_drift=drift("b_mean"),
-        zero_frac_start=seed_estimate([z[0] for z in zeros]), zero_frac_end=seed_estimate([z[-1] for z in zeros]),
-        zero_frac_max=seed_estimate([np.nanmax(z) for z in zeros]),
+        zero_frac_start=_fraction([z[0] for z in zeros]), zero_frac_end=_fraction([z[-1] for z in zeros]),
+        zero_frac_max=_fraction([np.nanmax(z) for z in zeros]),
         zero_frac_argmax_step=tuple(int(log.columns["step"][int(np.nanargmax(z))]) for log, z in zip(logs, zeros)),
-        nonpos_frac_start=seed_estimate([c[0] for c in column("nonpos_frac")]),
-        nonpos_frac_end=seed_estimate([c[-1] for c in column("nonpos_frac")]),
+        nonpos_frac_start=_fraction([c[0] for c in column("nonpos_frac")]),
+        nonpos_frac_end=_fraction([c[-1] for c in column("nonpos_frac")]),
         u_drift=drift("u_mean") if f"{key}.u_mean" in columns else None,
         **_split_summary(logs, key, columns))
 
@@ -227,7 +235,7 @@ def _role_summary(logs: list[RunLog], depth: int) -> RoleSummary:
         logs[0].act, tuple(log.seed for log in kept),
         {f"L{layer}": _layer_summary(kept, f"L{layer}", columns) for layer in range(1, depth + 1)},
         {"w_drift": out_drift("w_mean"), "b_drift": out_drift("b_mean")},
-        {name: seed_estimate([log.columns[name][-1] for log in kept])
+        {name: seed_estimate([log.columns[name][-1] for log in kept]).within(*RANGES[name])
          for name in ("loss", "train_loss", "train_acc", "test_loss", "test_acc")},
         tuple(log.seed for log in logs if log.diverged_at is not None), before)
 
