@@ -68,6 +68,25 @@ def _last_layer_one(V, h, dphi, y, code, scale, z, g, out_pred, out_label):
 
 
 @njit(cache=True)
+def _log_odds_into(z):
+    """z_k <- z_k - log sum_{j != k} exp(z_j) (the log-odds of softmax(z)_k), each rest by its own maximum."""
+    classes = z.shape[0]
+    rest = np.empty(classes)
+    for k in range(classes):
+        top = -math.inf
+        for j in range(classes):
+            if j != k and z[j] > top:
+                top = z[j]
+        total = 0.0
+        for j in range(classes):
+            if j != k:
+                total += math.exp(z[j] - top)
+        rest[k] = top + math.log(total)
+    for k in range(classes):
+        z[k] -= rest[k]
+
+
+@njit(cache=True)
 def _antithetic_one(V, h, dphi, center, code, scale, z, pi, out):
     """One sample of ``last_layer_antithetic``: V (K, N); z, pi scratch (K,); writes the row ``out``."""
     classes, width = V.shape
@@ -77,16 +96,9 @@ def _antithetic_one(V, h, dphi, center, code, scale, z, pi, out):
         for i in range(width):
             acc += V[k, i] * h[i]
         z[k] = acc
-    log_total = 0.0  # log sum_k exp(z_k): log pi_k = z_k - log_total
     if code == CE:
         _softmax_into(z, pi)
-        top = z[0]
-        for k in range(1, classes):
-            top = max(top, z[k])
-        total = 0.0
-        for k in range(classes):
-            total += math.exp(z[k] - top)
-        log_total = top + math.log(total)
+        _log_odds_into(z)  # z_k becomes log(pi_k / (1 - pi_k)), from the logits
     for i in range(width):
         acc = 0.0
         for k in range(classes):
@@ -94,10 +106,10 @@ def _antithetic_one(V, h, dphi, center, code, scale, z, pi, out):
             reflected = 2.0 * center - v
             move = (reflected - v) * h[i]
             if code == CE:
-                # softmax after z_k -> z_k + move changes only the k-th exponential: moved =
-                # sigmoid(log pi_k - log(1 - pi_k) + move), with log pi_k from the logits, so it stays
-                # finite where pi_k underflows to 0 and exp(-move) to 0 (x**5: 0/0 before).
-                odds = z[k] - log_total - math.log1p(-pi[k]) + move if pi[k] < 1.0 else math.inf
+                # softmax after z_k -> z_k + move changes only the k-th exponential: the moved pi_k is
+                # sigmoid(log-odds_k + move). Log-odds from the logits stay finite where pi_k rounds
+                # to 0 or 1 (x**5: a saturated class moved far down must give ~0, not 1 or 0/0).
+                odds = z[k] + move
                 moved = 1.0 / (1.0 + math.exp(-odds)) if odds >= 0 else math.exp(odds) / (1.0 + math.exp(odds))
                 acc += 0.5 * (v * pi[k] + reflected * moved)
             else:
