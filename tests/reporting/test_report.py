@@ -101,13 +101,13 @@ def test_every_page_rendered_has_content_and_no_figure_page_is_blank(built, tmp_
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(second.pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     texts = pdf_text(second.pdf).split("\f")
+    inks = [_ink(page) for page in pages]
     assert len(pages) >= 8
-    for index, page in enumerate(pages):
-        ink = _ink(page)
-        # a page of text is about 4-8% ink at 40 dpi; a page that is mostly empty is well under 1%
-        assert ink > 0.008 or index == len(pages) - 1, (page.name, ink)
+    for index, ink in enumerate(inks):
+        # a page of text is about 6-15% ink at 40 dpi; a page that is mostly empty is well under 1%
+        assert ink > 0.01 or index == len(pages) - 1, (index + 1, inks)
         if re.search(r"Figure \d+:", texts[index]):
-            assert ink > 0.03, (page.name, "a page with a figure caption has almost nothing drawn", ink)
+            assert ink > 0.02, (index + 1, "a page with a figure caption has almost nothing drawn", inks)
 
 
 def test_figures_are_drawn_at_their_placed_width_with_readable_fonts(built):
