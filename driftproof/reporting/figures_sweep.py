@@ -125,7 +125,8 @@ def spikes_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
 
 
 def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) -> Path:
-    """C5: held-out loss by activation on real data, mean over seeds with 95% intervals, per family."""
+    """C5: held-out loss by activation on real data, mean over seeds with 95% intervals; one panel per family
+    (or per architecture within a family, keyed by its title)."""
     fig, axes = _columns(list(panels), 2.5)
     meta = {"axes": {}}
     for family, losses in panels.items():
@@ -140,7 +141,7 @@ def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) ->
         meta["axes"][family] = apply_limits(ax, series)
         ax.set_xticks(range(len(acts)), [a.replace("clipped_relu2", "clipped\nrelu2") for a in acts])
         ax.set_xlim(-0.6, len(acts) - 0.4)
-        ax.set_title(FAMILY_TITLES[family])
+        ax.set_title(FAMILY_TITLES.get(family, family))
         ax.grid(alpha=0.25, lw=0.5, axis="y")
     next(iter(axes.values())).set_ylabel("held-out cross-entropy")
     return save(fig, path, ctx, meta)

@@ -21,7 +21,7 @@ from ..sweep.claims import family_of
 from ..texutil import tex_escape
 from .claims import Claim
 from .context import Context
-from .figures_sweep import cliff_figure, loss_figure, sparsity_figure, spikes_figure
+from .figures_sweep import FAMILY_TITLES, cliff_figure, loss_figure, sparsity_figure, spikes_figure
 from .latex import figure_tex, table
 
 __all__ = ["sweep_results", "sweep_section", "sweep_appendix", "sweep_claims", "TRANSFORMER_OUT"]
@@ -79,8 +79,9 @@ def _deciding(row: Evidence) -> str:
                 + (f"; accuracy {interval_text(acc, '{:+.3f}')}" if acc else ""))
     if claim == "C5" and n.get("gelu2_minus_other"):
         diffs = [(arch, other, e) for arch, d in n["gelu2_minus_other"].items() for other, e in d.items() if e.n]
-        if diffs:
-            arch, other, e = max(diffs, key=lambda item: item[2].mean)
+        if diffs:  # a significant loss of GELU^2 decides "not supported"; else the closest call
+            worse = [d for d in diffs if d[2].ci_low > 0]
+            arch, other, e = max(worse, key=lambda d: d[2].ci_low) if worse else max(diffs, key=lambda d: d[2].ci_high)
             return f"GELU² − {other} ({arch}) {interval_text(e, '{:+.3f}')}"
     return "too few runs: " + evidence_text(row)[:80]
 
@@ -123,8 +124,8 @@ def _figures(ctx: Context, families: dict[str, list[Evidence]]) -> list[str]:
                               r"C3 and C4: spike ratios per layer (max$|h|$ over median$|h|$, geometric mean over "
                               r"seeds of the paired ratio, 95\% intervals; log axis, 1 = no change), per data set and "
                               r"architecture."))
-    losses = {f: r["C5"].numbers["test_loss"][next(iter(r["C5"].numbers["test_loss"]))]
-              for f, r in rows.items() if r["C5"].numbers.get("test_loss")}
+    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if f == "mlp" else f: by_act
+              for f, r in rows.items() for arch, by_act in r["C5"].numbers.get("test_loss", {}).items()}
     if losses:
         out.append(figure_tex(ctx, loss_figure(losses, ctx.figures / "c5_loss", ctx), "fig:c5",
                               r"C5: held-out cross-entropy by activation on real data (digits; text for the GPT), "
