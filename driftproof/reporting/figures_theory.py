@@ -82,7 +82,7 @@ def headline_figure(panels: list[dict], path: Path, ctx=None, points: int = 28) 
         ax.set_xlabel("pre-activation $p_i$")
         ax.grid(alpha=0.25, lw=0.5)
     for row in axes:
-        row[0].set_ylabel(r"$E[\delta_i \mid p]$")
+        row[0].set_ylabel(r"$E[\delta_i \mid p]\,/\,C$")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     losses = list(dict.fromkeys(loss for panel in panels for loss in panel["losses"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..activations import get_activation
 from ..config import Config
 from ..evidence.montecarlo import DEFAULT_INITS, row_method
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
@@ -55,16 +56,29 @@ def headline_tex(ctx: Context) -> str:
     """The summary page's figure: E[δ_i | p] against p per activation, theory beside Monte Carlo, per loss."""
     panels = []
     for act in dict.fromkeys(act for _, act in ctx.pairs):
-        losses = {loss: _conditional(ctx, loss, act, "normal")["units"] for loss, a in ctx.pairs if a == act}
+        losses = {loss: _in_units_of_c(act, _conditional(ctx, loss, act, "normal")["units"])
+                  for loss, a in ctx.pairs if a == act}
         panels.append({"act": act, "losses": losses})
     figure = headline_figure(panels, ctx.figures / "headline", ctx)
     sizes = MC_SIZES[ctx.quick]
     return figure_tex(ctx, figure, "fig:headline", tex_escape(
-        f"The claim at t = 0: E[δ_i | p] on the last hidden layer against its pre-activation p_i. Lines: the "
-        f"theory (R1 for MSE, solid; R2 for cross-entropy, dashed); points: Monte Carlo over the output weights "
-        f"and labels, {sizes['samples']} samples per unit, 95% error bars, about 28 of the {sizes['width']} units "
-        f"per loss (normal init, He scale, K = 10, seed {ctx.seed}). The claim is that every point with p > 0 sits "
-        f"at or above zero.") + r" Section~\ref{sec:sign}.")
+        f"The claim at t = 0: E[δ_i | p] on the last hidden layer against its pre-activation p_i, divided by the "
+        f"loss's constant C (R1 for MSE: K s_V²; R2 for cross-entropy: s_V² E[Σ π(1 − π)] over the logits of this "
+        f"draw), so that both losses share an axis. Lines: the theory, C σ(p)σ'(p) / C (solid MSE, dashed CE); points: "
+        f"Monte Carlo over the output weights and labels, {sizes['samples']} samples per unit, 95% error bars, about "
+        f"28 of the {sizes['width']} units per loss (normal init, He scale, K = 10, seed {ctx.seed}). The claim: "
+        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.")
+
+
+def _in_units_of_c(act: str, units: dict) -> dict:
+    """Per-unit estimates and predictions divided by the loss constant C = prediction / σσ'(p) (one C per layer
+    draw; the median over the units where σσ' is not negligible)."""
+    p, theory = np.asarray(units["p"], float), np.asarray(units["theory"], float)
+    f = get_activation(act).numpy_sigma_dsigma(p)
+    usable = np.abs(f) > 1e-6 * max(np.abs(f).max(), 1e-300)
+    c = float(np.median(theory[usable] / f[usable])) if usable.any() else 1.0
+    return {"p": p, "mc": np.asarray(units["mc"], float) / c, "se": np.asarray(units["se"], float) / abs(c),
+            "theory": theory / c, "constant": c}
 
 
 def _worst(ctx: Context) -> tuple[tuple[str, str, str], dict]:

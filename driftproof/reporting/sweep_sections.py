@@ -27,6 +27,10 @@ from .latex import figure_tex, table
 __all__ = ["sweep_results", "sweep_section", "sweep_appendix", "sweep_claims", "TRANSFORMER_OUT"]
 
 TRANSFORMER_OUT = "sweeps/transformer"
+# The claims in a few words, for the summary page (the full statements head the section's table).
+SHORT = {"C1": "ReLU sparsity rises in training", "C2": "accuracy falls off a cliff at high sparsity",
+         "C3": "ReLU² amplifies activation spikes", "C4": "clipping ReLU² removes them at no accuracy cost",
+         "C5": "GELU² reaches the lowest held-out loss"}
 
 
 def sweep_results(ctx: Context) -> tuple[list[dict], str]:
@@ -182,6 +186,7 @@ def sweep_claims(ctx: Context) -> list[Claim]:
     out = []
     for family, rows in _families(ctx).items():
         for row in rows:
-            out.append(Claim(f"{row.key.result}/{family}", f"{row.key.result} ({FAMILY_NAMES[family]}): {statement(row)}",
+            out.append(Claim(f"{row.key.result}/{family}", f"{row.key.result} {FAMILY_NAMES[family]}: "
+                             f"{SHORT[row.key.result]}",
                              verdict_word(row.verdict), _deciding(row), evidence_text(row), "sec:empirical"))
     return out

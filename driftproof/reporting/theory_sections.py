@@ -109,7 +109,8 @@ def _constants_table(ctx: Context) -> str:
         rows.append([tex_escape(act), tex_escape(loss), ctx.numbers.add(key + " T", n["T_next"]),
                      ctx.numbers.add(key + " delta", n["delta_given_positive"]),
                      ctx.numbers.add(key + " db", n["db_mean_per_lr"])])
-    return table(["activation", "loss", "T^{L+1} = E tr ∇²ℓ", f"E[δ^{ctx.depth} | p > 0]", "Δb/η, last layer"],
+    return table(["activation", "loss", "T^(L+1), curvature at the logits", f"E[δ^{ctx.depth} | p > 0]",
+                  "Δb/η, last layer"],
                  rows, "The loss-dependent constants: the expected curvature of the loss at the logits that enters "
                  "R2/R4, the last hidden layer's expected gradient on $p>0$, and its predicted first-step bias drift "
                  "per unit learning rate.", "llrrr", label="tab:constants")
