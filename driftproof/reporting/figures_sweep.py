@@ -107,15 +107,15 @@ def spikes_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
             for layer in range(len(layers)):
                 ticks.append(index * (len(layers) + 1) + layer)
                 labels.append(f"L{layer + 1}")
-            ax.text(index * (len(layers) + 1) + (len(layers) - 1) / 2, 1.0, name, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=7)
+            ax.text(index * (len(layers) + 1) + (len(layers) - 1) / 2, 1.0, name.replace(" ", "\n"),
+                    transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
         ax.set_xticks(ticks, labels)
         ax.set_yscale("log")
         positive = [v for v in values if np.isfinite(v) and v > 0]
         if positive:
             ax.set_ylim(min(min(positive), 1) / 1.5, max(max(positive), 1) * 1.5)
         ax.axhline(1, color="black", lw=0.6)
-        ax.set_title(FAMILY_TITLES[family], pad=12)
+        ax.set_title(FAMILY_TITLES[family], pad=22)
         ax.grid(alpha=0.25, lw=0.5, axis="y")
     next(iter(axes.values())).set_ylabel("spike ratio (max|h| / median|h|)")
     handles = [matplotlib.patches.Patch(color=color("relu2"), label="C3: ReLU² / ReLU"),
@@ -139,7 +139,7 @@ def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) ->
                         color=color(act, acts), capsize=2)
             series[act] = np.array([low, high])
         meta["axes"][family] = apply_limits(ax, series)
-        ax.set_xticks(range(len(acts)), [a.replace("clipped_relu2", "clipped\nrelu2") for a in acts])
+        ax.set_xticks(range(len(acts)), acts, rotation=50, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.6, len(acts) - 0.4)
         ax.set_title(FAMILY_TITLES.get(family, family))
         ax.grid(alpha=0.25, lw=0.5, axis="y")
