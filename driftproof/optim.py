@@ -67,13 +67,17 @@ class Optimizer:
 
     def __init__(self, kind: str, schedule: Schedule, *, wd: float = 0.0, momentum: float = 0.9,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 hidden_matrices: Iterable[str] | None = None):
+                 hidden_matrices: Iterable[str] | None = None, clip_norm: float | None = None):
         if kind not in OPTIMIZERS:
             raise InputError(f"opt must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
         if not (math.isfinite(wd) and wd >= 0):
             raise InputError(f"wd must be a non-negative number, got {wd!r}")
         if not 0 <= momentum < 1:
             raise InputError(f"momentum must be in [0, 1), got {momentum!r}")
+        if clip_norm is not None and not (isinstance(clip_norm, (int, float)) and math.isfinite(clip_norm)
+                                          and clip_norm > 0):
+            raise InputError(f"clip_norm must be a positive number, got {clip_norm!r}")
+        self.clip_norm = clip_norm
         self.kind, self.schedule, self.wd, self.momentum = kind, schedule, wd, momentum
         self.betas, self.eps = (MUON_ADAM_BETAS if kind == "muon" else betas), eps
         # muon: the names Muon updates (None: every 2-D parameter)
@@ -82,9 +86,14 @@ class Optimizer:
         self.state: dict[str, list[np.ndarray]] = {}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> float:
-        """One update at the current step; returns the learning rate used."""
+        """One update at the current step; returns the learning rate used.
+
+        With ``clip_norm``, gradients whose global norm exceeds it are scaled down to it first (the
+        direction is kept, so the sign of every component, and of the drift, is unchanged).
+        """
         lr = self.schedule(self.t)
         self.t += 1
+        grads = clip_global_norm(grads, self.clip_norm) if self.clip_norm is not None else grads
         for name, theta in params.items():
             grad = grads[name]
             decay = self.wd if theta.ndim >= 2 else 0.0
@@ -132,15 +141,25 @@ class Optimizer:
         return self.state[name]
 
 
+def clip_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> dict[str, np.ndarray]:
+    """``grads`` scaled so their global L2 norm is at most ``max_norm`` (unchanged if below, or not finite)."""
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    if not math.isfinite(norm) or norm <= max_norm:
+        return grads
+    factor = max_norm / norm
+    return {name: g * factor for name, g in grads.items()}
+
+
 def make_optimizer(kind: str, lr: float, *, steps: int, schedule: str = "constant", warmup: int = 0,
-                   wd: float = 0.0, momentum: float = 0.9, hidden_matrices: Iterable[str] | None = None) -> Optimizer:
+                   wd: float = 0.0, momentum: float = 0.9, hidden_matrices: Iterable[str] | None = None,
+                   clip_norm: float | None = None) -> Optimizer:
     """An optimizer with its schedule, validated (InputError on bad values).
 
     Args:
         hidden_matrices: muon only: the parameters Muon updates (None: every 2-D parameter).
     """
     return Optimizer(kind, Schedule(lr, schedule, steps, warmup), wd=wd, momentum=momentum,
-                     hidden_matrices=hidden_matrices)
+                     hidden_matrices=hidden_matrices, clip_norm=clip_norm)
 
 
 def newton_schulz(g: np.ndarray, steps: int = NS_STEPS, eps: float = 1e-7) -> np.ndarray:

@@ -104,3 +104,32 @@ def test_digits_arrays_are_sklearn_digits():
     bunch = load_digits()
     np.testing.assert_array_equal(x, bunch.data)
     np.testing.assert_array_equal(y, bunch.target)
+
+
+def test_clipping_scales_the_global_norm_down_and_keeps_the_direction():
+    import math
+
+    from driftproof.optim import clip_global_norm, make_optimizer
+
+    rng = np.random.default_rng(3)
+    grads = {"a": rng.standard_normal((4, 5)), "b": rng.standard_normal(7)}
+    norm = math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+    clipped = clip_global_norm(grads, norm / 4)
+    assert math.isclose(math.sqrt(sum(float((g * g).sum()) for g in clipped.values())), norm / 4, rel_tol=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(clipped[name] * 4, grads[name], rtol=1e-12)
+    assert clip_global_norm(grads, 2 * norm) is grads  # below the bound: untouched
+    params = {name: np.zeros_like(g) for name, g in grads.items()}
+    make_optimizer("sgd", 0.5, steps=1, clip_norm=norm / 4).step(params, grads)
+    for name in grads:
+        np.testing.assert_allclose(params[name], -0.5 * clipped[name], rtol=1e-12)
+
+
+def test_clip_norm_is_validated_and_absent_from_unclipped_specs():
+    from driftproof.errors import InputError
+    from driftproof.training import TrainSpec
+
+    with pytest.raises(InputError, match="clip_norm"):
+        TrainSpec(clip_norm=0.0)
+    assert "clip_norm" not in TrainSpec().to_dict()
+    assert TrainSpec(clip_norm=1.0).to_dict()["clip_norm"] == 1.0

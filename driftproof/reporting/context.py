@@ -28,6 +28,8 @@ class Context:
     numbers: Numbers = field(default_factory=Numbers)
     results: dict = field(default_factory=dict)
     figure_count: int = 0
+    figure_labels: list = field(default_factory=list)
+    sweep_results: tuple | None = None  # (results, source), loaded once per build
 
     @property
     def figures(self) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..texutil import tex_escape
 
-__all__ = ["Numbers", "table", "compile_pdf", "missing_tex", "TEX_PACKAGES", "fmt"]
+__all__ = ["Numbers", "table", "compile_pdf", "missing_tex", "TEX_PACKAGES", "fmt", "interval", "figure_tex"]
 
 # LaTeX files the template needs -> the Debian package that ships them.
 TEX_PACKAGES = {"amsmath.sty": "texlive-latex-base", "graphicx.sty": "texlive-latex-base",
@@ -71,7 +71,7 @@ class Numbers:
 
 
 def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None,
-          size: str = "") -> str:
+          size: str = "", label: str = "") -> str:
     """A booktabs longtable; cells are LaTeX already (escape text before passing it).
 
     ``size`` (e.g. ``\\scriptsize``) shrinks a wide table, with tighter column padding.
@@ -79,7 +79,7 @@ def table(columns: list[str], rows: list[list[str]], caption: str, align: str | 
     align = align or "l" * len(columns)
     head = " & ".join(rf"\textbf{{{tex_escape(c)}}}" for c in columns) + r" \\"
     body = "\n".join(" & ".join(row) + r" \\" for row in rows)
-    text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}\\" + "\n"
+    text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + r"\\" + "\n"
             + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead" + "\n" + body + "\n"
             + r"\bottomrule" + "\n" + r"\end{longtable}")
     return "{" + size + r"\setlength{\tabcolsep}{3pt}" + "\n" + text + "}" if size else text
@@ -122,3 +122,29 @@ def compile_pdf(tex_path: Path, timeout: float = 300) -> tuple[bool, str]:
         shutil.copyfile(built, staged)
         os.replace(staged, target)
     return True, ""
+
+
+def interval(ctx, key: str, estimate, digits: int = 3) -> str:
+    """An Estimate as report numbers, ``mean [lo, hi]`` (each one recorded under its key)."""
+    if estimate is None or estimate.n == 0:
+        return "n/a"
+    mean = ctx.numbers.add(key, estimate.mean, digits)
+    if not estimate.defined:
+        return mean
+    return (f"{mean} [{ctx.numbers.add(key + ' lo', estimate.ci_low, digits)}, "
+            f"{ctx.numbers.add(key + ' hi', estimate.ci_high, digits)}]")
+
+
+def figure_tex(ctx, figure: Path, label: str, caption: str, width: str | None = None) -> str:
+    """A float with the figure (its PDF in ``figures/``), a caption and a label; counts it.
+
+    By default the figure is placed at the width it was drawn at (recorded by ``style.save``), so its
+    font sizes are the printed sizes.
+    """
+    if width is None:
+        drawn = ctx.results.get("figures", {}).get(Path(figure).stem, {}).get("width_in")
+        width = f"{drawn:.2f}in" if drawn else r"\linewidth"
+    ctx.figure_count += 1
+    ctx.figure_labels.append(label)
+    return "\n".join([r"\begin{figure}[H]\centering", rf"\includegraphics[width={width}]{{figures/{figure.name}}}",
+                      rf"\caption{{{caption}}}\label{{{label}}}", r"\end{figure}"])

@@ -1,16 +1,23 @@
-"""Report sections from Monte Carlo: estimates against theory per init, and mean field by width."""
+"""Report pieces from Monte Carlo: the headline E[δ|p] against p, the sign test for inits the proof does not
+cover, and mean field against Monte Carlo by width (the drift section)."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..activations import get_activation
 from ..config import Config
 from ..evidence.montecarlo import DEFAULT_INITS, row_method
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
+from ..montecarlo.compare import unit_predictions
 from ..texutil import tex_escape
+from .claims import Claim
 from .context import Context
-from .figures import width_gap_figure
-from .latex import table
+from .figures_theory import headline_figure, width_gap_figure
+from .latex import figure_tex, table
 
-__all__ = ["montecarlo_section", "montecarlo_claims", "MC_SIZES"]
+__all__ = ["MC_SIZES", "headline_tex", "montecarlo_text", "drift_section", "montecarlo_appendix",
+           "montecarlo_claims"]
 
 # The budgets, printed in the report beside the results.
 MC_SIZES = {False: {"width": 256, "samples": 8192, "widths": (32, 64, 128, 256), "depth": 3,
@@ -18,6 +25,7 @@ MC_SIZES = {False: {"width": 256, "samples": 8192, "widths": (32, 64, 128, 256),
             True: {"width": 128, "samples": 4096, "widths": (32, 128), "depth": 2,
                    "marginal_samples": {32: 1500, 128: 600}, "acts": ("relu", "gelu")}}
 ALPHA = 1e-6
+Z95 = 1.959963984540054
 
 
 def _conditional(ctx: Context, loss: str, act: str, init: str) -> dict:
@@ -32,13 +40,66 @@ def _conditional(ctx: Context, loss: str, act: str, init: str) -> dict:
         result = conditional(config, method=method, samples=sizes["samples"], alpha=ALPHA, first_batch=512,
                              stop_early=False)
         comparison = compare_conditional(config, result)
-        test = result.sign_test.to_dict()
-        return {"pooled": result.pooled.to_dict(), "sign_test": test, "verdict": result.verdict, "method": method,
-                "comparison": comparison.to_dict() if comparison else None, "seconds": result.seconds,
-                "variance_reduction": result.variance_reduction}
+        theory, _, _ = unit_predictions(config, result.layer, result.p)
+        return {"pooled": result.pooled.to_dict(), "sign_test": result.sign_test.to_dict(), "verdict": result.verdict,
+                "method": method, "comparison": comparison.to_dict() if comparison else None,
+                "seconds": result.seconds, "variance_reduction": result.variance_reduction,
+                "units": {"p": np.asarray(result.p, float).tolist(), "mc": result.means.tolist(),
+                          "se": result.stderrs.tolist(), "theory": theory.tolist()}}
 
-    return ctx.cache.get("mc-conditional", {"config": config.to_dict(), "samples": sizes["samples"],
-                                            "alpha": ALPHA, "method": method}, compute)
+    # layout 2: per-unit estimates and predictions kept, for the headline figure
+    return ctx.cache.get("mc-conditional", {"config": config.to_dict(), "samples": sizes["samples"], "alpha": ALPHA,
+                                            "method": method, "layout": 2}, compute)
+
+
+def headline_tex(ctx: Context) -> str:
+    """The summary page's figure: E[δ_i | p] against p per activation, theory beside Monte Carlo, per loss."""
+    panels = []
+    for act in dict.fromkeys(act for _, act in ctx.pairs):
+        losses = {loss: _in_units_of_c(act, _conditional(ctx, loss, act, "normal")["units"])
+                  for loss, a in ctx.pairs if a == act}
+        panels.append({"act": act, "losses": losses})
+    figure = headline_figure(panels, ctx.figures / "headline", ctx)
+    sizes = MC_SIZES[ctx.quick]
+    return figure_tex(ctx, figure, "fig:headline", tex_escape(
+        f"The claim at t = 0: E[δ_i | p] on the last hidden layer against its pre-activation p_i, divided by the "
+        f"loss's constant C (R1 for MSE: K s_V²; R2 for cross-entropy: s_V² E[Σ π(1 − π)] over the logits of this "
+        f"draw), so that both losses share an axis. Lines: the theory, C σ(p)σ'(p) / C (solid MSE, dashed CE); points: "
+        f"Monte Carlo over the output weights and labels, {sizes['samples']} samples per unit, 95% error bars, about "
+        f"28 of the {sizes['width']} units per loss (normal init, He scale, K = 10, seed {ctx.seed}). The claim: "
+        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.")
+
+
+def _in_units_of_c(act: str, units: dict) -> dict:
+    """Per-unit estimates and predictions divided by the loss constant C = prediction / σσ'(p) (one C per layer
+    draw; the median over the units where σσ' is not negligible)."""
+    p, theory = np.asarray(units["p"], float), np.asarray(units["theory"], float)
+    f = get_activation(act).numpy_sigma_dsigma(p)
+    usable = np.abs(f) > 1e-6 * max(np.abs(f).max(), 1e-300)
+    c = float(np.median(theory[usable] / f[usable])) if usable.any() else 1.0
+    return {"p": p, "mc": np.asarray(units["mc"], float) / c, "se": np.asarray(units["se"], float) / abs(c),
+            "theory": theory / c, "constant": c}
+
+
+def _worst(ctx: Context) -> tuple[tuple[str, str, str], dict]:
+    """The (pair, init) whose pooled estimate is closest to zero in standard errors."""
+    results = {(l, a, i): _conditional(ctx, l, a, i) for l, a in ctx.pairs for i in DEFAULT_INITS}
+    return min(results.items(), key=lambda item: item[1]["pooled"]["mean"] / max(item[1]["pooled"]["stderr"], 1e-300))
+
+
+def montecarlo_text(ctx: Context) -> str:
+    """The sign section's paragraph of Monte Carlo numbers."""
+    verdicts = {(l, a, i): _conditional(ctx, l, a, i)["verdict"] for l, a in ctx.pairs for i in DEFAULT_INITS}
+    holds = sum(v == "holds" for v in verdicts.values())
+    (loss, act, init), worst = _worst(ctx)
+    pooled = worst["pooled"]
+    text = (f"Monte Carlo tests the sign where the proof's assumptions are only partly met (inits "
+            f"{', '.join(DEFAULT_INITS)}): the sequential sign test (alpha = {ALPHA:g}, Holm over the units with "
+            f"p > 0) resolves every tested unit positive in {holds} of {len(verdicts)} (pair, init) cases; the "
+            f"pooled estimate closest to zero is {loss}/{act} under {init}, ")
+    return (tex_escape(text) + ctx.numbers.add("mc worst mean", pooled["mean"]) + r" $\pm$ "
+            + ctx.numbers.add("mc worst se", pooled["stderr"], 2) + tex_escape(
+                f" (one standard error, n = {pooled['n']}). Per (pair, init): Table ") + r"\ref{tab:mcinit}.")
 
 
 def _marginal(ctx: Context, act: str, width: int) -> dict:
@@ -55,15 +116,61 @@ def _marginal(ctx: Context, act: str, width: int) -> dict:
     return ctx.cache.get("mc-marginal", {"config": config.to_dict(), "samples": samples, "method": "cv"}, compute)
 
 
-def montecarlo_section(ctx: Context) -> str:
+def _width_series(ctx: Context) -> tuple[list[dict], list[list[str]]]:
     sizes = MC_SIZES[ctx.quick]
+    series, rows = [], []
+    for act in sizes["acts"]:
+        for layer in range(1, sizes["depth"] + 1):
+            points = []
+            for width in sizes["widths"]:
+                comparison = _marginal(ctx, act, width)["comparisons"][layer - 1]
+                key = f"mf gap {act} L{layer} N{width}"
+                points.append((width, comparison["relative_error"], comparison["stderr"] / abs(comparison["prediction"])))
+                rows.append([tex_escape(act), str(layer), str(width),
+                             ctx.numbers.add(key + " mc", comparison["estimate"]) + " ± "
+                             + ctx.numbers.add(key + " se", comparison["stderr"], 2),
+                             ctx.numbers.add(key + " r4", comparison["prediction"]),
+                             ctx.numbers.add(key + " rel", 100 * comparison["relative_error"], 2) + r"\%"])
+                ctx.record("mean_field_vs_mc", f"{act}/L{layer}/N{width}", comparison)
+            series.append({"act": act, "layer": layer, "points": points})
+    return series, rows
+
+
+def drift_section(ctx: Context) -> str:
+    """Section 2: the net drift (R5) rests on mean field (R4), checked against Monte Carlo by width."""
+    sizes = MC_SIZES[ctx.quick]
+    series, _ = _width_series(ctx)
+    figure = width_gap_figure(series, ctx.figures / "meanfield_gap", ctx)
+    smallest = min(series, key=lambda s: s["points"][-1][1])
+    largest = max(series, key=lambda s: s["points"][-1][1])
+    widest = sizes["widths"][-1]
+    return "\n".join([
+        r"\section{The net drift at $t=0$ (R4, R5)}\label{sec:drift}",
+        r"The pointwise sign does not by itself move a layer's mean weight: R5 predicts the first SGD step of the "
+        r"mean bias, $\Delta\bar b^l/\eta = -\mathbb{E}[\delta^l]$, and of the mean weight, "
+        r"$-\mathbb{E}[\delta^l]\,\mathbb{E}[h^{l-1}]$, from the mean-field recursion R4 "
+        r"(Table~\ref{tab:meanfield}); odd activations (tanh) have $\mathbb{E}[\sigma\sigma'] = 0$ and no drift. "
+        r"R4 is exact only at infinite width; Figure~\ref{fig:width} measures its error against marginal Monte "
+        + tex_escape(f"Carlo (CE, depth {sizes['depth']}, He scale) at widths {', '.join(map(str, sizes['widths']))}. "
+                     f"At N = {widest} the relative gap ranges from ")
+        + ctx.numbers.add("drift gap smallest", 100 * smallest["points"][-1][1], 2) + r"\% "
+        + tex_escape(f"({smallest['act']}, layer {smallest['layer']}) to ")
+        + ctx.numbers.add("drift gap largest", 100 * largest["points"][-1][1], 2) + r"\% "
+        + tex_escape(f"({largest['act']}, layer {largest['layer']}); all values: Table ") + r"\ref{tab:width}.",
+        figure_tex(ctx, figure, "fig:width",
+                   r"Relative gap between marginal Monte Carlo and mean field (R4) for $\mathbb{E}[\delta^l\mid p^l>0]$ "
+                   r"against width; colour: activation, marker: layer; error bars: 95\% Monte Carlo intervals relative "
+                   r"to the prediction; dotted: a $1/N$ reference through the median of the narrowest points.")])
+
+
+def _init_rows(ctx: Context) -> list[list[str]]:
     rows = []
     for loss, act in ctx.pairs:
         for init in DEFAULT_INITS:
             result = _conditional(ctx, loss, act, init)
             key = f"mc {loss} {act} {init}"
             pooled, test, comparison = result["pooled"], result["sign_test"], result["comparison"]
-            ctx.record("montecarlo", f"{loss}/{act}/{init}", result)
+            ctx.record("montecarlo", f"{loss}/{act}/{init}", {k: v for k, v in result.items() if k != "units"})
             estimate = (f"{ctx.numbers.add(key + ' mean', pooled['mean'])} ± "
                         f"{ctx.numbers.add(key + ' se', pooled['stderr'], 2)}")
             theory = ctx.numbers.add(key + " theory", comparison["prediction"]) if comparison else "n/a"
@@ -72,63 +179,42 @@ def montecarlo_section(ctx: Context) -> str:
             counts = "/".join(str(test[k]) for k in ("positive", "negative", "unresolved"))
             rows.append([tex_escape(f"{loss}/{act}"), tex_escape(init), estimate, theory, rel,
                          ctx.numbers.add(key + " n", pooled["n"]), counts, tex_escape(result["verdict"])])
+    return rows
+
+
+def montecarlo_appendix(ctx: Context) -> str:
+    sizes = MC_SIZES[ctx.quick]
     intro = tex_escape(
         f"Conditional mode: one draw of x and W^1 (width {sizes['width']}, depth 1, K = 10, He scale, seed {ctx.seed} "
         f"plus the init's index), then the output weights and labels resampled; antithetic estimator (each output "
-        f"weight paired with its reflection; unbiased for these symmetric inits); sign test at "
-        f"alpha = {ALPHA:g} with Holm's correction over the units with p > 0, budget {sizes['samples']} samples. "
-        "The estimate is pooled over the tested units; theory is R1 (MSE) or R2 (CE) for the same p. "
-        "Counts: units resolved positive / negative / unresolved.")
-    out = [r"\section{Monte Carlo against theory}", intro,
-           table(["pair", "init", "MC E[δ | p>0] ± se", "theory", "rel. error", "samples", "+/−/?", "verdict"], rows,
-                 "Monte Carlo against R1/R2 for every default initialization. $^*$: R2 is a Gaussian "
-                 "approximation for non-Gaussian inits (its sign is exact by R3).", "p{2.6cm}lrrrrrl",
-                 size=r"\small")]
-    out.append(_width_section(ctx))
-    return "\n".join(out)
-
-
-def _width_section(ctx: Context) -> str:
-    sizes = MC_SIZES[ctx.quick]
-    series, rows = [], []
-    for act in sizes["acts"]:
-        for layer in range(1, sizes["depth"] + 1):
-            points = []
-            for width in sizes["widths"]:
-                result = _marginal(ctx, act, width)
-                comparison = result["comparisons"][layer - 1]
-                key = f"mf gap {act} L{layer} N{width}"
-                points.append((width, comparison["relative_error"],
-                               comparison["stderr"] / abs(comparison["prediction"])))
-                rows.append([tex_escape(act), str(layer), str(width),
-                             ctx.numbers.add(key + " mc", comparison["estimate"]) + " ± "
-                             + ctx.numbers.add(key + " se", comparison["stderr"], 2),
-                             ctx.numbers.add(key + " r4", comparison["prediction"]),
-                             ctx.numbers.add(key + " rel", 100 * comparison["relative_error"], 2) + r"\%"])
-                ctx.record("mean_field_vs_mc", f"{act}/L{layer}/N{width}", comparison)
-            series.append({"label": f"{act}, layer {layer}", "points": points})
-    figure = width_gap_figure(series, ctx.figures / "meanfield_gap")
-    ctx.figure_count += 1
+        f"weight paired with its reflection; unbiased for these symmetric inits); sign test at alpha = {ALPHA:g} "
+        f"with Holm's correction over the units with p > 0, budget {sizes['samples']} samples. The estimate is "
+        "pooled over the tested units; theory is R1 (MSE) or R2 (CE) for the same p. Counts: units resolved "
+        "positive / negative / unresolved.")
+    _, width_rows = _width_series(ctx)
     return "\n".join([
-        r"\subsection{Mean field against Monte Carlo, by width}",
-        tex_escape(f"Marginal mode (inputs, every weight and the labels resampled), CE, depth {sizes['depth']}, "
-                   f"He scale; E[δ^l | p^l > 0] per layer against the mean-field prediction R4."),
-        r"\begin{figure}[H]\centering", rf"\includegraphics[width=0.7\linewidth]{{figures/{figure.name}}}",
-        r"\caption{Relative gap $|\hat E - E_{\mathrm{R4}}| / E_{\mathrm{R4}}$ between Monte Carlo and mean field "
-        r"against width; error bars: one Monte Carlo standard error relative to the prediction.}", r"\end{figure}",
-        table(["activation", "layer", "width", "MC ± se", "R4", "gap"], rows,
-              "Mean field (R4) against marginal Monte Carlo by width.", "lrrrrr", size=r"\small")])
+        r"\subsection{Monte Carlo by initialization}", intro,
+        table(["pair", "init", "MC E[δ | p>0] ± se", "theory", "rel. error", "samples", "+/−/?", "verdict"],
+              _init_rows(ctx), "Monte Carlo against R1/R2 for every default initialization. $^*$: R2 is a Gaussian "
+              "approximation for non-Gaussian inits (its sign is exact by R3).", "p{2.6cm}lrrrrrl", size=r"\small",
+              label="tab:mcinit"),
+        table(["activation", "layer", "width", "MC ± se", "R4", "gap"], width_rows,
+              "Mean field (R4) against marginal Monte Carlo by width (CE).", "lrrrrr", size=r"\small",
+              label="tab:width")])
 
 
-def montecarlo_claims(ctx: Context) -> list[tuple[str, str, str]]:
-    verdicts = {}
-    for loss, act in ctx.pairs:
-        for init in DEFAULT_INITS:
-            verdicts[(loss, act, init)] = _conditional(ctx, loss, act, init)["verdict"]
-    holds = sum(v == "holds" for v in verdicts.values())
+def montecarlo_claims(ctx: Context) -> list[Claim]:
+    verdicts = {(l, a, i): _conditional(ctx, l, a, i)["verdict"] for l, a in ctx.pairs for i in DEFAULT_INITS}
     bad = [f"{l}/{a}/{i}: {v}" for (l, a, i), v in verdicts.items() if v != "holds"]
     verdict = "holds" if not bad else ("violated" if any("violated" in b for b in bad) else "inconclusive")
-    return [("E[δ|p] ≥ 0 for p > 0 at init, for inits the proof does not cover (uniform, truncated normal, "
-             "Laplace, Rademacher)",
-             f"Monte Carlo sign test (alpha = {ALPHA:g}, Holm): holds in {holds} of {len(verdicts)} "
-             f"(pair, init) cases" + (f"; {'; '.join(bad)}" if bad else ""), verdict)]
+    (loss, act, init), worst = _worst(ctx)
+    pooled = worst["pooled"]
+    low, high = pooled["mean"] - Z95 * pooled["stderr"], pooled["mean"] + Z95 * pooled["stderr"]
+    number = (f"closest to zero: {loss}/{act}, {init}: {ctx.numbers.add('claim mc worst', pooled['mean'], 3)} "
+              f"[{ctx.numbers.add('claim mc worst lo', low, 3)}, {ctx.numbers.add('claim mc worst hi', high, 3)}] "
+              f"(95%, n = {pooled['n']})")
+    holds = sum(v == "holds" for v in verdicts.values())
+    return [Claim("t0-sign-mc", "The same at init for inits the proof does not cover (uniform, truncated normal, "
+                  "Laplace, Rademacher): Monte Carlo", verdict, number,
+                  f"sign test (alpha = {ALPHA:g}, Holm) holds in {holds} of {len(verdicts)} (pair, init) cases"
+                  + (f"; {'; '.join(bad)}" if bad else ""), "sec:sign")]

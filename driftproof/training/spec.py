@@ -92,6 +92,7 @@ class TrainSpec:
     heads: int = 4
     context: int = 64
     norm: str = "rms"
+    clip_norm: float | None = None  # clip the gradient's global L2 norm to this before each update (None: no clipping)
 
     def __post_init__(self):
         def choice(value, options, what):
@@ -134,7 +135,10 @@ class TrainSpec:
         return self.eval_every or max(1, self.steps // 20)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if out["clip_norm"] is None:  # absent when unused, so unclipped specs serialize as before
+            del out["clip_norm"]
+        return out
 
 
 def net_config(config: Config, data: Dataset) -> Config:
@@ -156,7 +160,8 @@ def dataset_for(config: Config, spec: TrainSpec, seed: int) -> Dataset:
 def make_spec_optimizer(spec: TrainSpec, hidden_matrices=None):
     """The optimizer with its schedule that ``spec`` names (``hidden_matrices``: the ones Muon updates)."""
     return make_optimizer(spec.opt, spec.lr, steps=spec.steps, schedule=spec.schedule, warmup=spec.warmup,
-                          wd=spec.wd, momentum=spec.momentum, hidden_matrices=hidden_matrices)
+                          wd=spec.wd, momentum=spec.momentum, hidden_matrices=hidden_matrices,
+                          clip_norm=spec.clip_norm)
 
 
 def net_shape(spec: TrainSpec) -> dict:

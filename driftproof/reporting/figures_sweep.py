@@ -1,0 +1,147 @@
+"""Figures of the empirical claims C1-C5, one column per architecture family (MLP/ResMLP, GPT, ViT)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from ..results import Estimate
+from .figures_training import band
+from .style import apply_limits, color, new_figure, save
+
+__all__ = ["sparsity_figure", "cliff_figure", "spikes_figure", "loss_figure"]
+
+FAMILY_TITLES = {"mlp": "MLP / ResMLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
+
+
+def _columns(families: list[str], height: float):
+    fig, axes = new_figure(1, len(families), height)
+    return fig, dict(zip(families, axes[0]))
+
+
+def sparsity_figure(curves: dict[str, list[dict]], path: Path, ctx=None) -> Path:
+    """C1: layer-mean sparsity of ReLU runs over training, per family: each setting's mean over seeds (thin),
+    and the mean over every natural ReLU run with its 95% band (thick).
+
+    ``curves``: family -> [{"group", "fraction": (runs, steps) array on a common grid of fractions of the run}].
+    """
+    fig, axes = _columns(list(curves), 2.5)
+    meta = {"axes": {}}
+    for family, groups in curves.items():
+        ax, series = axes[family], {}
+        grid = np.linspace(0, 1, 41)
+        for group in groups:
+            ax.plot(grid, np.nanmean(group["fraction"], axis=0), color="#999999", lw=0.6, alpha=0.8)
+        every = np.vstack([group["fraction"] for group in groups]) if groups else np.full((1, 41), np.nan)
+        mean, lo, hi = band(every)
+        ax.fill_between(grid, lo, hi, color=color("relu"), alpha=0.25, lw=0)
+        ax.plot(grid, mean, color=color("relu"), lw=1.8)
+        series["all"] = np.concatenate([lo, hi, *[np.nanmean(g["fraction"], axis=0) for g in groups]])
+        meta["axes"][family] = apply_limits(ax, series)
+        ax.set_title(f"{FAMILY_TITLES[family]} ({len(every)} runs)")
+        ax.set_xlabel("fraction of the run")
+        ax.grid(alpha=0.25, lw=0.5)
+    next(iter(axes.values())).set_ylabel("ReLU sparsity (h = 0),\nmean over layers")
+    handles = [matplotlib.lines.Line2D([], [], color="#999999", lw=0.8, label="one setting, mean over seeds"),
+               matplotlib.lines.Line2D([], [], color=color("relu"), lw=1.8, label="all runs, mean and 95% band")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
+    return save(fig, path, ctx, meta)
+
+
+def _hinge(fit, s: np.ndarray) -> np.ndarray:
+    knot = fit.knot.mean
+    return fit.intercept + fit.slope_before * s + (fit.slope_after.mean - fit.slope_before) * np.maximum(s - knot, 0)
+
+
+def cliff_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
+    """C2: held-out accuracy against layer-mean sparsity (forced and unforced ReLU, all else equal), the hinge
+    fit, and the 95% bootstrap interval of its knot (shaded). ``panels``: family -> {points, fit or None}."""
+    fig, axes = _columns(list(panels), 2.6)
+    for family, panel in panels.items():
+        ax = axes[family]
+        points = np.asarray(panel["points"], dtype=float).reshape(-1, 2)
+        ax.plot(points[:, 0], points[:, 1], "o", ms=3, mfc="white", mec=color("relu"), mew=0.8)
+        fit = panel.get("fit")
+        if fit is not None:
+            s = np.linspace(points[:, 0].min(), points[:, 0].max(), 200)
+            if fit.knot.defined:
+                ax.axvspan(fit.knot.ci_low, fit.knot.ci_high, color="#E69F00", alpha=0.25, lw=0)
+            ax.plot(s, _hinge(fit, s), color="#D55E00", lw=1.2)
+            ax.axvline(fit.knot.mean, color="#D55E00", lw=0.7, ls="--")
+        ax.set_title(f"{FAMILY_TITLES[family]} ({len(points)} runs)")
+        ax.set_xlabel("sparsity (mean over layers)")
+        ax.grid(alpha=0.25, lw=0.5)
+    next(iter(axes.values())).set_ylabel("held-out accuracy")
+    handles = [matplotlib.lines.Line2D([], [], color=color("relu"), marker="o", mfc="white", ls="none", label="ReLU run"),
+               matplotlib.lines.Line2D([], [], color="#D55E00", lw=1.2, label="hinge fit"),
+               matplotlib.patches.Patch(color="#E69F00", alpha=0.35, label="knot, 95% bootstrap interval")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+    return save(fig, path, ctx)
+
+
+def _bars(ax, groups: dict[str, list[Estimate]], offset: float, width: float, c: str, hatch: str = "") -> list[float]:
+    values = []
+    for index, (name, layers) in enumerate(groups.items()):
+        x = index * (len(layers) + 1) + np.arange(len(layers)) + offset
+        means = np.array([e.mean for e in layers])
+        lower = np.array([e.mean - e.ci_low if e.defined else 0 for e in layers])
+        upper = np.array([e.ci_high - e.mean if e.defined else 0 for e in layers])
+        ax.bar(x, means, width, color=c, alpha=0.8, hatch=hatch, edgecolor="white", lw=0.3)
+        ax.errorbar(x, means, yerr=[lower, upper], fmt="none", ecolor="black", elinewidth=0.7, capsize=1.5)
+        values += [*(means - lower), *(means + upper)]
+    return values
+
+
+def spikes_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
+    """C3/C4: per layer, max|h|/median|h| of ReLU² over ReLU (C3) and of clipped over unclipped ReLU² (C4),
+    geometric means over seeds with 95% intervals, on a log axis; groups are (data, arch) settings."""
+    fig, axes = _columns(list(panels), 2.7)
+    for family, panel in panels.items():
+        ax = axes[family]
+        values = _bars(ax, panel["c3"], -0.2, 0.38, color("relu2"))
+        values += _bars(ax, panel["c4"], 0.2, 0.38, color("clipped_relu2"))
+        ticks, labels = [], []
+        for index, (name, layers) in enumerate({**panel["c4"], **panel["c3"]}.items()):
+            for layer in range(len(layers)):
+                ticks.append(index * (len(layers) + 1) + layer)
+                labels.append(f"L{layer + 1}")
+            ax.text(index * (len(layers) + 1) + (len(layers) - 1) / 2, 1.0, name.replace(" ", "\n"),
+                    transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(ticks, labels)
+        ax.set_yscale("log")
+        positive = [v for v in values if np.isfinite(v) and v > 0]
+        if positive:
+            ax.set_ylim(min(min(positive), 1) / 1.5, max(max(positive), 1) * 1.5)
+        ax.axhline(1, color="black", lw=0.6)
+        ax.set_title(FAMILY_TITLES[family], pad=22)
+        ax.grid(alpha=0.25, lw=0.5, axis="y")
+    next(iter(axes.values())).set_ylabel("spike ratio (max|h| / median|h|)")
+    handles = [matplotlib.patches.Patch(color=color("relu2"), label="C3: ReLU² / ReLU"),
+               matplotlib.patches.Patch(color=color("clipped_relu2"), label="C4: clipped ReLU² / ReLU²")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
+    return save(fig, path, ctx)
+
+
+def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) -> Path:
+    """C5: held-out loss by activation on real data, mean over seeds with 95% intervals; one panel per family
+    (or per architecture within a family, keyed by its title)."""
+    fig, axes = _columns(list(panels), 2.5)
+    meta = {"axes": {}}
+    for family, losses in panels.items():
+        ax, series = axes[family], {}
+        acts = [a for a, e in losses.items() if e.n]
+        for index, act in enumerate(acts):
+            e = losses[act]
+            low, high = (e.ci_low, e.ci_high) if e.defined else (e.mean, e.mean)
+            ax.errorbar([index], [e.mean], yerr=[[e.mean - low], [high - e.mean]], fmt="o", ms=4,
+                        color=color(act, acts), capsize=2)
+            series[act] = np.array([low, high])
+        meta["axes"][family] = apply_limits(ax, series)
+        ax.set_xticks(range(len(acts)), acts, rotation=50, ha="right", rotation_mode="anchor")
+        ax.set_xlim(-0.6, len(acts) - 0.4)
+        ax.set_title(FAMILY_TITLES.get(family, family))
+        ax.grid(alpha=0.25, lw=0.5, axis="y")
+    next(iter(axes.values())).set_ylabel("held-out cross-entropy")
+    return save(fig, path, ctx, meta)

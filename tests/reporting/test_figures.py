@@ -1,0 +1,85 @@
+"""Report figures without a report: robust axes, diverged runs left out, one colour per activation."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from driftproof.reporting.figures_training import persistence_figure
+from driftproof.reporting.style import AXIS_MULTIPLE, color, linestyle, robust_limits
+from driftproof.reporting.training_sections import BLOWUP, CLIP_NORM, LR, _diverged_note, blowup_step
+
+
+class _Ctx:
+    def __init__(self):
+        self.results = {}
+
+    def record(self, section, key, value):
+        self.results.setdefault(section, {})[key] = value
+
+
+def _run(loss, act, level, steps=30, seeds=3, diverged=()):
+    rng = np.random.default_rng(abs(hash((loss, act))) % 2**32)
+    curves = {}
+    for layer in (1, 2):
+        for metric in ("sign", "b_mean", "zero_frac", "self", "label"):
+            curves[f"L{layer}.{metric}"] = None
+    seed_rows = []
+    for seed in range(seeds):
+        c = {key: (level + 0.01 * rng.standard_normal(steps)).tolist() for key in curves}
+        seed_rows.append({"seed": seed, "diverged_at": None, "blowup_at": None, "curves": c})
+    return {"loss": loss, "act": act, "step": list(range(steps)), "seeds": seed_rows, "diverged": list(diverged)}
+
+
+def test_a_series_that_would_blow_the_axis_is_left_out():
+    series = {"a": np.linspace(-1, 1, 50), "b": np.linspace(0, 2, 50), "huge": np.array([0.0, 1e21])}
+    limits, dropped = robust_limits(series)
+    assert dropped == ["huge"]
+    assert limits[1] - limits[0] < 4
+    # a series within the stated multiple stays
+    series["wide"] = np.array([-10.0, 10.0])
+    assert "wide" not in robust_limits(series)[1]
+    series["too wide"] = np.array([0.0, AXIS_MULTIPLE * 25.0])
+    assert "too wide" in robust_limits(series)[1]
+
+
+def test_persistence_figure_axes_come_from_the_drawn_runs_only(tmp_path):
+    ctx = _Ctx()
+    runs = [_run("mse", "relu", 0.5), _run("ce", "gelu", 0.4),
+            _run("ce", "relu2", 1e21, diverged=[{"seed": 1, "step": 7}])]
+    blown = _run("mse", "gelu2", 0.4)
+    for seed in blown["seeds"]:  # finite but huge, and not marked diverged: the axis guard must catch it
+        seed["curves"]["L1.b_mean"][-1] = 1e19
+    runs.append(blown)
+    path = persistence_figure(runs, 2, tmp_path / "p", ctx)
+    assert path.exists() and path.with_suffix(".png").exists()
+    axes = ctx.results["figures"]["p"]["axes"]
+    assert all("ce/relu2" not in info["spans"] for info in axes.values())  # diverged: never drawn
+    assert "mse/gelu2" in axes["L1.b_mean"]["dropped"]
+    lo, hi = axes["L1.b_mean"]["ylim"]
+    assert hi - lo < 2
+    assert "ce/relu2 (seed 1 at step 7)" in _diverged_note(runs)
+
+
+def test_blowup_step_finds_the_first_step_out_of_bounds():
+    columns = {"step": [0, 5, 10, 15], "L1.w_mean": [0.0, 0.1, 0.2, 0.3],
+               "L1.b_mean": [0.0, -1.0, -2 * BLOWUP, float("nan")]}
+    assert blowup_step(columns, 1) == 10
+    columns["L1.b_mean"] = [0.0, -1.0, -2.0, -3.0]
+    assert blowup_step(columns, 1) is None
+
+
+def test_one_colour_per_activation_and_one_style_per_loss():
+    acts = ["relu", "gelu", "silu", "relu2", "clipped_relu2", "gelu2", "tanh"]
+    assert len({color(a) for a in acts}) == len(acts)
+    assert linestyle("mse") != linestyle("ce")
+
+
+def test_default_settings_are_the_recorded_stability_check():
+    """The report trains with the settings scripts/report_stability.py checked, and none of its runs diverged."""
+    record = json.loads((Path(__file__).resolve().parents[2] / "scripts" / "results" / "report_stability.json").read_text())
+    assert record["settings"]["lr"] == LR and record["settings"]["clip_norm"] == CLIP_NORM
+    assert record["settings"]["blowup"] == BLOWUP
+    assert record["default_runs"] and record["all_default_runs_stable"]
+    assert all(run["stable"] and run["lr"] == LR and run["clip_norm"] == CLIP_NORM for run in record["default_runs"])
