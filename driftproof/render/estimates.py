@@ -38,13 +38,13 @@ def percent_text(estimate: Estimate | dict) -> str:
 
 
 def ratio_text(estimate: Estimate | dict) -> str:
-    """A ratio as ``2.50x [1.90, 3.20]``."""
+    """A ratio as ``2.5x [1.9, 3.2]``, three significant digits (``0.0001x`` is not ``0.00x``)."""
     estimate = as_estimate(estimate)
     if math.isnan(estimate.mean):
         return "n/a"
     if not estimate.defined:
-        return f"{estimate.mean:.2f}x"
-    return f"{estimate.mean:.2f}x [{estimate.ci_low:.2f}, {estimate.ci_high:.2f}]"
+        return f"{estimate.mean:.3g}x"
+    return f"{estimate.mean:.3g}x [{estimate.ci_low:.3g}, {estimate.ci_high:.3g}]"  # a ratio may span decades
 
 
 def confidence_text(confidence: float) -> str:

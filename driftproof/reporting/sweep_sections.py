@@ -87,7 +87,7 @@ def _deciding(row: Evidence) -> str:
             worse = [d for d in diffs if d[2].ci_low > 0]
             arch, other, e = max(worse, key=lambda d: d[2].ci_low) if worse else max(diffs, key=lambda d: d[2].ci_high)
             return f"GELU² − {other} ({arch}) {interval_text(e, '{:+.3f}')}"
-    return "too few runs: " + evidence_text(row)[:80]
+    return "too few runs: " + evidence_text(row)
 
 
 def _sparsity_curves(results: list[dict]) -> dict[str, list[dict]]:
