@@ -46,9 +46,12 @@ def sign_map_panels(ctx: Context) -> list[dict]:
         return {"grid": grid.tolist(), "values": act.numpy_sigma_dsigma(grid).tolist(),
                 "intervals": [[iv.lo, iv.hi, iv.sign] for iv in smap.intervals],
                 "roots": [r.value for r in smap.roots], "exact": smap.exact, "method": smap.method,
+                "certification": smap.certification, "proved": smap.proved,
                 "root_text": [r.exact for r in smap.roots]}
 
-    return [{"name": name, **ctx.cache.get("signmap", {"act": name}, lambda n=name: compute(n))}
+    # "certification" joined the cached fields: the key says so, so an older entry is not read
+    return [{"name": name, **ctx.cache.get("signmap", {"act": name, "fields": "certification"},
+                                           lambda n=name: compute(n))}
             for name in activations(ctx)]
 
 
@@ -60,9 +63,12 @@ def _sign_rows(ctx: Context, panels: list[dict]) -> list[list[str]]:
         roots = ", ".join(ctx.numbers.add(f"root {panel['name']} {i}", value, 12)
                           for i, value in enumerate(panel["roots"]))
         negative_on_positive = any(sign == -1 and hi > 0 for lo, hi, sign in panel["intervals"])
-        rows.append([tex_escape(panel["name"]), tex_escape(intervals), roots or "none",
-                     "exact" if panel["exact"] else "numeric", "violated" if negative_on_positive else "holds"])
-        ctx.record("sign_maps", panel["name"], {k: panel[k] for k in ("intervals", "roots", "exact", "method")})
+        verdict = ("violated" if negative_on_positive else "holds") if panel["proved"] else "inconclusive"
+        # exact (SymPy), certified (Arb ball arithmetic) or inconclusive: the map's own label
+        rows.append([tex_escape(panel["name"]), tex_escape(intervals), roots or "none", panel["certification"],
+                     verdict])
+        ctx.record("sign_maps", panel["name"],
+                   {k: panel[k] for k in ("intervals", "roots", "exact", "method", "certification")})
     return rows
 
 

@@ -61,6 +61,20 @@ def test_pdf_has_summary_sections_appendix_and_the_json_numbers(built):
     assert "-0.751791524694" in text  # GELU's root, as report.json records it
 
 
+def test_sign_map_labels_say_how_each_map_was_proved(computed):
+    """Issue 11: the report labels each sign map exact, certified or inconclusive as the map itself
+    does (gelu and tanh are certified by ball arithmetic, relu exact), never 'numeric' for a proof."""
+    from driftproof.activations import get_activation
+    from driftproof.theory.signmap import sign_map
+
+    _, first = computed
+    recorded = json.loads(first.json.read_text())["results"]["sign_maps"]
+    assert recorded, "the report records its sign maps"
+    for name, entry in recorded.items():
+        assert entry["certification"] == sign_map(get_activation(name)).certification, name
+    assert recorded["gelu"]["certification"] == "certified" and recorded["relu"]["certification"] == "exact"
+
+
 def test_summary_page_has_the_verdict_table_and_the_headline_figure(built):
     folder, _, second = built
     first_pages = subprocess.run(["pdftotext", "-l", "2", "-layout", str(second.pdf), "-"], capture_output=True,
