@@ -66,28 +66,50 @@ def _ok(r: dict) -> bool:
     return not r.get("diverged") and r.get("test_loss") is not None
 
 
+def _c1(n: dict) -> str | None:
+    return "sparsity change " + interval_text(n["rise"], "{:+.3f}") if "rise" in n else None
+
+
+def _c2(n: dict) -> str | None:
+    if "fit" not in n:
+        return None
+    return f"knot at sparsity {interval_text(n['fit'].knot, '{:.3f}')}, ΔBIC {n['fit'].delta_bic:.1f}"
+
+
+def _c3(n: dict) -> str | None:
+    if not n.get("spike_ratio"):
+        return None
+    worst = min((e for layers in n["spike_ratio"].values() for e in layers), key=lambda e: e.ci_low)
+    return "smallest spike ratio " + interval_text(worst, "{:.3g}") + "×"
+
+
+def _c4(n: dict) -> str | None:
+    if not n.get("spike_ratio_vs_relu2"):
+        return None
+    worst = max((e for layers in n["spike_ratio_vs_relu2"].values() for e in layers), key=lambda e: e.ci_high)
+    acc = min(n["acc_diff"].values(), key=lambda e: e.ci_low, default=None)
+    return ("largest spike ratio " + interval_text(worst, "{:.3g}") + "×"
+            + (f"; accuracy {interval_text(acc, '{:+.3f}')}" if acc else ""))
+
+
+def _c5(n: dict) -> str | None:
+    diffs = [(arch, other, e) for arch, d in n.get("gelu2_minus_other", {}).items() for other, e in d.items() if e.n]
+    if not diffs:
+        return None
+    # a significant loss of GELU^2 decides "not supported"; else the closest call
+    worse = [d for d in diffs if d[2].ci_low > 0]
+    arch, other, e = max(worse, key=lambda d: d[2].ci_low) if worse else max(diffs, key=lambda d: d[2].ci_high)
+    return f"GELU² − {other} ({arch}) {interval_text(e, '{:+.3f}')}"
+
+
+_DECIDING = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5}
+
+
 def _deciding(row: Evidence) -> str:
     """The number a claim's verdict turns on, with its interval (text)."""
-    n, claim = row.numbers, row.key.result
-    if claim == "C1" and "rise" in n:
-        return "sparsity change " + interval_text(n["rise"], "{:+.3f}")
-    if claim == "C2" and "fit" in n:
-        return f"knot at sparsity {interval_text(n['fit'].knot, '{:.3f}')}, ΔBIC {n['fit'].delta_bic:.1f}"
-    if claim == "C3" and n.get("spike_ratio"):
-        worst = min((e for layers in n["spike_ratio"].values() for e in layers), key=lambda e: e.ci_low)
-        return "smallest spike ratio " + interval_text(worst, "{:.2f}") + "×"
-    if claim == "C4" and n.get("spike_ratio_vs_relu2"):
-        worst = max((e for layers in n["spike_ratio_vs_relu2"].values() for e in layers), key=lambda e: e.ci_high)
-        acc = min(n["acc_diff"].values(), key=lambda e: e.ci_low, default=None)
-        return ("largest spike ratio " + interval_text(worst, "{:.2f}") + "×"
-                + (f"; accuracy {interval_text(acc, '{:+.3f}')}" if acc else ""))
-    if claim == "C5" and n.get("gelu2_minus_other"):
-        diffs = [(arch, other, e) for arch, d in n["gelu2_minus_other"].items() for other, e in d.items() if e.n]
-        if diffs:  # a significant loss of GELU^2 decides "not supported"; else the closest call
-            worse = [d for d in diffs if d[2].ci_low > 0]
-            arch, other, e = max(worse, key=lambda d: d[2].ci_low) if worse else max(diffs, key=lambda d: d[2].ci_high)
-            return f"GELU² − {other} ({arch}) {interval_text(e, '{:+.3f}')}"
-    return "too few runs: " + evidence_text(row)
+    rule = _DECIDING.get(row.key.result)
+    text = rule(row.numbers) if rule else None
+    return text if text is not None else "too few runs: " + evidence_text(row)
 
 
 def _sparsity_curves(results: list[dict]) -> dict[str, list[dict]]:
