@@ -141,9 +141,12 @@ def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
         substitutions[C] = curvature.mean
     coeffs = Coefficients(float(A_expr.subs(substitutions)), float(B_expr.subs(substitutions)),
                           float(C_expr.subs(substitutions)), curvature, exact, method)
+    finite = all(math.isfinite(v) for v in (coeffs.A, coeffs.B, coeffs.C0))
+    # with a non-finite coefficient SymPy would print Eq(..., nan*...) as "False": say so instead
     final = sp.Eq(E(delta_i), sp.Derivative(sigma(p_i), p_i) * (
-        sp.Float(coeffs.A, 6) * sigma(p_i) + sp.Float(coeffs.B, 6) * S + sp.Float(coeffs.C0, 6)))
+        sp.Float(coeffs.A, 6) * sigma(p_i) + sp.Float(coeffs.B, 6) * S + sp.Float(coeffs.C0, 6))) if finite else None
     steps.append(Step(f"this configuration ({init.name}, s_V = {values[s]:.4g}, K = {config.classes})", final,
+                      "" if finite else "no finite coefficients: C above has no value at this logit variance",
                       exact=exact and curvature is None))
     conclusion = _conclusion(coeffs)
     key = loss.result
