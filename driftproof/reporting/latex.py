@@ -99,13 +99,36 @@ def missing_tex() -> list[str]:
     return sorted(set(needed))
 
 
+SCRATCH_PREFIX = "driftproof-tex-"
+
+
+def remove_orphaned_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove scratch folders left by builds whose process no longer exists (one killed with SIGKILL,
+    which no handler can catch). A folder is named ``driftproof-tex-<pid>-...``; a live pid's is kept."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
+        pid_text = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except PermissionError:  # alive, another user's
+            pass
+    return removed
+
+
 def compile_pdf(tex_path: Path, timeout: float = 300) -> tuple[bool, str]:
     """Build ``tex_path`` in a scratch folder; move the PDF into place only on success.
 
-    Returns (ok, log tail). A failed build never replaces a good PDF.
+    Returns (ok, log tail). A failed build never replaces a good PDF. Scratch folders of killed
+    builds are removed first (:func:`remove_orphaned_scratch`).
     """
     tex_path = Path(tex_path)
-    with tempfile.TemporaryDirectory(prefix="driftproof-tex-") as scratch:
+    remove_orphaned_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={scratch}",
                    tex_path.name]
         try:

@@ -191,3 +191,20 @@ def test_bad_pairs_exit_2(pairs, tmp_path):
 
     assert main(["report", "--out", str(tmp_path), "--pairs", *pairs]) == 2
     assert not any(tmp_path.iterdir())
+
+
+def test_scratch_of_a_killed_build_is_removed_and_a_live_ones_kept(tmp_path):
+    """Issue 12: a report killed with SIGKILL leaves its driftproof-tex- folder; the next build removes
+    folders whose process is gone and keeps those of a live process."""
+    from driftproof.reporting.latex import SCRATCH_PREFIX, remove_orphaned_scratch
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f"{SCRATCH_PREFIX}{dead.pid}-abc"
+    alive = tmp_path / f"{SCRATCH_PREFIX}{os.getppid()}-def"
+    unrelated = tmp_path / f"{SCRATCH_PREFIX}xyz"
+    for folder in (orphan, alive, unrelated):
+        folder.mkdir()
+        (folder / "report.log").write_text("x")
+    assert remove_orphaned_scratch(tmp_path) == [orphan]
+    assert not orphan.exists() and alive.exists() and unrelated.exists()
