@@ -90,18 +90,24 @@ def _span(values: list[np.ndarray]) -> tuple[float, float] | None:
 
 def robust_limits(series: dict[str, np.ndarray], multiple: float = AXIS_MULTIPLE, pad: float = 0.06):
     """Axis limits from the finite values of ``series``, leaving out any series that would stretch the
-    range beyond ``multiple`` times the range of all the others; returns ((lo, hi) or None, dropped labels).
+    range beyond ``multiple`` times the range of the others; returns ((lo, hi) or None, dropped labels).
+
+    "The others" is the bulk: the smaller half of the series by magnitude (at least two, when there
+    are three or more), so that two blown-up series cannot vouch for each other (held-out losses of
+    1e8 beside losses of 2 once set an axis). With two series, each is judged against the other.
     """
     arrays = {label: np.asarray(values, dtype=float) for label, values in series.items()}
+    spans = {label: _span([v]) for label, v in arrays.items()}
+    spans = {label: span for label, span in spans.items() if span is not None}
+    by_size = sorted(spans, key=lambda label: max(abs(spans[label][0]), abs(spans[label][1])))
+    bulk = by_size[:max(2, (len(by_size) + 1) // 2)] if len(by_size) > 2 else by_size
     dropped = []
-    for label in arrays:
-        others = _span([v for key, v in arrays.items() if key != label and key not in dropped])
-        mine = _span([arrays[label]])
-        if others is None or mine is None:
-            continue
-        width = max(others[1] - others[0], 1e-12 * max(abs(others[0]), abs(others[1]), 1e-300))
-        union = max(others[1], mine[1]) - min(others[0], mine[0])
-        if union > multiple * width:
+    for label in spans:
+        reference = [spans[key] for key in bulk if key != label] or [spans[label]]
+        lo, hi = min(r[0] for r in reference), max(r[1] for r in reference)
+        width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1e-300))
+        union = max(hi, spans[label][1]) - min(lo, spans[label][0])
+        if union > multiple * width and len(spans) - len(dropped) > 1:
             dropped.append(label)
     kept = _span([v for key, v in arrays.items() if key not in dropped])
     if kept is None:

@@ -83,3 +83,19 @@ def test_default_settings_are_the_recorded_stability_check():
     assert record["settings"]["blowup"] == BLOWUP
     assert record["default_runs"] and record["all_default_runs_stable"]
     assert all(run["stable"] and run["lr"] == LR and run["clip_norm"] == CLIP_NORM for run in record["default_runs"])
+
+
+def test_two_blown_up_series_cannot_vouch_for_each_other():
+    """C5 in the stored default sweep: held-out CE ~1e8 for GELU² and ReLU² beside ~2 for the others
+    once set the axis (each huge series was judged against the other). Both are left out and named."""
+    import numpy as np
+
+    from driftproof.reporting.style import AXIS_MULTIPLE, robust_limits
+
+    series = {"gelu2": np.array([0.0, 4e8]), "gelu": np.array([1.5, 1.9]), "relu": np.array([1.2, 2.0]),
+              "relu2": np.array([0.0, 9e8]), "clipped_relu2": np.array([3.0, 6.0])}
+    (lo, hi), dropped = robust_limits(series)
+    assert sorted(dropped) == ["gelu2", "relu2"]
+    assert hi - lo <= AXIS_MULTIPLE * (6.0 - 1.2) and lo <= 1.2 and hi >= 6.0
+    ordinary = {"a": np.array([0.0, 1.0]), "b": np.array([0.5, 1.5]), "c": np.array([0.0, 3.0])}
+    assert robust_limits(ordinary)[1] == []
