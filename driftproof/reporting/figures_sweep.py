@@ -130,15 +130,21 @@ def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) ->
     fig, axes = _columns(list(panels), 2.5)
     meta = {"axes": {}}
     for family, losses in panels.items():
-        ax, series = axes[family], {}
+        ax = axes[family]
         acts = [a for a, e in losses.items() if e.n]
+        bounds = {act: ((losses[act].ci_low, losses[act].ci_high) if losses[act].defined
+                        else (losses[act].mean, losses[act].mean)) for act in acts}
+        meta["axes"][family] = info = apply_limits(ax, {act: np.array(bounds[act]) for act in acts})
         for index, act in enumerate(acts):
-            e = losses[act]
-            low, high = (e.ci_low, e.ci_high) if e.defined else (e.mean, e.mean)
-            ax.errorbar([index], [e.mean], yerr=[[e.mean - low], [high - e.mean]], fmt="o", ms=4,
+            if act in info["dropped"]:  # off the scale of the others: named, not drawn
+                continue
+            (low, high), mean = bounds[act], losses[act].mean
+            ax.errorbar([index], [mean], yerr=[[mean - low], [high - mean]], fmt="o", ms=4,
                         color=color(act, acts), capsize=2)
-            series[act] = np.array([low, high])
-        meta["axes"][family] = apply_limits(ax, series)
+        for index, act in enumerate(acts):  # the off-scale values, in their own columns, pointing up
+            if act in info["dropped"]:
+                ax.text(index, 0.97, f"↑ {losses[act].mean:.3g}", transform=ax.get_xaxis_transform(), rotation=90,
+                        fontsize=7, ha="center", va="top", color=color(act, acts))
         ax.set_xticks(range(len(acts)), acts, rotation=50, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.6, len(acts) - 0.4)
         ax.set_title(FAMILY_TITLES.get(family, family))

@@ -155,7 +155,8 @@ def _figures(ctx: Context, families: dict[str, list[Evidence]]) -> list[str]:
     if losses:
         out.append(figure_tex(ctx, loss_figure(losses, ctx.figures / "c5_loss", ctx), "fig:c5",
                               r"C5: held-out cross-entropy by activation on real data (digits; text for the GPT), "
-                              r"mean over seeds with 95\% intervals."))
+                              r"mean over seeds with 95\% intervals; a mean far off the scale of the others "
+                              r"(runs that blew up) is written in its column ($\uparrow$) instead of drawn."))
     return out
 
 
