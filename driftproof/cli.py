@@ -53,8 +53,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftproof", description=__doc__.splitlines()[0],
-                     epilog="exit status: 0 holds, 1 violated, 3 inconclusive, 2 bad input, "
-                            "70 internal error (traceback written to a file)")
+                     epilog="exit status: 0 holds, 1 violated, 3 inconclusive, 2 bad input, 4 an optional "
+                            "tool is missing (TeX), 5 the LaTeX build failed, 70 internal error (traceback "
+                            "written to a file), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)")
     parser.add_argument("--version", action="version", version=f"driftproof {__version__}")
     parser.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
