@@ -212,8 +212,22 @@ def _check_domain(text: str, expr: sp.Expr) -> None:
         return
     if domain != sp.S.Reals:
         outside = sp.S.Reals - domain
-        raise InputError(f"activation {text!r} is undefined, not real or not continuous for x in {outside}; "
-                         "pre-activations take every real value")
+        raise InputError(f"activation {text!r} is undefined, not real or not continuous for x in "
+                         f"{_set_text(outside)}; pre-activations take every real value")
+
+
+def _set_text(points: sp.Set) -> str:
+    """A set of reals as a reader writes it: (-inf, 0], {0}, (-inf, -1) U (1, inf)."""
+    if isinstance(points, sp.Union):
+        return " U ".join(_set_text(part) for part in points.args)
+    if isinstance(points, sp.Interval):
+        def end(v):
+            return "inf" if v == sp.oo else "-inf" if v == -sp.oo else sp.sstr(v)
+        return (("(" if points.left_open else "[") + f"{end(points.start)}, {end(points.end)}"
+                + (")" if points.right_open else "]"))
+    if isinstance(points, sp.FiniteSet):
+        return "{" + ", ".join(sp.sstr(v) for v in points) + "}"
+    return sp.sstr(points)
 
 
 def _normalize(expr: sp.Expr) -> sp.Expr:
