@@ -9,7 +9,7 @@ import sympy as sp
 from flint import arb, arb_series
 
 from .balls import Unsupported, _compile, _prec, _Undecided
-from .bounded_steps import SYMPY_STEP_LIMIT, _limited
+from ..bounded import bounded
 from .extended import INF, _TailFail, _XI, _xi_eval
 from .results import CertifiedInterval, CertifiedRoot, Isolation
 from .rewrite import prepare
@@ -17,6 +17,9 @@ from .rewrite import prepare
 __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 
 DEFAULT_BUDGET = 10.0  # seconds
+# CPU seconds for one SymPy factor / limit step on a tail; it runs in a bounded child process
+# (theory/bounded.py): factor of exp(-(x - c)**2) with a float c can build a polynomial of huge degree
+SYMPY_STEP_LIMIT = 0.3
 START_WINDOW = 16.0
 MAX_WINDOW = 2.0**64
 BOX_PREC = 64
@@ -220,7 +223,7 @@ class _Certifier:
             if not makers:
                 return
             make = makers.pop(0)
-            form = _limited(lambda: prepare(make()), self._step_limit())
+            form = bounded(lambda: prepare(make()), self._step_limit())
             if form is not None and form not in forms:
                 forms.append(form)
 
@@ -289,7 +292,7 @@ class _Certifier:
             return None
         key = (g, side)
         if key not in self._limits:
-            limit = _limited(lambda: sp.limit(g, self.sym, sp.oo if side > 0 else -sp.oo), self._step_limit())
+            limit = bounded(lambda: sp.limit(g, self.sym, sp.oo if side > 0 else -sp.oo), self._step_limit())
             self._limits[key] = sp.nan if limit is None else limit
         limit = self._limits[key]
         if limit in (sp.oo, -sp.oo):
