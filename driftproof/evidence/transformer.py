@@ -66,8 +66,17 @@ def text_data(context: int = SHAPE["context"]) -> Dataset:
     return make_dataset("text", input_dim=context, classes=0, n_train=0, n_test=64, rng=np.random.default_rng(0))
 
 
+def check_shape(config: Config) -> None:
+    """InputError unless the width splits into ``SHAPE["heads"]`` heads of even size (RoPE rotates pairs)."""
+    heads = SHAPE["heads"]
+    if config.width % heads or (config.width // heads) % 2:
+        raise InputError(f"--arch gpt: width must split into {heads} heads of even size (a multiple of "
+                         f"{2 * heads}), got {config.width}")
+
+
 def gpt_config(config: Config, context: int = SHAPE["context"]) -> Config:
     """``config`` as the GPT's: cross-entropy over the corpus's vocabulary, inputs of ``context`` tokens."""
+    check_shape(config)
     if config.loss != "ce":
         raise InputError(f"--arch gpt trains on next-token cross-entropy: loss must be ce, got {config.loss!r}")
     return replace(config, classes=text_data(context).classes, input_dim=context)
@@ -209,6 +218,7 @@ def training_rows(config: Config, progress: bool = False) -> list[Evidence]:
 
 def budget(config: Config, inits: int = T0_INITS) -> Budget:
     """Time and memory of ``verify --arch gpt``: the inits of both readouts and the training row's steps."""
+    check_shape(config)
     tokens = SHAPE["batch"] * SHAPE["context"]
     per_pass = INIT_SECONDS + PRODUCT_SECONDS * tokens * config.width**2 * config.depth
     steps = TRAIN_SIZES["steps"] * TRAIN_SIZES["seeds"]
