@@ -17,6 +17,7 @@ from .reports import load, report, report_summary
 from .sweeps import ClaimsCheck, claims, sweep
 from .training import ARCH_DEFAULTS, TrainingRun, default_run_folder, train
 
-__all__ = ["verify", "verify_budget_for", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations", "MonteCarloCheck",
+__all__ = ["verify", "verify_budget_for", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations",
+           "MonteCarloCheck",
            "TrainingRun", "ClaimsCheck", "network_config", "mc_budget_for", "report_summary", "ARCH_DEFAULTS",
            "default_run_folder", "MODES"]

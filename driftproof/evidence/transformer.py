@@ -138,8 +138,9 @@ def _mc_row(config: Config, readout: str, inits: int, bar) -> Evidence:
     numbers = {"outcome": outcome, "readout": readout, "inits": inits, "seed": config.seed,
                "seeds": [config.seed, config.seed + inits - 1], "width": config.width, "depth": config.depth,
                **SHAPE, "loss": "ce", "data": "text", "confidence": CONFIDENCE,
-               "blocks": [{"block": b + 1, "estimate": replace(e, values=None).to_dict(), "scale": float(scales[:, b].mean()),
-                           "relative": e.mean / float(scales[:, b].mean())} for b, e in enumerate(estimates)],
+               "blocks": [{"block": b + 1, "estimate": replace(e, values=None).to_dict(),
+                           "scale": float(scales[:, b].mean()), "relative": e.mean / float(scales[:, b].mean())}
+                          for b, e in enumerate(estimates)],
                "sign_test": test.to_dict(), "seconds": time.perf_counter() - start}
     if readout == "tied":  # the paper's GPT: the sign test decides
         return Evidence("montecarlo", RowKey("MC", init=INIT, data="text", arch="gpt"), test.verdict, numbers)

@@ -1,4 +1,5 @@
-"""The claims C1-C5 and the t = 0 sign row T0 in words: statements, verdict words and one evidence line each, made from the
+"""The claims C1-C5 and the t = 0 sign row T0 in words: statements, verdict words and one evidence line
+each, made from the
 structured :class:`~driftproof.results.Evidence` of :mod:`driftproof.sweeps.claims`.
 
 Presentation only: the ``driftproof claims`` command and the report's sweep section both print

@@ -16,9 +16,10 @@ from .runner import SweepRun, run_grid, run_sweep, worker_count
 from .stats import HingeFit, fit_changepoint, spike_stats
 from .store import SweepStore
 
-__all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "run_grid", "worker_count", "SweepRun", "SweepStore",
-           "claims_table", "claims_by_family", "claims_of_families", "by_family", "FAMILIES", "CLAIMS", "ROWS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity",
-           "DEFAULT_OUT", "load_or_run"]
+__all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "run_grid", "worker_count", "SweepRun",
+           "SweepStore", "claims_table", "claims_by_family", "claims_of_families", "by_family", "FAMILIES", "CLAIMS",
+           "ROWS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity", "DEFAULT_OUT",
+           "load_or_run"]
 
 DEFAULT_OUT = "sweeps/default"
 

@@ -24,7 +24,8 @@ from .sign_t0 import sign_t0_numbers, sign_t0_verdict
 from .stats import HingeFit, fit_changepoint, geometric_ratio
 
 __all__ = ["claims_table", "claims_by_family", "family_of", "FAMILIES", "claim_c1", "claim_c2", "claim_c3",
-           "claim_c4", "claim_c5", "claim_t0", "claims_of_families", "by_family", "ACC_MARGIN", "PAPER", "CLAIMS", "ROWS"]
+           "claim_c4", "claim_c5", "claim_t0", "claims_of_families", "by_family", "ACC_MARGIN", "PAPER", "CLAIMS",
+           "ROWS"]
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5")
 ROWS = CLAIMS + ("T0",)  # the rows of a family's table: the paper's claims, then the sign at t = 0
