@@ -45,10 +45,16 @@ def verdict_word(verdict: Verdict) -> str:
 
 def row_word(row: Evidence) -> str:
     """The word for a row's verdict: supported / not supported / inconclusive for C1-C5; for T0 the sign
-    (positive / zero within interval / negative) or ``not recorded`` (a sweep stored before the sign was)."""
+    (positive / zero within interval / negative), ``no interval (1 seed)``, or ``not recorded`` (a sweep
+    stored before the sign was)."""
     if row.key.result != "T0":
         return verdict_word(row.verdict)
-    return OUTCOMES[Verdict(row.verdict)] if row.numbers.get("cells") else "not recorded"
+    cells = row.numbers.get("cells")
+    if not cells:
+        return "not recorded"
+    if all(cell["sign_t0"].n < 2 for cell in cells):
+        return "no interval (1 seed)"
+    return OUTCOMES[Verdict(row.verdict)]
 
 
 def statement(row: Evidence) -> str:
@@ -151,7 +157,8 @@ def _persistence(cells: list[dict]) -> str:
     low = min((f.mean for f in fractions), default=float("nan"))
     high = max((f.mean for f in fractions), default=float("nan"))
     turns = ", ".join(str(s) for s in turned[:4]) + (", ..." if len(turned) > 4 else "")
-    return (f"positive in {100 * low:.0f}-{100 * high:.0f}% of steps (layer means over seeds); running mean "
+    share = f"{100 * low:.0f}%" if round(100 * low) == round(100 * high) else f"{100 * low:.0f}-{100 * high:.0f}%"
+    return (f"positive in {share} of steps (layer means over seeds); running mean "
             f"never negative within {cells[0]['steps']} steps in {never} of {total} (seed, layer)"
             + (f", first negative at step {turns} in the others" if turned else ""))
 
@@ -166,8 +173,9 @@ def _t0(numbers: dict) -> str:
     parts = []
     for (data, arch, act), cells in groups.items():
         signs = ", ".join(f"L{c['layer']} {interval_text(c['sign_t0'], '{:+.2g}')}" for c in cells)
-        parts.append(f"{act} ({data} {arch}, {cells[0]['sign_t0'].n} seeds, {cells[0]['n_samples'][0]} samples a "
-                     f"batch): {signs}; {_persistence(cells)}")
+        seeds = cells[0]["sign_t0"].n
+        parts.append(f"{act} ({data} {arch}, {seeds} seed{'s' if seeds != 1 else ''}, {cells[0]['n_samples'][0]} "
+                     f"samples a batch): {signs}; {_persistence(cells)}")
     return (f"E[δ|p>0] at t = 0 (first training batch, before any update), mean over seeds with 95% t intervals: "
             f"{numbers['positive']} of {len(numbers['cells'])} (activation, layer) cells resolved positive, "
             f"{numbers['negative']} negative, {numbers['unresolved']} zero within interval (two-sided t over "

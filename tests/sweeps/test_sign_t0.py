@@ -81,6 +81,8 @@ def test_t0_reads_positive_negative_and_unresolved():
     small = claims_table(_runs("gpt", [1e-5, 1e-5], 1e-4), "gpt")[5]  # an effect far below the spread over seeds
     assert small.verdict == INCONCLUSIVE and row_word(small) == "zero within interval"
     assert "may not resolve an effect of ~1e-5" in evidence_text(small)
+    one_seed = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5, seeds=1), "gpt")[5]
+    assert one_seed.verdict == INCONCLUSIVE and row_word(one_seed) == "no interval (1 seed)"
 
 
 def test_holm_over_the_cells_keeps_a_single_borderline_cell_unresolved():
