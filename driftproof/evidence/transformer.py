@@ -23,7 +23,6 @@ Defaults: width 32, depth 2 (2 blocks), 2 heads, context 16, batch 8 windows (th
 from __future__ import annotations
 
 import functools
-import math
 import sys
 import time
 from dataclasses import replace
@@ -42,8 +41,8 @@ from ..training.run import train
 from ..training.spec import TrainSpec
 
 __all__ = ["init_signs", "t0_signs", "t0_result", "symbolic_rows", "montecarlo_rows", "training_rows", "budget",
-           "describe", "gpt_config", "text_data", "SHAPE", "T0_INITS", "ALPHA", "TRAIN_SIZES", "INIT",
-           "DEFAULT_WIDTH", "DEFAULT_DEPTH", "READOUTS"]
+           "describe", "gpt_config", "check_shape", "train_spec", "text_data", "SHAPE", "T0_INITS", "ALPHA",
+           "TRAIN_SIZES", "INIT", "CONTROL_INIT", "DEFAULT_WIDTH", "DEFAULT_DEPTH", "READOUTS"]
 
 INIT = "pytorch"  # key.init of the rows: every weight U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as the paper's code
 CONTROL_INIT = "gaussian-readout"  # key.init of the control: the same GPT with an untied N(0, 1/width) head
