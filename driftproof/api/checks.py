@@ -35,20 +35,22 @@ DERIVE_ARCHS = ("mlp", "resmlp")  # the architectures with derivations (R1-R5, R
 
 # The network options verify resolves per architecture: None means the architecture's default.
 _MLP_DEFAULTS = {"init": "normal", "scale": "he", "width": 256, "depth": 1, "classes": 10}
-# The GPT's weights, vocabulary and input are the paper's code's and the corpus's: these options do not apply.
-_NOT_FOR_GPT = {"init": "its weights are drawn as the paper's code draws them (PyTorch's default uniform)",
-                "scale": "its weights are drawn as the paper's code draws them (PyTorch's default uniform)",
-                "classes": "its outputs are the text corpus's characters",
-                "input_dim": "its input is a window of token ids"}
+# A transformer's weights, outputs and input are the paper's code's and its data's: these options do not apply.
+_WEIGHTS = "its weights are drawn as the paper's code draws them (PyTorch's default uniform)"
+_NOT_FOR = {"gpt": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the text corpus's characters",
+                    "input_dim": "its input is a window of token ids"},
+            "vit": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the 10 digits",
+                    "input_dim": "its input is an 8x8 digit image"}}
+_TASK = {"gpt": "trained on next-token cross-entropy", "vit": "a digit classifier trained with cross-entropy"}
 
 
-def _gpt_options(loss: str, options: dict) -> dict:
-    """The GPT's network options; InputError (one line) for an option that makes no sense for it."""
-    for name, why in _NOT_FOR_GPT.items():
+def _transformer_options(arch: str, loss: str, options: dict) -> dict:
+    """A transformer's network options; InputError (one line) for an option that makes no sense for it."""
+    for name, why in _NOT_FOR[arch].items():
         if options.get(name) is not None:
-            raise InputError(f"--{name.replace('_', '-')} does not apply to --arch gpt: {why}")
+            raise InputError(f"--{name.replace('_', '-')} does not apply to --arch {arch}: {why}")
     if loss != "ce":
-        raise InputError(f"--arch gpt is trained on next-token cross-entropy: --loss must be ce, got {loss!r}")
+        raise InputError(f"--arch {arch} is {_TASK[arch]}: --loss must be ce, got {loss!r}")
     from ..evidence.transformer import DEFAULT_DEPTH, DEFAULT_WIDTH
 
     return {**options, "init": "normal", "scale": "he", "classes": 10,
@@ -58,8 +60,8 @@ def _gpt_options(loss: str, options: dict) -> dict:
 
 def _resolved(arch: str, loss: str, options: dict) -> dict:
     """The options with each None replaced by the architecture's default."""
-    if arch == "gpt":
-        return _gpt_options(loss, options)
+    if arch in _NOT_FOR:
+        return _transformer_options(arch, loss, options)
     return {name: _MLP_DEFAULTS[name] if value is None and name in _MLP_DEFAULTS else value
             for name, value in options.items()}
 
@@ -73,9 +75,10 @@ def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scal
     Args:
         loss, act, init, scale, width, depth, classes, input_dim, seed: the network (as the CLI's options);
             None: the architecture's default (mlp, resmlp: init normal, scale he, width 256, depth 1,
-            10 classes; gpt: width 32, depth 2, and init, scale, classes and input_dim must stay None).
-        arch: ``mlp`` (results R1-R5), ``resmlp`` (pre-norm residual MLP, R6) or ``gpt`` (the paper's
-            GPT: R6's scope, the sign at t = 0 over independent inits, a short training run).
+            10 classes; gpt, vit: width 32, depth 2, and init, scale, classes and input_dim must stay None).
+        arch: ``mlp`` (results R1-R5), ``resmlp`` (pre-norm residual MLP, R6), ``gpt`` (the paper's
+            GPT: R6's scope, the sign at t = 0 over independent inits, a short training run) or ``vit``
+            (the same for the ViT on the digits).
         only: the kinds of evidence to run, among ``symbolic``, ``montecarlo``, ``training`` (default all).
         progress: progress bars (tqdm's auto mode: a widget in a notebook).
 
@@ -96,15 +99,15 @@ def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scal
 
 def verify_budget_for(loss: str = "ce", act: str = "gelu", *, arch: str = "gpt", seed: int = 0,
                       **network) -> Budget:
-    """The time and memory :func:`verify` would need for ``arch`` gpt, estimated before any work (the CLI
-    states it up front); InputError for options that do not apply."""
-    if arch != "gpt":
-        raise InputError(f"a verify estimate is made for --arch gpt only, got {arch!r}")
+    """The time and memory :func:`verify` would need for ``arch`` gpt or vit, estimated before any work (the
+    CLI states it up front); InputError for options that do not apply."""
+    if arch not in _NOT_FOR:
+        raise InputError(f"a verify estimate is made for --arch {' or '.join(_NOT_FOR)} only, got {arch!r}")
     from ..evidence.transformer import budget
 
     options = _resolved(arch, loss, {name: network.get(name) for name in
                                      ("init", "scale", "width", "depth", "classes", "input_dim")})
-    return budget(network_config(loss, act, seed=seed, **options))
+    return budget(network_config(loss, act, seed=seed, **options), arch=arch)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from ..render import verdict_table, verification_json
 from .common import add_network_arguments, network_options, print_json
 
 # Options whose default depends on --arch (None here: the API resolves it), with their help.
-_PER_ARCH = {"init": "weight distribution (default normal; not for --arch gpt)",
-             "scale": "he, lecun, glorot or std=<float> (default he; not for --arch gpt)",
-             "width": "hidden width N (default 256; --arch gpt: 32)",
-             "depth": "hidden layers L (default 1; --arch gpt: 2 blocks)",
-             "classes": "outputs K (default 10; not for --arch gpt: its outputs are the corpus's characters)"}
+_PER_ARCH = {"init": "weight distribution (default normal; not for --arch gpt/vit)",
+             "scale": "he, lecun, glorot or std=<float> (default he; not for --arch gpt/vit)",
+             "width": "hidden width N (default 256; --arch gpt/vit: 32)",
+             "depth": "hidden layers L (default 1; --arch gpt/vit: 2 blocks)",
+             "classes": "outputs K (default 10; not for --arch gpt/vit: the text's characters, the 10 digits)"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", choices=ARCHS, default="mlp",
                         help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6); gpt: the "
                              "paper's GPT (R6's scope, the sign at t = 0 over independent inits, a short training "
-                             "run; about 20 s) (default %(default)s)")
+                             "run; about 20 s); vit: the same for the ViT on the digits (default %(default)s)")
     parser.add_argument("--only", choices=KINDS, action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.arch == "gpt":  # long enough to state its time before any work (and to refuse it over the limit)
+    if args.arch in ("gpt", "vit"):  # long enough to state its time before any work (and to refuse it over the limit)
         preflight(api.verify_budget_for(**network_options(args), arch=args.arch))
     result = api.verify(**network_options(args), arch=args.arch, only=args.only,
                         progress=not args.no_progress and sys.stderr.isatty())

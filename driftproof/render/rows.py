@@ -6,7 +6,7 @@ import math
 
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
-from .transformer import gpt_headline, gpt_row_name, gpt_row_summary
+from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
@@ -42,7 +42,7 @@ def drift_word(value: float, scale: float) -> str:
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
-    if key.arch == "gpt":
+    if key.arch in TRANSFORMER_ARCHS:
         return gpt_row_name(row)
     names = {
         "R3": lambda: "R3 sign map of σσ'",
@@ -177,7 +177,7 @@ def _r6_montecarlo(numbers: dict) -> str:
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
-    if row.key.arch == "gpt":
+    if row.key.arch in TRANSFORMER_ARCHS:
         return gpt_row_summary(row)
     if result == "R3":
         return _r3(numbers)

@@ -1,4 +1,4 @@
-"""The rows of ``verify --arch gpt`` in words (:mod:`driftproof.evidence.transformer`)."""
+"""The rows of ``verify --arch gpt|vit`` in words (:mod:`driftproof.evidence.transformer`)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,25 @@ from .estimates import interval_text
 
 __all__ = ["gpt_row_name", "gpt_row_summary", "gpt_headline"]
 
-_READOUTS = {"tied": "tied readout (the paper's)", "gaussian": "untied Gaussian readout (R6's)"}
+_READOUTS = {"tied": "tied readout (the paper's)", "gaussian": "untied Gaussian readout (R6's)",
+             "untied": "untied head (the paper's)"}
+_NAMES = {"gpt": "GPT", "vit": "ViT"}
+_BATCH = {"gpt": "windows of {context} characters", "vit": "digit images of 16 patches"}
+TRANSFORMER_ARCHS = tuple(_NAMES)
 
 
 def gpt_row_name(row) -> str:
-    """The row's label in the table's evidence column."""
+    """The row's label in the table's evidence column (a GPT's or a ViT's row)."""
+    name = _NAMES[row.key.arch]
     if row.key.result == "R6":
-        return "R6 GPT blocks E[δ|p]"
+        return f"R6 {name} blocks E[δ|p]"
     if row.key.result == "MC":
-        return f"GPT t=0 E[δ|p>0], {_READOUTS[row.numbers['readout']].split(' (')[0]}"
-    return "GPT training, text data"
+        return f"{name} t=0 E[δ|p>0], {_READOUTS[row.numbers['readout']].split(' (')[0]}"
+    return f"{name} training, {row.key.data} data"
 
 
 def _symbolic(numbers: dict) -> str:
-    return (f"R6 proves E[δ|p] = 0 for {numbers['proved_for']}. The paper's GPT is outside the proof: "
+    return (f"R6 proves E[δ|p] = 0 for {numbers['proved_for']}. The paper's network is outside the proof: "
             + "; ".join(numbers["fails"]) + ". The sign is left to sampling (the Monte Carlo rows)")
 
 
@@ -28,11 +33,12 @@ def _blocks_text(numbers: dict) -> str:
                      f"of mean |δ|)" for b in numbers["blocks"])
 
 
-def _montecarlo(numbers: dict) -> str:
+def _montecarlo(numbers: dict, arch: str) -> str:
     test = numbers["sign_test"]
     text = (f"{_READOUTS[numbers['readout']]}: mean over {numbers['inits']} independent inits (seeds "
-            f"{numbers['seeds'][0]}-{numbers['seeds'][1]}, one batch of {numbers['batch']} windows of "
-            f"{numbers['context']} characters each; width {numbers['width']}, {numbers['depth']} blocks, "
+            f"{numbers['seeds'][0]}-{numbers['seeds'][1]}, one batch of {numbers['batch']} "
+            f"{_BATCH[arch].format(context=numbers.get('context'))} each; width {numbers['width']}, "
+            f"{numbers['depth']} blocks, "
             f"{numbers['heads']} heads), {numbers['confidence']:.0%} t: {_blocks_text(numbers)}. Sign test: "
             f"{test['positive']}/{test['tested']} blocks positive, {test['negative']} negative, "
             f"{test['unresolved']} unresolved (alpha={test['alpha']:g}, Holm over blocks)")
@@ -63,14 +69,14 @@ def gpt_row_summary(row) -> str:
     if row.key.result == "R6":
         return _symbolic(row.numbers)
     if row.key.result == "MC":
-        return _montecarlo(row.numbers)
+        return _montecarlo(row.numbers, row.key.arch)
     return _training(row.numbers)
 
 
 def gpt_headline(rows) -> str:
-    """The verdict line's addition for the GPT: the sign at t = 0 with each readout, in a few words."""
+    """The verdict line's addition for a transformer: the sign at t = 0 with each readout, in a few words."""
     words = {"positive": "positive", "negative": "negative", "zero_within_interval": "zero within its interval",
              "unresolved": "not resolved"}
-    parts = [f"{row.numbers['readout']} readout {words[row.numbers['outcome']]}" for row in rows
-             if row.key.result == "MC" and row.key.arch == "gpt"]
-    return ("; GPT at t = 0 over independent inits: " + ", ".join(parts)) if parts else ""
+    mc = [row for row in rows if row.key.result == "MC" and row.key.arch in _NAMES]
+    parts = [f"{row.numbers['readout']} readout {words[row.numbers['outcome']]}" for row in mc]
+    return (f"; {_NAMES[mc[0].key.arch]} at t = 0 over independent inits: " + ", ".join(parts)) if parts else ""

@@ -1,4 +1,5 @@
-"""verify --arch gpt: R6's scope at the paper's GPT, the sign at t = 0 over independent inits, a training row."""
+"""verify --arch gpt|vit: R6's scope at the paper's GPT (ViT), the sign at t = 0 over independent inits, a
+training row."""
 
 from __future__ import annotations
 
@@ -87,11 +88,30 @@ def test_the_training_row_reports_persistence_and_sparsity():
     assert row.verdict == (HOLDS if row.numbers["persisted"] else INFO)
 
 
+def test_the_vit_arm_measures_its_untied_head():
+    """The ViT on the digits (seeds 0-599, alpha 1e-3, Holm over 2 blocks): both blocks resolved positive at
+    t = 0 (its head is untied and uniform, the pooled stream's norm not constant: outside R6 too)."""
+    (row,) = transformer.montecarlo_rows(CONFIG, inits=600, arch="vit")
+    assert row.key.arch == "vit" and row.key.data == "digits" and row.numbers["readout"] == "untied"
+    assert row.verdict == HOLDS and row.numbers["outcome"] == "positive"
+    (symbolic,) = transformer.symbolic_rows(CONFIG, "vit")
+    assert symbolic.verdict == INCONCLUSIVE and any("mean over the 16 tokens" in r for r in symbolic.numbers["fails"])
+
+
+def test_verify_vit_symbolic_alone_is_inconclusive(capsys):
+    code = main(["verify", "--arch", "vit", "--only", "symbolic", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 3 and payload["config"]["arch"] == "vit" and payload["config"]["classes"] == 10
+    assert payload["evidence"][0]["name"] == "R6 ViT blocks E[δ|p]"
+
+
 def test_the_budget_is_stated_and_grows_with_the_network():
     small, large = api.verify_budget_for(act="relu", arch="gpt"), api.verify_budget_for(act="relu", arch="gpt",
                                                                                          width=128, depth=4)
     assert 1 < small.seconds < 60 and large.seconds > 4 * small.seconds
     assert "1024 inits" in small.text()
+    vit = api.verify_budget_for(act="relu", arch="vit")
+    assert vit.seconds < small.seconds and "1 readout," in vit.text()
 
 
 def test_the_mlp_defaults_are_unchanged():
