@@ -1,9 +1,10 @@
-"""Time ``driftproof verify --arch gpt`` against its stated estimate, and the default ``verify`` beside a base tree.
+"""Time ``driftproof verify --arch gpt|vit`` against their stated estimates, and the default ``verify`` beside a base tree.
 
 Measures, each run a fresh process with warm caches (one untimed run of each command first):
 
-- ``verify --arch gpt`` at its defaults: wall and CPU seconds (user + system of the child) against the
-  estimate it states up front (``api.verify_budget_for``); target: about a minute on 2 cores;
+- ``verify --arch gpt`` and ``--arch vit`` at their defaults: wall and CPU seconds (user + system of the
+  child) against the estimate each states up front (``api.verify_budget_for``); target: about a minute
+  on 2 cores;
 - the default ``verify`` (MLP) of this tree and, with ``--base PATH`` (another checkout of driftproof,
   e.g. a worktree of the commit before the GPT arm), of that tree, interleaved run by run, with the
   ratio of medians (the MLP path must not get slower).
@@ -58,15 +59,19 @@ def main() -> None:
     from driftproof import api
 
     estimate = api.verify_budget_for(arch="gpt")
+    vit_estimate = api.verify_budget_for(arch="vit")
     trees = {"this": tree} | ({"base": Path(args.base).resolve()} if args.base else {})
     for name, path in trees.items():  # warm the caches, untimed
         timed(["verify"], path)
     timed(["verify", "--arch", "gpt"], tree)
-    gpt, mlp = [], {name: [] for name in trees}
+    gpt, vit, mlp = [], [], {name: [] for name in trees}
     for index in range(args.runs):
         gpt.append(timed(["verify", "--arch", "gpt"], tree))
         print(f"verify --arch gpt run {index + 1}: {gpt[-1]['wall_s']:.1f} s wall, {gpt[-1]['cpu_s']:.1f} s CPU, "
               f"exit {gpt[-1]['exit']}, load {gpt[-1]['load_1min']:.2f}", flush=True)
+        vit.append(timed(["verify", "--arch", "vit"], tree))
+        print(f"verify --arch vit run {index + 1}: {vit[-1]['wall_s']:.1f} s wall, {vit[-1]['cpu_s']:.1f} s CPU, "
+              f"exit {vit[-1]['exit']}, load {vit[-1]['load_1min']:.2f}", flush=True)
         for name, path in trees.items():
             mlp[name].append(timed(["verify"], path))
             print(f"verify (mlp, {name}) run {index + 1}: {mlp[name][-1]['wall_s']:.2f} s wall, "
@@ -74,7 +79,8 @@ def main() -> None:
     payload = {"measures": "verify --arch gpt at its defaults against its estimate; the default verify of this tree "
                            "and of --base, interleaved", "estimate_s": estimate.seconds, "estimate": estimate.text(),
                "target_gpt_s": TARGET_GPT_SECONDS, "gpt": gpt, "gpt_median_wall_s": _median(gpt, "wall_s"),
-               "gpt_median_cpu_s": _median(gpt, "cpu_s"), "mlp": mlp,
+               "gpt_median_cpu_s": _median(gpt, "cpu_s"), "vit_estimate_s": vit_estimate.seconds, "vit": vit,
+               "vit_median_wall_s": _median(vit, "wall_s"), "vit_median_cpu_s": _median(vit, "cpu_s"), "mlp": mlp,
                "mlp_median_wall_s": {name: _median(runs, "wall_s") for name, runs in mlp.items()},
                "mlp_median_cpu_s": {name: _median(runs, "cpu_s") for name, runs in mlp.items()},
                "load_average": os.getloadavg(), "cpus": os.cpu_count()}
@@ -86,6 +92,8 @@ def main() -> None:
     OUT.write_text(json.dumps(payload, indent=2))
     print(f"verify --arch gpt: median {payload['gpt_median_wall_s']:.1f} s wall, {payload['gpt_median_cpu_s']:.1f} s "
           f"CPU (estimated {estimate.seconds:.0f} s; target {TARGET_GPT_SECONDS:.0f} s)")
+    print(f"verify --arch vit: median {payload['vit_median_wall_s']:.1f} s wall, {payload['vit_median_cpu_s']:.1f} s "
+          f"CPU (estimated {vit_estimate.seconds:.0f} s)")
     if "base" in mlp:
         print(f"default verify, this / base: CPU {payload['mlp_cpu_ratio_this_over_base']:.3f}, wall "
               f"{payload['mlp_wall_ratio_this_over_base']:.3f}")

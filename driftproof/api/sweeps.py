@@ -99,7 +99,8 @@ def _check(results: list[dict], out: str | Path, grid: str | None, run: dict | N
 
 def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str = "default",
            progress: bool = False) -> ClaimsCheck:
-    """The claims C1-C5 from the sweep stored in ``out`` (``driftproof claims``).
+    """The claims C1-C5 and the sign at t = 0 (T0), per architecture family, from the sweep stored in ``out``
+    (``driftproof claims``).
 
     Args:
         out: a folder :func:`sweep` wrote.
