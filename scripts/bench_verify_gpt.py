@@ -1,4 +1,4 @@
-"""Time ``driftproof verify --arch gpt|vit`` against their stated estimates, and the default ``verify`` beside a base tree.
+"""Time ``driftproof verify --arch gpt|vit`` against their estimates, and the default ``verify`` beside a base tree.
 
 Measures, each run a fresh process with warm caches (one untimed run of each command first):
 
@@ -85,7 +85,8 @@ def main() -> None:
                "mlp_median_cpu_s": {name: _median(runs, "cpu_s") for name, runs in mlp.items()},
                "load_average": os.getloadavg(), "cpus": os.cpu_count()}
     if "base" in mlp:
-        payload["mlp_cpu_ratio_this_over_base"] = payload["mlp_median_cpu_s"]["this"] / payload["mlp_median_cpu_s"]["base"]
+        payload["mlp_cpu_ratio_this_over_base"] = (payload["mlp_median_cpu_s"]["this"]
+                                                   / payload["mlp_median_cpu_s"]["base"])
         payload["mlp_wall_ratio_this_over_base"] = (payload["mlp_median_wall_s"]["this"]
                                                     / payload["mlp_median_wall_s"]["base"])
     OUT.parent.mkdir(parents=True, exist_ok=True)
