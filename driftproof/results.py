@@ -195,21 +195,28 @@ class Estimate:
 class RowKey:
     """What an evidence row is about, for code to select on (never the words printed for a reader).
 
-    ``result`` names the check: R1-R5 (DESIGN.md §2), ``MC`` (Monte Carlo sign test) or
-    ``train`` (a training run); ``layer``, ``init`` and ``data`` locate it.
+    ``result`` names the check: R1-R6 (DESIGN.md §2), ``MC`` (Monte Carlo sign test), ``train``
+    (a training run), C1-C5 and ``T0`` (a sweep's claims); ``layer``, ``init`` and ``data`` locate it.
+    ``arch`` names the architecture (family) the row is about: ``gpt`` for the transformer arm of
+    verify, the family (mlp, gpt, vit) for a claim row; None where it is the verification's own
+    (the rows of ``verify --arch mlp|resmlp``, and rows stored before the field existed).
     """
 
     result: str
     layer: int | None = None
     init: str | None = None
     data: str | None = None
+    arch: str | None = None
 
     def to_dict(self) -> dict:
-        return {"result": self.result, "layer": self.layer, "init": self.init, "data": self.data}
+        out = {"result": self.result, "layer": self.layer, "init": self.init, "data": self.data}
+        if self.arch is not None:  # absent, not null: the JSON of the rows without it stays as it was
+            out["arch"] = self.arch
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> RowKey:
-        return cls(data["result"], data.get("layer"), data.get("init"), data.get("data"))
+        return cls(data["result"], data.get("layer"), data.get("init"), data.get("data"), data.get("arch"))
 
 
 @dataclass(frozen=True)

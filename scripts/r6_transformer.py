@@ -14,6 +14,9 @@ entries with p > 0); the estimate is the mean over inits with its standard error
 Student-t interval. ``scale`` is the mean |δ| over the same entries, to read the sign
 statistic against the size of δ itself.
 
+The measurement itself is the library's (``driftproof.evidence.transformer``, the Monte Carlo rows of
+``driftproof verify --arch gpt``); this script runs it over a grid of widths, activations and readouts.
+
 Usage: python scripts/r6_transformer.py [--inits 400] [--out scripts/results/r6_transformer.json]
 """
 
@@ -25,32 +28,13 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from driftproof.config import Config
-from driftproof.data import make_dataset
-from driftproof.nets import build_net
+from driftproof.evidence.transformer import READOUTS, SHAPE, t0_signs
 from driftproof.results import Estimate, json_default
 
 WIDTHS = (32, 64)
 ACTS = ("relu", "gelu")
-READOUTS = ("tied", "gaussian")
-DEPTH, HEADS, CONTEXT, BATCH = 2, 2, 16, 8
-
-
-def one_init(act: str, width: int, readout: str, seed: int, data) -> tuple[list[float], list[float]]:
-    """Per block: the sign statistic and the mean |δ| over entries with p > 0, for one init and batch."""
-    config = Config(act=act, width=width, depth=DEPTH, classes=data.classes, input_dim=CONTEXT, loss="ce", seed=seed)
-    rng = np.random.default_rng([seed, 7])
-    net = build_net("gpt", config, rng=rng, heads=HEADS, context=CONTEXT, readout=readout)
-    rows = rng.integers(0, len(data.x_train), BATCH)
-    _, _, back = net.loss_and_backward(data.x_train[rows], data.y_train[rows], config.loss_fn)
-    signs, scales = [], []
-    for delta, p in zip(back.deltas, net.cache["p"]):
-        positive = p > 0
-        signs.append(float(delta[positive].mean()))
-        scales.append(float(np.abs(delta[positive]).mean()))
-    return signs, scales
+DEPTH = 2
 
 
 def main() -> None:
@@ -58,15 +42,13 @@ def main() -> None:
     parser.add_argument("--inits", type=int, default=400)
     parser.add_argument("--out", default="scripts/results/r6_transformer.json")
     args = parser.parse_args()
-    data = make_dataset("text", input_dim=CONTEXT, classes=0, n_train=0, n_test=64, rng=np.random.default_rng(0))
     rows = []
     start = time.time()
     for width in WIDTHS:
         for act in ACTS:
             for readout in READOUTS:
-                per_init = [one_init(act, width, readout, seed, data) for seed in range(args.inits)]
-                signs = np.array([s for s, _ in per_init])  # (inits, blocks)
-                scales = np.array([c for _, c in per_init])
+                config = Config(act=act, width=width, depth=DEPTH, loss="ce", seed=0)
+                signs, scales = t0_signs(config, readout, args.inits)  # (inits, blocks), seeds 0..inits-1
                 for block in range(DEPTH):
                     estimate = Estimate.student_t(signs[:, block], method=f"mean over {args.inits} inits")
                     row = {"width": width, "act": act, "readout": readout, "block": block + 1,
@@ -76,7 +58,7 @@ def main() -> None:
                     print(f"width {width:3d} {act:5s} {readout:8s} block {block + 1}: E[δ|p>0] = {estimate.mean:+.3e} "
                           f"[{estimate.ci_low:+.3e}, {estimate.ci_high:+.3e}] (95% t, {args.inits} inits); "
                           f"mean |δ| {row['scale']:.3e}; ratio {row['sign_over_scale']:+.4f}", flush=True)
-    payload = {"config": {"depth": DEPTH, "heads": HEADS, "context": CONTEXT, "batch": BATCH, "inits": args.inits,
+    payload = {"config": {"depth": DEPTH, **SHAPE, "inits": args.inits,
                           "loss": "ce", "norm": "rms (the GPT's eps)", "data": "text corpus windows"},
                "rows": rows, "seconds": time.time() - start, "load_average": os.getloadavg()}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

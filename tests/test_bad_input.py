@@ -82,6 +82,24 @@ COMMAND_CASES = [
     ["verify", "--classes", "100000"],
     ["verify", "--only", "nope"],
     ["verify", "--arch", "nope"],
+    ["verify", "--arch", "gpt", "--loss", "mse"],
+    ["verify", "--arch", "gpt", "--loss", "mse_mean"],
+    ["verify", "--arch", "gpt", "--init", "uniform"],
+    ["verify", "--arch", "gpt", "--init", "normal"],
+    ["verify", "--arch", "gpt", "--scale", "lecun"],
+    ["verify", "--arch", "gpt", "--classes", "10"],
+    ["verify", "--arch", "gpt", "--input-dim", "16"],
+    ["verify", "--arch", "gpt", "--width", "30"],
+    ["verify", "--arch", "gpt", "--width", "65536"],
+    ["verify", "--arch", "gpt", "--depth", "0"],
+    ["verify", "--arch", "gpt", "--only", "nope"],
+    ["derive", "--arch", "gpt"],
+    ["derive", "--arch", "vit"],
+    ["verify", "--arch", "vit", "--loss", "mse"],
+    ["verify", "--arch", "vit", "--init", "uniform"],
+    ["verify", "--arch", "vit", "--classes", "10"],
+    ["verify", "--arch", "vit", "--input-dim", "64"],
+    ["verify", "--arch", "vit", "--width", "34"],
     ["mc", "--samples", "1000000000000"],
     ["mc", "--samples", "abc"],
     ["mc", "--samples", "1.5"],
@@ -156,6 +174,16 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str, float]:
     seconds = time.perf_counter() - start
     out, err = capsys.readouterr()
     return code, out, err, seconds
+
+
+def test_verify_gpt_over_the_time_limit_is_refused_up_front(capsys, tmp_path, monkeypatch):
+    """verify --arch gpt states its time before any work; over DRIFTPROOF_MAX_SECONDS it is refused (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DRIFTPROOF_MAX_SECONDS", "2")
+    code, out, err, seconds = _run(["verify", "--arch", "gpt"], capsys)
+    assert code == 2 and out == "" and seconds < SECONDS
+    assert err.count("\n") == 1 and "verify --arch gpt" in err and "more than the 2 s allowed" in err
+    assert _files(tmp_path) == []
 
 
 def test_the_table_has_at_least_100_cases():

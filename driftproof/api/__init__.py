@@ -11,12 +11,13 @@ Modules: ``checks`` (verify, derive, mc), ``training`` (train), ``sweeps`` (swee
 ``reports`` (report, load), ``common`` (what they share).
 """
 
-from .checks import MODES, Derivations, MonteCarloCheck, derive, mc, mc_budget_for, verify
+from .checks import MODES, Derivations, MonteCarloCheck, derive, mc, mc_budget_for, verify, verify_budget_for
 from .common import network_config
 from .reports import load, report, report_summary
 from .sweeps import ClaimsCheck, claims, sweep
 from .training import ARCH_DEFAULTS, TrainingRun, default_run_folder, train
 
-__all__ = ["verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations", "MonteCarloCheck",
+__all__ = ["verify", "verify_budget_for", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations",
+           "MonteCarloCheck",
            "TrainingRun", "ClaimsCheck", "network_config", "mc_budget_for", "report_summary", "ARCH_DEFAULTS",
            "default_run_folder", "MODES"]

@@ -26,34 +26,88 @@ from ..theory.derive import derive_all
 from ..theory.normalized import Residual, derive_residual
 from .common import network_config, progress_bar
 
-__all__ = ["verify", "derive", "mc", "mc_budget_for", "Derivations", "MonteCarloCheck", "MODES"]
+__all__ = ["verify", "verify_budget_for", "derive", "mc", "mc_budget_for", "Derivations", "MonteCarloCheck", "MODES",
+           "DERIVE_ARCHS"]
 
 MODES = ("conditional", "marginal")
+DERIVE_ARCHS = ("mlp", "resmlp")  # the architectures with derivations (R1-R5, R6)
 
 
-def verify(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
-           depth: int = 1, classes: int = 10, input_dim: int | None = None, seed: int = 0, arch: str = "mlp",
+# The network options verify resolves per architecture: None means the architecture's default.
+_MLP_DEFAULTS = {"init": "normal", "scale": "he", "width": 256, "depth": 1, "classes": 10}
+# A transformer's weights, outputs and input are the paper's code's and its data's: these options do not apply.
+_WEIGHTS = "its weights are drawn as the paper's code draws them (PyTorch's default uniform)"
+_NOT_FOR = {"gpt": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the text corpus's characters",
+                    "input_dim": "its input is a window of token ids"},
+            "vit": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the 10 digits",
+                    "input_dim": "its input is an 8x8 digit image"}}
+_TASK = {"gpt": "trained on next-token cross-entropy", "vit": "a digit classifier trained with cross-entropy"}
+
+
+def _transformer_options(arch: str, loss: str, options: dict) -> dict:
+    """A transformer's network options; InputError (one line) for an option that makes no sense for it."""
+    for name, why in _NOT_FOR[arch].items():
+        if options.get(name) is not None:
+            raise InputError(f"--{name.replace('_', '-')} does not apply to --arch {arch}: {why}")
+    if loss != "ce":
+        raise InputError(f"--arch {arch} is {_TASK[arch]}: --loss must be ce, got {loss!r}")
+    from ..evidence.transformer import DEFAULT_DEPTH, DEFAULT_WIDTH
+
+    return {**options, "init": "normal", "scale": "he", "classes": 10,
+            "width": DEFAULT_WIDTH if options["width"] is None else options["width"],
+            "depth": DEFAULT_DEPTH if options["depth"] is None else options["depth"]}
+
+
+def _resolved(arch: str, loss: str, options: dict) -> dict:
+    """The options with each None replaced by the architecture's default."""
+    if arch in _NOT_FOR:
+        return _transformer_options(arch, loss, options)
+    return {name: _MLP_DEFAULTS[name] if value is None and name in _MLP_DEFAULTS else value
+            for name, value in options.items()}
+
+
+def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scale: str | None = None,
+           width: int | None = None, depth: int | None = None, classes: int | None = None,
+           input_dim: int | None = None, seed: int = 0, arch: str = "mlp",
            only: tuple[str, ...] | list[str] | str | None = None, progress: bool = False) -> Verification:
     """Check the claim E[δ_i | p] ≥ 0 for p_i > 0 at init with every kind of evidence (``driftproof verify``).
 
     Args:
-        loss, act, init, scale, width, depth, classes, input_dim, seed: the network (as the CLI's options).
-        arch: ``mlp`` (results R1-R5) or ``resmlp`` (pre-norm residual MLP, R6).
+        loss, act, init, scale, width, depth, classes, input_dim, seed: the network (as the CLI's options);
+            None: the architecture's default (mlp, resmlp: init normal, scale he, width 256, depth 1,
+            10 classes; gpt, vit: width 32, depth 2, and init, scale, classes and input_dim must stay None).
+        arch: ``mlp`` (results R1-R5), ``resmlp`` (pre-norm residual MLP, R6), ``gpt`` (the paper's
+            GPT: R6's scope, the sign at t = 0 over independent inits, a short training run) or ``vit``
+            (the same for the ViT on the digits).
         only: the kinds of evidence to run, among ``symbolic``, ``montecarlo``, ``training`` (default all).
         progress: progress bars (tqdm's auto mode: a widget in a notebook).
 
     Returns:
         A :class:`~driftproof.results.Verification`: ``verdict``, ``evidence`` rows, ``exit_code``.
     """
-    config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
-                            input_dim=input_dim, seed=seed)
+    if arch not in ARCHS:
+        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    options = _resolved(arch, loss, {"init": init, "scale": scale, "width": width, "depth": depth,
+                                     "classes": classes, "input_dim": input_dim})
+    config = network_config(loss, act, seed=seed, **options)
     kinds = KINDS if only is None else ((only,) if isinstance(only, str) else tuple(only))
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown or not kinds:
         raise InputError(f"only must name kinds of evidence among {', '.join(KINDS)}, got {only!r}")
-    if arch not in ARCHS:
-        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
     return _verify(config, arch=arch, progress=progress, kinds=kinds)
+
+
+def verify_budget_for(loss: str = "ce", act: str = "gelu", *, arch: str = "gpt", seed: int = 0,
+                      **network) -> Budget:
+    """The time and memory :func:`verify` would need for ``arch`` gpt or vit, estimated before any work (the
+    CLI states it up front); InputError for options that do not apply."""
+    if arch not in _NOT_FOR:
+        raise InputError(f"a verify estimate is made for --arch {' or '.join(_NOT_FOR)} only, got {arch!r}")
+    from ..evidence.transformer import budget
+
+    options = _resolved(arch, loss, {name: network.get(name) for name in
+                                     ("init", "scale", "width", "depth", "classes", "input_dim")})
+    return budget(network_config(loss, act, seed=seed, **options), arch=arch)
 
 
 @dataclass(frozen=True)
@@ -124,8 +178,9 @@ def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: 
     """
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    if arch not in ARCHS:
-        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    if arch not in DERIVE_ARCHS:
+        raise InputError(f"arch must be one of {', '.join(DERIVE_ARCHS)}, got {arch!r} (the GPT's tied readout is "
+                         "outside the derivations: `verify --arch gpt` says so and measures it)")
     derivations = tuple(derive_all(config))
     if arch == "resmlp":
         derivations += (derive_residual(Residual(config, "layernorm", LN_EPS)),)

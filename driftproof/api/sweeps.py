@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ..config import environment
 from ..errors import InputError
-from ..render.claims import FAMILY_NAMES, claim_dict, claims_text, evidence_text, statement, verdict_word
+from ..render.claims import FAMILY_NAMES, claim_dict, claims_text, evidence_text, row_word, statement
 from ..render.html import table_html, verdict_cell
 from ..results import Evidence, json_default
-from ..sweeps import DEFAULT_OUT, GRIDS, SweepStore, claims_by_family, make_grid, run_grid
+from ..sweeps import DEFAULT_OUT, GRIDS, SweepStore, by_family, claims_of_families, make_grid, run_grid
 from .common import output_folder, progress_bar
 
 __all__ = ["sweep", "claims", "ClaimsCheck"]
@@ -22,19 +22,27 @@ QUICK_GRIDS = ("quick", "transformer_quick")
 
 @dataclass(frozen=True)
 class ClaimsCheck:
-    """The paper's empirical claims C1-C5 (``driftproof claims``), judged per architecture family
-    on a stored sweep; after :func:`sweep`, also what that sweep ran (``run``)."""
+    """The paper's empirical claims C1-C5 and the t = 0 sign T0 (``driftproof claims``), judged per
+    architecture family on a stored sweep; after :func:`sweep`, also what that sweep ran (``run``).
 
-    families: dict[str, tuple[Evidence, ...]]
+    ``claims`` holds every family's rows; each row's ``key.arch`` names its family (mlp, gpt, vit)."""
+
+    claims: tuple[Evidence, ...]
     n_results: int
     out: str
     grid: str | None = None
     run: dict | None = field(default=None, compare=False)
 
     @property
+    def families(self) -> dict[str, tuple[Evidence, ...]]:
+        """The rows grouped by family (``key.arch``), in the order of ``sweeps.FAMILIES``."""
+        return {family: tuple(rows) for family, rows in by_family(self.claims).items()}
+
+    @property
     def rows(self) -> tuple[Evidence, ...]:
         """The MLP family's rows (the first family's if the sweep trained no MLP)."""
-        return self.families.get("mlp") or next(iter(self.families.values()), ())
+        families = self.families
+        return families.get("mlp") or next(iter(families.values()), ())
 
     def to_dict(self) -> dict:
         payload = {"out": self.out, "grid": self.grid, "n_results": self.n_results,
@@ -48,13 +56,13 @@ class ClaimsCheck:
         return json.dumps(self.to_dict(), indent=2, default=json_default)
 
     def __repr__(self) -> str:
-        verdicts = "; ".join(f"{family}: " + ", ".join(f"{row.key.result} {verdict_word(row.verdict)}" for row in rows)
+        verdicts = "; ".join(f"{family}: " + ", ".join(f"{row.key.result} {row_word(row)}" for row in rows)
                              for family, rows in self.families.items())
         grid = "" if self.grid is None else f" ({self.grid} grid)"
         return f"ClaimsCheck({self.n_results} configurations in {self.out}{grid}: {verdicts})"
 
     def __str__(self) -> str:
-        text = claims_text({family: list(rows) for family, rows in self.families.items()}, self.n_results, self.out)
+        text = claims_text(list(self.claims), self.n_results, self.out)
         if self.grid in QUICK_GRIDS:
             return f"on the {self.grid!r} grid: a smoke test with few seeds and steps, not the paper's sweep\n{text}"
         return text if self.grid is None else f"on the {self.grid!r} grid\n{text}"
@@ -62,7 +70,7 @@ class ClaimsCheck:
     def _repr_html_(self) -> str:
         tables = []
         for family, family_rows in self.families.items():
-            rows = [[escape(row.key.result), verdict_cell(verdict_word(row.verdict)), escape(statement(row)),
+            rows = [[escape(row.key.result), verdict_cell(row_word(row)), escape(statement(row)),
                      escape(evidence_text(row))] for row in family_rows]
             tables.append(table_html(["claim", "verdict", "statement", "evidence"], rows,
                                      escape(f"{FAMILY_NAMES[family]}: {self.n_results} stored configurations "
@@ -86,13 +94,13 @@ def _stored(out: str | Path) -> list[dict]:
 
 
 def _check(results: list[dict], out: str | Path, grid: str | None, run: dict | None = None) -> ClaimsCheck:
-    families = {family: tuple(rows) for family, rows in claims_by_family(results).items()}
-    return ClaimsCheck(families, len(results), str(out), grid, run)
+    return ClaimsCheck(tuple(claims_of_families(results)), len(results), str(out), grid, run)
 
 
 def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str = "default",
            progress: bool = False) -> ClaimsCheck:
-    """The claims C1-C5 from the sweep stored in ``out`` (``driftproof claims``).
+    """The claims C1-C5 and the sign at t = 0 (T0), per architecture family, from the sweep stored in ``out``
+    (``driftproof claims``).
 
     Args:
         out: a folder :func:`sweep` wrote.

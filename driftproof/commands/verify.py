@@ -6,16 +6,28 @@ import argparse
 import sys
 
 from .. import api
+from ..budget import preflight
 from ..evidence import ARCHS, KINDS
 from ..render import verdict_table, verification_json
 from .common import add_network_arguments, network_options, print_json
 
+# Options whose default depends on --arch (None here: the API resolves it), with their help.
+_PER_ARCH = {"init": "weight distribution (default normal; not for --arch gpt/vit)",
+             "scale": "he, lecun, glorot or std=<float> (default he; not for --arch gpt/vit)",
+             "width": "hidden width N (default 256; --arch gpt/vit: 32)",
+             "depth": "hidden layers L (default 1; --arch gpt/vit: 2 blocks)",
+             "classes": "outputs K (default 10; not for --arch gpt/vit: the text's characters, the 10 digits)"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser)
+    for action in parser._actions:
+        if action.dest in _PER_ARCH:
+            action.default, action.help = None, _PER_ARCH[action.dest]
     parser.add_argument("--arch", choices=ARCHS, default="mlp",
-                        help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6) "
-                             "(default %(default)s)")
+                        help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6); gpt: the "
+                             "paper's GPT (R6's scope, the sign at t = 0 over independent inits, a short training "
+                             "run; about 20 s); vit: the same for the ViT on the digits (default %(default)s)")
     parser.add_argument("--only", choices=KINDS, action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -23,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.arch in ("gpt", "vit"):  # long enough to state its time before any work (and to refuse it over the limit)
+        preflight(api.verify_budget_for(**network_options(args), arch=args.arch))
     result = api.verify(**network_options(args), arch=args.arch, only=args.only,
                         progress=not args.no_progress and sys.stderr.isatty())
     if args.json:

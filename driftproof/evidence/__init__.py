@@ -16,12 +16,12 @@ from ..budget import check_memory, verify_budget
 from ..config import Config, environment
 from ..errors import InputError
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
-from . import residual
+from . import residual, transformer
 from .montecarlo import verify_rows as montecarlo_rows
 from .symbolic import mean_field_rows, symbolic_rows
 from .training import verify_rows as training_rows
 
-__all__ = ["verify", "Source", "SOURCES", "KINDS", "ARCHS", "EvidenceError", "decide"]
+__all__ = ["verify", "Source", "SOURCES", "KINDS", "ARCHS", "TRANSFORMER_ARMS", "EvidenceError", "decide"]
 
 
 class EvidenceError(RuntimeError):
@@ -51,19 +51,33 @@ SOURCES: dict[str, tuple[Source, ...]] = {
         Source("training", "training", lambda config, progress: training_rows(config, progress=progress,
                                                                                 arch="resmlp")),
     ),
+    "gpt": (  # the paper's own GPT (evidence/transformer.py)
+        Source("symbolic", "theory (R6, GPT)", lambda config, progress: transformer.symbolic_rows(config)),
+        Source("montecarlo", "Monte Carlo (GPT, t = 0)", transformer.montecarlo_rows),
+        Source("training", "training (GPT)", transformer.training_rows),
+    ),
+    "vit": (  # the ViT on the digits, the same blocks (evidence/transformer.py)
+        Source("symbolic", "theory (R6, ViT)", lambda config, progress: transformer.symbolic_rows(config, "vit")),
+        Source("montecarlo", "Monte Carlo (ViT, t = 0)",
+               lambda config, progress: transformer.montecarlo_rows(config, progress, arch="vit")),
+        Source("training", "training (ViT)",
+               lambda config, progress: transformer.training_rows(config, progress, arch="vit")),
+    ),
 }
+TRANSFORMER_ARMS = ("gpt", "vit")
 KINDS = ("symbolic", "montecarlo", "training")
 ARCHS = tuple(SOURCES)
 
 
-def decide(rows: list[Evidence], config: Config) -> str:
+def decide(rows: list[Evidence], config: Config, init: str | None = None) -> str:
     """Combine the rows about t = 0 into one verdict.
 
     A theory row that cannot decide defers to decisive Monte Carlo rows for the same init (the
     theory says which assumption failed; sampling decides). Training rows answer a different
-    question (persistence past t = 0): they inform only.
+    question (persistence past t = 0): they inform only. ``init``: the rows' init when it is not
+    the config's (the GPT's weights are drawn as the paper's code draws them).
     """
-    init = config.init_dist.name
+    init = init or config.init_dist.name
     decisive_mc = any(r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED) and r.key.init == init for r in rows)
     deciding = [r.verdict for r in rows
                 if r.kind != "training"
@@ -73,13 +87,14 @@ def decide(rows: list[Evidence], config: Config) -> str:
 
 def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: tuple[str, ...] = KINDS
            ) -> Verification:
-    """Run the requested kinds of evidence for ``arch`` (mlp: R1-R5; resmlp: R6) into one Verification."""
+    """Run the requested kinds of evidence for ``arch`` (mlp: R1-R5; resmlp: R6; gpt, vit: the paper's
+    transformers) into one Verification."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise InputError(f"unknown kinds of evidence: {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})")
     if arch not in SOURCES:
         raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
-    check_memory(verify_budget(config))
+    check_memory(transformer.budget(config, arch=arch) if arch in TRANSFORMER_ARMS else verify_budget(config))
     rows: list[Evidence] = []
     for source in SOURCES[arch]:
         if source.kind not in kinds:
@@ -90,4 +105,7 @@ def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: 
             raise
         except Exception as error:
             raise EvidenceError(f"the {source.name} evidence failed: {type(error).__name__}: {error}") from error
+    if arch in TRANSFORMER_ARMS:
+        return Verification(decide(rows, config, transformer.INIT), tuple(rows),
+                            {**config.to_dict(), **transformer.describe(config, arch), "arch": arch}, environment())
     return Verification(decide(rows, config), tuple(rows), {**config.to_dict(), "arch": arch}, environment())

@@ -1,4 +1,5 @@
-"""The claims C1-C5 in words: statements, verdict words and one evidence line each, made from the
+"""The claims C1-C5 and the t = 0 sign row T0 in words: statements, verdict words and one evidence line
+each, made from the
 structured :class:`~driftproof.results.Evidence` of :mod:`driftproof.sweeps.claims`.
 
 Presentation only: the ``driftproof claims`` command and the report's sweep section both print
@@ -10,13 +11,15 @@ from __future__ import annotations
 import textwrap
 
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
-from ..sweeps.claims import ACC_MARGIN
+from ..sweeps.claims import ACC_MARGIN, by_family
+from ..sweeps.sign_t0 import OUTCOMES
 from ..sweeps.stats import HingeFit
 from ..training.summary import jsonable
 from .estimates import interval_text, ratio_text
 from .terminal import terminal_width
 
-__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "statement", "evidence_text", "claim_dict", "claims_text", "FAMILY_NAMES"]
+__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "row_word", "statement", "evidence_text", "claim_dict",
+           "claims_text", "FAMILY_NAMES", "T0_RESOLUTION_NOTE"]
 
 STATEMENTS = {
     "C1": "with ReLU, activation sparsity rises during training (paper: to ~90%)",
@@ -24,13 +27,34 @@ STATEMENTS = {
     "C3": "ReLU^2 amplifies activation spikes in intermediate layers relative to ReLU (paper: ~25x)",
     "C4": "clipping ReLU^2 removes the spikes and does not lose accuracy against unclipped ReLU^2",
     "C5": "GELU^2 reaches the lowest held-out loss (first public check; not in the paper's code)",
+    "T0": "the theorem's sign: E[δ|p>0] at the MLP hidden pre-activations is positive at t = 0 (and how long "
+          "it stays positive in training)",
 }
+# A sweep has a few seeds per cell; the transformers' t = 0 effect is ~1e-5 (README, "What the theory finds").
+# Plain words only: the report prints it too (no backquotes, no double dashes, which LaTeX would typeset).
+T0_RESOLUTION_NOTE = ("a sweep's few seeds may not resolve an effect of ~1e-5: over 600 inits of a small GPT "
+                      "it is positive with the paper's tied readout and zero with an untied Gaussian readout "
+                      "(scripts/r6_transformer.py; verify's gpt arch measures it at every run)")
 VERDICT_WORDS = {HOLDS: "supported", VIOLATED: "not supported", INCONCLUSIVE: "inconclusive"}
 
 
 def verdict_word(verdict: Verdict) -> str:
     """supported / not supported / inconclusive."""
     return VERDICT_WORDS[Verdict(verdict)]
+
+
+def row_word(row: Evidence) -> str:
+    """The word for a row's verdict: supported / not supported / inconclusive for C1-C5; for T0 the sign
+    (positive / zero within interval / negative), ``no interval (1 seed)``, or ``not recorded`` (a sweep
+    stored before the sign was)."""
+    if row.key.result != "T0":
+        return verdict_word(row.verdict)
+    cells = row.numbers.get("cells")
+    if not cells:
+        return "not recorded"
+    if all(cell["sign_t0"].n < 2 for cell in cells):
+        return "no interval (1 seed)"
+    return OUTCOMES[Verdict(row.verdict)]
 
 
 def statement(row: Evidence) -> str:
@@ -124,7 +148,43 @@ def _c5(numbers: dict) -> str:
                         for arch, d in numbers["gelu2_minus_other"].items()))
 
 
-_EVIDENCE = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5}
+def _persistence(cells: list[dict]) -> str:
+    """How long the sign stayed positive, over the cells of one activation (every layer)."""
+    fractions = [c["positive_fraction"] for c in cells if c["positive_fraction"].n]
+    turned = sorted({s for c in cells for s in c["first_negative_running_mean"] if s is not None})
+    never = sum(s is None for c in cells for s in c["first_negative_running_mean"])
+    total = sum(len(c["first_negative_running_mean"]) for c in cells)
+    low = min((f.mean for f in fractions), default=float("nan"))
+    high = max((f.mean for f in fractions), default=float("nan"))
+    turns = ", ".join(str(s) for s in turned[:4]) + (", ..." if len(turned) > 4 else "")
+    share = f"{100 * low:.0f}%" if round(100 * low) == round(100 * high) else f"{100 * low:.0f}-{100 * high:.0f}%"
+    return (f"positive in {share} of steps (layer means over seeds); running mean "
+            f"never negative within {cells[0]['steps']} steps in {never} of {total} (seed, layer)"
+            + (f", first negative at step {turns} in the others" if turned else ""))
+
+
+def _t0(numbers: dict) -> str:
+    if not numbers.get("cells"):
+        return (f"not recorded: the {numbers['not_recorded']} stored runs predate the sign's measurement "
+                "(rerun the sweep into a new folder to record it)")
+    groups: dict[tuple, list[dict]] = {}
+    for cell in numbers["cells"]:
+        groups.setdefault((cell["data"], cell["arch"], cell["act"]), []).append(cell)
+    parts = []
+    for (data, arch, act), cells in groups.items():
+        signs = ", ".join(f"L{c['layer']} {interval_text(c['sign_t0'], '{:+.2g}')}" for c in cells)
+        seeds = cells[0]["sign_t0"].n
+        parts.append(f"{act} ({data} {arch}, {seeds} seed{'s' if seeds != 1 else ''}, {cells[0]['n_samples'][0]} "
+                     f"samples a batch): {signs}; {_persistence(cells)}")
+    return (f"E[δ|p>0] at t = 0 (first training batch, before any update), mean over seeds with 95% t intervals: "
+            f"{numbers['positive']} of {len(numbers['cells'])} (activation, layer) cells resolved positive, "
+            f"{numbers['negative']} negative, {numbers['unresolved']} zero within interval (two-sided t over "
+            f"seeds, Holm at family-wise {numbers['alpha']:g}); {numbers['seed_values_positive']} of "
+            f"{numbers['seed_values']} per-seed values positive. " + "; ".join(parts)
+            + f". Note: {T0_RESOLUTION_NOTE}")
+
+
+_EVIDENCE = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5, "T0": _t0}
 
 
 def evidence_text(row: Evidence) -> str:
@@ -135,7 +195,7 @@ def evidence_text(row: Evidence) -> str:
 def claim_dict(row: Evidence) -> dict:
     """A claim row as JSON: key, verdict (the enum's value), the numbers, and the words printed for it."""
     return {"claim": row.key.result, "key": row.key.to_dict(), "kind": row.kind, "verdict": str(row.verdict),
-            "statement": statement(row), "evidence": evidence_text(row), "numbers": jsonable(row.numbers)}
+            "word": row_word(row), "statement": statement(row), "evidence": evidence_text(row), "numbers": jsonable(row.numbers)}
 
 
 FAMILY_NAMES = {"mlp": "MLP and residual MLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
@@ -148,7 +208,8 @@ SMOKE_GRIDS = ("quick", "transformer_quick")
 def claims_text(rows, n_results: int, out: str, width: int | None = None, grid: str | None = None) -> str:
     """``driftproof claims``: claim, verdict word, statement, and the evidence wrapped to the width.
 
-    ``rows``: the rows of one family, or a dict family -> rows (``claims_by_family``), one block each.
+    ``rows``: claim rows (grouped into one block per family by their ``key.arch``), or a dict
+    family -> rows (``claims_by_family``).
     ``grid``: the sweep grid the results come from (its manifest); a quick grid is named in every row.
     """
     width = width or terminal_width()
@@ -159,16 +220,16 @@ def claims_text(rows, n_results: int, out: str, width: int | None = None, grid: 
         lines += textwrap.wrap(f"note: the {grid} grid trains tiny networks for a few steps to test the pipeline; "
                                "its verdicts do not speak for the paper's setting", width)
     lines += [""]
-    families = rows if isinstance(rows, dict) else {None: rows}
+    families = rows if isinstance(rows, dict) else by_family(rows)
     if len(families) > 1:
         lines += textwrap.wrap("verdicts per architecture family: " + "; ".join(
-            f"{FAMILY_NAMES[f]}: " + " ".join(f"{r.key.result} {verdict_word(r.verdict)}" for r in family_rows)
+            f"{FAMILY_NAMES[f]}: " + " ".join(f"{r.key.result} {row_word(r)}" for r in family_rows)
             for f, family_rows in families.items()), width, subsequent_indent="    ") + [""]
     for family, family_rows in families.items():
         if family is not None:
             lines += [f"== {FAMILY_NAMES[family]} ==", ""]
         for row in family_rows:
-            lines += textwrap.wrap(f"{row.key.result}  {verdict_word(row.verdict).upper():<14} {statement(row)}"
+            lines += textwrap.wrap(f"{row.key.result}  {row_word(row).upper():<14} {statement(row)}"
                                    + (f" [{grid} grid]" if quick else ""), width, subsequent_indent="    ")
             lines += textwrap.wrap(evidence_text(row), width=width, initial_indent="    ", subsequent_indent="    ")
             lines.append("")

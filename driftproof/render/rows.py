@@ -6,6 +6,7 @@ import math
 
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
+from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
@@ -41,6 +42,8 @@ def drift_word(value: float, scale: float) -> str:
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
+    if key.arch in TRANSFORMER_ARCHS:
+        return gpt_row_name(row)
     names = {
         "R3": lambda: "R3 sign map of σσ'",
         "R1": lambda: "R1 last layer E[δ|p], p>0",
@@ -174,6 +177,8 @@ def _r6_montecarlo(numbers: dict) -> str:
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
+    if row.key.arch in TRANSFORMER_ARCHS:
+        return gpt_row_summary(row)
     if result == "R3":
         return _r3(numbers)
     if result in ("R1", "R2"):
@@ -204,11 +209,12 @@ def headline(result: Verification) -> str:
         inner = [r for r in drift if r.key.layer > 1] or drift
         words = {drift_word(r.numbers["db_mean_per_lr"], 1e-300) for r in inner}
         text += "; predicted net drift of mean bias" + ("es" if len(inner) > 1 else "") + ": " + "/".join(sorted(words))
-    r6 = [r for r in result.rows(kind="symbolic", result="R6") if r.numbers["outcome"] != "sign_map"]
+    r6 = [r for r in result.rows(kind="symbolic", result="R6") if r.numbers["outcome"] in ("zero", "negligible")]
     if r6:
         largest = max(abs(r.numbers.get("relative_to_plain", 0.0)) for r in r6)
         text += (f"; predicted drift negligible (R6: at most {largest:.1e} × the unnormalized network's)"
                  if largest else "; no drift at init (R6: E[δ|p] = 0)")
+    text += gpt_headline(result.evidence)
     training = result.rows(kind="training")
     if training:
         text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..render.claims import FAMILY_NAMES, evidence_text, statement, verdict_word
+from ..render.claims import FAMILY_NAMES, T0_RESOLUTION_NOTE, evidence_text, row_word
 from ..render.estimates import interval_text
 from ..results import Evidence
 from ..sweeps import DEFAULT_OUT, SweepStore, claims_by_family, make_grid, run_sweep
@@ -30,7 +30,7 @@ TRANSFORMER_OUT = "sweeps/transformer"
 # The claims in a few words, for the summary page (the full statements head the section's table).
 SHORT = {"C1": "ReLU sparsity rises in training", "C2": "accuracy falls off a cliff at high sparsity",
          "C3": "ReLU² amplifies activation spikes", "C4": "clipping ReLU² removes them at no accuracy cost",
-         "C5": "GELU² reaches the lowest held-out loss"}
+         "C5": "GELU² reaches the lowest held-out loss", "T0": "the theorem's sign E[δ|p>0] > 0 at t = 0"}
 
 
 def sweep_results(ctx: Context) -> tuple[list[dict], str]:
@@ -102,7 +102,14 @@ def _c5(n: dict) -> str | None:
     return f"GELU² − {other} ({arch}) {interval_text(e, '{:+.3f}')}"
 
 
-_DECIDING = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5}
+def _t0(n: dict) -> str | None:
+    if not n.get("cells"):
+        return None
+    return (f"{n['positive']} of {len(n['cells'])} (activation, layer) cells resolved positive, {n['negative']} "
+            f"negative (Holm, {n['alpha']:g}); {n['seed_values_positive']} of {n['seed_values']} per-seed values > 0")
+
+
+_DECIDING = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5, "T0": _t0}
 
 
 def _deciding(row: Evidence) -> str:
@@ -166,11 +173,12 @@ def _side_by_side(families: dict[str, list[Evidence]]) -> str:
     cells = {(f, row.key.result): row for f, rows in families.items() for row in rows}
     rows = []
     for claim in claims:
-        rows.append([claim] + [tex_escape(f"{verdict_word(cells[(f, claim)].verdict)}: {_deciding(cells[(f, claim)])}")
+        rows.append([claim] + [tex_escape(f"{row_word(cells[(f, claim)])}: {_deciding(cells[(f, claim)])}")
                                if (f, claim) in cells else "n/a" for f in names])
     width = {1: "12.5cm", 2: "6.4cm", 3: "4.3cm"}.get(len(names), "3.5cm")
     return table(["claim"] + [FAMILY_NAMES[f] for f in names], rows,
-                 "C1--C5 side by side per architecture family: the verdict and the number it turns on.",
+                 "C1--C5 and the sign at $t = 0$ (T0) side by side per architecture family: the verdict and the "
+                 "number it turns on. T0: " + tex_escape(T0_RESOLUTION_NOTE) + ".",
                  "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families")
 
 
@@ -188,7 +196,9 @@ def sweep_section(ctx: Context) -> str:
         r"\section{The paper's empirical claims at small scale (C1--C5)}\label{sec:empirical}",
         tex_escape(f"Checked against {source}. C1: ReLU sparsity rises in training; C2: an accuracy cliff against "
                    "sparsity; C3: ReLU^2 amplifies activation spikes; C4: clipping ReLU^2 removes them without "
-                   "losing accuracy; C5: GELU^2 reaches the lowest held-out loss. Each claim is judged on each "
+                   "losing accuracy; C5: GELU^2 reaches the lowest held-out loss; T0: the sign statistic "
+                   "E[δ|p>0] at the MLP hidden pre-activations at t = 0 (the theorem's quantity), per "
+                   "activation and layer over seeds, and how long it stays positive. Each claim is judged on each "
                    "architecture family separately (Table ") + r"\ref{tab:families}" + tex_escape(
             "); the full evidence of every cell is in Table ") + r"\ref{tab:claims-evidence} (appendix)." + refs,
         _side_by_side(families), *figures])
@@ -198,7 +208,7 @@ def sweep_appendix(ctx: Context) -> str:
     rows = []
     for family, family_rows in _families(ctx).items():
         for row in family_rows:
-            rows.append([tex_escape(f"{row.key.result} {FAMILY_NAMES[family]}"), tex_escape(verdict_word(row.verdict)),
+            rows.append([tex_escape(f"{row.key.result} {FAMILY_NAMES[family]}"), tex_escape(row_word(row)),
                          tex_escape(evidence_text(row))])
     return "\n".join([r"\subsection{Evidence for C1--C5}",
                       table(["claim", "verdict", "evidence"], rows, "Claims C1--C5 with their full evidence.",
@@ -211,5 +221,5 @@ def sweep_claims(ctx: Context) -> list[Claim]:
         for row in rows:
             out.append(Claim(f"{row.key.result}/{family}", f"{row.key.result} {FAMILY_NAMES[family]}: "
                              f"{SHORT[row.key.result]}",
-                             verdict_word(row.verdict), _deciding(row), evidence_text(row), "sec:empirical"))
+                             row_word(row), _deciding(row), evidence_text(row), "sec:empirical"))
     return out

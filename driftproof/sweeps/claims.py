@@ -1,7 +1,8 @@
 """The paper's empirical claims C1-C5, each checked against stored sweep results (issue 6).
 
-``claims_table(results)`` returns one :class:`~driftproof.results.Evidence` per claim
-(``kind="claim"``, ``key=RowKey("C1")`` ...), its verdict (holds: supported, violated: not
+``claims_table(results, family)`` returns one :class:`~driftproof.results.Evidence` per claim
+(``kind="claim"``, ``key=RowKey("C1", arch=family)`` ...) and the t = 0 sign row ``T0``
+(:mod:`.sign_t0`), its verdict (holds: supported, violated: not
 supported, inconclusive) and ``numbers``: everything the verdict rests on, as Estimates and
 plain values. Intervals are 95% Student-t over seeds or configurations (C2: percentile
 bootstrap). A claim without the results it needs is inconclusive, never guessed. The words
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Evidence, RowKey, Verdict
 from ..training.summary import seed_estimate
 from .grid import Job
+from .sign_t0 import sign_t0_numbers, sign_t0_verdict
 from .stats import HingeFit, fit_changepoint, geometric_ratio
 
-__all__ = ["claims_table", "claims_by_family", "family_of", "FAMILIES", "claim_c1", "claim_c2", "claim_c3", "claim_c4", "claim_c5", "ACC_MARGIN", "PAPER",
-           "CLAIMS"]
+__all__ = ["claims_table", "claims_by_family", "family_of", "FAMILIES", "claim_c1", "claim_c2", "claim_c3",
+           "claim_c4", "claim_c5", "claim_t0", "claims_of_families", "by_family", "ACC_MARGIN", "PAPER", "CLAIMS",
+           "ROWS"]
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5")
+ROWS = CLAIMS + ("T0",)  # the rows of a family's table: the paper's claims, then the sign at t = 0
 # The claims are judged per architecture family; the MLP family holds the plain and the residual MLP.
 FAMILIES = {"mlp": ("mlp", "resmlp"), "gpt": ("gpt",), "vit": ("vit",)}
 REAL_DATA = ("digits", "text")  # C2, C5: real data (the GPT's is the text corpus), not noise
@@ -286,24 +291,47 @@ def claim_c5(results: list[dict]) -> Evidence:
     return _claim("C5", verdict, {"test_loss": per_arch, "gelu2_minus_other": diffs})
 
 
+def claim_t0(results: list[dict]) -> Evidence:
+    """T0: the sign statistic E[δ | p > 0] at t = 0, per activation and layer over seeds (:mod:`.sign_t0`)."""
+    numbers = sign_t0_numbers(results)
+    return _claim("T0", sign_t0_verdict(numbers), numbers)
+
+
 def family_of(job: dict) -> str:
     """The architecture family a sweep job belongs to: mlp (MLP and residual MLP), gpt or vit."""
     return next(name for name, archs in FAMILIES.items() if job["arch"] in archs)
 
 
 def claims_table(results: list[dict], family: str = "mlp") -> list[Evidence]:
-    """C1-C5 from the sweep results (as :func:`run_job` returns them) of one architecture family.
+    """C1-C5 and T0 from the sweep results (as :func:`run_job` returns them) of one architecture family.
 
     Each claim is judged on the family's runs only: a transformer's runs never enter an MLP verdict.
+    Every row's key names the family (``key.arch``).
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
     results = [r for r in results if family_of(r["job"]) == family]
-    return [claim_c1(results), claim_c2(results), claim_c3(results), claim_c4(results), claim_c5(results)]
+    rows = [claim_c1(results), claim_c2(results), claim_c3(results), claim_c4(results), claim_c5(results),
+            claim_t0(results)]
+    return [replace(row, key=replace(row.key, arch=family)) for row in rows]
+
+
+def claims_of_families(results: list[dict]) -> list[Evidence]:
+    """The rows of :func:`claims_table` for every architecture family that has results, in the order of
+    FAMILIES, as one list (each row's ``key.arch`` names its family)."""
+    results = list(results)
+    present = {family_of(r["job"]) for r in results}
+    return [row for family in FAMILIES if family in present for row in claims_table(results, family)]
+
+
+def by_family(rows) -> dict[str, list[Evidence]]:
+    """Claim rows grouped by their ``key.arch`` (the family), in the order they come."""
+    groups: dict[str, list[Evidence]] = {}
+    for row in rows:
+        groups.setdefault(row.key.arch, []).append(row)
+    return groups
 
 
 def claims_by_family(results: list[dict]) -> dict[str, list[Evidence]]:
-    """C1-C5 per architecture family that has results, in the order of FAMILIES."""
-    results = list(results)
-    present = {family_of(r["job"]) for r in results}
-    return {family: claims_table(results, family) for family in FAMILIES if family in present}
+    """C1-C5 and T0 per architecture family that has results, in the order of FAMILIES."""
+    return by_family(claims_of_families(results))

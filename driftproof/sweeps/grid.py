@@ -30,7 +30,7 @@ from ..errors import InputError
 __all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
 
 # Bump when run_job measures differently: stored results of the old measurements stop matching.
-MEASURE_VERSION = 1
+MEASURE_VERSION = 2  # 2: the sign statistic at t = 0 and its persistence (``sign``)
 
 # Clipped ReLU^2 threshold, relative to the activation scale (see ``job.clip_threshold``).
 # The paper's c = 50 clips a GPT's ReLU^2 at p = sqrt(50) = 7.1 pre-activation standard

@@ -3,8 +3,12 @@
 Measured on the held-out set: loss and accuracy; per hidden layer, the fraction of exact
 zeros in h (activation sparsity) and the spike statistics of h. Measured on a fixed probe
 batch (the first ``PROBE`` held-out samples) every ``steps // 20`` steps: the sparsity
-trajectory, so C1 can ask whether sparsity *rises during* training. The result is a plain
-JSON-ready dict; the same job gives the same numbers in any process (BLAS on one thread).
+trajectory, so C1 can ask whether sparsity *rises during* training. Measured on each step's own
+training batch, at every step: per hidden layer (per block's MLP for a transformer), the sign
+statistic E[δ | p > 0] (``sign``: its value at t = 0 with the batch standard error and the counts,
+and its persistence: the fraction of steps positive and the first step its running mean turns
+negative, None if never within the run). The result is a plain JSON-ready dict; the same job gives
+the same numbers in any process (BLAS on one thread).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from threadpoolctl import threadpool_limits
 from ..config import Config
 from ..nets import TRANSFORMERS, build_net
 from ..training.loop import Step, run_loop, shuffled_batches
-from ..training.measure import accuracy
+from ..training.measure import accuracy, sign_statistic
+from ..training.summary import first_negative_running_mean
 from ..training.spec import TrainSpec, dataset_for, make_spec_optimizer, net_config, net_shape
 from .forced import force_sparsity
 from .grid import MEASURE_VERSION, Job
@@ -77,6 +82,39 @@ class SparsityTrajectory:
             net.forward(self.probe)
             self.steps.append(step.t)
             self.sparsity.append([float(np.mean(h == 0)) for h in net.cache["h"]])
+
+
+class SignRecord:
+    """Loop observer: per layer, the sign statistic E[δ | p > 0] of every step's batch (before its update).
+
+    Must see the step before any observer that runs another forward (that overwrites ``net.cache``).
+    """
+
+    def __init__(self):
+        self.steps: list[int] = []
+        self.signs: list[list[float]] = []
+        self.t0: list[dict] = []
+
+    def observe(self, step: Step, net) -> None:
+        pairs = [sign_statistic(delta, p) for delta, p in zip(step.back.deltas, net.cache["p"])]
+        if step.t == 0:
+            self.t0 = [{"mean": _finite(mean), "stderr": _finite(se), "n_samples": int(p.shape[0]),
+                        "n_positive": int(np.count_nonzero(p > 0))}
+                       for (mean, se), p in zip(pairs, net.cache["p"])]
+        self.steps.append(step.t)
+        self.signs.append([mean for mean, _ in pairs])
+
+    def result(self) -> list[dict]:
+        """Per layer: the t = 0 sign and its persistence over the observed steps (finite values only)."""
+        steps, signs = np.array(self.steps), np.array(self.signs, dtype=np.float64).reshape(len(self.steps), -1)
+        out = []
+        for layer, t0 in enumerate(self.t0):
+            column = signs[:, layer]
+            finite = column[np.isfinite(column)]
+            out.append({"t0": t0, "steps_observed": int(len(finite)), "last_step": int(steps[-1]),
+                        "positive_fraction": float(np.mean(finite > 0)) if len(finite) else None,
+                        "first_negative_running_mean": first_negative_running_mean(steps, column)})
+        return out
 
 
 class UpdateLoss:
@@ -141,15 +179,17 @@ def _run(job: Job) -> dict:
     config, spec = _config(job), _spec(job)
     data = dataset_for(config, spec, job.seed)
     net, cfg, clip = _network(job, net_config(config, data), data)
-    trajectory, last = SparsityTrajectory(data.x_test[:PROBE], max(1, job.steps // 20)), UpdateLoss()
+    trajectory, last, signs = SparsityTrajectory(data.x_test[:PROBE], max(1, job.steps // 20)), UpdateLoss(), \
+        SignRecord()
     batches = shuffled_batches(data.x_train, data.y_train, min(job.batch, len(data.x_train)),
                                np.random.default_rng([job.seed, 3]))
-    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, job.steps, [trajectory, last],
+    # the sign first: the trajectory's forward on the probe overwrites the step's cache
+    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, job.steps, [signs, trajectory, last],
                        stop_on_divergence=True)
     out = {"key": job.key, "job": job.to_dict(), "label": job.label, "measure_version": MEASURE_VERSION,
            "act_resolved": cfg.act, "clip_c": clip, "diverged": outcome.diverged,
            "diverged_at": outcome.diverged_at, "steps_done": outcome.updates,
-           "trajectory": {"step": trajectory.steps, "sparsity": trajectory.sparsity}}
+           "trajectory": {"step": trajectory.steps, "sparsity": trajectory.sparsity}, "sign": signs.result()}
     out.update(_evaluate(net, cfg.loss_fn, data))
     out["last_batch_loss"] = _finite(last.value)
     sparsity = np.array(trajectory.sparsity)

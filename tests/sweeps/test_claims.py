@@ -85,6 +85,6 @@ def test_c3_c4_c5_from_paired_runs():
 
 def test_empty_results_are_inconclusive():
     rows = claims_table([])
-    assert [r.key.result for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
+    assert [r.key.result for r in rows] == ["C1", "C2", "C3", "C4", "C5", "T0"]
     assert all(isinstance(r, Evidence) and r.kind == "claim" and r.verdict == INCONCLUSIVE for r in rows)
-    assert [claim_dict(r)["verdict"] for r in rows] == ["inconclusive"] * 5
+    assert [claim_dict(r)["verdict"] for r in rows] == ["inconclusive"] * 6

@@ -25,10 +25,15 @@ def test_quick_sweep_then_claims(capsys, tmp_path):
     assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["grid"] == "quick"
     code, text, _ = run(capsys, "claims", "--out", out)
     assert text.startswith("on the 'quick' grid: a smoke test")  # never read as the paper's sweep
-    assert code == 0 and [line[:2] for line in text.splitlines() if line[:1] == "C"] == ["C1", "C2", "C3", "C4", "C5"]
+    assert code == 0 and [line[:2] for line in text.splitlines()
+                          if line[:1] in "CT" and line[1:2].isdigit()] == ["C1", "C2", "C3", "C4", "C5", "T0"]
+    # the quick grid's runs record the sign at t = 0: the T0 row gives it, not "not recorded"
+    t0 = next(line for line in text.splitlines() if line.startswith("T0"))
+    assert "NOT RECORDED" not in t0 and any(word in t0 for word in ("POSITIVE", "ZERO WITHIN", "NEGATIVE"))
     code, text, _ = run(capsys, "claims", "--out", out, "--json")
     rows = json.loads(text)["claims"]
-    assert [r["claim"] for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
+    assert [r["claim"] for r in rows] == ["C1", "C2", "C3", "C4", "C5", "T0"]
+    assert all(r["key"]["arch"] == "mlp" for r in rows)
     assert all(r["verdict"] in ("holds", "violated", "inconclusive") for r in rows)
     assert all(r["key"]["result"] == r["claim"] and r["statement"] and r["evidence"] for r in rows)
 

@@ -57,7 +57,8 @@ def test_claims_are_judged_per_family():
 
 def test_transformer_jobs_on_dask_match_local_processes(tmp_path):
     """Issue 15: the transformer grid runs on Dask as the MLP grid does — a tiny GPT and ViT job on a
-    2-worker LocalCluster (threads) give bit-identical numbers to the local processes."""
+    2-worker LocalCluster (threads) give bit-identical numbers to the local processes, the sign at t = 0
+    and its persistence included."""
     distributed = pytest.importorskip("distributed")
     from driftproof.sweeps import SweepStore, run_sweep
 
@@ -76,3 +77,4 @@ def test_transformer_jobs_on_dask_match_local_processes(tmp_path):
         assert a["job"]["arch"] in ("gpt", "vit") and a["key"] == b["key"]
         assert a["test_loss"] == b["test_loss"] and a["layers"] == b["layers"]
         assert a["trajectory"] == b["trajectory"]
+        assert a["sign"] == b["sign"] and len(a["sign"]) == 1 and a["sign"][0]["t0"]["mean"] is not None
