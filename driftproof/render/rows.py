@@ -7,7 +7,7 @@ import math
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
 from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
-from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict, Verification
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
            "sign_test_text"]
@@ -199,11 +199,14 @@ def row_summary(row: Evidence) -> str:
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
     config = result.config
-    claim = {HOLDS: "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)",
+    proved = any(r.kind == "symbolic" and r.verdict in (HOLDS, ZERO) for r in result.evidence)
+    holds = "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)"
+    claim = {HOLDS: holds if proved else f"{holds} by sampling, not proved",
              VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
-    arch = "" if config.get("arch", "mlp") == "mlp" else f" ({config['arch']})"
-    text = (f"E[δ|p] ≥ 0 for p > 0 at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
-            f"{arch}")
+    arch = config.get("arch", "mlp")
+    statement = "E[δ|p > 0] ≥ 0" if arch in TRANSFORMER_ARCHS else "E[δ|p] ≥ 0 for p > 0"
+    text = (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+            f"{'' if arch == 'mlp' else f' ({arch})'}")
     drift = result.rows(result="R5")
     if drift:
         inner = [r for r in drift if r.key.layer > 1] or drift

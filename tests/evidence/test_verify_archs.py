@@ -31,6 +31,17 @@ def test_a_proved_zero_holds_only_non_strictly():
     assert "non-strictly" in headline(result) and all("= 0 exactly" in row_summary(r) for r in rows)
 
 
+def test_a_verdict_from_sampling_alone_says_it_is_not_proved():
+    """Only Monte Carlo decided (no symbolic row): the verdict line must not read as a proof."""
+    config = Config(loss="ce", act="gelu", depth=1, width=16)
+    sampled = Evidence("montecarlo", RowKey("MC", 1, init="normal"), HOLDS)
+    result = Verification(HOLDS, (sampled,), {**config.to_dict(), "arch": "mlp"}, {})
+    assert "holds by sampling, not proved" in headline(result)
+    proved = Verification(HOLDS, (Evidence("symbolic", RowKey("R3"), HOLDS), sampled),
+                          {**config.to_dict(), "arch": "mlp"}, {})
+    assert "not proved" not in headline(proved)
+
+
 def test_zero_never_outweighs_a_violation():
     rows = [Evidence("symbolic", RowKey("R6", 1), ZERO), Evidence("symbolic", RowKey("R6", 2), "violated")]
     assert combine(r.verdict for r in rows) == "violated"
