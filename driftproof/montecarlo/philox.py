@@ -15,7 +15,8 @@ rejections of the samplers, so every number stays a function of its coordinates 
 Distributions (all exact algorithms; their only error is double rounding and the 53-bit uniform):
 - normal: Marsaglia & Tsang's 256-layer ziggurat (J. Stat. Softw. 5(8), 2000), one 64-bit word
   per normal on the fast path (98.8%): 8 bits pick the layer, 1 bit the sign, 53 bits the uniform;
-  the wedge and the tail (|z| > 3.654) draw from the attempt counters.
+  the wedge and the tail (|z| > 3.654) draw from the attempt counters. (The weights' normals take
+  32 bits each from Philox4x32-10 and share this rejection: :mod:`.normals`.)
 - uniform, Laplace (inverse CDF), Rademacher (one bit), truncated normal (normal rejected outside
   ±2), Student t(ν) = Z / sqrt(G / (ν/2)), G ~ Gamma(ν/2) by Marsaglia & Tsang (2000) — any ν > 2.
 """
@@ -29,15 +30,14 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["philox", "STREAM", "normal", "normal32", "uniform01", "unit_draw", "bounded", "KIND_CODES", "ZIG_X",
-           "ZIG_F"]
+__all__ = ["philox", "STREAM", "normal", "normal_reject", "uniform01", "unit_draw", "bounded", "KIND_CODES",
+           "ZIG_X", "ZIG_F"]
 
 STREAM = np.uint64(0x6472696674703031)  # "driftp01": the Monte Carlo streams' second key word
 _M0, _M1 = np.uint64(0xD2E7470EE14C6C93), np.uint64(0xCA5A826395121157)
 _W0, _W1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBB67AE8584CAA73B)
 _ONE = np.uint64(1)
 _TO_UNIT = 2.0 ** -53
-_TO_UNIT23 = 2.0 ** -23
 
 # Init kinds as kernel codes (driftproof.inits names -> code); "shifted" and "centered" are normal
 # draws that the kernels shift or center.
@@ -114,7 +114,7 @@ def _ziggurat_try(word):
 
 
 @njit(cache=True)
-def _normal_reject(z, layer, k0, k1, c0, c1, c2):
+def normal_reject(z, layer, k0, k1, c0, c1, c2):
     """The wedge and the tail after the fast path rejected (z, layer): a rejection loop whose numbers
     come from attempts 1, 2, ... of this position; each failed test starts over with a fresh 64-bit try."""
     attempt = np.uint64(0)
@@ -144,20 +144,7 @@ def normal(word, k0, k1, c0, c1, c2):
     sign = _SIGNS[np.int64((word >> np.uint64(8)) & _ONE)]
     if z < ZIG_X[layer + 1]:  # inside the layer's rectangle: 98.8% of words
         return z * sign
-    return _normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
-
-
-@njit(cache=True, inline="always")
-def normal32(half, k0, k1, c0, c1, c2):
-    """A standard normal from 32 bits (``half`` < 2^32) at counter (c0, c1, c2, 0): 8 bits pick the layer,
-    1 bit the sign, 23 bits the uniform (resolution 2^-23 of the strip, float32's); wedge and tail as
-    :func:`normal`. Half the generator's work per normal: the weights' normal draws use it."""
-    layer = np.int64(half & np.uint64(255))
-    z = float(np.int64(half >> np.uint64(9))) * _TO_UNIT23 * ZIG_X[layer]
-    sign = _SIGNS[np.int64((half >> np.uint64(8)) & _ONE)]
-    if z < ZIG_X[layer + 1]:
-        return z * sign
-    return _normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
+    return normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
 
 
 @njit(cache=True)
