@@ -2,8 +2,8 @@
 compiler vectorizes, a branch-free ziggurat over them, the rare rejections redrawn afterwards.
 
 Generator: Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
-SC'11), the Random123 default that cuRAND and TensorFlow ship; its authors report it Crush-resistant
-(TestU01's BigCrush passed with a margin of three rounds: Philox4x32-7 already passes). It is used here
+SC'11), the Random123 default that cuRAND and TensorFlow ship; its authors find Philox4x32 passes
+TestU01's BigCrush from 7 rounds on, and recommend 10 for a margin. It is used here
 instead of :func:`.philox.philox` (Philox4x64-10) for the weights' normals because its 32-bit products
 vectorize (SIMD 32x32->64 multiplies), the 64-bit ones do not: 64 counters at a time it costs about a
 third of Philox4x64-10 per 32-bit word on the machine of scripts/bench_mc.py. Tested against Random123's
