@@ -300,7 +300,8 @@ def main() -> None:
         print(f"    {key:14} {row['numba']:12.1f} {row['numpy']:12.1f} {row['ratio']:8.2f}x   samples/s")
     print(f"    drawing the random numbers alone: {a['drawing_only']['samples_per_s']:.1f} samples/s")
     k, q = a["counter"], a["per_cpu_second"]
-    print(f"    counter-based (generated in the kernel) {k['philox']:.1f} samples/s: {k['ratio']:.2f}x numpy end to end,"
+    print(f"    counter-based (generated in the kernel) {k['philox']:.1f} samples/s: {k['ratio']:.2f}x numpy"
+          " end to end,"
           f" {k['ratio_to_rng_bound']:.2f}x numpy's RNG-bound limit")
     print(f"    per CPU-second (what the wall ratio is on a quiet machine): {q['ratio']:.2f}x numpy,"
           f" {q['ratio_to_rng_bound']:.2f}x numpy's RNG-bound limit")

@@ -36,7 +36,8 @@ def _tag(layer, purpose):
 
 @njit(cache=True)
 def _unit_row(kind, param, seed, tag, sample, row, out):
-    """out[i] = unit draw at (row, i) of stream ``tag`` for ``sample``, kind != 0 (normals: :func:`.normals.normal_row`)."""
+    """out[i] = unit draw at (row, i) of stream ``tag`` for ``sample``, for kind != 0 (the normal kinds:
+    :func:`.normals.normal_row`)."""
     n = out.shape[0]
     per_row = (n + 3) // 4
     k0, c1, c2 = _U(seed), _U(tag), _U(sample)
