@@ -14,9 +14,10 @@ rejections of the samplers, so every number stays a function of its coordinates 
 
 Distributions (all exact algorithms; their only error is double rounding and the 53-bit uniform):
 - normal: Marsaglia & Tsang's 256-layer ziggurat (J. Stat. Softw. 5(8), 2000), one 64-bit word
-  per normal on the fast path (98.8%): 8 bits pick the layer, 1 bit the sign, 53 bits the uniform;
-  the wedge and the tail (|z| > 3.654) draw from the attempt counters. (The weights' normals take
-  32 bits each from Philox4x32-10 and share this rejection: :mod:`.normals`.)
+  per normal on the fast path (98.5%): 8 bits pick the layer, 1 bit the sign, 53 bits the uniform;
+  the wedge and the tail (|z| > 3.654) draw from the attempt counters. (The normal weights, inputs
+  and logits take 32 bits each from Philox4x32-10 on a 1024-strip ziggurat, :mod:`.normals`; their
+  wedges and tail go through the same rejection, :func:`normal_reject` with ``narrow``.)
 - uniform, Laplace (inverse CDF), Rademacher (one bit), truncated normal (normal rejected outside
   ±2), Student t(ν) = Z / sqrt(G / (ν/2)), G ~ Gamma(ν/2) by Marsaglia & Tsang (2000) — any ν > 2.
 """
