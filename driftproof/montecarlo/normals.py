@@ -35,7 +35,7 @@ from .philox import NARROW_X, STREAM, narrow_strip, normal_reject
 __all__ = ["philox4x32", "normal_row", "CHUNK"]
 
 CHUNK = 256  # entries per pass: the scratch ``bits`` holds one chunk's words (1 KB)
-_GROUP = 64  # entries per rejection mask
+_GROUP = 64  # entries per rejection mask; CHUNK = 4 groups (normal_row writes them out)
 _U, _U32 = np.uint64, np.uint32
 _MASK = _U(0xFFFFFFFF)
 _M0, _M1 = _U(0xD2511F53), _U(0xCD9E8D57)
@@ -106,11 +106,18 @@ def normal_row(seed, tag, sample, row, std, shift, out, bits):
     k0, k1 = _U(seed) & _MASK, _U(seed) >> _U(32)
     c1, c2, c3 = _U(row), _U(tag) | ((_U(sample) >> _U(32)) << _U(16)), _U(sample) & _MASK
     whole = n - n % CHUNK
-    # Whole chunks with constant trip counts, so that the loops vectorize fully; then the rest.
+    # Whole chunks with constant trip counts, so that the loops vectorize fully, their four groups written
+    # out and one branch for the rare redraws (5% faster than a loop over the groups); then the rest.
     for start in range(0, whole, CHUNK):
         _words(k0, k1, start // 4, c1, c2, c3, CHUNK // 4, bits)
-        for g in range(CHUNK // _GROUP):
-            _group(bits, g * _GROUP, (g + 1) * _GROUP, std, shift, seed, _U(tag), _U(sample), row, out, start)
+        masks = (_fast(bits, 0, _GROUP, std, shift, out, start),
+                 _fast(bits, _GROUP, 2 * _GROUP, std, shift, out, start),
+                 _fast(bits, 2 * _GROUP, 3 * _GROUP, std, shift, out, start),
+                 _fast(bits, 3 * _GROUP, CHUNK, std, shift, out, start))
+        if masks[0] | masks[1] | masks[2] | masks[3]:
+            for g in range(CHUNK // _GROUP):
+                if masks[g]:
+                    _redraw(bits, g * _GROUP, masks[g], std, shift, seed, _U(tag), _U(sample), row, out, start)
     if whole < n:
         size = n - whole
         _words(k0, k1, whole // 4, c1, c2, c3, (size + 3) // 4, bits)
