@@ -11,13 +11,13 @@ from driftproof.montecarlo.streams import normal_vector, weight_row  # noqa: E40
 
 
 @njit(cache=True)
-def _forward_layer(init, stds, seed, sample, layer, fan_in, h_in, w, p, h_out, d):
+def _forward_layer(init, stds, seed, sample, layer, fan_in, h_in, w, p, h_out, d, bits):
     """p = W^layer h_in row by row, h_out = σ(p), d = σ'(p). Row j is generated into w[j] when w has a
     row per unit (kept for the backward pass), else into w[0]."""
     kind, param, shift, centered = init
     for j in range(p.shape[0]):
         r = w[j % w.shape[0], :fan_in]
-        weight_row(kind, param, stds[layer - 1], shift, centered, seed, layer, sample, j, r)
+        weight_row(kind, param, stds[layer - 1], shift, centered, seed, layer, sample, j, r, bits)
         acc = dot(r, h_in, fan_in)
         p[j] = acc
         h_out[j] = act(acc)  # noqa: F821 - defined by the generated module
@@ -25,29 +25,31 @@ def _forward_layer(init, stds, seed, sample, layer, fan_in, h_in, w, p, h_out, d
 
 
 @njit(cache=True)
-def _forward(init, stds, seed, sample, first, depth, width, d_in, keep, h, p, d, row, W):
+def _forward(init, stds, seed, sample, first, depth, width, d_in, keep, h, p, d, row, W, bits):
     """Hidden layers first..depth of one sample (first = 1: the input drawn too, else h[first-1] given);
     W (depth-1, width, width) keeps W^2..W^L when ``keep``."""
     if first == 1:
-        normal_vector(seed, sample, h[0, :d_in])
-        _forward_layer(init, stds, seed, sample, 1, d_in, h[0], row, p[0], h[1], d[0])  # W^1: forward only
+        normal_vector(seed, sample, h[0, :d_in], bits)
+        _forward_layer(init, stds, seed, sample, 1, d_in, h[0], row, p[0], h[1], d[0], bits)  # W^1: forward only
         first = 2
     for layer in range(first, depth + 1):
         w = W[layer - 2] if keep else row
-        _forward_layer(init, stds, seed, sample, layer, width, h[layer - 1], w, p[layer - 1], h[layer], d[layer - 1])
+        _forward_layer(init, stds, seed, sample, layer, width, h[layer - 1], w, p[layer - 1], h[layer], d[layer - 1],
+                       bits)
 
 
 @njit(cache=True)
 def _sample_into(init, stds, seed, sample, depth, width, d_in, classes, code, scale, split, keep, h, p, d, V, zg,
-                 row, delta, update, out, W):
+                 row, delta, update, out, W, bits):
     """One sample of the naive (or cv, ``split``) estimator forward and backward; writes out (depth, 4).
 
     h (depth+1, max(width, d_in)), p, d (depth, width), V (K, width), zg (2, K), row (max(width, d_in), top),
     delta, update (2, width); W (depth-1, width, width) holds this sample's W^2..W^L when ``keep``, else
-    they are generated again from the same counters for the backward pass (``row`` holds one row at a time).
+    they are generated again from the same counters for the backward pass (``row`` holds one row at a time);
+    bits (CHUNK,) uint32 is the generator's scratch.
     """
-    _forward(init, stds, seed, sample, 1, depth, width, d_in, keep, h, p, d, row, W)
-    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg)
+    _forward(init, stds, seed, sample, 1, depth, width, d_in, keep, h, p, d, row, W, bits)
+    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg, bits)
     output_delta(code, scale, split, y, d[depth - 1], V, zg, delta)
     parts = 2 if split else 1
     for layer in range(depth, 0, -1):
@@ -55,22 +57,22 @@ def _sample_into(init, stds, seed, sample, depth, width, d_in, classes, code, sc
         if layer > 1:
             # δ^{l-1} = σ'(p^{l-1}) ⊙ (W^l)ᵀ δ^l, row by row of W^l (kept, or generated again)
             backward_layer(init, stds[layer - 1], seed, sample, layer, parts, keep, W[layer - 2 if keep else 0],
-                           row[0], d[layer - 2], delta, update)
+                           row[0], d[layer - 2], delta, update, bits)
 
 
 @njit(cache=True)
 def _conditional_into(init, stds, seed, sample, start, depth, width, classes, code, scale, split, keep, h, p, d, V,
-                      zg, row, delta, update, W, out_pred, out_label):
+                      zg, row, delta, update, W, bits, out_pred, out_label):
     """One sample of the conditional naive (or cv) estimator at hidden layer ``start`` < depth: h[start] and
     d[start-1] hold the fixed h^start and σ'(p^start); W^{start+1}..W^L, V and the label are generated.
     Writes δ^start's two parts (prediction, label) into out_pred, out_label (width,)."""
-    _forward(init, stds, seed, sample, start + 1, depth, width, width, keep, h, p, d, row, W)
-    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg)
+    _forward(init, stds, seed, sample, start + 1, depth, width, width, keep, h, p, d, row, W, bits)
+    y = output_layer(init, stds[depth], seed, sample, depth, classes, h[depth], V, zg, bits)
     output_delta(code, scale, split, y, d[depth - 1], V, zg, delta)
     parts = 2 if split else 1
     for layer in range(depth, start, -1):
         backward_layer(init, stds[layer - 1], seed, sample, layer, parts, keep, W[layer - 2 if keep else 0],
-                       row[0], d[layer - 2], delta, update)
+                       row[0], d[layer - 2], delta, update, bits)
     for i in range(width):
         out_pred[i] = delta[0, i]
         out_label[i] = delta[1, i]
@@ -78,7 +80,7 @@ def _conditional_into(init, stds, seed, sample, start, depth, width, classes, co
 
 @njit(cache=True, parallel=True)
 def conditional_counter(init, stds, seed, start_layer, depth, width, classes, code, scale, split, keep, start, h, p,
-                        d, V, zg, row, delta, update, W, out_pred, out_label):
+                        d, V, zg, row, delta, update, W, bits, out_pred, out_label):
     """Per-sample δ^l (l = start_layer < depth) given p^l, for samples start, start+1, ...: out_pred, out_label
     (S, width); scratch with one leading entry per chunk as :func:`network_counter`."""
     chunks = h.shape[0]
@@ -86,13 +88,13 @@ def conditional_counter(init, stds, seed, start_layer, depth, width, classes, co
     for c in prange(chunks):
         for s in range(c, samples, chunks):
             _conditional_into(init, stds, seed, start + s, start_layer, depth, width, classes, code, scale, split,
-                              keep, h[c], p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], W[c], out_pred[s],
-                              out_label[s])
+                              keep, h[c], p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], W[c], bits[c],
+                              out_pred[s], out_label[s])
 
 
 @njit(cache=True, parallel=True)
 def network_counter(init, stds, seed, depth, width, d_in, classes, code, scale, split, keep, start, h, p, d, V, zg,
-                    row, delta, update, W, out):
+                    row, delta, update, W, bits, out):
     """Per-layer sums of the samples start, start+1, ...: out (S, depth, 4) = Σ δ 1{p>0} (method),
     Σ δ 1{p>0} (naive), Σ 1{p>0}, Σ δ (method). Scratch arrays have one leading entry per chunk;
     chunk c computes samples c, c + C, ...: the numbers do not depend on C or on the threads."""
@@ -101,4 +103,4 @@ def network_counter(init, stds, seed, depth, width, d_in, classes, code, scale, 
     for c in prange(chunks):
         for s in range(c, samples, chunks):
             _sample_into(init, stds, seed, start + s, depth, width, d_in, classes, code, scale, split, keep, h[c],
-                         p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], out[s], W[c])
+                         p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], out[s], W[c], bits[c])

@@ -150,12 +150,12 @@ def last_layer_antithetic(h, dphi, V, center, code, scale, out):
 
 @njit(cache=True, parallel=True)
 def last_layer_counter(kind, param, std, shift, centered, seed, layer, h, dphi, code, scale, antithetic, start,
-                       V, z, g, out_pred, out_label):
+                       V, z, g, bits, out_pred, out_label):
     """``last_layer`` (or, with ``antithetic``, ``last_layer_antithetic`` into out_pred) with V and the
     labels generated in the kernel from the counters of samples start, start+1, ... (:mod:`.streams`).
 
-    Scratch per chunk: V (C, K, N), z, g (C, K); chunk c computes samples c, c + C, ..., so the
-    numbers do not depend on C or on the threads.
+    Scratch per chunk: V (C, K, N), z, g (C, K), bits (C, CHUNK) uint32; chunk c computes samples c, c + C,
+    ..., so the numbers do not depend on C or on the threads.
     """
     chunks, classes = V.shape[0], V.shape[1]
     samples = out_pred.shape[0]
@@ -163,7 +163,7 @@ def last_layer_counter(kind, param, std, shift, centered, seed, layer, h, dphi, 
         for s in range(c, samples, chunks):
             sample = start + s
             for k in range(classes):
-                weight_row(kind, param, std, shift, centered, seed, layer, sample, k, V[c, k])
+                weight_row(kind, param, std, shift, centered, seed, layer, sample, k, V[c, k], bits[c])
             if antithetic:
                 _antithetic_one(V[c], h, dphi, shift, code, scale, z[c], g[c], out_pred[s])
             else:
@@ -185,14 +185,15 @@ def curvature(z, out):
 
 
 @njit(cache=True, parallel=True)
-def curvature_counter(seed, layer, mean, std, start, z, pi, out):
+def curvature_counter(seed, layer, mean, std, start, z, pi, bits, out):
     """``curvature`` of logits z = mean + std * N(0, I_K) generated in the kernel from the counters of
-    samples start, start+1, ...; z, pi (C, K) scratch per chunk, chunk c computes samples c, c + C, ..."""
+    samples start, start+1, ...; z, pi (C, K), bits (C, CHUNK) uint32 scratch per chunk, chunk c computes samples
+    c, c + C, ..."""
     chunks, classes = z.shape
     samples = out.shape[0]
     for c in prange(chunks):
         for s in range(c, samples, chunks):
-            logit_vector(seed, layer, start + s, z[c])
+            logit_vector(seed, layer, start + s, z[c], bits[c])
             for k in range(classes):
                 z[c, k] = mean + std * z[c, k]
             _softmax_into(z[c], pi[c])

@@ -56,12 +56,12 @@ def _gradient(code, scale, z, g):
 
 
 @njit(cache=True)
-def output_layer(init, std, seed, sample, depth, classes, h, V, zg):
-    """V generated and the logits z = V h into zg[0]; returns the sample's label."""
+def output_layer(init, std, seed, sample, depth, classes, h, V, zg, bits):
+    """V generated and the logits z = V h into zg[0]; returns the sample's label. ``bits``: generator scratch."""
     kind, param, shift, centered = init
     width = V.shape[1]
     for k in range(classes):
-        weight_row(kind, param, std, shift, centered, seed, depth + 1, sample, k, V[k])
+        weight_row(kind, param, std, shift, centered, seed, depth + 1, sample, k, V[k], bits)
         zg[0, k] = dot(V[k], h, width)
     return label(seed, sample, classes)
 
@@ -100,8 +100,9 @@ def layer_sums(delta, p, out):
 
 
 @njit(cache=True)
-def backward_layer(init, std, seed, sample, layer, parts, keep, W, row, d, delta, update):
-    """delta[m] <- d ⊙ (W^layer)ᵀ delta[m] for m < parts; rows of W^layer from W (kept) or generated into row."""
+def backward_layer(init, std, seed, sample, layer, parts, keep, W, row, d, delta, update, bits):
+    """delta[m] <- d ⊙ (W^layer)ᵀ delta[m] for m < parts; rows of W^layer from W (kept) or generated into row
+    (``bits``: generator scratch)."""
     kind, param, shift, centered = init
     width = delta.shape[1]
     for m in range(parts):
@@ -112,7 +113,7 @@ def backward_layer(init, std, seed, sample, layer, parts, keep, W, row, d, delta
             w = W[j]
         else:
             w = row[:width]
-            weight_row(kind, param, std, shift, centered, seed, layer, sample, j, w)
+            weight_row(kind, param, std, shift, centered, seed, layer, sample, j, w, bits)
         for m in range(parts):
             axpy(delta[m, j], w, update[m], width)
     for m in range(parts):

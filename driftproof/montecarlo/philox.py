@@ -14,8 +14,10 @@ rejections of the samplers, so every number stays a function of its coordinates 
 
 Distributions (all exact algorithms; their only error is double rounding and the 53-bit uniform):
 - normal: Marsaglia & Tsang's 256-layer ziggurat (J. Stat. Softw. 5(8), 2000), one 64-bit word
-  per normal on the fast path (98.8%): 8 bits pick the layer, 1 bit the sign, 53 bits the uniform;
-  the wedge and the tail (|z| > 3.654) draw from the attempt counters.
+  per normal on the fast path (98.5%): 8 bits pick the layer, 1 bit the sign, 53 bits the uniform;
+  the wedge and the tail (|z| > 3.654) draw from the attempt counters. (The normal weights, inputs
+  and logits take 32 bits each from Philox4x32-10 on a 1024-strip ziggurat, :mod:`.normals`; their
+  wedges and tail go through the same rejection, :func:`normal_reject` with ``narrow``.)
 - uniform, Laplace (inverse CDF), Rademacher (one bit), truncated normal (normal rejected outside
   ±2), Student t(ν) = Z / sqrt(G / (ν/2)), G ~ Gamma(ν/2) by Marsaglia & Tsang (2000) — any ν > 2.
 """
@@ -29,15 +31,14 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["philox", "STREAM", "normal", "normal32", "uniform01", "unit_draw", "bounded", "KIND_CODES", "ZIG_X",
-           "ZIG_F"]
+__all__ = ["philox", "STREAM", "normal", "normal_reject", "narrow_strip", "uniform01", "unit_draw", "bounded",
+           "KIND_CODES", "ZIG_X", "ZIG_F", "NARROW_X", "NARROW_F", "NARROW_R", "NARROW_V"]
 
 STREAM = np.uint64(0x6472696674703031)  # "driftp01": the Monte Carlo streams' second key word
 _M0, _M1 = np.uint64(0xD2E7470EE14C6C93), np.uint64(0xCA5A826395121157)
 _W0, _W1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBB67AE8584CAA73B)
 _ONE = np.uint64(1)
 _TO_UNIT = 2.0 ** -53
-_TO_UNIT23 = 2.0 ** -23
 
 # Init kinds as kernel codes (driftproof.inits names -> code); "shifted" and "centered" are normal
 # draws that the kernels shift or center.
@@ -85,9 +86,9 @@ def bounded(word, n):
     return np.int64(high)
 
 
-def _ziggurat_tables(layers: int = 256):
-    """Marsaglia & Tsang's tables: x[0] = v / f(r) (base strip), x[1] = r, ..., x[256] = 0; f = exp(-x²/2)."""
-    r, v = 3.6541528853610088, 0.00492867323399
+def _ziggurat_tables(layers: int, r: float, v: float):
+    """Marsaglia & Tsang's tables for ``layers`` strips of area v: x[0] = v / f(r) (base strip), x[1] = r, ...,
+    x[layers] = 0; f = exp(-x²/2). r solves v / x[layers-1] + f(x[layers-1]) = 1 with v = r f(r) + ∫_r^∞ f."""
     x = np.zeros(layers + 1)
     x[0], x[1] = v / math.exp(-0.5 * r * r), r
     for i in range(1, layers - 1):
@@ -95,9 +96,14 @@ def _ziggurat_tables(layers: int = 256):
     return x, np.exp(-0.5 * x * x)
 
 
-ZIG_X, ZIG_F = _ziggurat_tables()
-_ZIG_R = float(ZIG_X[1])
+ZIG_X, ZIG_F = _ziggurat_tables(256, 3.6541528853610088, 0.00492867323399)
+# 1024 strips for the 32-bit normals (r, v by bisection on the closing condition, tested): 0.43% of
+# words fall outside their rectangle, against 1.49% with 256 strips; the wedges are what costs.
+NARROW_R, NARROW_V = 4.038849846109505, 0.0012263246463530852
+NARROW_X, NARROW_F = _ziggurat_tables(1024, NARROW_R, NARROW_V)
 _SIGNS = np.array([1.0, -1.0])
+_U32 = np.uint32
+_TO_UNIT21 = 2.0 ** -21
 
 
 @njit(cache=True, inline="always")
@@ -113,25 +119,44 @@ def _ziggurat_try(word):
     return z, layer, accepted
 
 
+@njit(cache=True, inline="always")
+def narrow_strip(word):
+    """(layer, |z|, negative) of a 32-bit word (uint32) on the 1024-strip ziggurat: 10 bits pick the strip,
+    1 bit the sign, 21 bits the uniform (resolution 2^-21 of the strip)."""
+    layer = np.int64(word & _U32(1023))
+    magnitude = float(np.int32(word >> _U32(11))) * _TO_UNIT21 * NARROW_X[layer]
+    return layer, magnitude, (word >> _U32(10)) & _U32(1)
+
+
+@njit(cache=True, inline="always")
+def _narrow_try(word):
+    """(value, layer, accepted) of the 32-bit fast path for the low half of a 64-bit word."""
+    layer, magnitude, negative = narrow_strip(_U32(word & np.uint64(0xFFFFFFFF)))
+    return -magnitude if negative else magnitude, layer, magnitude < NARROW_X[layer + 1]
+
+
 @njit(cache=True)
-def _normal_reject(z, layer, k0, k1, c0, c1, c2):
-    """The wedge and the tail after the fast path rejected (z, layer): a rejection loop whose numbers
-    come from attempts 1, 2, ... of this position; each failed test starts over with a fresh 64-bit try."""
+def normal_reject(z, layer, narrow, k0, k1, c0, c1, c2):
+    """The wedge and the tail after the fast path rejected (z, layer) of the 256-strip ziggurat (the
+    1024-strip one when ``narrow``): a rejection loop whose numbers come from attempts 1, 2, ... of this
+    position; each failed test starts over with a fresh try (64 bits, or 32 when ``narrow``)."""
+    xs, fs = (NARROW_X, NARROW_F) if narrow else (ZIG_X, ZIG_F)
     attempt = np.uint64(0)
     while True:
         attempt += _ONE
         b0, b1, b2, b3 = philox(k0, k1, c0, c1, c2, attempt)
         magnitude = abs(z)
         if layer == 0:  # the tail beyond r (Marsaglia 1964)
-            a = -math.log(uniform01(b0)) / _ZIG_R
+            r = xs[1]
+            a = -math.log(uniform01(b0)) / r
             b = -math.log(uniform01(b1))
             if 2.0 * b > a * a:
-                return _ZIG_R + a if z >= 0 else -(_ZIG_R + a)
+                return r + a if z >= 0 else -(r + a)
         else:  # the wedge between f(x[layer]) and f(x[layer + 1])
-            y = ZIG_F[layer] + uniform01(b0) * (ZIG_F[layer + 1] - ZIG_F[layer])
+            y = fs[layer] + uniform01(b0) * (fs[layer + 1] - fs[layer])
             if y < math.exp(-0.5 * magnitude * magnitude):
                 return z
-        z, layer, accepted = _ziggurat_try(b3)
+        z, layer, accepted = _narrow_try(b3) if narrow else _ziggurat_try(b3)
         if accepted:
             return z
 
@@ -144,20 +169,7 @@ def normal(word, k0, k1, c0, c1, c2):
     sign = _SIGNS[np.int64((word >> np.uint64(8)) & _ONE)]
     if z < ZIG_X[layer + 1]:  # inside the layer's rectangle: 98.8% of words
         return z * sign
-    return _normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
-
-
-@njit(cache=True, inline="always")
-def normal32(half, k0, k1, c0, c1, c2):
-    """A standard normal from 32 bits (``half`` < 2^32) at counter (c0, c1, c2, 0): 8 bits pick the layer,
-    1 bit the sign, 23 bits the uniform (resolution 2^-23 of the strip, float32's); wedge and tail as
-    :func:`normal`. Half the generator's work per normal: the weights' normal draws use it."""
-    layer = np.int64(half & np.uint64(255))
-    z = float(np.int64(half >> np.uint64(9))) * _TO_UNIT23 * ZIG_X[layer]
-    sign = _SIGNS[np.int64((half >> np.uint64(8)) & _ONE)]
-    if z < ZIG_X[layer + 1]:
-        return z * sign
-    return _normal_reject(z * sign, layer, k0, k1, c0, c1, c2)
+    return normal_reject(z * sign, layer, False, k0, k1, c0, c1, c2)
 
 
 @njit(cache=True)

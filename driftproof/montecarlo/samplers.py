@@ -14,6 +14,7 @@ from ..config import Config
 from ..errors import InputError
 from . import kernels
 from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
+from .normals import CHUNK
 from .streams import init_code
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
@@ -133,7 +134,7 @@ class CounterReduced(Reduced):
         z, pi = np.empty((slots, classes)), np.empty((slots, classes))
         trace = np.empty(size)
         kernels.curvature_counter(self.config.seed, self.config.depth + 1, float(self.logit_mean),
-                                  self.logit_std, start, z, pi, trace)
+                                  self.logit_std, start, z, pi, np.empty((slots, CHUNK), np.uint32), trace)
         return np.outer(trace, self.weight), None
 
 
@@ -221,7 +222,8 @@ class CounterLastLayer:
         antithetic = self.method == "antithetic"
         label = pred if antithetic else np.empty((size, config.width))
         kernels.last_layer_counter(*self.init, config.seed, config.depth + 1, self.h, self.dphi, self.code,
-                                   self.scale, antithetic, start, V, z, g, pred, label)
+                                   self.scale, antithetic, start, V, z, g, np.empty((slots, CHUNK), np.uint32), pred,
+                                   label)
         if antithetic:
             return pred, None
         naive = pred + label
@@ -244,14 +246,14 @@ class CounterNetwork:
         self.keep = keeps_weights(config)
 
     def scratch(self, size: int) -> tuple:
-        """One sample's working arrays per chunk: h, p, d, V, zg, row, delta, update, W."""
+        """One sample's working arrays per chunk: h, p, d, V, zg, row, delta, update, W, bits."""
         c = self.config
         slots, top = chunks(size), max(c.width, c.d_in)
         kept = (c.depth - 1, c.width, c.width) if self.keep and c.depth > 1 else (1, 1, 1)
         return (np.zeros((slots, c.depth + 1, top)), np.zeros((slots, c.depth, c.width)),
                 np.zeros((slots, c.depth, c.width)), np.empty((slots, c.classes, c.width)),
                 np.empty((slots, 2, c.classes)), np.empty((slots, 1, top)), np.empty((slots, 2, c.width)),
-                np.empty((slots, 2, c.width)), np.empty((slots, *kept)))
+                np.empty((slots, 2, c.width)), np.empty((slots, *kept)), np.empty((slots, CHUNK), np.uint32))
 
     def draw(self, batch: int, start: int, size: int) -> np.ndarray:
         c = self.config
@@ -271,12 +273,12 @@ class CounterInner(CounterNetwork):
 
     def draw(self, batch: int, start: int, size: int):
         c = self.config
-        h, p, d, V, zg, row, delta, update, W = self.scratch(size)
+        h, p, d, V, zg, row, delta, update, W, bits = self.scratch(size)
         h[:, self.layer, :c.width] = self.h
         d[:, self.layer - 1] = self.dphi
         pred, label = np.empty((size, c.width)), np.empty((size, c.width))
         self.act.conditional_counter(self.init, self.stds, c.seed, self.layer, c.depth, c.width, c.classes, self.code,
                                      self.scale, self.split, self.keep and c.depth > 1, start, h, p, d, V, zg, row,
-                                     delta, update, W, pred, label)
+                                     delta, update, W, bits, pred, label)
         naive = pred + label
         return (naive, None) if self.method == "naive" else (pred, naive)

@@ -1,12 +1,13 @@
 """Where every number of a counter-based run comes from: (seed, purpose, sample, layer, position) -> Philox.
 
-Key (seed, STREAM); counter (block, tag, sample, 0) with tag = 16 * layer + purpose. Normal draws
-(the normal, shifted and centered inits, and the inputs) take 32 bits each (:func:`.philox.normal32`):
-block = row * ceil(n / 8) + column // 8, the 8 halves of a block's 4 words (low half first) are 8
-neighbouring entries of one row. The other inits take a 64-bit word each: block = row * ceil(n / 4)
-+ column // 4. A sampler that rejects continues on counters (position, tag, sample, attempt > 0), so the
-number at a coordinate never depends on another coordinate, on the batch or on the thread that
-computes it (DESIGN.md §4). Layers are 1..L for W^l and L+1 for V; inputs are layer 0.
+Tag = 16 * layer + purpose; layers are 1..L for W^l and L+1 for V; inputs are layer 0. Normal draws
+(the normal, shifted and centered inits, the inputs, the logits of the reduced estimator) take one
+32-bit word of Philox4x32-10 each, entry i of a row being word i mod 4 of block i div 4 of counter
+(block, row, tag, sample) (:mod:`.normals`). The other inits take a 64-bit word of Philox4x64-10 each,
+key (seed, STREAM), counter (block, tag, sample, 0), block = row * ceil(n / 4) + column // 4. A sampler
+that rejects continues on Philox4x64-10 counters (position, tag, sample, attempt > 0), so the number at
+a coordinate never depends on another coordinate, on the batch or on the thread that computes it
+(DESIGN.md §4).
 
 Kernel helpers only: arithmetic into arrays the wrapper allocated (STYLE.md).
 """
@@ -18,7 +19,8 @@ import math
 import numpy as np
 from numba import njit
 
-from .philox import STREAM, bounded, normal32, philox, unit_draw
+from .normals import normal_row
+from .philox import STREAM, bounded, philox, unit_draw
 
 __all__ = ["WEIGHTS", "INPUTS", "LABELS", "LOGITS", "weight_row", "normal_vector", "logit_vector", "label", "InitCode",
            "init_code"]
@@ -33,39 +35,9 @@ def _tag(layer, purpose):
 
 
 @njit(cache=True)
-def _normal_row(seed, tag, sample, row, out):
-    """out[i] = standard normal at (row, i) of stream ``tag`` for ``sample``, 8 per Philox block."""
-    n = out.shape[0]
-    per_row = (n + 7) // 8
-    k0, c1, c2 = _U(seed), _U(tag), _U(sample)
-    low = _U(0xFFFFFFFF)
-    for b in range(per_row):
-        block = row * per_row + b
-        w0, w1, w2, w3 = philox(k0, STREAM, _U(block), c1, c2, _U(0))
-        i, position = 8 * b, _U(8 * block)
-        # The lanes written out: indexing a tuple with a variable costs more than the draw.
-        if i + 7 < n:
-            out[i] = normal32(w0 & low, k0, STREAM, position, c1, c2)
-            out[i + 1] = normal32(w0 >> _U(32), k0, STREAM, position + _U(1), c1, c2)
-            out[i + 2] = normal32(w1 & low, k0, STREAM, position + _U(2), c1, c2)
-            out[i + 3] = normal32(w1 >> _U(32), k0, STREAM, position + _U(3), c1, c2)
-            out[i + 4] = normal32(w2 & low, k0, STREAM, position + _U(4), c1, c2)
-            out[i + 5] = normal32(w2 >> _U(32), k0, STREAM, position + _U(5), c1, c2)
-            out[i + 6] = normal32(w3 & low, k0, STREAM, position + _U(6), c1, c2)
-            out[i + 7] = normal32(w3 >> _U(32), k0, STREAM, position + _U(7), c1, c2)
-        else:
-            for lane in range(n - i):
-                word = (w0, w1, w2, w3)[lane // 2]
-                half = word & low if lane % 2 == 0 else word >> _U(32)
-                out[i + lane] = normal32(half, k0, STREAM, position + _U(lane), c1, c2)
-
-
-@njit(cache=True)
 def _unit_row(kind, param, seed, tag, sample, row, out):
-    """out[i] = unit draw at (row, i) of stream ``tag`` for ``sample``."""
-    if kind == 0:
-        _normal_row(seed, tag, sample, row, out)
-        return
+    """out[i] = unit draw at (row, i) of stream ``tag`` for ``sample``, for kind != 0 (the normal kinds:
+    :func:`.normals.normal_row`)."""
     n = out.shape[0]
     per_row = (n + 3) // 4
     k0, c1, c2 = _U(seed), _U(tag), _U(sample)
@@ -86,10 +58,18 @@ def _unit_row(kind, param, seed, tag, sample, row, out):
 
 
 @njit(cache=True)
-def weight_row(kind, param, std, shift, centered, seed, layer, sample, row, out):
+def weight_row(kind, param, std, shift, centered, seed, layer, sample, row, out, bits):
     """Row ``row`` of layer ``layer``'s weights for ``sample``: std * unit draws + shift, or centered
-    (the row's mean removed, rescaled by sqrt(n / (n - 1)) to keep the variance, as inits.Init.sample)."""
-    _unit_row(kind, param, seed, _tag(layer, WEIGHTS), sample, row, out)
+    (the row's mean removed, rescaled by sqrt(n / (n - 1)) to keep the variance, as inits.Init.sample).
+    ``bits`` (>= CHUNK uint32) is scratch for the normal kinds."""
+    tag = _tag(layer, WEIGHTS)
+    if kind == 0 and not centered:
+        normal_row(seed, tag, sample, row, std, shift, out, bits)
+        return
+    if kind == 0:
+        normal_row(seed, tag, sample, row, 1.0, 0.0, out, bits)
+    else:
+        _unit_row(kind, param, seed, tag, sample, row, out)
     n = out.shape[0]
     if centered:
         mean = 0.0
@@ -105,15 +85,15 @@ def weight_row(kind, param, std, shift, centered, seed, layer, sample, row, out)
 
 
 @njit(cache=True)
-def normal_vector(seed, sample, out):
+def normal_vector(seed, sample, out, bits):
     """The input x ~ N(0, I) of ``sample``."""
-    _unit_row(0, 0.0, seed, _tag(0, INPUTS), sample, 0, out)
+    normal_row(seed, _tag(0, INPUTS), sample, 0, 1.0, 0.0, out, bits)
 
 
 @njit(cache=True)
-def logit_vector(seed, layer, sample, out):
+def logit_vector(seed, layer, sample, out, bits):
     """The standard normals behind the logits of ``sample`` (the reduced estimator, R2), layer L+1."""
-    _unit_row(0, 0.0, seed, _tag(layer, LOGITS), sample, 0, out)
+    normal_row(seed, _tag(layer, LOGITS), sample, 0, 1.0, 0.0, out, bits)
 
 
 @njit(cache=True)

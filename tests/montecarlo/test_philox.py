@@ -10,6 +10,7 @@ from numba import njit, prange
 from scipy import stats
 
 from driftproof.montecarlo.philox import KIND_CODES, STREAM, philox, unit_draw
+from driftproof.montecarlo.normals import CHUNK
 from driftproof.montecarlo.streams import weight_row
 from strategies import philox_words
 
@@ -89,10 +90,10 @@ def test_normal_tail_is_reached():
 
 
 def test_centered_rows_sum_to_zero_and_keep_the_variance():
-    row = np.empty(64)
+    row, bits = np.empty(64), np.empty(CHUNK, np.uint32)
     rows = np.empty((4000, 64))
     for j in range(4000):
-        weight_row(0, 0.0, 0.5, 0.0, True, 1, 2, 3, j, row)
+        weight_row(0, 0.0, 0.5, 0.0, True, 1, 2, 3, j, row, bits)
         rows[j] = row
     assert np.allclose(rows.sum(axis=1), 0.0, atol=1e-12)
     assert abs(rows.var() * 64 / 63 * 63 / 64 - 0.25) < 0.01
@@ -100,14 +101,15 @@ def test_centered_rows_sum_to_zero_and_keep_the_variance():
 
 def test_shifted_rows_have_the_shift():
     row = np.empty(100_000)
-    weight_row(0, 0.0, 1.0, 0.1, False, 5, 1, 0, 0, row)
+    weight_row(0, 0.0, 1.0, 0.1, False, 5, 1, 0, 0, row, np.empty(CHUNK, np.uint32))
     assert abs(row.mean() - 0.1) < 5 / np.sqrt(row.size)
 
 
 @njit(cache=True, parallel=True)
 def _normal_rows(seed, width, out):
     for j in prange(out.shape[0]):
-        weight_row(0, 0.0, 1.0, 0.0, False, seed, 1, 0, j, out[j, :width])
+        bits = np.empty(CHUNK, np.uint32)
+        weight_row(0, 0.0, 1.0, 0.0, False, seed, 1, 0, j, out[j, :width], bits)
 
 
 @pytest.mark.parametrize("width", [256, 13])
