@@ -20,6 +20,7 @@ Numba compiles each on its first call, so training pays only for the serial loop
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -86,6 +87,21 @@ def kernel_source(activation: Activation) -> str:
                             dsigma=activation.python_source(activation.derivative)) + "\n\n" + _FUSED.read_text()
 
 
+@functools.lru_cache(maxsize=None)
+def _dependencies_digest() -> str:
+    """A hash of the Monte Carlo modules the generated kernel calls into.
+
+    Numba's on-disk cache of a module is keyed by that module's own file only: had the digest covered
+    the generated source alone, an edit to a called function (a new normal sampler in
+    montecarlo/normals.py, say) would leave the old machine code cached under the same name. Any
+    change to montecarlo/ gives the generated module a new name, so it is compiled afresh.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_FUSED.parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _write_once(folder: Path, path: Path, source: str) -> None:
     if path.exists() and path.read_text() == source:
         return
@@ -99,7 +115,7 @@ def _write_once(folder: Path, path: Path, source: str) -> None:
 def activation_kernels(activation: Activation) -> ModuleType:
     """The imported generated module (``act``, ``act_d``, ``activate``) for ``activation``."""
     source = kernel_source(activation)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    digest = hashlib.sha256((source + _dependencies_digest()).encode()).hexdigest()[:20]
     if digest in _LOADED:
         return _LOADED[digest]
     folder = cache_dir()

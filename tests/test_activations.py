@@ -1,5 +1,6 @@
 import math
 import os
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -121,3 +122,24 @@ def test_clipped_relu2_says_and_has_no_gradient_where_the_clip_binds():
         above = math.sqrt(c) * np.array([1.001, 2.0, 10.0])
         assert np.all(act.numpy_derivative(above) == 0.0)
         assert np.all(act.numpy_derivative(math.sqrt(c) * np.array([0.5, 0.999])) > 0.0)
+
+
+def test_generated_kernels_are_renamed_when_a_called_module_changes(tmp_path, monkeypatch):
+    """Numba's disk cache keys a module by its own file: a change in a module the generated kernel
+    calls (montecarlo/) must give the generated module a new name, or stale machine code is reused."""
+    import shutil
+
+    from driftproof import compiled
+
+    package = Path(compiled.__file__).resolve().parent / "montecarlo"
+    copy = tmp_path / "montecarlo"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(compiled, "_FUSED", copy / "fused.py")
+    compiled._dependencies_digest.cache_clear()
+    before = compiled._dependencies_digest()
+    compiled._dependencies_digest.cache_clear()
+    assert compiled._dependencies_digest() == before  # a function of the files alone
+    (copy / "normals.py").write_text((copy / "normals.py").read_text() + "\n# changed\n")
+    compiled._dependencies_digest.cache_clear()
+    assert compiled._dependencies_digest() != before
+    compiled._dependencies_digest.cache_clear()
