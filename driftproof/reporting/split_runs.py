@@ -57,10 +57,10 @@ def split_spec(loss: str, act: str, data: str, quick: bool, seed: int = 0) -> tu
 
 
 def split_configs(ctx: Context, data: str) -> list[tuple[str, str]]:
-    """(loss, activation) of the split runs on ``data``: the report's pairs with a split activation (the
-    first pair's activation if none has one); the GPT's loss is always CE."""
+    """(loss, activation) of the split runs on ``data``: the report's pairs with a split activation (ReLU
+    under the first pair's loss if none has one: unclipped SGD is stable for it); the GPT's loss is always CE."""
     pairs = list(dict.fromkeys(ctx.pairs))
-    chosen = [(loss, act) for loss, act in pairs if act in SPLIT_ACTS] or pairs[:1]
+    chosen = [(loss, act) for loss, act in pairs if act in SPLIT_ACTS] or [(pairs[0][0], "relu")]
     if data == "text":
         return list(dict.fromkeys(("ce", act) for _, act in chosen))
     return chosen

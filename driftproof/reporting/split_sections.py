@@ -79,10 +79,10 @@ def _comparison(ctx: Context, data: str, runs: list[dict]) -> str:
     if not rates:
         return ""
     key = f"split {data} ratio"
-    text = (f" Measured over predicted, the early label rate ranges {ctx.numbers.add(key + ' rate lo', min(rates), 2)}"
-            f"-{ctx.numbers.add(key + ' rate hi', max(rates), 2)}")
+    text = (f" Measured over predicted, the early label rate ranges from "
+            f"{ctx.numbers.add(key + ' rate lo', min(rates), 2)} to {ctx.numbers.add(key + ' rate hi', max(rates), 2)}")
     if steps:
-        text += (f" and the crossover step {ctx.numbers.add(key + ' step lo', min(steps), 2)}-"
+        text += (f" and the crossover step from {ctx.numbers.add(key + ' step lo', min(steps), 2)} to "
                  f"{ctx.numbers.add(key + ' step hi', max(steps), 2)} (configurations that crossed)")
     return text + ("; the prediction moves only the readout, and the hidden layers' own learning, which it neglects, "
                    "changes the label part's rate.")
@@ -187,6 +187,25 @@ def _settings(ctx: Context) -> str:
             f"own learning.")
 
 
+def _data_set_tex(ctx: Context, data: str) -> list[str]:
+    """The figure and the paragraph of one data set."""
+    runs = split_runs(ctx, data)
+    drawn = [run for run in runs if not run["diverged"]]
+    _record(ctx, data, runs)
+    diverged = "; ".join(f"{_name(r)} diverged (not drawn)" for r in runs if r["diverged"])
+    if not drawn:
+        return [tex_escape(f"On {data} data every split run diverged: {diverged}.")]
+    predicted = {_name(run): step.mean for run in drawn if "prediction" in run
+                 for step in [predicted_step(run["prediction"])] if step is not None}
+    figure = split_figure(drawn, ctx.figures / f"split_{data}", ctx, predicted)
+    caption = (f"Self/label split on {data} data ({_DESCRIPTION[data]}; {'GPT' if data == 'text' else 'MLP'}): self "
+               f"part (vermillion) and label part (blue) of the sign statistic per layer, trailing mean over "
+               f"{CROSSOVER_WINDOW} steps, mean over seeds with 95% bands, divided by the row's largest size of the "
+               f"self part's mean. Ticks at the top: each seed's crossover step"
+               + ("; dashed: the first-order prediction (last layer)" if predicted else "") + ". " + diverged)
+    return [figure_tex(ctx, figure, f"fig:split-{data}", tex_escape(caption)), _paragraph(ctx, data, drawn)]
+
+
 def split_section(ctx: Context) -> str:
     out = [r"\section{Why the sign fades: the self/label split}\label{sec:split}",
            tex_escape("Backpropagation is linear in the output gradient g(z) − y, so every δ^l is exactly a self "
@@ -196,21 +215,7 @@ def split_section(ctx: Context) -> str:
            + "Figures " + ", ".join(rf"\ref{{fig:split-{data}}}" for data in SPLIT_DATASETS)
            + tex_escape(" show it per data set; per layer and seed: Table ") + r"\ref{tab:split} (appendix)."]
     for data in SPLIT_DATASETS:
-        runs = split_runs(ctx, data)
-        drawn = [run for run in runs if not run["diverged"]]
-        _record(ctx, data, runs)
-        predicted = {_name(run): step.mean for run in drawn if "prediction" in run
-                     for step in [predicted_step(run["prediction"])] if step is not None}
-        figure = split_figure(drawn, ctx.figures / f"split_{data}", ctx, predicted)
-        arch = "GPT" if data == "text" else "MLP"
-        diverged = "; ".join(f"{_name(r)} diverged (not drawn)" for r in runs if r["diverged"])
-        out.append(figure_tex(ctx, figure, f"fig:split-{data}", tex_escape(
-            f"Self/label split on {data} data ({_DESCRIPTION[data]}; {arch}): self part (vermillion) and label "
-            f"part (blue) of the sign statistic per layer, trailing mean over {CROSSOVER_WINDOW} steps, mean over "
-            f"seeds with 95% bands, divided by the row's largest size of the self part's mean. Ticks at the top: "
-            f"each seed's crossover step" + ("; dashed: the first-order prediction (last layer)" if predicted else "")
-            + ". " + diverged)))
-        out.append(_paragraph(ctx, data, runs))
+        out.extend(_data_set_tex(ctx, data))
     return "\n".join(out)
 
 
