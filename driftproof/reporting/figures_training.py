@@ -74,7 +74,9 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
                 series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts)
             # a fraction cannot blow up: its axis keeps every series (beside activations without exact zeros,
             # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale)
-            meta["axes"][key] = apply_limits(ax, series, math.inf if metric == "zero_frac" else AXIS_MULTIPLE)
+            fraction = metric == "zero_frac"
+            meta["axes"][key] = {**apply_limits(ax, series, math.inf if fraction else AXIS_MULTIPLE),
+                                 "all_kept": fraction}
             if metric == "sign":
                 ax.axhline(0, color="black", lw=0.6)
             ax.set_title(f"layer {layer}" if row == 0 else "")
@@ -128,7 +130,8 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
                 ax.fill_between(run["step"], lo, hi, color=colour, alpha=0.2, lw=0)
                 ax.plot(run["step"], mean, color=colour, lw=1.1)
                 series[part] = np.concatenate([lo, hi])
-            meta["axes"][f"{label}.L{layer}"] = apply_limits(ax, series)
+            # both parts are in units of the row's self part and the run did not diverge: neither is off scale
+            meta["axes"][f"{label}.L{layer}"] = {**apply_limits(ax, series, math.inf), "all_kept": True}
             ax.axhline(0, color="black", lw=0.6)
             crossover = entries[layer - 1].crossover or ()
             meta["crossovers"][f"{label}.L{layer}"] = list(crossover)

@@ -31,10 +31,10 @@ __all__ = ["SPLIT_DATASETS", "SPLIT_ACTS", "GPT_SIZES", "GPT_LR", "PREDICTION_NE
 SPLIT_DATASETS = ("noise", "teacher", "digits", "text")
 SPLIT_ACTS = ("relu", "gelu")  # the paper's activations; the split figure shows those of the report's pairs
 # The GPT's size per mode (full, quick): two blocks, two heads, float32 AdamW at the GPT's default rate.
-GPT_SIZES = {False: {"width": 64, "depth": 2, "heads": 2, "context": 32, "batch": 16, "steps": 200, "seeds": 3},
+GPT_SIZES = {False: {"width": 64, "depth": 2, "heads": 2, "context": 32, "batch": 16, "steps": 150, "seeds": 3},
              True: {"width": 32, "depth": 2, "heads": 2, "context": 16, "batch": 8, "steps": 100, "seeds": 3}}
 GPT_LR = 3e-3
-PREDICTION_NETWORKS = 16  # networks (seeds 1000..) averaged for the first-order prediction's A and S0
+PREDICTION_NETWORKS = 8  # networks (seeds 1000..) averaged for the first-order prediction's A and S0
 INIT_NETWORKS = 32  # networks (seeds 2000..) for the label part at t = 0 on noise, beyond the runs' seeds
 EARLY = 20  # logged steps: "early" for the label part on noise, and the window of the measured label rate
 

@@ -113,7 +113,9 @@ def _split_run(loss, act, depth=2, steps=40, seeds=3, crossover=(12, None, 30)):
         curves = {}
         for layer in range(1, depth + 1):
             curves[f"L{layer}.self"] = (1.0 + 0.05 * rng.standard_normal(steps)).tolist()
-            curves[f"L{layer}.label"] = (-0.05 * t + 0.05 * rng.standard_normal(steps)).tolist()
+            # a label part 30x smaller than the self part in layer 1 (teacher MSE): it must not push the self part off
+            slope, noise = (0.001, 0.001) if layer == 1 else (0.05, 0.05)
+            curves[f"L{layer}.label"] = (-slope * t + noise * rng.standard_normal(steps)).tolist()
         seed_rows.append({"seed": seed, "diverged_at": None, "blowup_at": None, "curves": curves})
     e = Estimate.student_t([0.1, 0.2, 0.3])
     entry = LayerSummary(e, (0.1,) * seeds, e, e, (None,) * seeds, e, e, e, e, e, (0,) * seeds, e, e,
@@ -132,12 +134,14 @@ def test_split_figure_has_both_parts_per_layer_and_every_seeds_crossover(tmp_pat
     assert path.exists() and path.with_suffix(".png").exists()
     meta = ctx.results["figures"]["split_x"]
     assert set(meta["axes"]) == {f"{r}.L{l}" for r in ("mse/relu", "ce/gelu") for l in (1, 2)}
-    for axis in meta["axes"].values():  # both parts drawn on every panel, none dropped
-        assert set(axis["spans"]) == {"self", "label"} and not axis["dropped"]
+    for axis in meta["axes"].values():  # both parts drawn in full on every panel, none dropped
+        assert set(axis["spans"]) == {"self", "label"} and not axis["dropped"] and axis["all_kept"]
+        lo, hi = axis["ylim"]
+        assert all(lo <= a and b <= hi for a, b in axis["spans"].values())
     assert meta["crossovers"]["mse/relu.L2"] == [12, None, 30]
     assert meta["crossovers"]["ce/gelu.L1"] == [None, None, None]
-    # the label part falls to -0.05 * 39 (about -2 self parts): the axis reaches it
-    assert meta["axes"]["mse/relu.L1"]["ylim"][0] < -1.5
+    # layer 2's label part falls to -0.05 * 39 (about -2 self parts): the axis reaches it
+    assert meta["axes"]["mse/relu.L2"]["ylim"][0] < -1.5
 
 
 def test_sparsity_of_relu_is_drawn_beside_activations_without_zeros(tmp_path):
