@@ -29,7 +29,8 @@ __all__ = ["SPLIT_DATASETS", "SPLIT_ACTS", "GPT_SIZES", "GPT_LR", "PREDICTION_NE
            "split_spec", "split_configs", "split_results", "split_runs", "label_rate_measured", "predicted_step"]
 
 SPLIT_DATASETS = ("noise", "teacher", "digits", "text")
-SPLIT_ACTS = ("relu", "gelu")  # the paper's activations; the split figure shows those of the report's pairs
+# The paper's activations, per mode (full, quick); the split figure shows those of the report's pairs.
+SPLIT_ACTS = {False: ("relu", "gelu"), True: ("relu",)}
 # The GPT's size per mode (full, quick): two blocks, two heads, float32 AdamW at the GPT's default rate.
 GPT_SIZES = {False: {"width": 64, "depth": 2, "heads": 2, "context": 32, "batch": 16, "steps": 150, "seeds": 3},
              True: {"width": 32, "depth": 2, "heads": 2, "context": 16, "batch": 8, "steps": 100, "seeds": 3}}
@@ -60,7 +61,7 @@ def split_configs(ctx: Context, data: str) -> list[tuple[str, str]]:
     """(loss, activation) of the split runs on ``data``: the report's pairs with a split activation (ReLU
     under the first pair's loss if none has one: unclipped SGD is stable for it); the GPT's loss is always CE."""
     pairs = list(dict.fromkeys(ctx.pairs))
-    chosen = [(loss, act) for loss, act in pairs if act in SPLIT_ACTS] or [(pairs[0][0], "relu")]
+    chosen = [(loss, act) for loss, act in pairs if act in SPLIT_ACTS[ctx.quick]] or [(pairs[0][0], "relu")]
     if data == "text":
         return list(dict.fromkeys(("ce", act) for _, act in chosen))
     return chosen
