@@ -98,6 +98,18 @@ def _row_scale(run: dict, depth: int) -> float:
     return max(finite) if finite else 1.0
 
 
+LINTHRESH = 1e-3  # symmetric log axes are linear within this many units of the row's largest self part
+
+
+def _collapses(run: dict, depth: int, scale: float) -> bool:
+    """True when the self part's mean stays below a tenth of the row's unit over the run's second half in
+    some layer (MSE: the readout fits the mean target within a few steps): such a row is drawn on a
+    symmetric log axis, else everything after the first steps is a flat line there."""
+    half = len(run["step"]) // 2
+    late = [np.nanmax(np.abs(np.nanmean(_trailing(_stack(run, f"L{layer}.self")), axis=0)[half:]))
+            for layer in range(1, depth + 1)]
+    return any(np.isfinite(v) and v < 0.1 * scale for v in late)
+
 def _mark_crossovers(ax, steps: list[int | None], predicted: float | None, last_step: int) -> None:
     """Each seed's crossover step as a short tick above the axis; the prediction as a dashed line (or an arrow
     at the right edge when it lies beyond the run)."""
@@ -122,6 +134,7 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
     meta = {"axes": {}, "crossovers": {}}
     for row, run in enumerate(runs):
         label, scale = f"{run['loss']}/{run['act']}", _row_scale(run, run["depth"])
+        symlog = _collapses(run, run["depth"], scale)
         entries = list(run["summary"].layers.values())
         for layer in range(1, depth + 1):
             ax, series = axes[row][layer - 1], {}
@@ -131,7 +144,10 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
                 ax.plot(run["step"], mean, color=colour, lw=1.1)
                 series[part] = np.concatenate([lo, hi])
             # both parts are in units of the row's self part and the run did not diverge: neither is off scale
-            meta["axes"][f"{label}.L{layer}"] = {**apply_limits(ax, series, math.inf), "all_kept": True}
+            meta["axes"][f"{label}.L{layer}"] = {**apply_limits(ax, series, math.inf), "all_kept": True,
+                                                 "symlog": symlog}
+            if symlog:
+                ax.set_yscale("symlog", linthresh=LINTHRESH)
             ax.axhline(0, color="black", lw=0.6)
             crossover = entries[layer - 1].crossover or ()
             meta["crossovers"][f"{label}.L{layer}"] = list(crossover)
@@ -139,7 +155,7 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
             _mark_crossovers(ax, list(crossover), (predicted or {}).get(label) if last else None, run["step"][-1])
             ax.set_title(f"{run['loss'].upper()} {run['act']}, layer {layer}", fontsize=8)
             ax.set_xlabel("step" if row == len(runs) - 1 else "")
-            ax.set_ylabel("part / largest\n|self part|" if layer == 1 else "")
+            ax.set_ylabel(("part / largest\n|self part|" + (" (symlog)" if symlog else "")) if layer == 1 else "")
             ax.grid(alpha=0.25, lw=0.5)
     handles = [matplotlib.lines.Line2D([], [], color=c, lw=2, label=text) for _, c, text in _PARTS]
     handles += [matplotlib.lines.Line2D([], [], color="#CC79A7", lw=1.6, label="crossover, one tick per seed")]

@@ -203,7 +203,8 @@ def _data_set_tex(ctx: Context, data: str) -> list[str]:
     caption = (f"Self/label split on {data} data ({_DESCRIPTION[data]}; {'GPT' if data == 'text' else 'MLP'}): self "
                f"part (vermillion) and label part (blue) of the sign statistic per layer, trailing mean over "
                f"{CROSSOVER_WINDOW} steps, mean over seeds with 95% bands, divided by the row's largest size of the "
-               f"self part's mean. Ticks at the top: each seed's crossover step"
+               f"self part's mean; rows marked symlog, where the self part collapses (MSE), on a symmetric log axis, "
+               f"linear within ±0.001. Ticks at the top: each seed's crossover step"
                + ("; dashed: the first-order prediction (last layer)" if predicted else "") + ". " + diverged)
     return [figure_tex(ctx, figure, f"fig:split-{data}", tex_escape(caption)), _paragraph(ctx, data, drawn)]
 

@@ -142,6 +142,24 @@ def test_split_figure_has_both_parts_per_layer_and_every_seeds_crossover(tmp_pat
     assert meta["crossovers"]["ce/gelu.L1"] == [None, None, None]
     # layer 2's label part falls to -0.05 * 39 (about -2 self parts): the axis reaches it
     assert meta["axes"]["mse/relu.L2"]["ylim"][0] < -1.5
+    assert not meta["axes"]["mse/relu.L1"]["symlog"]
+
+
+def test_a_collapsing_self_part_gets_a_symmetric_log_axis(tmp_path):
+    """MSE: the readout fits the mean target and the self part falls to ~1% of its start within a few steps;
+    on a linear axis the rest of the run would be a flat line."""
+    from driftproof.reporting.figures_training import split_figure
+
+    ctx = _Ctx()
+    run = _split_run("mse", "relu")
+    for seed in run["seeds"]:
+        for layer in (1, 2):
+            self_part = np.asarray(seed["curves"][f"L{layer}.self"])
+            seed["curves"][f"L{layer}.self"] = np.where(np.arange(40) < 5, self_part, 0.01 * self_part).tolist()
+    split_figure([run, _split_run("ce", "gelu")], tmp_path / "split_y", ctx)
+    axes = ctx.results["figures"]["split_y"]["axes"]
+    assert axes["mse/relu.L1"]["symlog"] and axes["mse/relu.L2"]["symlog"]
+    assert not axes["ce/gelu.L1"]["symlog"]
 
 
 def test_sparsity_of_relu_is_drawn_beside_activations_without_zeros(tmp_path):
