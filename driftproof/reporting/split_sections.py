@@ -123,9 +123,13 @@ def _noise_sentence(ctx: Context, runs: list[dict]) -> str:
             share = ctx.numbers.add(key + " early pct", 100 * abs(early["label"].mean / early["self"].mean), 2)
             text += f", {share}% of it in size"
         text += ")."
-    if any(run["loss"] == "mse" for run in runs):
-        text += (" Under MSE the label part moves from the first steps even here: the readout fits the mean target "
-                 "through h >= 0 (a term the prediction includes), which needs no label information.")
+    early_zero = [run for run in runs if _early_mean(run, _last(run)[0], "label").contains(0.0)]
+    text += (f" Over the first {EARLY} steps the label part's interval contains 0 in {len(early_zero)} of "
+             f"{len(runs)} configurations (last layer)"
+             + (": it stays near zero early." if len(early_zero) == len(runs) else "."))
+    if any(run["loss"] == "mse" and run not in early_zero for run in runs):
+        text += (" Where it does not (MSE), the label part moves from the first steps even here: the readout fits "
+                 "the mean target through h >= 0 (a term the prediction includes), which needs no label information.")
     return text
 
 
