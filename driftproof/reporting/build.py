@@ -24,7 +24,8 @@ from .residual_sections import residual_appendix, residual_claims, residual_sect
 from .summary import summary_tex
 from .sweep_sections import sweep_appendix, sweep_claims, sweep_section
 from .theory_sections import derivation_appendix, mean_field_appendix, sign_map_appendix, sign_section, theory_claims
-from .training_sections import persistence_section, split_section, training_appendix, training_claims
+from .split_sections import split_appendix, split_section
+from .training_sections import persistence_section, training_appendix, training_claims
 
 __all__ = ["ReportResult", "build_report", "SECTIONS", "APPENDIX", "CLAIMS"]
 
@@ -48,7 +49,7 @@ def _sign(ctx: Context) -> str:
 
 def _tables(ctx: Context) -> str:
     return "\n".join([r"\section{Tables}\label{app:tables}", sign_map_appendix(ctx), montecarlo_appendix(ctx),
-                      mean_field_appendix(ctx), training_appendix(ctx), residual_appendix(ctx), sweep_appendix(ctx)])
+                      mean_field_appendix(ctx), training_appendix(ctx), split_appendix(ctx), residual_appendix(ctx), sweep_appendix(ctx)])
 
 
 # Main sections (one per claim) and appendix sections, in reading order; claim rows for the summary.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from scipy.special import stdtrit
 
-from .style import activation_legend, apply_limits, color, linestyle, new_figure, save
+from .style import AXIS_MULTIPLE, activation_legend, apply_limits, color, linestyle, new_figure, save
 
 __all__ = ["persistence_figure", "split_figure", "band"]
 
@@ -70,7 +72,11 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
             for run in drawn:
                 stacked = _scaled(_stack(run, key)) if metric == "sign" else _stack(run, key)
                 series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts)
-            meta["axes"][key] = apply_limits(ax, series)
+            # a fraction cannot blow up: its axis keeps every series (beside activations without exact zeros,
+            # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale)
+            fraction = metric == "zero_frac"
+            meta["axes"][key] = {**apply_limits(ax, series, math.inf if fraction else AXIS_MULTIPLE),
+                                 "all_kept": fraction}
             if metric == "sign":
                 ax.axhline(0, color="black", lw=0.6)
             ax.set_title(f"layer {layer}" if row == 0 else "")
@@ -81,25 +87,79 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
     return save(fig, path, ctx, meta)
 
 
-def split_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Path:
-    """Rows: self part, label part of the last layer's sign statistic (trailing mean of 10 steps, both divided
-    by the largest size of the self part's mean); columns: losses."""
-    losses = list(dict.fromkeys(r["loss"] for r in runs)) or ["mse"]
-    acts = list(dict.fromkeys(r["act"] for r in runs))
-    fig, axes = new_figure(2, len(losses), 3.9, sharex=True)
-    key = f"L{depth}"
-    meta = {"axes": {}}
-    for column, loss in enumerate(losses):
-        for row, part in enumerate(("self", "label")):
-            ax, series = axes[row][column], {}
-            for run in (r for r in runs if r["loss"] == loss):
-                stacked = _scaled(_trailing(_stack(run, f"{key}.{part}")), _trailing(_stack(run, f"{key}.self")))
-                series[run["act"]] = _draw(ax, run["step"], run, stacked, acts)
-            meta["axes"][f"{loss}.{part}"] = apply_limits(ax, series)
+_PARTS = (("self", "#D55E00", "self part (from g(z))"), ("label", "#0072B2", "label part (from -y)"))
+
+
+def _row_scale(run: dict, depth: int) -> float:
+    """The largest size of the seeds' mean self part (trailing mean) over the run's layers: the row's unit."""
+    sizes = [np.nanmax(np.abs(np.nanmean(_trailing(_stack(run, f"L{layer}.self")), axis=0)))
+             for layer in range(1, depth + 1)]
+    finite = [s for s in sizes if np.isfinite(s) and s > 0]
+    return max(finite) if finite else 1.0
+
+
+LINTHRESH = 1e-3  # symmetric log axes are linear within this many units of the row's largest self part
+
+
+def _collapses(run: dict, depth: int, scale: float) -> bool:
+    """True when the self part's mean stays below a tenth of the row's unit over the run's second half in
+    some layer (MSE: the readout fits the mean target within a few steps): such a row is drawn on a
+    symmetric log axis, else everything after the first steps is a flat line there."""
+    half = len(run["step"]) // 2
+    late = [np.nanmax(np.abs(np.nanmean(_trailing(_stack(run, f"L{layer}.self")), axis=0)[half:]))
+            for layer in range(1, depth + 1)]
+    return any(np.isfinite(v) and v < 0.1 * scale for v in late)
+
+def _mark_crossovers(ax, steps: list[int | None], predicted: float | None, last_step: int) -> None:
+    """Each seed's crossover step as a short tick above the axis; the prediction as a dashed line (or an arrow
+    at the right edge when it lies beyond the run)."""
+    for step in (s for s in steps if s is not None):
+        ax.axvline(step, ymin=0.9, ymax=1.0, color="#CC79A7", lw=1.6)
+    if predicted is not None and np.isfinite(predicted):
+        if predicted <= last_step:
+            ax.axvline(predicted, color="black", lw=0.9, ls="--")
+        else:
+            ax.annotate(f"predicted {predicted:.0f} >", xy=(1.0, 0.06), xycoords="axes fraction", ha="right",
+                        fontsize=7)
+
+
+def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None = None) -> Path:
+    """Rows: configurations (loss/activation); columns: hidden layers. Each panel: the self and the label part
+    of the sign statistic (trailing mean of 10 logged steps; mean over seeds with 95% bands), both divided by
+    the row's largest size of the self part's mean, so the label part overtakes where it falls below minus
+    the self part; ticks: each seed's crossover step; dashed: the first-order prediction (``predicted``:
+    row label -> step, last layer only)."""
+    depth = max(run["depth"] for run in runs)
+    fig, axes = new_figure(len(runs), depth, 1.45 * len(runs) + 0.75, sharex=True)
+    meta = {"axes": {}, "crossovers": {}}
+    for row, run in enumerate(runs):
+        label, scale = f"{run['loss']}/{run['act']}", _row_scale(run, run["depth"])
+        symlog = _collapses(run, run["depth"], scale)
+        entries = list(run["summary"].layers.values())
+        for layer in range(1, depth + 1):
+            ax, series = axes[row][layer - 1], {}
+            for part, colour, _ in _PARTS:
+                mean, lo, hi = band(_trailing(_stack(run, f"L{layer}.{part}")) / scale)
+                ax.fill_between(run["step"], lo, hi, color=colour, alpha=0.2, lw=0)
+                ax.plot(run["step"], mean, color=colour, lw=1.1)
+                series[part] = np.concatenate([lo, hi])
+            # both parts are in units of the row's self part and the run did not diverge: neither is off scale
+            meta["axes"][f"{label}.L{layer}"] = {**apply_limits(ax, series, math.inf), "all_kept": True,
+                                                 "symlog": symlog}
+            if symlog:
+                ax.set_yscale("symlog", linthresh=LINTHRESH)
             ax.axhline(0, color="black", lw=0.6)
-            ax.set_title(f"{loss.upper()}: {part} part" if row == 0 else f"{loss.upper()}: label part")
-            ax.set_xlabel("SGD step" if row == 1 else "")
-            ax.set_ylabel(f"{part} part / largest\n|self part|" if column == 0 else "")
+            crossover = entries[layer - 1].crossover or ()
+            meta["crossovers"][f"{label}.L{layer}"] = list(crossover)
+            last = layer == run["depth"]
+            _mark_crossovers(ax, list(crossover), (predicted or {}).get(label) if last else None, run["step"][-1])
+            ax.set_title(f"{run['loss'].upper()} {run['act']}, layer {layer}", fontsize=8)
+            ax.set_xlabel("step" if row == len(runs) - 1 else "")
+            ax.set_ylabel(("part / largest\n|self part|" + (" (symlog)" if symlog else "")) if layer == 1 else "")
             ax.grid(alpha=0.25, lw=0.5)
-    activation_legend(fig, acts, [])
+    handles = [matplotlib.lines.Line2D([], [], color=c, lw=2, label=text) for _, c, text in _PARTS]
+    handles += [matplotlib.lines.Line2D([], [], color="#CC79A7", lw=1.6, label="crossover, one tick per seed")]
+    if predicted:
+        handles += [matplotlib.lines.Line2D([], [], color="black", lw=0.9, ls="--", label="first-order prediction")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=7)
     return save(fig, path, ctx, meta)

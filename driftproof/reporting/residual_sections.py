@@ -55,8 +55,12 @@ def residual_section(ctx: Context) -> str:
         tex_escape(f"In a pre-norm residual MLP (LayerNorm, eps = 1e-5, width {sizes['width']}, {sizes['depth']} "
                    "blocks, read out through the norm), Stein's lemma on the block's output weights gives "
                    "E[δ_i | p] = c · σσ'(p_i) with c proportional to the expected Laplacian of the loss at the "
-                   "stream; the readout's rotation invariance makes it vanish at eps = 0 for the last block, and "
-                   "eps and earlier blocks leave it small. Figure ") + r"\ref{fig:r6}" + tex_escape(
+                   "stream. At eps = 0 it vanishes in every block, not only the last: for a Gaussian readout "
+                   "independent of the stream and the labels, the expected output gradient E_V[dl/dx_L | x_L] is "
+                   "0 at every x_L (the norm's Jacobian annihilates its own output), and every block's δ is that "
+                   "gradient carried back through weights independent of the readout. With eps > 0, c is O(eps) "
+                   "in every block. (This supersedes the design notes' R6 paragraph, which has only the last "
+                   "block vanish.) Figure ") + r"\ref{fig:r6}" + tex_escape(
             " shows c per block relative to the same network without normalization, derived and measured by "
             "conditional Monte Carlo (normal and uniform inits). The largest derived last-block ratio is ")
         + ctx.numbers.add("r6 largest last", largest[2]["relative_to_plain"], 3)

@@ -15,12 +15,12 @@ from ..training import TrainSpec, train
 from ..training.summary import LayerSummary, RoleSummary
 from .claims import Claim
 from .context import Context
-from .figures_training import persistence_figure, split_figure
+from .figures_training import persistence_figure
 from .latex import figure_tex, interval, table
 from ..texutil import tex_escape
 
 __all__ = ["training_results", "TRAIN_SIZES", "LR", "CLIP_NORM", "BLOWUP", "blowup_step", "run_spec",
-           "persistence_section", "split_section", "training_appendix", "training_claims", "DATASETS"]
+           "persistence_section", "training_appendix", "training_claims", "DATASETS"]
 
 DATASETS = ("noise", "digits")
 # Full and quick sizes; the numbers are printed in the report beside the results.
@@ -170,42 +170,6 @@ def _persistence_paragraph(ctx: Context) -> str:
         parts.append(text)
     return tex_escape("In numbers: " + "; ".join(parts) + ". Per layer, with intervals: Table "
                       ) + r"\ref{tab:persistence} (appendix)."
-
-
-def split_section(ctx: Context) -> str:
-    out = [r"\section{Why the sign fades: the self/label split}\label{sec:split}",
-           tex_escape("Backpropagation is linear in the output gradient g(z) − y, so every δ^l is exactly a self "
-                      "part (from g(z), the part the theorem is about) plus a label part (from −y, zero mean at "
-                      "initialization). Same runs as Section ") + r"\ref{sec:persistence}" + tex_escape(
-               "; each part's trailing mean over 10 logged steps, mean over seeds with 95% bands, both divided by "
-               "the largest size of the self part's mean; "
-               "last hidden layer; crossover: the first step at which, over the last 10 logged steps, the label "
-               "part is negative and larger in size than the self part.") + " "
-           + _figure_refs("split", "Figures {} show it on {}.")]
-    for data in DATASETS:
-        runs = [r for r in _runs(ctx, data) if not r["diverged"]]
-        figure = split_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / f"split_{data}", ctx)
-        out.append(figure_tex(ctx, figure, f"fig:split-{data}",
-                              rf"Self part (top) and label part (bottom) of the sign statistic on {data} data, "
-                              r"last hidden layer, one panel per loss. Colour: activation. " + tex_escape(
-                                  _crossover_note(ctx, data, runs))))
-    return "\n".join(out)
-
-
-def _crossover_note(ctx: Context, data: str, runs: list[dict]) -> str:
-    items = []
-    for run in runs:
-        entry = list(run["summary"].layers.values())[-1]
-        if entry.crossover is None:
-            continue
-        estimate = entry.crossover_estimate
-        key = f"crossover {data} {run['loss']} {run['act']}"
-        if entry.crossed:
-            items.append(f"{run['loss']}/{run['act']} {interval(ctx, key, estimate, 3)} "
-                         f"({len(entry.crossed)}/{len(entry.crossover)} seeds)")
-        else:
-            items.append(f"{run['loss']}/{run['act']} never")
-    return ("Crossover step, last layer: " + "; ".join(items) + ".") if items else ""
 
 
 def training_appendix(ctx: Context) -> str:

@@ -343,7 +343,8 @@ def derive_residual(res: Residual) -> Derivation:
         steps += [
             Step("eps = 0: the expected output gradient vanishes at every x",
                  sp.Eq(sp.Symbol("dPhi/da|_{eps=0}"), at_zero, evaluate=False),
-                 "so E[delta^l_i | p^l] = E[(W2^T J_l^T E[g | x_L])_i sigma'] = 0 for every block l and any loss"),
+                 "so E[delta^l_i | p^l] = E[(W2^T J_l^T E[g | x_L])_i sigma'] = 0 for every block l and any loss "
+                 "(every block, not only the last: this supersedes the R6 paragraph of the design notes)"),
             Step("the same by Stein on V: E_V[V^T g] = s_V^2 E[tr Hess_z l] n(x), and J_n^T n = 0 (N = 3 check)",
                  _jacobian_check(),
                  "the norm's Jacobian annihilates its own output; LayerNorm likewise (n lies in the range of P)"),

@@ -99,3 +99,79 @@ def test_two_blown_up_series_cannot_vouch_for_each_other():
     assert hi - lo <= AXIS_MULTIPLE * (6.0 - 1.2) and lo <= 1.2 and hi >= 6.0
     ordinary = {"a": np.array([0.0, 1.0]), "b": np.array([0.5, 1.5]), "c": np.array([0.0, 3.0])}
     assert robust_limits(ordinary)[1] == []
+
+
+def _split_run(loss, act, depth=2, steps=40, seeds=3, crossover=(12, None, 30)):
+    """A split run as split_runs gives it: per-seed self/label curves and a summary with crossover steps."""
+    from driftproof.results import Estimate
+    from driftproof.training.summary import LayerSummary, RoleSummary
+
+    rng = np.random.default_rng(7)
+    t = np.arange(steps)
+    seed_rows = []
+    for seed in range(seeds):
+        curves = {}
+        for layer in range(1, depth + 1):
+            curves[f"L{layer}.self"] = (1.0 + 0.05 * rng.standard_normal(steps)).tolist()
+            # a label part 30x smaller than the self part in layer 1 (teacher MSE): it must not push the self part off
+            slope, noise = (0.001, 0.001) if layer == 1 else (0.05, 0.05)
+            curves[f"L{layer}.label"] = (-slope * t + noise * rng.standard_normal(steps)).tolist()
+        seed_rows.append({"seed": seed, "diverged_at": None, "blowup_at": None, "curves": curves})
+    e = Estimate.student_t([0.1, 0.2, 0.3])
+    entry = LayerSummary(e, (0.1,) * seeds, e, e, (None,) * seeds, e, e, e, e, e, (0,) * seeds, e, e,
+                         self_t0=e, label_t0=e, self_end=e, label_end=e, crossover=tuple(crossover))
+    summary = RoleSummary(act, tuple(range(seeds)), {f"L{l}": entry for l in range(1, depth + 1)}, {}, {})
+    return {"loss": loss, "act": act, "depth": depth, "step": t.tolist(), "seeds": seed_rows, "summary": summary,
+            "diverged": []}
+
+
+def test_split_figure_has_both_parts_per_layer_and_every_seeds_crossover(tmp_path):
+    from driftproof.reporting.figures_training import split_figure
+
+    ctx = _Ctx()
+    runs = [_split_run("mse", "relu"), _split_run("ce", "gelu", crossover=(None, None, None))]
+    path = split_figure(runs, tmp_path / "split_x", ctx, predicted={"mse/relu": 25.0, "ce/gelu": 900.0})
+    assert path.exists() and path.with_suffix(".png").exists()
+    meta = ctx.results["figures"]["split_x"]
+    assert set(meta["axes"]) == {f"{r}.L{l}" for r in ("mse/relu", "ce/gelu") for l in (1, 2)}
+    for axis in meta["axes"].values():  # both parts drawn in full on every panel, none dropped
+        assert set(axis["spans"]) == {"self", "label"} and not axis["dropped"] and axis["all_kept"]
+        lo, hi = axis["ylim"]
+        assert all(lo <= a and b <= hi for a, b in axis["spans"].values())
+    assert meta["crossovers"]["mse/relu.L2"] == [12, None, 30]
+    assert meta["crossovers"]["ce/gelu.L1"] == [None, None, None]
+    # layer 2's label part falls to -0.05 * 39 (about -2 self parts): the axis reaches it
+    assert meta["axes"]["mse/relu.L2"]["ylim"][0] < -1.5
+    assert not meta["axes"]["mse/relu.L1"]["symlog"]
+
+
+def test_a_collapsing_self_part_gets_a_symmetric_log_axis(tmp_path):
+    """MSE: the readout fits the mean target and the self part falls to ~1% of its start within a few steps;
+    on a linear axis the rest of the run would be a flat line."""
+    from driftproof.reporting.figures_training import split_figure
+
+    ctx = _Ctx()
+    run = _split_run("mse", "relu")
+    for seed in run["seeds"]:
+        for layer in (1, 2):
+            self_part = np.asarray(seed["curves"][f"L{layer}.self"])
+            seed["curves"][f"L{layer}.self"] = np.where(np.arange(40) < 5, self_part, 0.01 * self_part).tolist()
+    split_figure([run, _split_run("ce", "gelu")], tmp_path / "split_y", ctx)
+    axes = ctx.results["figures"]["split_y"]["axes"]
+    assert axes["mse/relu.L1"]["symlog"] and axes["mse/relu.L2"]["symlog"]
+    assert not axes["ce/gelu.L1"]["symlog"]
+
+
+def test_sparsity_of_relu_is_drawn_beside_activations_without_zeros(tmp_path):
+    """The persistence figure's sparsity row: GELU's and tanh's sparsity is a constant 0, and ReLU's ~0.5 must
+    not be taken for an off-scale series (it was left out of the report's figure)."""
+    ctx = _Ctx()
+    runs = [_run("mse", "relu", 0.5), _run("ce", "gelu", 0.0), _run("ce", "tanh", 0.0)]
+    for run in runs[1:]:
+        for seed in run["seeds"]:
+            for layer in (1, 2):
+                seed["curves"][f"L{layer}.zero_frac"] = [0.0] * len(run["step"])
+    persistence_figure(runs, 2, tmp_path / "p", ctx)
+    axis = ctx.results["figures"]["p"]["axes"]["L1.zero_frac"]
+    assert axis["dropped"] == [] and "mse/relu" in axis["spans"]
+    assert axis["ylim"][1] > 0.45

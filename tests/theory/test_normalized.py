@@ -43,6 +43,8 @@ def test_derivation_renders_and_says_zero():
     derivation = derive_residual(res)
     assert derivation.key == "R6" and "0 exactly" in derivation.conclusion
     assert "[exact] eps = 0" in derivation.to_text()
+    # every block vanishes, not only the last (the design notes' R6 paragraph said the last; the output says so)
+    assert "every block, not only the last" in derivation.to_text() and "supersedes" in derivation.to_text()
     assert all(block.coefficient.mean == 0 and block.exact for block in predict(res).blocks)
 
 
