@@ -44,7 +44,10 @@ def _child(work: Callable[[], U], write: int, parent: int) -> None:
     """Run ``work`` and write ("ok", result) or ("error", exception) to ``write``; never returns."""
     status = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread of this process: Ctrl-C reaches the parent's main thread
+            pass
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):  # not Linux: the parent still kills it when it stops early
