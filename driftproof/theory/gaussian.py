@@ -151,25 +151,35 @@ def _segment(f, sd: float, a: float, b: float) -> tuple[float, float] | None:
     return fine, error
 
 
+def _gauss_hermite(f, sd: float) -> Estimate:
+    """E[f(p)], p ~ N(0, sd^2), f smooth on the whole line: Gauss-Hermite, the change from n/2 to n nodes as error."""
+    def gh(n):
+        nodes, weights = _hermite_nodes(n)
+        with np.errstate(all="ignore"):  # overflow gives inf (exp(1000 x)): a value, not a warning
+            values = np.asarray(f(sd * nodes), dtype=float) * np.ones_like(nodes)
+            return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
+
+    coarse, fine = gh(GH_NODES // 2), gh(GH_NODES)
+    return Estimate.bounded(fine, abs(fine - coarse) + 1e-15 * abs(fine),
+                            f"quadrature: Gauss-Hermite, {GH_NODES} nodes (error |GH(n/2) - GH(n)|)")
+
+
+def _segments(kinks: list[float], positive_only: bool) -> list[tuple[float, float]]:
+    """The intervals between the kinks (from 0 for a moment restricted to p > 0) to infinity."""
+    edges = sorted({*(k for k in kinks if not positive_only or k > 0), *([0.0] if positive_only else [])})
+    lower = 0.0 if positive_only else -math.inf
+    points = [lower] + [e for e in edges if e > lower] + [math.inf]
+    return [(a, b) for a, b in zip(points[:-1], points[1:]) if a != b]
+
+
 def _numeric(activation: Activation, name: str, q: float) -> Estimate:
     positive_only = MOMENTS[name][1]
     f = _integrand(activation, name)
     sd = math.sqrt(q)
     kinks = [b for b in activation.breakpoints if math.isfinite(b)]
     if not kinks and not positive_only:
-        def gh(n):
-            nodes, weights = _hermite_nodes(n)
-            with np.errstate(all="ignore"):  # overflow gives inf (exp(1000 x)): a value, not a warning
-                values = np.asarray(f(sd * nodes), dtype=float) * np.ones_like(nodes)
-                return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
-
-        coarse, fine = gh(GH_NODES // 2), gh(GH_NODES)
-        return Estimate.bounded(fine, abs(fine - coarse) + 1e-15 * abs(fine),
-                               f"quadrature: Gauss-Hermite, {GH_NODES} nodes (error |GH(n/2) - GH(n)|)")
-    edges = sorted({*(k for k in kinks if not positive_only or k > 0), *([0.0] if positive_only else [])})
-    lower = 0.0 if positive_only else -math.inf
-    points = [lower] + [e for e in edges if e > lower] + [math.inf]
-    segments = [(a, b) for a, b in zip(points[:-1], points[1:]) if a != b]
+        return _gauss_hermite(f, sd)
+    segments = _segments(kinks, positive_only)
     parts = [_segment(f, sd, a, b) for a, b in segments]
     if all(part is not None for part in parts):
         return Estimate.bounded(sum(v for v, _ in parts), sum(e for _, e in parts),
