@@ -90,7 +90,9 @@ def _threads() -> int:
     if "numba" in sys.modules:
         return sys.modules["numba"].get_num_threads()
     text = os.environ.get("NUMBA_NUM_THREADS", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else max(1, len(os.sched_getaffinity(0)))
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _weights(config: Config, start: int) -> int:

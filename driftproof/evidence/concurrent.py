@@ -31,13 +31,18 @@ _PR_SET_PDEATHSIG = 1
 
 def can_fork() -> bool:
     """Whether a child can run beside this process: fork exists, 2+ CPUs, no Numba thread pool started."""
-    if not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+    if not hasattr(os, "fork") or _cpus() < 2:
         return False
     if "numba" in sys.modules:
         from numba.np.ufunc import parallel
 
         return not getattr(parallel, "_is_initialized", True)
     return True
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (all of them where the platform cannot say)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _child(work: Callable[[], U], write: int, parent: int) -> None:
