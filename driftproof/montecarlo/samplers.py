@@ -12,7 +12,6 @@ import numpy as np
 
 from ..compiled import activation_kernels
 from ..config import Config
-from ..errors import InputError
 from . import kernels
 from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 from .methods import (_BUDGET_NUMBERS, METHODS, RNGS, SYMMETRIC_INITS, check_method, largest_batch,  # noqa: F401
