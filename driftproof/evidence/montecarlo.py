@@ -48,7 +48,8 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
         if bar is not None:
             bar.close()
     comparison = compare_conditional(config, result) if compare else None
-    numbers = {"init": config.init, "layer": result.layer, "method": method, "estimate": result.pooled.to_dict(),
+    numbers = {"init": config.init, "layer": result.layer, "method": method, "rng": result.config["rng"],
+               "estimate": result.pooled.to_dict(),
                "sign_test": result.sign_test.to_dict(), "seconds": result.seconds,
                "theory": comparison.to_dict() if comparison is not None else None,
                "zero_somewhere": result.sign_test.zero > 0}
