@@ -18,11 +18,28 @@ __version__ = "0.1.0"
 
 from . import activations, inits, losses
 from .activations import register_activation
-from .api import (ClaimsCheck, Derivations, MonteCarloCheck, TrainingRun, claims, derive, load, mc, report, sweep,
-                  train, verify)
 from .errors import InputError
 from .results import Estimate, Evidence, RowKey, Verdict, Verification
+
+# The operations live in driftproof.api, imported on first use (``driftproof.verify``): a command
+# imports only the modules it runs, not the whole API (sweeps, reports, ...).
+_API = ("verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations", "MonteCarloCheck",
+        "TrainingRun", "ClaimsCheck")
 
 __all__ = ["verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
            "RowKey", "Estimate", "Derivations", "MonteCarloCheck", "TrainingRun", "ClaimsCheck", "activations", "losses", "inits",
            "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'driftproof' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

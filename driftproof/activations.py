@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable
 
 import numpy as np
@@ -355,6 +355,7 @@ def register_activation(name: str, expression: sp.Expr | str, description: str =
     else:
         raise InputError(f"expression must be a SymPy expression or a string, got {type(expression).__name__}")
     _REGISTERED[name] = (expr, description)
+    _build_activation.cache_clear()
     return get_activation(name)
 
 
@@ -364,11 +365,19 @@ ACTIVATIONS = _BUILTINS  # read-only view for listing
 def get_activation(spec: str) -> Activation:
     """The activation named by ``spec``: a built-in (``gelu``, ``leaky_relu(a=0.1)``) or an expression in x.
 
+    The same spec gives the same object (until :func:`register_activation` changes what a name means),
+    so its numpy functions and symbolic forms are built once per process, not once per Config.
+
     Raises:
         InputError: unknown names, bad parameters, or an expression off the whitelist.
     """
     if not isinstance(spec, str) or not spec.strip():
         raise InputError(f"activation must be a non-empty name or expression, got {spec!r}")
+    return _build_activation(spec)
+
+
+@lru_cache(maxsize=128)
+def _build_activation(spec: str) -> Activation:
     try:
         name, params = parse_spec(spec, "activation")
     except InputError:

@@ -85,9 +85,14 @@ def time_limit() -> float:
 
 
 def _threads() -> int:
-    import numba
-
-    return numba.get_num_threads()
+    """The threads Numba's kernels will use: its setting once loaded, else its default (NUMBA_NUM_THREADS,
+    or the CPUs this process may run on), without importing it for a run that needs no kernel."""
+    if "numba" in sys.modules:
+        return sys.modules["numba"].get_num_threads()
+    text = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _weights(config: Config, start: int) -> int:
@@ -106,13 +111,14 @@ def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: in
         # the estimator refuses it too; here it is refused before an estimate is announced for it
         raise InputError(f"layer must be an integer in 1..{config.depth}, got {layer!r}")
     from .montecarlo.estimators import MAX_COUNTER_BATCH, counter_based
-    from .montecarlo.samplers import keeps_weights
 
     threads, width, depth = _threads(), config.width, config.depth
     layer = depth if layer is None else layer
     if mode == "marginal":
         per_sample = _weights(config, 0)
         if rng == "philox":
+            from .montecarlo.samplers import keeps_weights  # imports Numba: only where its kernels will run
+
             keep = keeps_weights(config)
             kept = (depth - 1) * width * width if keep else 0  # W^2..W^L, per thread
             peak = threads * 8 * (kept + (3 * depth + 6) * max(width, config.d_in))
@@ -140,9 +146,9 @@ def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: in
 
 def verify_budget(config: Config) -> Budget:
     """The Monte Carlo rows of ``verify`` (one per init, each a conditional sign test at the last layer)."""
-    from .evidence.montecarlo import DEFAULT_INITS, ROW_FIRST_BATCH, ROW_SAMPLES
+    from .evidence.montecarlo import DEFAULT_INITS, ROW_FIRST_BATCH, ROW_RNG, ROW_SAMPLES
 
-    row = mc_budget(config, mode="conditional", samples=ROW_SAMPLES, method="antithetic",
+    row = mc_budget(config, mode="conditional", samples=ROW_SAMPLES, method="antithetic", rng=ROW_RNG,
                     first_batch=ROW_FIRST_BATCH)
     return Budget(row.bytes, row.seconds * (len(DEFAULT_INITS) + 1),
                   f"verify, width {config.width}, depth {config.depth}")

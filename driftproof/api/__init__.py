@@ -11,13 +11,31 @@ Modules: ``checks`` (verify, derive, mc), ``training`` (train), ``sweeps`` (swee
 ``reports`` (report, load), ``common`` (what they share).
 """
 
-from .checks import MODES, Derivations, MonteCarloCheck, derive, mc, mc_budget_for, verify, verify_budget_for
-from .common import network_config
-from .reports import load, report, report_summary
-from .sweeps import ClaimsCheck, claims, sweep
-from .training import ARCH_DEFAULTS, TrainingRun, default_run_folder, train
+from importlib import import_module
+
+# name -> the module that defines it, imported on first use: ``verify`` needs neither sweeps nor reports.
+_WHERE = {
+    **dict.fromkeys(("MODES", "Derivations", "MonteCarloCheck", "derive", "mc", "mc_budget_for", "verify",
+                      "verify_budget_for"), "checks"),
+    "network_config": "common",
+    **dict.fromkeys(("load", "report", "report_summary"), "reports"),
+    **dict.fromkeys(("ClaimsCheck", "claims", "sweep"), "sweeps"),
+    **dict.fromkeys(("ARCH_DEFAULTS", "TrainingRun", "default_run_folder", "train"), "training"),
+}
 
 __all__ = ["verify", "verify_budget_for", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations",
            "MonteCarloCheck",
            "TrainingRun", "ClaimsCheck", "network_config", "mc_budget_for", "report_summary", "ARCH_DEFAULTS",
            "default_run_folder", "MODES"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'driftproof.api' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -5,6 +5,9 @@ can; mean-field rows (R4) cover inner layers and R5 predicts the net drift; Mont
 test the sign by sampling; training rows say whether it persists past t = 0. The sources
 are listed in :data:`SOURCES`, in table order. A source that fails raises
 :class:`EvidenceError` naming it: its rows are never silently left out of the verdict.
+
+The training sources run in a forked child while the others run here (:mod:`.concurrent`), where
+forking is safe; the rows are the same as one process's, in the same order.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ..config import Config, environment
 from ..errors import InputError
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
 from . import residual, transformer
+from .concurrent import beside, can_fork
 from .montecarlo import verify_rows as montecarlo_rows
 from .symbolic import mean_field_rows, symbolic_rows
 from .training import verify_rows as training_rows
@@ -85,27 +89,43 @@ def decide(rows: list[Evidence], config: Config, init: str | None = None) -> str
     return combine(deciding)
 
 
-def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: tuple[str, ...] = KINDS
-           ) -> Verification:
+def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: tuple[str, ...] = KINDS,
+           concurrent: bool = True) -> Verification:
     """Run the requested kinds of evidence for ``arch`` (mlp: R1-R5; resmlp: R6; gpt, vit: the paper's
-    transformers) into one Verification."""
+    transformers) into one Verification.
+
+    With ``concurrent`` (and where :func:`~.concurrent.can_fork`), the training sources run in a forked
+    child beside the others; ``concurrent=False`` runs every source here, one after the other.
+    """
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise InputError(f"unknown kinds of evidence: {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})")
     if arch not in SOURCES:
         raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
     check_memory(transformer.budget(config, arch=arch) if arch in TRANSFORMER_ARMS else verify_budget(config))
-    rows: list[Evidence] = []
-    for source in SOURCES[arch]:
-        if source.kind not in kinds:
-            continue
-        try:
-            rows.extend(source.rows(config, progress))
-        except (InputError, KeyboardInterrupt, MemoryError):
-            raise
-        except Exception as error:
-            raise EvidenceError(f"the {source.name} evidence failed: {type(error).__name__}: {error}") from error
+    sources = dict(enumerate(source for source in SOURCES[arch] if source.kind in kinds))
+    forked = {index: source for index, source in sources.items() if source.kind == "training"}
+    here = {index: source for index, source in sources.items() if source.kind != "training"}
+    if concurrent and forked and here and can_fork():
+        mine, theirs = beside(lambda: _rows(here, config, progress), lambda: _rows(forked, config, progress))
+        by_source = {**mine, **theirs}
+    else:
+        by_source = _rows(sources, config, progress)
+    rows = [row for index in sorted(by_source) for row in by_source[index]]
     if arch in TRANSFORMER_ARMS:
         return Verification(decide(rows, config, transformer.INIT), tuple(rows),
                             {**config.to_dict(), **transformer.describe(config, arch), "arch": arch}, environment())
     return Verification(decide(rows, config), tuple(rows), {**config.to_dict(), "arch": arch}, environment())
+
+
+def _rows(sources: dict[int, Source], config: Config, progress: bool) -> dict[int, list[Evidence]]:
+    """The rows of each source, by its place in the table; a source that fails raises EvidenceError naming it."""
+    out = {}
+    for index, source in sources.items():
+        try:
+            out[index] = source.rows(config, progress)
+        except (InputError, KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as error:
+            raise EvidenceError(f"the {source.name} evidence failed: {type(error).__name__}: {error}") from error
+    return out

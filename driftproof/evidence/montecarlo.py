@@ -8,15 +8,19 @@ import sys
 from ..config import Config
 from ..montecarlo.compare import compare_conditional
 from ..montecarlo.estimators import conditional
-from ..montecarlo.samplers import SYMMETRIC_INITS
+from ..montecarlo.methods import SYMMETRIC_INITS
 from ..results import Evidence, RowKey
 
-__all__ = ["DEFAULT_INITS", "verify_rows", "row_method", "ROW_SAMPLES"]
+__all__ = ["DEFAULT_INITS", "verify_rows", "row_method", "ROW_SAMPLES", "ROW_RNG"]
 
 DEFAULT_INITS = ("normal", "uniform", "truncated_normal", "laplace", "rademacher")
 ROW_SAMPLES = 8192  # budget per row; the antithetic rows resolve every unit at the first look
 ROW_FIRST_BATCH = 512  # pooled estimate within ~1% (one standard error) of its mean
 _ROW_ALPHA = 1e-6
+# The numpy-drawn reference path, arithmetic in numpy (montecarlo/reference.py), on every run: a row's
+# ~30 ms of work would otherwise wait for Numba to load (0.3 s) or compile (10 s, first run) its kernel,
+# and the numbers would not depend on which. ``driftproof mc`` generates in the kernels (philox).
+ROW_RNG = "numpy"
 
 
 def row_method(config: Config) -> str:
@@ -39,12 +43,13 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
 
     try:
         result = conditional(config, method=method, samples=ROW_SAMPLES, alpha=_ROW_ALPHA, first_batch=ROW_FIRST_BATCH,
-                             progress=advance if bar is not None else None)
+                             progress=advance if bar is not None else None, rng=ROW_RNG)
     finally:
         if bar is not None:
             bar.close()
     comparison = compare_conditional(config, result) if compare else None
-    numbers = {"init": config.init, "layer": result.layer, "method": method, "estimate": result.pooled.to_dict(),
+    numbers = {"init": config.init, "layer": result.layer, "method": method, "rng": result.config["rng"],
+               "estimate": result.pooled.to_dict(),
                "sign_test": result.sign_test.to_dict(), "seconds": result.seconds,
                "theory": comparison.to_dict() if comparison is not None else None,
                "zero_somewhere": result.sign_test.zero > 0}

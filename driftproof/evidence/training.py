@@ -31,8 +31,7 @@ from tqdm import tqdm
 from ..config import Config
 from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Estimate, Evidence, RowKey, Verdict, json_default
 from ..training.run import TrainResult, train
-from ..training.seed import sign_at_init
-from ..training.split_init import split_at_init
+from ..training.seed import sign_and_split_at_init
 from ..training.spec import TrainSpec, dataset_for
 from ..training.summary import seed_estimate
 
@@ -69,28 +68,21 @@ def verify_rows(config: Config, progress: bool = False, arch: str = "mlp") -> li
         with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only cost
             results = [train(cfg, spec, tick=bar.update if bar else None) for spec in specs]
             t0 = [_t0(cfg, spec) for spec in specs]
-            t0_split = [_t0_split(cfg, spec) for spec in specs]
     finally:
         if bar is not None:
             bar.close()
-    return [_row(result, signs, split) for result, signs, split in zip(results, t0, t0_split)]
+    return [_row(result, signs, split) for result, (signs, split) in zip(results, t0)]
 
 
-def _t0(config: Config, spec: TrainSpec) -> dict[str, Estimate]:
+def _t0(config: Config, spec: TrainSpec) -> tuple[dict[str, Estimate], dict[str, dict[str, Estimate]]]:
     """The t = 0 sign over ROW_SIZES["t0_draws"] fresh networks on the row's data (seeds disjoint
-    from the training seeds): three training seeds alone give a t-interval too wide to decide."""
+    from the training seeds: three training seeds alone give a t-interval too wide to decide), and
+    its self and label parts over the same networks and batch (each network drawn once for both)."""
     data = dataset_for(config, spec, config.seed)
     seeds = [config.seed + 10_000 + i for i in range(ROW_SIZES["t0_draws"])]
-    draws = sign_at_init(config, spec, data, seeds, ROW_SIZES["t0_batch"])
-    return {key: seed_estimate(values) for key, values in draws.items()}
-
-
-def _t0_split(config: Config, spec: TrainSpec) -> dict[str, dict[str, Estimate]]:
-    """The self and label parts of the t = 0 sign over the same networks and batch as :func:`_t0`."""
-    data = dataset_for(config, spec, config.seed)
-    seeds = [config.seed + 10_000 + i for i in range(ROW_SIZES["t0_draws"])]
-    draws = split_at_init(config, spec, data, seeds, ROW_SIZES["t0_batch"])
-    return {key: {part: seed_estimate(values) for part, values in parts.items()} for key, parts in draws.items()}
+    signs, split = sign_and_split_at_init(config, spec, data, seeds, ROW_SIZES["t0_batch"])
+    return ({key: seed_estimate(values) for key, values in signs.items()},
+            {key: {part: seed_estimate(values) for part, values in parts.items()} for key, parts in split.items()})
 
 
 def _split_numbers(result: TrainResult, t0_split: dict[str, dict[str, Estimate]]) -> dict:

@@ -3,7 +3,7 @@
 from .compare import Comparison, compare_conditional, compare_marginal
 from .estimators import conditional, marginal
 from .outcomes import ConditionalResult, LayerResult, MarginalResult
-from .samplers import METHODS
+from .methods import METHODS
 from .signtest import SignTest
 
 __all__ = ["conditional", "marginal", "compare_conditional", "compare_marginal", "Comparison",

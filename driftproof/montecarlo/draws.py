@@ -29,6 +29,15 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _forget_pool() -> None:
+    """In a forked child the pool's threads are gone: start a new pool there on first use."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def stream(seed: int, *key: int) -> np.random.Generator:
     """The generator for (seed, *key): independent streams through numpy's SeedSequence."""
     return np.random.default_rng([seed, *key])

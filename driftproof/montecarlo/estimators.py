@@ -14,10 +14,10 @@ import numpy as np
 from ..config import Config
 from ..errors import InputError
 from ..results import Estimate
-from .outcomes import ConditionalResult, MarginalResult
-from .samplers import (RNGS, Antithetic, CounterInner, CounterLastLayer, CounterNetwork, CounterReduced, LastLayer,
-                       Network, Reduced, check_method, largest_batch)
 from .draws import draw_context
+from .methods import RNGS, check_method, largest_batch
+from .outcomes import ConditionalResult, MarginalResult
+from .reference import Antithetic, LastLayer
 from .sequential import Progress, run_conditional, run_marginal
 from .signtest import MIN_SAMPLES, schedule
 
@@ -80,14 +80,29 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
     activation = config.activation
     h, dphi = activation.numpy(p), activation.numpy_derivative(p)
     used = "philox" if counter_based(config, layer, method, rng) else "numpy"
+    if used == "numpy" and layer == config.depth and method != "reduced":
+        sampler = {"naive": LastLayer, "cv": LastLayer, "antithetic": Antithetic}[method](config, h, dphi, method)
+        draw = (lambda batch, start, size: sampler.draw(batch, size))
+    else:
+        draw = _kernel_draw(config, layer, method, used, h, dphi)
+    sizes = schedule(samples, first_batch, largest_batch(config, layer))
+    return run_conditional(draw, sizes, config={**config.to_dict(), "rng": used}, layer=layer,
+                           method=method, p=p, alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early,
+                           progress=progress)
+
+
+def _kernel_draw(config: Config, layer: int, method: str, used: str, h: np.ndarray, dphi: np.ndarray):
+    """The conditional draw of the estimators that run Numba kernels (imported here: the numpy path
+    of ``verify``'s rows never loads Numba)."""
+    from .samplers import CounterInner, CounterLastLayer, CounterReduced, Network, Reduced
+
     if used == "philox" and layer < config.depth:
         draw = CounterInner(config, layer, h, dphi, method).draw
     elif used == "philox":
         counter = CounterReduced if method == "reduced" else CounterLastLayer
         draw = counter(config, h, dphi, method).draw
-    elif layer == config.depth:
-        sampler = {"naive": LastLayer, "cv": LastLayer, "antithetic": Antithetic, "reduced": Reduced}[method](
-            config, h, dphi, method)
+    elif layer == config.depth:  # reduced, numpy-drawn
+        sampler = Reduced(config, h, dphi, method)
         draw = (lambda batch, start, size: sampler.draw(batch, size))
     else:
         network = Network(config, layer, h, dphi, split=method == "cv")
@@ -97,11 +112,7 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
             parts = deltas[layer]
             naive = parts.sum(axis=1)
             return (naive, None) if method == "naive" else (parts[:, 0], naive)
-
-    sizes = schedule(samples, first_batch, largest_batch(config, layer))
-    return run_conditional(draw, sizes, config={**config.to_dict(), "rng": used}, layer=layer,
-                           method=method, p=p, alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early,
-                           progress=progress)
+    return draw
 
 
 def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: float = 1e-6,
@@ -117,6 +128,8 @@ def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: 
     check_method(config, method, config.depth, "marginal")
     rng = _check_rng(rng)
     layers = range(1, config.depth + 1)
+    from .samplers import CounterNetwork, Network  # Numba kernels, imported on first use
+
     if rng == "philox":
         draw = CounterNetwork(config, split=method == "cv").draw
         sizes = schedule(samples, first_batch, MAX_COUNTER_BATCH)

@@ -3,6 +3,7 @@
 The wrapper side of the kernels: it draws the random numbers (:mod:`.draws`), allocates the
 outputs and calls the kernels. Each sampler returns ``(rows, naive_rows)``: the estimator's
 per-sample values (S, N) and, where the same samples give it for free, the naive values.
+The numpy-drawn last-layer estimators (naive, cv, antithetic) compute in numpy: :mod:`.reference`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,19 @@ import numpy as np
 
 from ..compiled import activation_kernels
 from ..config import Config
-from ..errors import InputError
 from . import kernels
 from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
+from .methods import (_BUDGET_NUMBERS, METHODS, RNGS, SYMMETRIC_INITS, check_method, largest_batch,  # noqa: F401
+                      numbers_per_sample)
 from .normals import CHUNK
 from .streams import init_code
 
-__all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "LastLayer", "Antithetic", "Reduced", "Network",
+__all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "largest_batch", "numbers_per_sample", "Reduced",
+           "Network",
            "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "loss_code", "keeps_weights",
            "chunks"]
 
-RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
 KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice
-
-METHODS = ("naive", "cv", "reduced", "antithetic")
-SYMMETRIC_INITS = ("normal", "uniform", "truncated_normal", "laplace", "rademacher", "student_t")
-_BUDGET_NUMBERS = 1 << 22  # random numbers per batch: bounds the memory of one batch (32 MB)
 
 
 def loss_code(config: Config) -> tuple[int, float]:
@@ -37,71 +35,7 @@ def loss_code(config: Config) -> tuple[int, float]:
     return kernels.MSE, loss.output_scale(config.classes)
 
 
-def check_method(config: Config, method: str, layer: int, mode: str) -> None:
-    """InputError unless ``method`` is valid for this configuration, layer and mode."""
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if method in ("naive", "cv"):
-        if method == "cv" and not config.init_dist.zero_mean:
-            raise InputError(f"method 'cv' drops the label term, whose mean is 0 only for a zero-mean init;"
-                             f" init {config.init!r} has mean {config.init_dist.mean_shift:g}: use 'naive'")
-        return
-    if mode != "conditional" or layer != config.depth:
-        raise InputError(f"method {method!r} works on the last hidden layer in conditional mode only"
-                         f" (layer {config.depth}); got mode {mode!r}, layer {layer}")
-    if method == "reduced":
-        if config.loss_fn.family != "ce":
-            raise InputError("method 'reduced' samples the logits (R2) and is for --loss ce; under"
-                             f" {config.loss} the last-layer expectation is exact (R1): use 'cv' or 'antithetic'")
-        if not config.init_dist.gaussian:
-            raise InputError(f"method 'reduced' needs a Gaussian init (Stein's lemma), got {config.init!r}")
-    if method == "antithetic" and config.init_dist.kind not in SYMMETRIC_INITS + ("shifted",):
-        raise InputError(f"method 'antithetic' needs independent entries symmetric about their mean"
-                         f" ({', '.join(SYMMETRIC_INITS)}, shifted), got {config.init!r}")
-
-
-def numbers_per_sample(config: Config, layer: int) -> int:
-    """Random weights one sample draws downstream of hidden layer ``layer`` (0: the whole network)."""
-    return sum(fan_in * fan_out for fan_in, fan_out in config.fans[layer:])
-
-
-def largest_batch(config: Config, layer: int) -> int:
-    """The largest batch whose random numbers fit the memory budget (at least 1 sample)."""
-    return max(1, _BUDGET_NUMBERS // numbers_per_sample(config, layer))
-
-
-class LastLayer:
-    """Naive and control-variate estimators at the last hidden layer: V and labels resampled."""
-
-    def __init__(self, config: Config, h: np.ndarray, dphi: np.ndarray, method: str):
-        self.config, self.h, self.dphi, self.method = config, h, dphi, method
-        self.code, self.scale = loss_code(config)
-
-    def draw(self, batch: int, size: int):
-        config = self.config
-        V = draw_weights(config, config.seed, batch, config.depth + 1, size)
-        labels = draw_labels(config, config.seed, batch, size)
-        pred = np.empty((size, config.width))
-        label = np.empty((size, config.width))
-        kernels.last_layer(self.h, self.dphi, V, labels, self.code, self.scale, pred, label)
-        naive = pred + label
-        return (naive, None) if self.method == "naive" else (pred, naive)
-
-
-class Antithetic(LastLayer):
-    """Each V_ki paired with its reflection about the mean: for a D symmetric about its mean with
-    independent entries (the symmetric inits, and ``shifted``); with mean 0 every sample has the sign of σ'h."""
-
-    def draw(self, batch: int, size: int):
-        config = self.config
-        V = draw_weights(config, config.seed, batch, config.depth + 1, size)
-        out = np.empty((size, config.width))
-        kernels.last_layer_antithetic(self.h, self.dphi, V, float(config.init_dist.mean_shift), self.code,
-                                      self.scale, out)
-        return out, None
-
-
-class Reduced(LastLayer):
+class Reduced:
     """R2's reduction for CE under a Gaussian init: sample the K logits, not the K·N weights.
 
     Stein's lemma row by row: E[δ_i | p] = σ'(p_i) (C h)_i E[Σ_k π_k(1-π_k)], with C the
@@ -109,7 +43,7 @@ class Reduced(LastLayer):
     """
 
     def __init__(self, config: Config, h: np.ndarray, dphi: np.ndarray, method: str):
-        super().__init__(config, h, dphi, method)
+        self.config, self.h, self.dphi, self.method = config, h, dphi, method
         var, cov = config.init_dist.covariance(config.stds[-1], config.width)
         ch = (var - cov) * h + cov * h.sum()
         self.weight = dphi * ch

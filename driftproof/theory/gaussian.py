@@ -2,7 +2,11 @@
 
 Closed forms (SymPy) where every branch is a polynomial (relu, leaky_relu, relu2,
 clipped_relu2, identity); Gauss-Hermite quadrature for smooth activations, with the change
-from n to 2n nodes as its error estimate; adaptive quadrature split at the kinks otherwise.
+from n to 2n nodes as its error estimate; otherwise (a kink, or the half line p > 0) composite
+Gauss-Legendre between the kinks, one panel per standard deviation, with the change from n to
+2n nodes per panel as its error estimate, and SciPy's adaptive QUADPACK only where that estimate
+misses QUADPACK's tolerance or the integrand has not vanished at 38 standard deviations (SciPy's
+``integrate`` costs ~0.3 s to import, more than every integral ``verify`` needs).
 SymPy is never handed a transcendental integral (erf^2 integrands run for minutes).
 """
 
@@ -14,13 +18,18 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 from numpy.polynomial.hermite_e import hermegauss
+from numpy.polynomial.legendre import leggauss
 
 from ..activations import Activation, x
 from ..results import Estimate
 
-__all__ = ["gaussian_moment", "MOMENTS", "GH_NODES", "quad", "piecewise_branches"]
+__all__ = ["gaussian_moment", "MOMENTS", "GH_NODES", "GL_NODES", "TAIL_SD", "QUAD_TOLERANCE", "quad",
+           "gauss_legendre", "piecewise_branches"]
 
 GH_NODES = 200
+GL_NODES = 20  # Gauss-Legendre nodes per panel of one standard deviation (the error estimate doubles them)
+TAIL_SD = 38.0  # the N(0, 1) density is 1e-314 there: beyond it every term underflows
+QUAD_TOLERANCE = (1e-13, 1e-11)  # (absolute, relative): QUADPACK's targets, which Gauss-Legendre must meet
 q_symbol = sp.Symbol("q", positive=True)
 
 # name -> (integrand as a function of the activation, restrict to p > 0)
@@ -96,11 +105,91 @@ def _integrand(activation: Activation, name: str):
     return sp.lambdify(x, MOMENTS[name][0](activation), modules=["scipy", "numpy"])
 
 
+@lru_cache(maxsize=8)
+def _hermite_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return hermegauss(n)
+
+
+@lru_cache(maxsize=8)
+def _legendre_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return leggauss(n)
+
+
+def _weighted(f, sd: float):
+    """t -> f(sd t) phi(t) for arrays of standardized points t, 0 where the density underflows."""
+    def g(t: np.ndarray) -> np.ndarray:
+        density = np.exp(-t * t / 2) / math.sqrt(2 * math.pi)
+        with np.errstate(all="ignore"):  # a Piecewise's unused branch may divide by zero; exp may overflow
+            values = np.asarray(f(sd * t), dtype=float) * np.ones_like(t)
+        return np.where(density > 0, values * density, 0.0)
+    return g
+
+
+def gauss_legendre(g, a: float, b: float, n: int) -> float:
+    """The integral of g over the finite [a, b] by n-point Gauss-Legendre on each of ceil(b - a) equal panels."""
+    panels = max(1, math.ceil(b - a))
+    edges = np.linspace(a, b, panels + 1)
+    nodes, weights = _legendre_nodes(n)
+    half, mid = (edges[1:] - edges[:-1]) / 2, (edges[1:] + edges[:-1]) / 2
+    return float(np.dot((half[:, None] * weights).ravel(), g((mid[:, None] + half[:, None] * nodes).ravel())))
+
+
+def _segment(f, sd: float, a: float, b: float) -> tuple[float, float] | None:
+    """E[f(p) 1{a < p < b}] by composite Gauss-Legendre in standardized units, with |G(n) - G(2n)| as the
+    error; None where that misses QUAD_TOLERANCE or the integrand has not vanished at a cut-off tail."""
+    g = _weighted(f, sd)
+    lo, hi = max(a / sd, -TAIL_SD), min(b / sd, TAIL_SD)
+    if lo >= hi:
+        return 0.0, 0.0
+    coarse, fine = gauss_legendre(g, lo, hi, GL_NODES), gauss_legendre(g, lo, hi, 2 * GL_NODES)
+    error = abs(fine - coarse) + 1e-15 * abs(fine)
+    cut = [t for t, end in ((lo, a), (hi, b)) if t != end / sd]  # the ends cut off at TAIL_SD
+    absolute, relative = QUAD_TOLERANCE
+    if not math.isfinite(fine) or error > max(absolute, relative * abs(fine)) \
+            or any(abs(g(np.array([t]))[0]) > 1e-300 for t in cut):
+        return None
+    return fine, error
+
+
+def _gauss_hermite(f, sd: float) -> Estimate:
+    """E[f(p)], p ~ N(0, sd^2), f smooth on the whole line: Gauss-Hermite, the change from n/2 to n nodes as error."""
+    def gh(n):
+        nodes, weights = _hermite_nodes(n)
+        with np.errstate(all="ignore"):  # overflow gives inf (exp(1000 x)): a value, not a warning
+            values = np.asarray(f(sd * nodes), dtype=float) * np.ones_like(nodes)
+            return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
+
+    coarse, fine = gh(GH_NODES // 2), gh(GH_NODES)
+    return Estimate.bounded(fine, abs(fine - coarse) + 1e-15 * abs(fine),
+                            f"quadrature: Gauss-Hermite, {GH_NODES} nodes (error |GH(n/2) - GH(n)|)")
+
+
+def _segments(kinks: list[float], positive_only: bool) -> list[tuple[float, float]]:
+    """The intervals between the kinks (from 0 for a moment restricted to p > 0) to infinity."""
+    edges = sorted({*(k for k in kinks if not positive_only or k > 0), *([0.0] if positive_only else [])})
+    lower = 0.0 if positive_only else -math.inf
+    points = [lower] + [e for e in edges if e > lower] + [math.inf]
+    return [(a, b) for a, b in zip(points[:-1], points[1:]) if a != b]
+
+
 def _numeric(activation: Activation, name: str, q: float) -> Estimate:
     positive_only = MOMENTS[name][1]
     f = _integrand(activation, name)
     sd = math.sqrt(q)
+    kinks = [b for b in activation.breakpoints if math.isfinite(b)]
+    if not kinks and not positive_only:
+        return _gauss_hermite(f, sd)
+    segments = _segments(kinks, positive_only)
+    parts = [_segment(f, sd, a, b) for a, b in segments]
+    if all(part is not None for part in parts):
+        return Estimate.bounded(sum(v for v, _ in parts), sum(e for _, e in parts),
+                                f"quadrature: Gauss-Legendre split at kinks, {GL_NODES} nodes per sd to "
+                                f"{TAIL_SD:g} sd (error |G(n) - G(2n)|)")
+    return _quadpack(f, q, segments)
 
+
+def _quadpack(f, q: float, segments: list[tuple[float, float]]) -> Estimate:
+    """E[f(p)] over the segments by SciPy's adaptive QUADPACK (where Gauss-Legendre did not meet its tolerance)."""
     def weighted(p):
         weight = math.exp(-p * p / (2 * q)) / math.sqrt(2 * math.pi * q)
         if weight == 0.0:  # far tail: f may overflow there (softplus at p > 709)
@@ -108,25 +197,10 @@ def _numeric(activation: Activation, name: str, q: float) -> Estimate:
         with np.errstate(all="ignore"):  # numpy floats: a Piecewise's unused branch may divide by zero here
             return float(f(np.float64(p))) * weight
 
-    kinks = [b for b in activation.breakpoints if math.isfinite(b)]
-    if not kinks and not positive_only:
-        def gh(n):
-            nodes, weights = hermegauss(n)
-            with np.errstate(all="ignore"):  # overflow gives inf (exp(1000 x)): a value, not a warning
-                values = np.asarray(f(sd * nodes), dtype=float) * np.ones_like(nodes)
-                return float(np.dot(weights, np.nan_to_num(values)) / math.sqrt(2 * math.pi))
-
-        coarse, fine = gh(GH_NODES // 2), gh(GH_NODES)
-        return Estimate.bounded(fine, abs(fine - coarse) + 1e-15 * abs(fine),
-                               f"quadrature: Gauss-Hermite, {GH_NODES} nodes (error |GH(n/2) - GH(n)|)")
-    edges = sorted({*(k for k in kinks if not positive_only or k > 0), *([0.0] if positive_only else [])})
-    lower = 0.0 if positive_only else -math.inf
-    points = [lower] + [e for e in edges if e > lower] + [math.inf]
+    absolute, relative = QUAD_TOLERANCE
     value, error = 0.0, 0.0
-    for a, b in zip(points[:-1], points[1:]):
-        if a == b:
-            continue
-        part, part_error = quad(weighted, a, b, epsabs=1e-13, epsrel=1e-11, limit=200)
+    for a, b in segments:
+        part, part_error = quad(weighted, a, b, epsabs=absolute, epsrel=relative, limit=200)
         value += part
         error += part_error
     return Estimate.bounded(value, error, "quadrature: adaptive (QUADPACK), split at kinks")

@@ -76,8 +76,8 @@ class Step:
 
     @property
     def loss(self) -> float:
-        """The batch-mean loss."""
-        return float(np.mean(self.values))
+        """The batch-mean loss (numpy's mean: this sum and division, without its per-call overhead)."""
+        return float(np.add.reduce(self.values, axis=None) / self.values.size)
 
 
 class Observer(Protocol):

@@ -20,8 +20,11 @@ from ..data import Dataset
 from .loop import Network, Step
 from .split import PARTS, split_deltas
 
-__all__ = ["sign_statistic", "layer_columns", "split_columns", "split_metrics", "accuracy", "RunMetrics",
-           "LayerSigns", "SplitSigns", "Progress"]
+__all__ = ["sign_statistic", "sign_statistics", "layer_columns", "split_columns", "split_metrics", "accuracy",
+           "RunMetrics", "LayerSigns", "SplitSigns", "Progress"]
+
+# The training rows log every step of 12 small runs (~1,200 steps in verify): these helpers compute the
+# same numbers as numpy's mean and the textbook statistic, bit for bit, without their per-call overhead.
 
 
 def sign_statistic(delta: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -30,19 +33,28 @@ def sign_statistic(delta: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     The ratio estimator R = sum_n a_n / sum_n c_n with a_n = sum_i delta_ni [p_ni > 0] and
     c_n = #{i: p_ni > 0}; its delta-method standard error treats samples as independent.
     """
+    return sign_statistics((delta,), p)[0]
+
+
+def sign_statistics(deltas, p: np.ndarray) -> list[tuple[float, float]]:
+    """:func:`sign_statistic` of each delta in ``deltas`` on the same pre-activations ``p`` (the mask and
+    the counts computed once: the full delta and its self and label parts share them)."""
     mask = p > 0
-    a = np.where(mask, delta, 0.0).sum(axis=1, dtype=np.float64)
     c = mask.sum(axis=1).astype(np.float64)
     total = c.sum()
     if total == 0:
-        return math.nan, math.nan
-    ratio = a.sum() / total
-    n = len(a)
-    if n < 2:
-        return float(ratio), math.nan
-    resid = a - ratio * c
-    se = math.sqrt(float(resid @ resid) / (n * (n - 1))) / (total / n)
-    return float(ratio), se
+        return [(math.nan, math.nan)] * len(deltas)
+    n = len(c)
+    out = []
+    for delta in deltas:
+        a = np.where(mask, delta, 0.0).sum(axis=1, dtype=np.float64)
+        ratio = a.sum() / total
+        if n < 2:
+            out.append((float(ratio), math.nan))
+            continue
+        resid = a - ratio * c
+        out.append((float(ratio), math.sqrt(float(resid @ resid) / (n * (n - 1))) / (total / n)))
+    return out
 
 
 def layer_columns(depth: int, arch: str) -> list[str]:
@@ -67,36 +79,47 @@ def split_metrics(net: Network, loss, step: Step) -> dict[str, float]:
     Two extra backward passes on the step's batch (the cache still holds its forward). NaN for a
     network without ``backward(dz)``: the split needs the backward of an arbitrary output gradient.
     """
-    if not hasattr(net, "backward"):
-        return {name: math.nan for name in split_columns(net.depth)}
-    parts = split_deltas(net, loss, step.z, step.y)
-    out = {}
+    return _signs(net, loss, step, full=False)
+
+
+def _signs(net: Network, loss, step: Step, *, full: bool) -> dict[str, float]:
+    """Per layer the sign statistics of the self and label parts of delta (NaN for a network without
+    ``backward(dz)``) and, with ``full``, of delta itself (``L{l}.sign``), each with its batch SE."""
+    split = hasattr(net, "backward")
+    parts = split_deltas(net, loss, step.z, step.y) if split else None
+    out = {} if split else {name: math.nan for name in split_columns(net.depth)}
     for layer in range(1, net.depth + 1):
-        p = net.cache["p"][layer - 1]
-        for part, deltas in zip(PARTS, parts):
-            out[f"L{layer}.{part}"], out[f"L{layer}.{part}_se"] = sign_statistic(deltas[layer - 1], p)
+        names, deltas = [], []
+        if full:
+            names.append("sign")
+            deltas.append(step.back.deltas[layer - 1])
+        if split:
+            names += PARTS
+            deltas += [part[layer - 1] for part in parts]
+        for name, (value, se) in zip(names, sign_statistics(deltas, net.cache["p"][layer - 1])):
+            out[f"L{layer}.{name}"], out[f"L{layer}.{name}_se"] = value, se
     return out
 
 
 def accuracy(z: np.ndarray, y: np.ndarray) -> float:
     """Fraction of argmax(z) equal to the label (or to argmax of a regression target)."""
     truth = y if y.ndim == 1 else np.argmax(y, axis=1)
-    return float(np.mean(np.argmax(z, axis=1) == truth))
+    return _mean(np.argmax(z, axis=1) == truth)
 
 
 def _mean(array: np.ndarray) -> float:
-    return float(array.mean(dtype=np.float64))
+    """float(array.mean(dtype=float64)), the same bits (numpy's mean is this sum and division)."""
+    return float(np.add.reduce(array, axis=None, dtype=np.float64) / array.size)
 
 
 def _layer_metrics(net: Network, step: Step, layer: int) -> dict[str, float]:
+    """The layer's columns but the sign statistics (weights, biases, their gradients, sparsity)."""
     P, grads = net.params, step.back.grads
     w, b = net.layer_params(layer)
-    p, h, delta = net.cache["p"][layer - 1], net.cache["h"][layer - 1], step.back.deltas[layer - 1]
+    p, h = net.cache["p"][layer - 1], net.cache["h"][layer - 1]
     key = f"L{layer}"
-    out = dict(zip((f"{key}.sign", f"{key}.sign_se"), sign_statistic(delta, p)))
-    out.update({f"{key}.w_mean": _mean(P[w]), f"{key}.b_mean": _mean(P[b]), f"{key}.w_grad": _mean(grads[w]),
-                f"{key}.b_grad": _mean(grads[b]), f"{key}.zero_frac": float(np.mean(h == 0)),
-                f"{key}.nonpos_frac": float(np.mean(p <= 0))})
+    out = {f"{key}.w_mean": _mean(P[w]), f"{key}.b_mean": _mean(P[b]), f"{key}.w_grad": _mean(grads[w]),
+           f"{key}.b_grad": _mean(grads[b]), f"{key}.zero_frac": _mean(h == 0), f"{key}.nonpos_frac": _mean(p <= 0)}
     if f"U{layer}" in P:
         out[f"{key}.u_mean"] = _mean(P[f"U{layer}"])
     return out
@@ -123,7 +146,7 @@ class RunMetrics:
         P, grads = net.params, step.back.grads
         row.update({"out.w_mean": _mean(P["V"]), "out.b_mean": _mean(P["c"]), "out.w_grad": _mean(grads["V"]),
                     "out.b_grad": _mean(grads["c"])})
-        row.update(split_metrics(net, self.loss, step))
+        row.update(_signs(net, self.loss, step, full=True))  # the sign of every layer and its split
         if step.t % self.eval_every == 0 or step.last:  # after the layer metrics: a forward overwrites the cache
             row.update(self._evaluate(net))
         self.rows.append(row)

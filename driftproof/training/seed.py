@@ -16,11 +16,11 @@ from ..config import Config
 from ..data import Dataset
 from ..nets import TRANSFORMERS, build_net
 from .loop import fixed_batch, run_loop, shuffled_batches
-from .measure import LayerSigns, Progress, RunMetrics, layer_columns
+from .measure import LayerSigns, Progress, RunMetrics, SplitSigns, layer_columns
 from .paper_metrics import TransformerMetrics, transformer_columns
 from .spec import TrainSpec, make_spec_optimizer, net_config, net_shape
 
-__all__ = ["RunLog", "train_seed", "sign_at_init"]
+__all__ = ["RunLog", "train_seed", "sign_at_init", "sign_and_split_at_init"]
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -78,9 +78,29 @@ def sign_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int
     Each network (drawn as ``train_seed`` draws it) sees the first ``batch`` training samples
     (the loop with no update). Cheap, so the t = 0 sign can rest on many network draws.
     """
-    cfg = net_config(config, data)
     signs = LayerSigns()
+    depth = _observe_at_init(config, spec, data, seeds, batch, [signs])
+    return _by_layer(signs, depth)
+
+
+def sign_and_split_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int], batch: int
+                           ) -> tuple[dict[str, list], dict[str, dict[str, list[float]]]]:
+    """:func:`sign_at_init` and, from the same networks on the same batch (each drawn once), the self and
+    label parts of the sign (:func:`~.split_init.split_at_init`): layer -> part -> one value per seed."""
+    signs, split = LayerSigns(), SplitSigns(net_config(config, data).loss_fn)
+    depth = _observe_at_init(config, spec, data, seeds, batch, [signs, split])
+    return _by_layer(signs, depth), split.by_layer(depth)
+
+
+def _observe_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int], batch: int,
+                     observers: list) -> int:
+    """Each seed's network at initialization, shown once to ``observers`` on the first ``batch`` samples."""
+    cfg = net_config(config, data)
     for seed in seeds:
         net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype, **net_shape(spec))
-        run_loop(net, None, fixed_batch(data.x_train[:batch], data.y_train[:batch]), cfg.loss_fn, 0, [signs])
-    return {f"L{layer}": [draw[layer - 1] for draw in signs.signs] for layer in range(1, cfg.depth + 1)}
+        run_loop(net, None, fixed_batch(data.x_train[:batch], data.y_train[:batch]), cfg.loss_fn, 0, observers)
+    return cfg.depth
+
+
+def _by_layer(signs: LayerSigns, depth: int) -> dict[str, list]:
+    return {f"L{layer}": [draw[layer - 1] for draw in signs.signs] for layer in range(1, depth + 1)}

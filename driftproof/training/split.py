@@ -16,7 +16,6 @@ depend on delta, so ``self + label`` equals the full statistic up to rounding.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import softmax
 
 from .loop import Network
 
@@ -45,7 +44,9 @@ def output_gradient_split(loss, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     z = np.asarray(z, dtype=np.float64)
     classes = z.shape[1]
     if loss.family == "ce":
-        return softmax(z, axis=1), -_targets(y, classes)
+        # softmax as SciPy computes it, the same bits without its ~40 µs per call (once per logged step)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True), -_targets(y, classes)
     if loss.family == "mse":
         scale = loss.output_scale(classes)
         return scale * z, -scale * _targets(y, classes)

@@ -38,3 +38,22 @@ def test_progress_goes_to_stderr(capsys):
     verify_rows(Config(loss="mse", act="relu", width=16, classes=3, init="shifted(mean=0.5)"), progress=True)
     captured = capsys.readouterr()
     assert captured.out == "" and "mc" in captured.err
+
+
+def test_rows_run_on_the_numpy_drawn_path_without_numba():
+    """verify's rows never load Numba (no compile, no cache load): the numpy-drawn reference path,
+    named in each row; checked in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, json\nfrom driftproof.config import Config\n"
+            "from driftproof.evidence.montecarlo import verify_rows\n"
+            "rows = verify_rows(Config(loss='ce', act='gelu', width=32))\n"
+            "print(json.dumps(['numba' in sys.modules, [row.numbers['rng'] for row in rows]]))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded, rngs = json.loads(done.stdout)
+    assert not loaded and set(rngs) == {"numpy"}

@@ -1,4 +1,5 @@
-"""The report end to end: computed once (cached), compiled once, then read as a reader reads it."""
+"""The report end to end: built once (computed into its cache and compiled), rebuilt once from a copy of
+that cache by the CLI without TeX, then read as a reader reads it."""
 
 import json
 import os
@@ -21,22 +22,39 @@ HAVE_TEX = not missing_tex() and shutil.which("pdftotext") and shutil.which("pdf
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory):
-    """Every result of the quick report for PAIRS, computed into the cache, no LaTeX (works without TeX)."""
+    """Every result of the quick report for PAIRS, computed into the cache, and compiled where TeX is
+    installed (without TeX the same build writes the .tex and figures: the fixture works either way)."""
     folder = tmp_path_factory.mktemp("report")
-    first = build_report(folder, pairs=PAIRS, quick=True, compile=False)
+    first = build_report(folder, pairs=PAIRS, quick=True)
     return folder, first
 
 
 @pytest.fixture(scope="module")
 def built(computed):
-    """The same report compiled: every result now comes from the cache (a layout build never recomputes)."""
+    """The computed report's PDF (the same build: one build serves every test of the PDF)."""
     folder, first = computed
     if not HAVE_TEX:
         if os.environ.get("CI"):
             pytest.fail("CI must install TeX and poppler (see .ci/run): " + " ".join(missing_tex()))
         pytest.skip("TeX or poppler is not installed")
-    second = build_report(folder, pairs=PAIRS, quick=True)
-    return folder, first, second
+    return folder, first, first
+
+
+@pytest.fixture(scope="module")
+def rebuilt_without_tex(computed, tmp_path_factory):
+    """The CLI rebuilding the report from a copy of the computed cache with no TeX on PATH: every result read
+    from the cache (layout and figures redone), the .tex written, exit 4. Returns (folder, completed process)."""
+    folder, _ = computed
+    out = tmp_path_factory.mktemp("without-tex") / "r"
+    shutil.copytree(folder / "cache", out / "cache")
+    shutil.copytree(folder / "sweep-quick", out / "sweep-quick")
+    empty = out.parent / "bin"
+    empty.mkdir()
+    env = {**os.environ, "PATH": str(empty)}  # no latexmk, no pdflatex, no kpsewhich
+    pairs = [f"{loss}:{act}" for loss, act in PAIRS]
+    result = subprocess.run([sys.executable, "-m", "driftproof", "report", "--quick", "--out", str(out), "--json",
+                             "--pairs", *pairs], capture_output=True, text=True, env=env, timeout=120)
+    return out, result
 
 
 def pdf_text(pdf: Path) -> str:
@@ -87,10 +105,13 @@ def test_summary_page_has_the_verdict_table_and_the_headline_figure(built):
         assert claim["verdict"] and claim["number"] and claim["section"].startswith("sec:")
 
 
-def test_rebuild_uses_the_cache(built):
-    _, first, second = built
+def test_rebuild_uses_the_cache(computed, rebuilt_without_tex):
+    """A second build (the CLI's, from a copy of the first build's cache) recomputes nothing."""
+    _, first = computed
+    _, result = rebuilt_without_tex
+    second = json.loads(result.stdout)
     assert first.cache_misses > 0
-    assert second.cache_misses == 0 and second.cache_hits >= first.cache_misses
+    assert second["cache_misses"] == 0 and second["cache_hits"] >= first.cache_misses
 
 
 def test_every_figure_is_referenced_in_the_text(built):
@@ -168,19 +189,10 @@ def test_failed_build_keeps_the_good_pdf(tmp_path):
     assert (tmp_path / "report.pdf").read_bytes() == good
 
 
-def test_without_tex_writes_tex_and_says_what_to_install(computed, tmp_path):
+def test_without_tex_writes_tex_and_says_what_to_install(rebuilt_without_tex):
     """The CLI without TeX on PATH: exit 4, the .tex and figures written, no PDF. Cheap: the results come
     from the cache the module already computed (copied), so only the layout and figures are redone."""
-    folder, _ = computed
-    out = tmp_path / "r"
-    shutil.copytree(folder / "cache", out / "cache")
-    shutil.copytree(folder / "sweep-quick", out / "sweep-quick")
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    env = {**os.environ, "PATH": str(empty)}  # no latexmk, no pdflatex, no kpsewhich
-    pairs = [f"{loss}:{act}" for loss, act in PAIRS]
-    result = subprocess.run([sys.executable, "-m", "driftproof", "report", "--quick", "--out", str(out), "--json",
-                             "--pairs", *pairs], capture_output=True, text=True, env=env, timeout=120)
+    out, result = rebuilt_without_tex
     assert result.returncode == 4, result.stderr[-2000:]
     assert "apt-get install" in result.stderr and "latexmk" in result.stderr
     assert json.loads(result.stdout)["cache_misses"] == 0
