@@ -8,24 +8,48 @@ Public API: ``Job``, ``make_grid``, ``GRIDS``, ``run_job``, ``run_sweep``, ``Swe
 ``load_or_run``.
 """
 
-from .claims import CLAIMS, FAMILIES, ROWS, by_family, claims_by_family, claims_of_families, claims_table
-from .forced import QuantileGate, force_sparsity
-from .grid import CLIP_RELATIVE, GRIDS, Job, make_grid
-from .job import run_job
-from .runner import SweepRun, run_grid, run_sweep, worker_count
-from .stats import HingeFit, fit_changepoint, spike_stats
-from .store import SweepStore
+from importlib import import_module
 
 __all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "run_grid", "worker_count", "SweepRun",
            "SweepStore", "claims_table", "claims_by_family", "claims_of_families", "by_family", "FAMILIES", "CLAIMS",
            "ROWS", "spike_stats", "fit_changepoint", "HingeFit", "QuantileGate", "force_sparsity", "DEFAULT_OUT",
            "load_or_run"]
 
+# name -> the module that defines it, imported on first use: the command line reads DEFAULT_OUT to
+# build its parsers, and `driftproof verify` should not pay for the sweep machinery.
+_WHERE = {
+    **dict.fromkeys(("CLAIMS", "FAMILIES", "ROWS", "by_family", "claims_by_family", "claims_of_families",
+                     "claims_table"), "claims"),
+    **dict.fromkeys(("QuantileGate", "force_sparsity"), "forced"),
+    **dict.fromkeys(("CLIP_RELATIVE", "GRIDS", "Job", "make_grid"), "grid"),
+    "run_job": "job",
+    **dict.fromkeys(("SweepRun", "run_grid", "run_sweep", "worker_count"), "runner"),
+    **dict.fromkeys(("HingeFit", "fit_changepoint", "spike_stats"), "stats"),
+    "SweepStore": "store",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'driftproof.sweeps' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
 DEFAULT_OUT = "sweeps/default"
 
 
 def load_or_run(out: str = DEFAULT_OUT, grid: str = "default", **kwargs) -> list[dict]:
     """The stored results in ``out``; runs ``grid`` there first if it holds none (for the report)."""
+    from .grid import make_grid
+    from .runner import run_sweep
+    from .store import SweepStore
+
     store = SweepStore(out)
     results = store.load()
     if not results:
