@@ -196,8 +196,9 @@ def row_summary(row: Evidence) -> str:
     raise ValueError(f"no rendering for evidence rows of result {result!r}")
 
 
-def headline(result: Verification) -> str:
-    """The verdict line's text after the verdict word."""
+def _claim_text(result: Verification) -> str:
+    """'E[δ|p] ≥ 0 for p > 0 at init holds for ce/gelu/he': the claim, the verdict in words, and whether
+    it was proved (a symbolic row) or only sampled."""
     config = result.config
     proved = any(r.kind == "symbolic" and r.verdict in (HOLDS, ZERO) for r in result.evidence)
     holds = "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)"
@@ -205,8 +206,13 @@ def headline(result: Verification) -> str:
              VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
     arch = config.get("arch", "mlp")
     statement = "E[δ|p > 0] ≥ 0" if arch in TRANSFORMER_ARCHS else "E[δ|p] ≥ 0 for p > 0"
-    text = (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+    return (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
             f"{'' if arch == 'mlp' else f' ({arch})'}")
+
+
+def _drift_text(result: Verification) -> str:
+    """The predicted net drift: R5's sign of the mean bias, or R6's bound for normalized networks."""
+    text = ""
     drift = result.rows(result="R5")
     if drift:
         inner = [r for r in drift if r.key.layer > 1] or drift
@@ -217,7 +223,12 @@ def headline(result: Verification) -> str:
         largest = max(abs(r.numbers.get("relative_to_plain", 0.0)) for r in r6)
         text += (f"; predicted drift negligible (R6: at most {largest:.1e} × the unnormalized network's)"
                  if largest else "; no drift at init (R6: E[δ|p] = 0)")
-    text += gpt_headline(result.evidence)
+    return text
+
+
+def headline(result: Verification) -> str:
+    """The verdict line's text after the verdict word."""
+    text = _claim_text(result) + _drift_text(result) + gpt_headline(result.evidence)
     training = result.rows(kind="training")
     if training:
         text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)
