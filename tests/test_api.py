@@ -221,3 +221,18 @@ def test_claims_plot_leaves_diverged_configurations_out(tmp_path):
     assert [ax.get_xlabel() for ax in figure.axes] == ["activation", "sparsity at init (mean over layers)",
                                                        "forced sparsity (quantile)"]
     assert driftproof.claims(tmp_path).plot().axes[0].get_ylabel() == "held-out loss"
+
+
+def test_packages_load_their_modules_on_first_use():
+    """The command line's parsers and `verify` import neither the sweep machinery nor the reports; every
+    public name of driftproof.api and driftproof.sweeps still resolves (and is listed by dir())."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, driftproof.cli, driftproof.api as api, driftproof.sweeps as sweeps;"
+             "print(sorted(m for m in sys.modules if m.startswith(('driftproof.sweeps.', 'driftproof.reporting'))));"
+             "assert all(hasattr(api, n) for n in api.__all__) and set(api.__all__) <= set(dir(api));"
+             "assert all(hasattr(sweeps, n) for n in sweeps.__all__) and set(sweeps.__all__) <= set(dir(sweeps))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ Modules: ``checks`` (verify, derive, mc), ``training`` (train), ``sweeps`` (swee
 ``reports`` (report, load), ``common`` (what they share).
 """
 
-from importlib import import_module
+from ..lazy import lazy_attributes
 
 # name -> the module that defines it, imported on first use: ``verify`` needs neither sweeps nor reports.
 _WHERE = {
@@ -29,13 +29,4 @@ __all__ = ["verify", "verify_budget_for", "derive", "mc", "train", "sweep", "cla
            "default_run_folder", "MODES"]
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'driftproof.api' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _WHERE)

@@ -8,7 +8,7 @@ Public API: ``Job``, ``make_grid``, ``GRIDS``, ``run_job``, ``run_sweep``, ``Swe
 ``load_or_run``.
 """
 
-from importlib import import_module
+from ..lazy import lazy_attributes
 
 __all__ = ["Job", "make_grid", "GRIDS", "CLIP_RELATIVE", "run_job", "run_sweep", "run_grid", "worker_count", "SweepRun",
            "SweepStore", "claims_table", "claims_by_family", "claims_of_families", "by_family", "FAMILIES", "CLAIMS",
@@ -29,16 +29,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'driftproof.sweeps' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _WHERE)
 
 
 DEFAULT_OUT = "sweeps/default"
