@@ -8,7 +8,7 @@ by the process), so the rows are the same as a serial run's; the tests check tha
 The child ignores SIGINT (a terminal sends Ctrl-C to the whole process group: the parent decides),
 dies with its parent (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, Linux), and is killed by the parent when
 the parent stops early (an error, Ctrl-C, SIGTERM). Forking is only done where it is safe: POSIX,
-more than one CPU available, and no Numba thread pool started in this process yet (a forked child
+more than one CPU available, no other Python thread, and no Numba thread pool started in this process yet (a forked child
 would inherit a pool whose threads are gone).
 """
 
@@ -19,6 +19,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 from typing import Callable, TypeVar
 
@@ -30,8 +31,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 def can_fork() -> bool:
-    """Whether a child can run beside this process: fork exists, 2+ CPUs, no Numba thread pool started."""
-    if not hasattr(os, "fork") or _cpus() < 2:
+    """Whether a child can run beside this process: fork exists, 2+ CPUs, no other Python thread (a
+    notebook's kernel has several: a lock one of them holds at the fork would stay held in the child)
+    and no Numba thread pool started."""
+    if not hasattr(os, "fork") or _cpus() < 2 or threading.active_count() > 1:
         return False
     if "numba" in sys.modules:
         from numba.np.ufunc import parallel

@@ -89,3 +89,20 @@ def test_an_error_here_kills_the_child():
         beside(fail, slow_child)
     time.sleep(2.5)
     assert not marker.exists()  # the child was killed, not left to finish
+
+
+def test_no_fork_while_another_python_thread_runs():
+    """A notebook kernel runs several threads: verify then stays in one process (a lock held by another
+    thread at the fork would stay held in the child)."""
+    import threading
+
+    from driftproof.evidence.concurrent import can_fork
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not can_fork()
+    finally:
+        release.set()
+        other.join()
