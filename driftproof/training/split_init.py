@@ -14,7 +14,7 @@ from ..data import Dataset
 from ..nets import build_net
 from .loop import fixed_batch, run_loop
 from .measure import SplitSigns
-from .spec import TrainSpec, net_config
+from .spec import TrainSpec, net_config, net_shape
 
 __all__ = ["split_at_init"]
 
@@ -30,6 +30,6 @@ def split_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[in
     xs, ys = (data.x_test, data.y_test) if held_out else (data.x_train, data.y_train)
     observer = SplitSigns(cfg.loss_fn)
     for seed in seeds:
-        net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype)
+        net = build_net(spec.arch, cfg, rng=np.random.default_rng([seed, 2]), dtype=spec.dtype, **net_shape(spec))
         run_loop(net, None, fixed_batch(xs[:batch], ys[:batch]), cfg.loss_fn, 0, [observer])
     return observer.by_layer(cfg.depth)
