@@ -27,7 +27,7 @@ class Comparison:
     stderr: float
     prediction: float
     relative_error: float
-    max_abs_z: float | None  # max over units of |mean_i - pred_i| / stderr_i (None if not per unit)
+    max_abs_z: float | None  # max over units of |mean_i - pred_i| / sqrt(stderr_i² + pred_error_i²) (None if not per unit)
     exact: bool
     method: str
 
@@ -42,20 +42,33 @@ def _relative(estimate: float, prediction: float) -> float:
 
 def unit_predictions(config: Config, layer: int, p: np.ndarray) -> tuple[np.ndarray, bool, str]:
     """(values, exact, method) predicted for E[δ^layer_i | p]: R1/R2 for the last layer, else R4."""
+    values, _, exact, method = _predictions(config, layer, p)
+    return values, exact, method
+
+
+def _predictions(config: Config, layer: int, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, str]:
+    """(values, standard errors, exact, method): R2's values under CE carry the sampling error of its
+    curvature constant C (every unit's value is proportional to it; "exact" there means Stein's step,
+    not C); R1's (MSE) and the mean field's values carry none."""
     if layer == config.depth:
         prediction = conditional_last_layer(config, p)
-        return np.asarray(prediction.values, dtype=float), bool(prediction.exact), str(prediction.method)
-    return np.asarray(delta_conditional(config, layer, p), dtype=float), False, "mean field (R4)"
+        values = np.asarray(prediction.values, dtype=float)
+        curvature = prediction.curvature
+        relative = curvature.stderr / abs(curvature.mean) if curvature is not None and curvature.mean != 0 else 0.0
+        return values, np.abs(values) * relative, bool(prediction.exact), str(prediction.method)
+    values = np.asarray(delta_conditional(config, layer, p), dtype=float)
+    return values, np.zeros_like(values), False, "mean field (R4)"
 
 
 def compare_conditional(config: Config, result: ConditionalResult) -> Comparison | None:
     """The conditional result against R1/R2 (last layer) or R4 (deeper), pooled over the tested units."""
     if not result.tested:
         return None
-    values, exact, method = unit_predictions(config, result.layer, result.p)
+    values, errors, exact, method = _predictions(config, result.layer, result.p)
     tested = np.array(result.tested)
     pooled = float(values[tested].mean())
-    stderr = result.stderrs[tested]
+    # z counts both errors: the estimate's and, under CE, that of the prediction's sampled constant.
+    stderr = np.hypot(result.stderrs[tested], errors[tested])
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.abs(result.means[tested] - values[tested]) / stderr
     z = z[np.isfinite(z)]
