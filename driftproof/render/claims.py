@@ -178,10 +178,17 @@ def _t0(numbers: dict) -> str:
                      f"samples a batch): {signs}; {_persistence(cells)}")
     return (f"E[δ|p>0] at t = 0 (first training batch, before any update), mean over seeds with 95% t intervals: "
             f"{numbers['positive']} of {len(numbers['cells'])} (activation, layer) cells resolved positive, "
-            f"{numbers['negative']} negative, {numbers['unresolved']} zero within interval (two-sided t over "
+            f"{numbers['negative']} negative, {numbers['unresolved']} zero within interval"
+            f"{_no_interval_text(numbers)} (two-sided t over "
             f"seeds, Holm at family-wise {numbers['alpha']:g}); {numbers['seed_values_positive']} of "
             f"{numbers['seed_values']} per-seed values positive. " + "; ".join(parts)
             + f". Note: {T0_RESOLUTION_NOTE}")
+
+
+def _no_interval_text(numbers: dict) -> str:
+    """', 12 without an interval (1 seed)' where cells have a single seed (older stores: no count)."""
+    count = numbers.get("no_interval", 0)
+    return f", {count} without an interval (1 seed)" if count else ""
 
 
 _EVIDENCE = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5, "T0": _t0}

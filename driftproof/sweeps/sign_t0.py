@@ -81,8 +81,11 @@ def sign_t0_numbers(results: list[dict]) -> dict:
     for cell, resolved in zip(cells, rejected):
         cell["call"] = int(np.sign(cell["sign_t0"].mean)) if resolved else 0
     values = [v for c in cells for v in c["sign_t0"].values or ()]
+    one_seed = [c["sign_t0"].n < 2 for c in cells]  # no interval: neither resolved nor "zero within" one
     numbers.update(cells=cells, positive=sum(c["call"] == 1 for c in cells),
-                   negative=sum(c["call"] == -1 for c in cells), unresolved=sum(c["call"] == 0 for c in cells),
+                   negative=sum(c["call"] == -1 for c in cells),
+                   unresolved=sum(c["call"] == 0 and not single for c, single in zip(cells, one_seed)),
+                   no_interval=sum(one_seed),
                    seed_values_positive=sum(v > 0 for v in values), seed_values=len(values))
     return numbers
 

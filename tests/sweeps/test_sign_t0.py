@@ -83,6 +83,9 @@ def test_t0_reads_positive_negative_and_unresolved():
     assert "may not resolve an effect of ~1e-5" in evidence_text(small)
     one_seed = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5, seeds=1), "gpt")[5]
     assert one_seed.verdict == INCONCLUSIVE and row_word(one_seed) == "no interval (1 seed)"
+    # a cell of one seed has no interval: it is not counted as "zero within interval"
+    assert one_seed.numbers["unresolved"] == 0 and one_seed.numbers["no_interval"] == 4
+    assert "0 zero within interval, 4 without an interval (1 seed)" in evidence_text(one_seed)
 
 
 def test_holm_over_the_cells_keeps_a_single_borderline_cell_unresolved():
