@@ -14,10 +14,19 @@ _UNICODE = {"σ": r"$\sigma$", "δ": r"$\delta$", "π": r"$\pi$", "Σ": r"$\Sigm
 
 
 def tex_escape(text: str) -> str:
-    """Escape LaTeX specials and map the Unicode symbols this package prints to math."""
+    """Escape LaTeX specials and map the Unicode symbols this package prints to math.
+
+    Text reads as typed: ``--grid`` keeps two hyphens (the fonts would join them into an en dash) and
+    a backquote stays a backquote (not an opening quote).
+    """
+    text = str(text)
     out = []
-    for char in str(text):
-        if char in _SPECIALS:
+    for i, char in enumerate(text):
+        if char == "-" and text[i + 1:i + 2] == "-":
+            out.append("-{}")
+        elif char == "`":
+            out.append(r"\textasciigrave{}")
+        elif char in _SPECIALS:
             out.append(_SPECIALS[char])
         elif char in _UNICODE:
             out.append(_UNICODE[char])
