@@ -34,7 +34,7 @@ STATEMENTS = {
 # Plain words only: the report prints it too (no backquotes, no double dashes, which LaTeX would typeset).
 T0_RESOLUTION_NOTE = ("a sweep's few seeds may not resolve an effect of ~1e-5: over 600 inits of a small GPT "
                       "it is positive with the paper's tied readout and zero with an untied Gaussian readout "
-                      "(scripts/r6_transformer.py; verify's gpt arch measures it at every run)")
+                      "(scripts/r6_transformer.py; `driftproof verify --arch gpt` measures it over 1024 inits)")
 VERDICT_WORDS = {HOLDS: "supported", VIOLATED: "not supported", INCONCLUSIVE: "inconclusive"}
 
 
