@@ -283,7 +283,9 @@ class Verification:
     def plot(self, samples: int = 2000):
         """The sign map of σσ' (R3, proved intervals shaded) beside E[δ_i | p] against p: the theory
         (R1/R2) and a conditional Monte Carlo of ``samples`` networks with 95% bars (computed now,
-        with the verification's seed). Returns a matplotlib Figure (not shown)."""
+        with the verification's seed). For a transformer (``arch`` gpt or vit): the measured sign at
+        t = 0 per block with its 95% interval, one series per readout. Returns a matplotlib Figure
+        (not shown)."""
         from .render.plots import verification_figure
 
         return verification_figure(self, samples=samples)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
-           "claims_figure", "CONFIG_FIELDS"]
+           "claims_figure", "transformer_figure", "CONFIG_FIELDS"]
 
 CONFIG_FIELDS = ("loss", "act", "init", "scale", "width", "depth", "classes", "input_dim", "seed")
 SIGN_COLOURS = {1: "tab:green", -1: "tab:red", 0: "0.6"}
@@ -78,6 +78,8 @@ def verification_figure(verification, samples: int = 2000):
     from ..config import Config
     from ..montecarlo import conditional
 
+    if verification.config.get("arch") in ("gpt", "vit"):
+        return transformer_figure(verification)
     config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")
@@ -86,6 +88,32 @@ def verification_figure(verification, samples: int = 2000):
     result = conditional(config, method=method, samples=samples, alpha=1e-6, stop_early=False)
     draw_conditional(axes[0][1], config, result)
     figure.suptitle(repr(verification), fontsize=8)
+    return figure
+
+
+def transformer_figure(verification):
+    """A transformer's sign at t = 0 per block, as measured (no recomputation): E[δ|p>0] over the
+    independent inits with its 95% interval, as a fraction of the block's mean |δ|, one series per
+    readout (the paper's tied one; R6's untied Gaussian control for the GPT)."""
+    figure, axes = new_figure(6.0, 3.6)
+    ax = axes[0][0]
+    rows = [row for row in verification.rows(kind="montecarlo") if "blocks" in row.numbers]
+    for n, row in enumerate(rows):
+        blocks = row.numbers["blocks"]
+        x = np.array([b["block"] for b in blocks], dtype=float) + 0.08 * (n - (len(rows) - 1) / 2)
+        scale = np.array([b["scale"] for b in blocks], dtype=float)
+        mean = np.array([b["estimate"]["mean"] for b in blocks], dtype=float) / scale
+        low = np.array([b["estimate"]["ci_low"] for b in blocks], dtype=float) / scale
+        high = np.array([b["estimate"]["ci_high"] for b in blocks], dtype=float) / scale
+        ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=4, capsize=3, lw=1,
+                    label=f"{row.numbers['readout']} readout ({row.numbers['inits']} inits, 95%)")
+    ax.axhline(0.0, color="0.5", lw=0.6)
+    ax.set_xticks(sorted({b["block"] for row in rows for b in row.numbers["blocks"]}))
+    ax.set_xlabel("block")
+    ax.set_ylabel("E[δ | p > 0] / mean |δ|")
+    ax.set_title(f"{verification.config['arch']} at t = 0: the sign statistic at the MLP's hidden units",
+                 fontsize=8)
+    ax.legend(fontsize=7)
     return figure
 
 

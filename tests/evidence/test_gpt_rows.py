@@ -121,3 +121,17 @@ def test_the_mlp_defaults_are_unchanged():
     assert (config["width"], config["depth"], config["init"], config["scale"], config["classes"]) == (
         256, 1, "normal", "he", 10)
     assert all(row.key.arch is None for row in result.evidence)
+
+
+def test_plot_draws_the_measured_blocks_not_an_mlp():
+    """Verification.plot() of a GPT: one series per readout with each block's 95% interval, divided by the
+    block's mean |δ| (20 inits, seeds 0-19); nothing recomputed, no MLP panel."""
+    rows = tuple(transformer.montecarlo_rows(CONFIG, inits=20))
+    result = Verification(HOLDS, rows, {**CONFIG.to_dict(), "arch": "gpt"}, {})
+    figure = result.plot()
+    (ax,) = figure.axes
+    assert [text.get_text().split(" readout")[0] for text in ax.get_legend().get_texts()] == ["tied", "gaussian"]
+    assert list(ax.get_xticks()) == [1, 2]
+    first = rows[0].numbers["blocks"][0]
+    drawn = ax.containers[0].lines[0].get_ydata()[0]
+    assert drawn == pytest.approx(first["estimate"]["mean"] / first["scale"], rel=1e-12)
