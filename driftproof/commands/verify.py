@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", choices=ARCHS, default="mlp",
                         help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6); gpt: the "
                              "paper's GPT (R6's scope, the sign at t = 0 over independent inits, a short training "
-                             "run; tens of seconds, estimated before it starts); vit: the same for the ViT on the digits "
-                             "(default %(default)s)")
+                             "run; tens of seconds, estimated before it starts); vit: the same for the ViT on the "
+                             "digits (default %(default)s)")
     parser.add_argument("--only", choices=KINDS, action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
