@@ -23,11 +23,18 @@ import threading
 import traceback
 from typing import Callable, TypeVar
 
-__all__ = ["can_fork", "beside"]
+__all__ = ["can_fork", "beside", "bar_line"]
 
 T = TypeVar("T")
 U = TypeVar("U")
 _PR_SET_PDEATHSIG = 1
+_IN_CHILD = False
+
+
+def bar_line() -> int | None:
+    """The terminal line for a progress bar made here: 1 in the forked child (the parent's bars keep
+    line 0, so the two do not overwrite each other), None (tqdm's choice) otherwise."""
+    return 1 if _IN_CHILD else None
 
 
 def can_fork() -> bool:
@@ -62,6 +69,8 @@ def _child(work: Callable[[], U], write: int, parent: int) -> None:
             pass
         if os.getppid() != parent:
             os._exit(1)
+        global _IN_CHILD
+        _IN_CHILD = True
         try:
             payload = ("ok", work())
         except BaseException as error:  # noqa: BLE001 - sent to the parent, which raises it

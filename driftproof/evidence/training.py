@@ -34,6 +34,7 @@ from ..training.run import TrainResult, train
 from ..training.seed import sign_and_split_at_init
 from ..training.spec import TrainSpec, dataset_for
 from ..training.summary import seed_estimate
+from .concurrent import bar_line
 
 __all__ = ["verify_rows", "ROW_SIZES", "row_spec", "row_config"]
 
@@ -63,7 +64,7 @@ def verify_rows(config: Config, progress: bool = False, arch: str = "mlp") -> li
     if progress:
         runs = 1 if cfg.activation.is_odd else 2
         bar = tqdm(total=sum(s.steps * s.seeds * runs for s in specs), desc="training rows", file=sys.stderr,
-                   leave=False, unit="step")
+                   leave=False, unit="step", position=bar_line())
     try:
         with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only cost
             results = [train(cfg, spec, tick=bar.update if bar else None) for spec in specs]
