@@ -146,3 +146,12 @@ def test_interrupted_or_terminated_command_removes_its_scratch_folders(tmp_path,
     _, err = process.communicate(timeout=10)
     assert process.returncode == status and "Traceback" not in err
     assert list(scratch.iterdir()) == []
+
+
+def test_every_command_with_a_progress_bar_takes_no_progress():
+    """Scripts turn the bars off the same way everywhere (mc lacked the option)."""
+    from driftproof.cli import build_parser
+
+    parser = build_parser()
+    for command in ("verify", "mc", "train", "sweep", "claims"):
+        assert parser.parse_args([command, "--no-progress"]).no_progress is True

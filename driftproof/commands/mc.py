@@ -25,13 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-stop", action="store_true", help="conditional mode: spend the whole budget even once every sign is resolved")
     parser.add_argument("--units", action="store_true", help="print every unit's estimate and prediction")
     parser.add_argument("--wide", action="store_true", help="one line per layer, whatever the terminal's width")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
     preflight(api.mc_budget_for(**network_options(args), mode=args.mode, method=args.method, layer=args.layer,
                                 samples=args.samples))
     check = api.mc(**network_options(args), mode=args.mode, method=args.method, layer=args.layer,
-                   samples=args.samples, alpha=args.alpha, stop=not args.no_stop, progress=sys.stderr.isatty())
+                   samples=args.samples, alpha=args.alpha, stop=not args.no_stop,
+                   progress=not args.no_progress and sys.stderr.isatty())
     if args.json:
         print_json(check.to_dict())
     else:
