@@ -108,6 +108,13 @@ class SignMap:
     def zero_on_positive(self) -> list[SignInterval]:
         return self.on_positive(0)
 
+    @property
+    def zeros_on_positive(self) -> list[float]:
+        """Isolated points p > 0 where sigma sigma' = 0 (a touching zero such as p = 1 for
+        x**3/3 - x**2 + x, or a sign change): there E[delta|p] = 0, so the claim is at best non-strict."""
+        return [r.value for r in self.roots
+                if math.isfinite(r.value) and (r.enclosure[0] if r.enclosure is not None else r.value) > 0]
+
     def describe(self) -> str:
         text = "; ".join(iv.describe() for iv in self.intervals)
         return text if self.proved else f"{text} [inconclusive: {self.reason}]"
@@ -115,7 +122,8 @@ class SignMap:
     def to_dict(self) -> dict:
         return {"activation": self.activation, "intervals": [iv.to_dict() for iv in self.intervals],
                 "roots": [r.to_dict() for r in self.roots], "exact": self.exact, "method": self.method,
-                "certification": self.certification, "reason": self.reason, "proved": self.proved}
+                "certification": self.certification, "reason": self.reason, "proved": self.proved,
+                "zeros_on_positive": self.zeros_on_positive}
 
 
 def _branches(expr: sp.Expr) -> list[tuple[sp.Expr, float, float]]:
