@@ -102,7 +102,7 @@ def _last_layer_control(numbers: dict) -> str:
     if outcome == "nonnegative":
         return f"{why}: E[delta_i|p] >= 0 for every p > 0 with S within 3 sd (certified)"
     if outcome == "not_proved":
-        return f"{why}: the sign on p > 0 could not be certified within the time budget; Monte Carlo decides"
+        return f"{why}: the sign on p > 0 could not be certified within the work budget; Monte Carlo decides"
     return f"{why}: the sign for small p_i > 0 depends on S_{{-i}} near its typical value; Monte Carlo decides"
 
 

@@ -13,7 +13,6 @@ grid on |x| <= 12 with mpmath checks), each such interval marked ``certified=Fal
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,8 +27,10 @@ __all__ = ["SignInterval", "Root", "SignMap", "sign_map", "EXACT", "CERTIFIED", 
            "CUSTOM_BUDGET", "BUILTIN_BUDGET"]
 
 EXACT, CERTIFIED, INCONCLUSIVE = "exact", "certified", "inconclusive"
-CUSTOM_BUDGET = DEFAULT_BUDGET  # seconds of ball arithmetic for a custom expression
-BUILTIN_BUDGET = 60.0  # a guard only: every built-in is proved in well under a second
+# Budgets in units of work (certify/isolate.py: boxes, point evaluations, SymPy steps), never seconds:
+# the same activation gets the same sign map on a quiet and on a loaded machine.
+CUSTOM_BUDGET = DEFAULT_BUDGET  # for a custom expression
+BUILTIN_BUDGET = 6 * DEFAULT_BUDGET  # a guard only: every built-in is proved well within DEFAULT_BUDGET
 
 SCAN_RADIUS = 12.0  # dense float grid on [-R, R]
 SCAN_STEP = 1e-3
@@ -308,10 +309,10 @@ def _merge(intervals: list[SignInterval], keep_apart: frozenset = frozenset()) -
     return merged
 
 
-def _certified_branch(branch: sp.Expr, lo: float, hi: float, deadline: float):
+def _certified_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
     """(intervals, roots, isolation or None, reason) for a non-polynomial branch on (lo, hi)."""
     try:
-        iso = isolate_sign(branch, lo, hi, budget=max(deadline - time.monotonic(), 0.0), symbol=x)
+        iso = isolate_sign(branch, lo, hi, budget=max(budget, 0.0), symbol=x)
     except Unsupported as error:
         intervals, roots = _numeric_branch(branch, lo, hi)
         return [_uncertified(iv) for iv in intervals], roots, None, str(error)
@@ -369,12 +370,13 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
 
     Args:
         activation: the activation.
-        budget: seconds of ball arithmetic (default CUSTOM_BUDGET for a custom expression,
-            BUILTIN_BUDGET for a built-in); past it the map is inconclusive.
+        budget: units of work for the ball arithmetic, shared by the branches (default CUSTOM_BUDGET
+            for a custom expression, BUILTIN_BUDGET for a built-in); past it the map is inconclusive.
+            Work, not time: the answer does not depend on the machine's load.
     """
     if budget is None:
         budget = CUSTOM_BUDGET if activation.custom else BUILTIN_BUDGET
-    deadline = time.monotonic() + budget
+    left = float(budget)
     g = activation.sigma_dsigma
     intervals: list[SignInterval] = []
     roots: list[Root] = []
@@ -391,7 +393,8 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
             roots += solved[1]
             symbolic = True
             continue
-        branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, deadline)
+        branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, left)
+        left -= iso.work if iso is not None else 0.0
         isolations += [iso] if iso is not None else []
         reasons += [reason] if reason else []
         intervals += branch_intervals

@@ -16,10 +16,15 @@ from .rewrite import prepare
 
 __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 
-DEFAULT_BUDGET = 10.0  # seconds
-# CPU seconds for one SymPy factor / limit step on a tail; it runs in a bounded child process
-# (theory/bounded.py): factor of exp(-(x - c)**2) with a float c can build a polynomial of huge degree
-SYMPY_STEP_LIMIT = 0.3
+# The budget is counted in work, never in wall-clock time, so that the same expression gets the same
+# answer on a quiet and on a loaded machine: one unit is one box of branch and bound (an enclosure at
+# 64 bits); a point evaluation at b bits costs b/64 units, a Taylor series of length n costs n, and a
+# SymPy step on a tail (factor, together, limit) costs SYMPY_STEP_COST units and runs in a bounded child
+# process with a fixed CPU-time limit (theory/bounded.py): factor of exp(-(x - c)**2) with a float c
+# can build a polynomial of huge degree.
+DEFAULT_BUDGET = 200_000  # work units (about 10 s on one core of the reference machine)
+SYMPY_STEP_LIMIT = 0.3  # CPU seconds for one SymPy step
+SYMPY_STEP_COST = 2_000  # work units charged for one SymPy step, whatever it took
 START_WINDOW = 16.0
 MAX_WINDOW = 2.0**64
 BOX_PREC = 64
@@ -27,11 +32,10 @@ POINT_PRECS = (64, 256, 1024, 4096)
 MIN_REL_WIDTH = 1e-13
 TAYLOR_REL_WIDTH = 1e-4
 MAX_MULTIPLICITY = 8
-MAX_BOXES = 400_000
 
 
 class _OutOfTime(Exception):
-    pass
+    """The work budget is spent."""
 
 
 def _ball(u: float, v: float) -> arb:
@@ -62,22 +66,35 @@ def _dyadic_points(u: float, v: float):
 
 
 class _Certifier:
-    def __init__(self, expr: sp.Expr, sym: sp.Symbol, deadline: float):
+    def __init__(self, expr: sp.Expr, sym: sp.Symbol, budget: float, meter: list | None = None):
         self.sym = sym
         self.expr = prepare(expr)
         self.f = _compile(self.expr, sym, {})
-        self.deadline = deadline
+        self.budget = budget
+        self.meter = meter if meter is not None else [0]  # work spent, shared with helper certifiers
         self.boxes = 0
         self._forms: dict = {}
         self._limits: dict = {}
 
     # -- evaluations
+    def charge(self, units: float):
+        """Spend ``units`` of work; past the budget, stop (_OutOfTime)."""
+        self.meter[0] += units
+        if self.meter[0] > self.budget:
+            raise _OutOfTime
+
+    @property
+    def spent(self) -> float:
+        return self.meter[0]
+
     def value(self, ball: arb, prec: int = BOX_PREC) -> arb:
+        self.charge(prec / BOX_PREC)
         with _prec(prec):
             return self.f(ball)
 
     def series(self, ball: arb, length: int, prec: int = BOX_PREC):
         """Taylor coefficients f^(j)(ball)/j!, j < length, or None through an undecided branch."""
+        self.charge(length * prec / BOX_PREC)
         with _prec(prec):
             try:
                 out = self.f(arb_series([ball, 1], prec=length))
@@ -103,8 +120,6 @@ class _Certifier:
 
     def check_time(self):
         self.boxes += 1
-        if time.monotonic() > self.deadline or self.boxes > MAX_BOXES:
-            raise _OutOfTime
 
     # -- the window
     def scan(self, a: float, b: float, events: list):
@@ -223,12 +238,10 @@ class _Certifier:
             if not makers:
                 return
             make = makers.pop(0)
-            form = bounded(lambda: prepare(make()), self._step_limit())
+            self.charge(SYMPY_STEP_COST)
+            form = bounded(lambda: prepare(make()), SYMPY_STEP_LIMIT)
             if form is not None and form not in forms:
                 forms.append(form)
-
-    def _step_limit(self) -> float:
-        return min(SYMPY_STEP_LIMIT, self.deadline - time.monotonic())
 
     def tail_box(self, side: int, edge: float) -> _XI:
         return _XI(arb(edge), INF, False, True) if side > 0 else _XI(-INF, arb(edge), True, False)
@@ -288,11 +301,12 @@ class _Certifier:
     def monotone_sign(self, g, side, edge, box) -> int | None:
         """g strictly monotone on the tail, so g lies strictly between g(edge) and its limit L."""
         slope = self.enclosure_sign(sp.diff(g, self.sym), box)
-        if slope is None or time.monotonic() > self.deadline:
+        if slope is None:
             return None
         key = (g, side)
         if key not in self._limits:
-            limit = bounded(lambda: sp.limit(g, self.sym, sp.oo if side > 0 else -sp.oo), self._step_limit())
+            self.charge(SYMPY_STEP_COST)
+            limit = bounded(lambda: sp.limit(g, self.sym, sp.oo if side > 0 else -sp.oo), SYMPY_STEP_LIMIT)
             self._limits[key] = sp.nan if limit is None else limit
         limit = self._limits[key]
         if limit in (sp.oo, -sp.oo):
@@ -301,7 +315,7 @@ class _Certifier:
             limit_sign = 0 if limit == 0 else (1 if limit > 0 else -1)
         else:
             return None
-        g_edge = _Certifier(g, self.sym, self.deadline).point_sign(edge)
+        g_edge = _Certifier(g, self.sym, self.budget, self.meter).point_sign(edge)
         if g_edge in (None, 0):
             return None
         # g moves monotonically from g(edge) towards L as x goes out to the tail.
@@ -349,7 +363,8 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
     Args:
         expr: a SymPy expression; floats may be substituted in already.
         lo, hi: the domain; infinite ends are closed by a tail argument (module docstring).
-        budget: seconds of work before the answer becomes inconclusive.
+        budget: units of work (module constants: boxes, point evaluations, SymPy steps) before the
+            answer becomes inconclusive; never wall-clock time, so the answer does not depend on load.
         symbol: the variable (default: the only free symbol of ``expr``).
     Returns:
         An Isolation. ``proved`` is True only when every point of [lo, hi] is covered by a
@@ -369,7 +384,7 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
     if sign:
         return Isolation((lo, hi), (CertifiedInterval(lo, hi, sign),), (), (), (lo, hi),
                          ("exp > 0", "exp > 0"), True, "", time.monotonic() - start)
-    cert = _Certifier(expr, sym, start + budget)
+    cert = _Certifier(expr, sym, budget)
     a, b = _start_window(lo, hi)
     left, middle, right, tails = [], [], [], ["", ""]
     reason = ""
@@ -381,12 +396,12 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
             a, tails[0] = _grow(cert, -1, -a, left)
             a = -a
     except _OutOfTime:
-        reason = f"budget of {budget:g} s spent" if cert.boxes <= MAX_BOXES else f"more than {MAX_BOXES} boxes"
+        reason = f"work budget of {budget:g} units spent ({cert.boxes} boxes)"
     events = [e for chunk in reversed(left) for e in chunk] + middle + [e for chunk in right for e in chunk]
     intervals, roots, gaps = _assemble(events)
     reason = _unproved_reason(reason, intervals, gaps, tails, (lo, hi), (a, b))
     return Isolation((lo, hi), tuple(intervals), tuple(roots), tuple(gaps), (a, b),
-                     (tails[0] or "", tails[1] or ""), not reason, reason, time.monotonic() - start)
+                     (tails[0] or "", tails[1] or ""), not reason, reason, time.monotonic() - start, cert.spent)
 
 
 def _start_window(lo: float, hi: float) -> tuple[float, float]:
