@@ -24,7 +24,14 @@ def _fmt(value: float) -> str:
 def sign_map_text(smap: dict) -> str:
     """'(lo, hi): >0; ...' for a sign map's JSON form."""
     symbols = {1: ">0", -1: "<0", 0: "=0"}
-    return "; ".join(f"({_fmt(iv['lo'])}, {_fmt(iv['hi'])}): {symbols[iv['sign']]}" for iv in smap["intervals"])
+    pieces: list[list] = []  # [lo, hi, label]; neighbouring unproved pieces read as one
+    for iv in smap["intervals"]:
+        label = symbols[iv["sign"]] if iv.get("certified", True) else "sign not proved"
+        if pieces and label == "sign not proved" and pieces[-1][2] == label and pieces[-1][1] == iv["lo"]:
+            pieces[-1][1] = iv["hi"]
+        else:
+            pieces.append([iv["lo"], iv["hi"], label])
+    return "; ".join(f"({_fmt(lo)}, {_fmt(hi)}): {label}" for lo, hi, label in pieces)
 
 
 def number(value, spec: str = ".4g") -> str:

@@ -66,8 +66,9 @@ class SignInterval:
         return {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign), "certified": bool(self.certified)}
 
     def describe(self) -> str:
-        symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign]
-        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}" + ("" if self.certified else " (not proved)")
+        # A sign is printed only where it is proved: the float scan behind an unproved piece is a guess.
+        symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign] if self.certified else "sign not proved"
+        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}"
 
 
 def _fmt(value: float) -> str:
@@ -117,7 +118,13 @@ class SignMap:
                 if math.isfinite(r.value) and (r.enclosure[0] if r.enclosure is not None else r.value) > 0]
 
     def describe(self) -> str:
-        text = "; ".join(iv.describe() for iv in self.intervals)
+        pieces: list[SignInterval] = []  # neighbouring unproved pieces read as one
+        for iv in self.intervals:
+            if pieces and not iv.certified and not pieces[-1].certified and pieces[-1].hi == iv.lo:
+                pieces[-1] = SignInterval(pieces[-1].lo, iv.hi, 0, certified=False)
+            else:
+                pieces.append(iv)
+        text = "; ".join(iv.describe() for iv in pieces)
         return text if self.proved else f"{text} [inconclusive: {self.reason}]"
 
     def to_dict(self) -> dict:
