@@ -336,6 +336,56 @@ def _certified_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
     return sorted(filled, key=lambda iv: iv.lo), sorted(roots, key=lambda r: r.value), iso, iso.reason
 
 
+def _factor_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
+    """Prove the sign of a product branch (sigma sigma' is one) factor by factor: each factor alone
+    has fewer repeated occurrences of x, so its enclosures are tight and its boxes monotone where a
+    product's are not (x - 1.0000001*tanh(x) times its derivative). The signs multiply.
+
+    Returns None when the branch is not a product worth splitting, else (intervals or None, roots,
+    isolations, work spent); intervals is None when some factor was not proved or two factors' root
+    enclosures overlap (then the caller isolates the whole branch with what is left of the budget).
+    """
+    coeff, rest = branch.as_coeff_Mul()
+    factors = [f for f in sp.Mul.make_args(rest) if f.has(x)]
+    if len(factors) < 2 or not coeff.is_number or coeff == 0:
+        return None
+    spent, isos, pieces = 0.0, [], []  # pieces: (intervals, roots, power) per factor
+    for factor in factors:
+        power = 1
+        if isinstance(factor, sp.Pow) and factor.exp.is_Integer:
+            factor, power = factor.base, int(factor.exp)
+        try:
+            iso = isolate_sign(factor, lo, hi, budget=max(budget - spent, 0.0), symbol=x)
+        except Unsupported:
+            return None, [], [], spent
+        spent += iso.work
+        if not iso.proved or (power < 0 and iso.roots):  # unproved, or a pole
+            return None, [], [], spent
+        isos.append(iso)
+        pieces.append((iso.intervals, iso.roots, power))
+    all_roots = sorted((r for _, rs, _ in pieces for r in rs), key=lambda r: r.lo)
+    for a, b in zip(all_roots[:-1], all_roots[1:]):
+        if b.lo <= a.hi and not (a.lo == a.hi == b.lo == b.hi):
+            return None, [], [], spent  # the order of two factors' roots is not proved
+    edges = sorted({lo, hi, *(r.value for r in all_roots)})
+    sign0 = 1 if coeff > 0 else -1
+    intervals = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sign = sign0
+        for factor_intervals, _, power in pieces:
+            iv = next((iv for iv in factor_intervals if iv.lo <= a and b <= iv.hi), None)
+            if iv is None:
+                return None, [], [], spent
+            sign *= iv.sign ** abs(power)
+        intervals.append(SignInterval(a, b, sign))
+    roots = {}
+    for r in all_roots:
+        if r.value not in roots:
+            roots[r.value] = Root(r.value, _exact_root(branch, r.value) if math.isfinite(r.value) else None,
+                                  _root_method(r) + ", factor by factor", (r.lo, r.hi))
+    return intervals, list(roots.values()), isos, spent
+
+
 def _uncertified(iv: SignInterval) -> SignInterval:
     return SignInterval(iv.lo, iv.hi, iv.sign, certified=False)
 
@@ -400,6 +450,15 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
             roots += solved[1]
             symbolic = True
             continue
+        by_factor = _factor_branch(branch, lo, hi, left / 2)  # the other half for the whole branch
+        if by_factor is not None:
+            factor_intervals, factor_roots, factor_isos, spent = by_factor
+            left -= spent
+            if factor_intervals is not None:
+                intervals += factor_intervals
+                roots += factor_roots
+                isolations += factor_isos
+                continue
         branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, left)
         left -= iso.work if iso is not None else 0.0
         isolations += [iso] if iso is not None else []

@@ -41,3 +41,27 @@ def test_a_touching_zero_on_p_positive_makes_the_claim_non_strict():
     assert r3.verdict == HOLDS and r3.numbers["zero_somewhere"] and r3.numbers["zeros_on_positive"] == [1.0]
     result = Verification(HOLDS, (r3,), {**config.to_dict(), "arch": "mlp"}, {})
     assert not result.strict and "non-strictly" in headline(result)
+
+
+VIOLATORS = ("x - 1.0000001*tanh(x)", "x*tanh(1000000-x)", "x*tanh(20000-x)", "x*(1-exp(x-1000000))",
+             "x*(1-exp(x-100000))")
+
+
+def test_the_five_provable_violations_are_proved():
+    """Each is negative somewhere on p > 0 (far out, or on (3.2e-4, 5.5e-4)): the sign map certifies it."""
+    from driftproof.activations import get_activation
+    from driftproof.evidence.symbolic import sign_map_verdict
+    from driftproof.theory.signmap import sign_map
+
+    for spec in VIOLATORS:
+        smap = sign_map(get_activation(spec))
+        assert sign_map_verdict(smap) == VIOLATED, (spec, smap.describe())
+
+
+def test_a_violation_never_exits_0_under_either_loss(capsys):
+    from driftproof.cli import main
+
+    for loss in ("mse", "ce"):
+        code = main(["verify", "--loss", loss, "--act", VIOLATORS[0], "--only", "symbolic", "--width", "16"])
+        capsys.readouterr()
+        assert code == 1

@@ -32,6 +32,8 @@ POINT_PRECS = (64, 256, 1024, 4096)
 MIN_REL_WIDTH = 1e-13
 TAYLOR_REL_WIDTH = 1e-4
 MAX_MULTIPLICITY = 8
+WIDE_BOX = 4.0  # boxes wider than this also get end-point interval arithmetic (exp of a wide ball)
+WIDE_BOX_COST = 8  # work units for one such evaluation (a walk of the SymPy tree)
 
 
 class _OutOfTime(Exception):
@@ -70,10 +72,15 @@ class _Certifier:
         self.sym = sym
         self.expr = prepare(expr)
         self.f = _compile(self.expr, sym, {})
+        # The form as given, enclosed beside the prepared one on boxes: prepare() keeps tails from
+        # cancelling (1 - tanh(a)**2 -> 4/(e^a + e^-a)**2), but far out on a wide box the exponentials'
+        # enclosure straddles 0 where 1 - tanh(a)**2 is a tight [0, tiny]. Both are true: intersect.
+        self.f_raw = _compile(sp.sympify(expr), sym, {}) if self.expr != expr else None
         self.budget = budget
         self.meter = meter if meter is not None else [0]  # work spent, shared with helper certifiers
         self.boxes = 0
         self._forms: dict = {}
+        self._slope = None
         self._limits: dict = {}
 
     # -- evaluations
@@ -90,7 +97,18 @@ class _Certifier:
     def value(self, ball: arb, prec: int = BOX_PREC) -> arb:
         self.charge(prec / BOX_PREC)
         with _prec(prec):
-            return self.f(ball)
+            out = self.f(ball)
+            if self.f_raw is not None and not (out.is_finite() and _ball_sign(out) is not None):
+                self.charge(prec / BOX_PREC)
+                other = self.f_raw(ball)
+                if not out.is_finite():
+                    return other
+                if other.is_finite():
+                    try:
+                        return out.intersection(other)
+                    except ValueError:
+                        return out
+            return out
 
     def series(self, ball: arb, length: int, prec: int = BOX_PREC):
         """Taylor coefficients f^(j)(ball)/j!, j < length, or None through an undecided branch."""
@@ -136,8 +154,18 @@ class _Certifier:
             if s is not None:
                 events.append(("sign", u, v, s))
                 continue
-            coeffs = self.series(box, 2)
+            coeffs = self._centered(u, v, self.series(box, 3))
+            if coeffs is not None and _ball_sign(coeffs[0]) is not None:
+                events.append(("sign", u, v, _ball_sign(coeffs[0])))
+                continue
             slope = None if coeffs is None else _ball_sign(coeffs[1])
+            if slope is None and width > WIDE_BOX:
+                # exp over a wide box: a ball straddles 0 where end-point intervals stay positive
+                s = self.interval_sign(self.expr, u, v)
+                if s is not None:
+                    events.append(("sign", u, v, s))
+                    continue
+                slope = self.interval_sign(self.slope_expr, u, v)
             if slope is not None and self._monotone_box(u, v, slope, events):
                 continue
             if width < TAYLOR_REL_WIDTH * scale and coeffs is not None and self._taylor_box(u, v, events):
@@ -148,6 +176,42 @@ class _Certifier:
                 continue
             stack.append((mid, v))
             stack.append((u, mid))
+
+    @property
+    def slope_expr(self) -> sp.Expr:
+        if self._slope is None:
+            self._slope = prepare(sp.diff(self.expr, self.sym))
+        return self._slope
+
+    def interval_sign(self, expr: sp.Expr, u: float, v: float) -> int | None:
+        """The sign of ``expr`` on [u, v] from end-point interval arithmetic (extended.py), or None."""
+        self.charge(WIDE_BOX_COST)
+        try:
+            with _prec(BOX_PREC):
+                return _xi_eval(expr, self.sym, _XI(arb(u), arb(v))).sign()
+        except (_TailFail, Unsupported, ZeroDivisionError, ValueError):
+            return None
+
+    def _centered(self, u: float, v: float, coeffs):
+        """Tighter enclosures of f and f' on [u, v] by the mean-value (centred) form around the midpoint m:
+        f'(box) in f'(m) + f''(box) (box - m) and f(box) in f(m) + f'(box) (box - m), each intersected with
+        the direct enclosure. Where x occurs more than once (x - 1.0000001*tanh(x)) the direct enclosure is
+        as wide as the box while the centred one shrinks with its square."""
+        if coeffs is None:
+            return None
+        m = u + (v - u) / 2
+        at = self.series(arb(m), 2)
+        if at is None:
+            return coeffs
+        with _prec(BOX_PREC):
+            d = _ball(u, v) - m
+            slope = at[1] + 2 * coeffs[2] * d
+            try:
+                slope = slope.intersection(coeffs[1])
+                value = (at[0] + slope * d).intersection(coeffs[0])
+            except ValueError:  # disjoint enclosures cannot both hold: keep the direct ones
+                return coeffs
+        return [value, slope, coeffs[2]]
 
     def _split(self, u: float, v: float) -> float:
         """The midpoint, or a point near it where f's sign is decided (a root exactly at a
@@ -277,7 +341,8 @@ class _Certifier:
             else:
                 kinds = sorted(set(hows))
                 return math.prod(signs), f"factor by factor, by {' and '.join(kinds)}"
-        return None
+        s = self.monotone_sign(self.expr, side, edge, box)
+        return (s, "monotonicity and limit") if s is not None else None
 
     def factor_sign(self, factor, side, edge, box):
         if not factor.has(self.sym):
