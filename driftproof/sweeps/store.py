@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import InputError
 from .grid import Job
 
-__all__ = ["SweepStore"]
+__all__ = ["SweepStore", "sweep_folder_conflict"]
 
 
 class SweepStore:
@@ -126,6 +126,17 @@ class SweepStore:
             yield self
         finally:
             os.close(handle)
+
+
+def sweep_folder_conflict(folder: Path) -> str | None:
+    """None when the non-empty ``folder`` is a sweep folder (its grid is checked by
+    :meth:`SweepStore.check_grid`); otherwise why a sweep may not write there (the ``--out`` refusal)."""
+    folder = Path(folder)
+    if (folder / "sweep.json").is_file() or (folder / "results").is_dir():
+        return None
+    if all(entry.name == ".lock" for entry in folder.iterdir()):  # a refused or killed sweep's lock file
+        return None
+    return "is not empty and is not a driftproof sweep folder (no sweep.json or results/)"
 
 
 def _write_atomic(path: Path, text: str) -> None:
