@@ -120,7 +120,7 @@ def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str 
     if not results:
         raise InputError(f"no sweep results in {str(out)!r}: run `driftproof sweep --out {out}` first "
                          f"(or `driftproof claims --run-sweep --out {out}`)")
-    return _check(results, out, (SweepStore(out).manifest() or {}).get("grid"))
+    return _check(results, out, SweepStore(out).recorded_grid()[0])
 
 
 def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=None, workers: int | None = None,
@@ -138,16 +138,20 @@ def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=Non
         force: write into a non-empty ``out`` that is not a sweep folder (refused otherwise).
 
     Returns:
-        The :class:`ClaimsCheck` of everything stored in ``out``, with ``run`` (what ran now).
+        The :class:`ClaimsCheck` of everything stored in ``out``, with ``run`` (what ran now; ``recomputed``
+        names the damaged results found and computed again).
     """
     if grid not in GRIDS:
         raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {grid!r}")
     folder = output_folder(out, accept=sweep_folder_conflict, force=force)
     jobs = make_grid(grid)
-    stored = len(jobs) - len(SweepStore(folder).missing(jobs)) if folder.is_dir() else 0
+    store = SweepStore(folder)
+    damaged = store.damaged(jobs) if folder.is_dir() else []
+    stored = len(jobs) - len(store.missing(jobs)) if folder.is_dir() else 0
     with progress_bar(progress, len(jobs), f"sweep {grid}", "config", initial=stored) as bar:
         jobs, run = run_grid(grid, folder, scheduler=scheduler, workers=workers,
                              tick=(lambda _: bar.update(1)) if bar is not None else None)
     results = SweepStore(folder).load(jobs)
-    summary = {"grid": grid, **run.to_dict(), "diverged": sum(bool(r.get("diverged")) for r in results)}
+    summary = {"grid": grid, **run.to_dict(), "diverged": sum(bool(r.get("diverged")) for r in results),
+               "recomputed": [{"file": f"results/{name}", "problem": problem} for name, problem in damaged]}
     return _check(results, out, grid, summary)

@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     check = api.sweep(args.grid, args.out, scheduler=args.scheduler, workers=args.workers, force=args.force,
                       progress=not args.no_progress and sys.stderr.isatty())
+    for damaged in check.run.get("recomputed", ()):
+        print(f"driftproof: recomputed {damaged['file']}, which {damaged['problem']}", file=sys.stderr)
     if args.json:
         print_json(check.to_dict())
         return 0
