@@ -22,7 +22,7 @@ from .errors import InputError
 from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec, with_defaults
 
 __all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS", "register_activation",
-           "builtin_names"]
+           "builtin_names", "stable_form", "numeric_function", "NUMERIC_FUNCTIONS"]
 
 x = sp.Symbol("x", real=True)
 
@@ -230,6 +230,154 @@ def _set_text(points: sp.Set) -> str:
     return sp.sstr(points)
 
 
+class dp_logistic(sp.Function):  # noqa: N801 - the name the generated code calls
+    """1/(1 + exp(-u)), for generated code only: printed as a form that never overflows
+    (exp of a non-positive argument only). The symbolic stages never see it."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return (f"((1.0/(1.0 + math.exp(-({u})))) if ({u}) >= 0 else "
+                f"(math.exp({u})/(1.0 + math.exp({u}))))")
+
+
+class dp_softplus(sp.Function):  # noqa: N801
+    """log(1 + exp(u)), for generated code only: max(u, 0) + log1p(exp(-|u|))."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return f"(max(({u}), 0.0) + math.log1p(math.exp(-abs({u}))))"
+
+
+class dp_sech2(sp.Function):  # noqa: N801
+    """1 - tanh(u)**2 = sech(u)**2, for generated code only: 4 e^{-2|u|} / (1 + e^{-2|u|})**2, which keeps
+    its value (1.5e-43 at u = 50) where 1 - tanh(u)**2 cancels to 0, and never overflows."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return f"(4.0*math.exp(-2.0*abs({u}))/(1.0 + math.exp(-2.0*abs({u})))**2)"
+
+
+def _np_sech2(u):
+    e = np.exp(-2.0 * np.abs(np.asarray(u, dtype=float)))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _np_logistic(u):
+    u = np.asarray(u, dtype=float)
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_softplus(u):
+    u = np.asarray(u, dtype=float)
+    return np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u)))
+
+
+NUMERIC_FUNCTIONS = {"dp_logistic": _np_logistic, "dp_softplus": _np_softplus, "dp_sech2": _np_sech2}
+
+
+def _split_exp_sum(base: sp.Expr):
+    """(c, d, v) when base = c + d*exp(v) with numbers c > 0, d > 0, else None."""
+    if not isinstance(base, sp.Add) or len(base.args) != 2:
+        return None
+    const, term = base.as_independent(x, as_Add=True)
+    if not (const.is_number and const.is_positive):
+        return None
+    d, core = term.as_independent(x, as_Add=False)
+    if not (isinstance(core, sp.exp) and d.is_number and d.is_positive):
+        return None
+    return const, d, core.args[0]
+
+
+def _stable_pow(expr: sp.Pow) -> sp.Expr:
+    """(c + d e^v)^-k -> c^-k logistic(-(v + log(d/c)))^k."""
+    if not (expr.exp.is_Integer and expr.exp < 0):
+        return expr
+    parts = _split_exp_sum(expr.base)
+    if parts is None:
+        return expr
+    c, d, v = parts
+    shift = v + sp.log(d / c) if d != c else v
+    return c**expr.exp * dp_logistic(-shift) ** (-expr.exp)
+
+
+def _stable_log(expr: sp.log) -> sp.Expr:
+    """log(c + d e^v) -> log(c) + softplus(v + log(d/c))."""
+    parts = _split_exp_sum(expr.args[0])
+    if parts is None:
+        return expr
+    c, d, v = parts
+    return sp.log(c) + dp_softplus(v + sp.log(d / c) if d != c else v)
+
+
+def _stable_mul(expr: sp.Mul) -> sp.Expr:
+    """exp(w) * logistic(a)^k with w = -a -> logistic(-a) * logistic(a)^(k-1), repeated; exp(a) * logistic(-a)
+    the same way: an exponential that would overflow is folded into a bounded logistic."""
+    factors = list(expr.args)
+    changed = True
+    while changed:
+        changed = False
+        exps = [i for i, f in enumerate(factors) if isinstance(f, sp.exp)]
+        for i in exps:
+            w = factors[i].args[0]
+            for j, f in enumerate(factors):
+                base, power = (f.base, f.exp) if isinstance(f, sp.Pow) else (f, sp.S.One)
+                if not (isinstance(base, dp_logistic) and power.is_Integer and power > 0):
+                    continue
+                a = base.args[0]
+                m = sp.cancel(-w / a)  # exp(-m a) logistic(a)^m = logistic(-a)^m
+                if not (m.is_Integer and 0 < m <= power):
+                    continue
+                factors[j] = base ** (power - m) if power > m else sp.S.One
+                factors[i] = dp_logistic(-a) ** m
+                changed = True
+                break
+            if changed:
+                break
+    return sp.Mul(*factors)
+
+
+def _stable_add(expr: sp.Add) -> sp.Expr:
+    """c - c*tanh(u)**2 -> c*sech2(u); exp(u) - 1 -> expm1(u) (both cancel in floating point)."""
+    from sympy.codegen.cfunctions import expm1
+
+    terms = list(sp.Add.make_args(expr))
+    for i, term in enumerate(terms):  # c*L(a) - c*L(a)**2 = c*L(a)*L(-a)
+        coeff, core = term.as_coeff_Mul()
+        if isinstance(core, dp_logistic) and -coeff * core**2 in terms:
+            rest = [t for k, t in enumerate(terms) if k != i and t != -coeff * core**2]
+            return sp.Add(coeff * core * dp_logistic(-core.args[0]), *rest)
+    const, rest = expr.as_independent(x, as_Add=True)
+    if const == 0:
+        return expr
+    terms = list(sp.Add.make_args(rest))
+    for i, term in enumerate(terms):
+        coeff, core = term.as_coeff_Mul()
+        others = terms[:i] + terms[i + 1:]
+        if isinstance(core, sp.Pow) and core.exp == 2 and isinstance(core.base, sp.tanh) and coeff == -const:
+            return sp.Add(const * dp_sech2(core.base.args[0]), *others)
+        if isinstance(core, sp.exp) and coeff == -const:
+            return sp.Add(coeff * expm1(core.args[0]), *others)
+    return expr
+
+
+def stable_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` rewritten for floating-point evaluation (equal as a function): logistic and softplus
+    pieces written so that no exponential overflows where the function itself is moderate
+    (x - 0.01*sigmoid((x-40)*10000) at x = 0, sigmoid(1000*x)*x at x = -1). For generated code
+    only (numpy, Numba); the symbolic stages keep the expression as written."""
+    out = expr.replace(lambda e: isinstance(e, sp.Pow), _stable_pow)
+    out = out.replace(lambda e: isinstance(e, sp.log), _stable_log)
+    out = out.replace(lambda e: isinstance(e, sp.Mul), _stable_mul)
+    return out.replace(lambda e: isinstance(e, sp.Add), _stable_add)
+
+
 def _normalize(expr: sp.Expr) -> sp.Expr:
     """Rewrite Max/Min/Abs/Heaviside as Piecewise so every numeric printer handles it."""
     if expr.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside):
@@ -287,7 +435,7 @@ class Activation:
         return tuple(sorted(points))
 
     def _lambdify(self, expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
-        function = sp.lambdify(x, expr, modules=["scipy", "numpy"])
+        function = numeric_function(expr)
 
         def call(values):
             values = np.asarray(values, dtype=float)
@@ -313,7 +461,7 @@ class Activation:
 
     def python_source(self, expr: sp.Expr | None = None) -> str:
         """A Python expression in ``x`` using only the math module (default sigma): Numba compiles it."""
-        return pycode(self.normalized if expr is None else expr, fully_qualified_modules=True)
+        return pycode(stable_form(self.normalized if expr is None else expr), fully_qualified_modules=True)
 
     def latex(self) -> str:
         return sp.latex(self.expr)
@@ -321,6 +469,11 @@ class Activation:
     def to_dict(self) -> dict:
         return {"name": self.name, "expression": str(self.expr), "params": dict(self.params),
                 "custom": self.custom, "description": self.description}
+
+
+def numeric_function(expr: sp.Expr) -> Callable:
+    """``expr`` as a numpy function of x, from its :func:`stable_form` (the raw callable, no error state)."""
+    return sp.lambdify(x, stable_form(expr), modules=[NUMERIC_FUNCTIONS, "scipy", "numpy"])
 
 
 def builtin_names() -> list[str]:

@@ -20,7 +20,7 @@ import sympy as sp
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
-from ..activations import Activation, x
+from ..activations import Activation, numeric_function, x
 from ..results import Estimate
 
 __all__ = ["gaussian_moment", "MOMENTS", "GH_NODES", "GL_NODES", "TAIL_SD", "QUAD_TOLERANCE", "quad",
@@ -102,7 +102,7 @@ def _monomial_integral(n: int, a: sp.Expr, b: sp.Expr) -> sp.Expr:
 @lru_cache(maxsize=256)
 def _integrand(activation: Activation, name: str):
     """The moment's integrand as a numpy function (lambdify costs ~50 ms: build it once)."""
-    return sp.lambdify(x, MOMENTS[name][0](activation), modules=["scipy", "numpy"])
+    return numeric_function(MOMENTS[name][0](activation))
 
 
 @lru_cache(maxsize=8)

@@ -32,8 +32,7 @@ POINT_PRECS = (64, 256, 1024, 4096)
 MIN_REL_WIDTH = 1e-13
 TAYLOR_REL_WIDTH = 1e-4
 MAX_MULTIPLICITY = 8
-WIDE_BOX = 4.0  # boxes wider than this also get end-point interval arithmetic (exp of a wide ball)
-WIDE_BOX_COST = 8  # work units for one such evaluation (a walk of the SymPy tree)
+WIDE_BOX_COST = 40  # work units for one end-point evaluation (a walk of the SymPy tree in Python)
 
 
 class _OutOfTime(Exception):
@@ -159,8 +158,8 @@ class _Certifier:
                 events.append(("sign", u, v, _ball_sign(coeffs[0])))
                 continue
             slope = None if coeffs is None else _ball_sign(coeffs[1])
-            if slope is None and width > WIDE_BOX:
-                # exp over a wide box: a ball straddles 0 where end-point intervals stay positive
+            if slope is None:
+                # exp over a wide range: a ball straddles 0 where end-point intervals stay positive
                 s = self.interval_sign(self.expr, u, v)
                 if s is not None:
                     events.append(("sign", u, v, s))
