@@ -36,7 +36,7 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
                 ax.axvline(root, color="#333333", lw=0.7, ls="--")
         finite = values[np.isfinite(values)]
         if finite.size and finite.max() > 30 * max(-finite.min(), 1e-12) and finite.min() < 0:
-            ax.set_yscale("asinh", linear_width=max(1e-3, 0.5 * abs(finite.min())))
+            _asinh_axis(ax, finite, max(1e-3, 0.5 * abs(finite.min())))
         ax.set_title(panel["name"])
         ax.set_xlabel("pre-activation p")
         ax.grid(alpha=0.25, lw=0.5)
@@ -47,6 +47,18 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
                for s, label in ((1, "σσ' > 0"), (-1, "σσ' < 0"), (0, "σσ' = 0"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
     return save(fig, path, ctx)
+
+
+def _asinh_axis(ax, values: np.ndarray, linear_width: float) -> None:
+    """An asinh axis with a few labelled ticks that never collide: the minimum, 0, and the decades above
+    twice the linear width (the default locator crowds labels around 0)."""
+    ax.set_yscale("asinh", linear_width=linear_width)
+    low, high = float(values.min()), float(values.max())
+    ticks = [float(f"{low:.1g}"), 0.0]
+    ticks += [10.0 ** k for k in range(int(np.ceil(np.log10(2 * linear_width))), int(np.floor(np.log10(high))) + 1)]
+    ax.set_yticks(ticks)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def _thin(p: np.ndarray, count: int) -> np.ndarray:

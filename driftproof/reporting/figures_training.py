@@ -13,6 +13,7 @@ from .style import AXIS_MULTIPLE, activation_legend, apply_limits, color, linest
 
 __all__ = ["persistence_figure", "split_figure", "band"]
 
+SIGN_AXIS_FROM = 10  # the sign row's axis is set by the steps after the first 1/SIGN_AXIS_FROM of the run
 _ROWS = (("sign", "sign statistic, running\nmean / its largest size"), ("b_mean", "mean bias"),
          ("zero_frac", "sparsity (h = 0)"))
 
@@ -47,12 +48,13 @@ def _trailing(stacked: np.ndarray, window: int = 10) -> np.ndarray:
     return (cumulative - shifted) / counts
 
 
-def _draw(ax, step, run: dict, stacked: np.ndarray, acts: list[str]) -> np.ndarray:
+def _draw(ax, step, run: dict, stacked: np.ndarray, acts: list[str], skip: int = 0) -> np.ndarray:
+    """Mean and band of one run; returns the band's values from logged step ``skip`` on (what sets the axis)."""
     mean, lo, hi = band(stacked)
     c = color(run["act"], acts)
     ax.fill_between(step, lo, hi, color=c, alpha=0.18, lw=0)
     ax.plot(step, mean, color=c, ls=linestyle(run["loss"]), lw=1.1)
-    return np.concatenate([lo, hi])
+    return np.concatenate([lo[skip:], hi[skip:]])
 
 
 def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Path:
@@ -71,7 +73,10 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
             series = {}
             for run in drawn:
                 stacked = _scaled(_stack(run, key)) if metric == "sign" else _stack(run, key)
-                series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts)
+                # the running mean's first steps average one or two batches: their band would set the axis and
+                # flatten the curves where the sign is judged, so the axis is set from the first tenth on
+                skip = max(1, len(run["step"]) // SIGN_AXIS_FROM) if metric == "sign" else 0
+                series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts, skip)
             # a fraction cannot blow up: its axis keeps every series (beside activations without exact zeros,
             # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale)
             fraction = metric == "zero_frac"

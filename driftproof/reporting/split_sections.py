@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..results import Estimate
-from ..texutil import tex_escape
+from ..texutil import tex_prose
 from ..training.split import CROSSOVER_WINDOW
 from ..training.summary import seed_estimate
 from .context import Context
 from .figures_training import split_figure
-from .latex import figure_tex, interval, table
+from .latex import figure_tex, interval, source_note, table
 from .split_runs import (EARLY, GPT_LR, GPT_SIZES, INIT_NETWORKS, PREDICTION_NETWORKS, SPLIT_DATASETS,
                          label_rate_measured, predicted_step, split_runs)
 from .training_sections import LR, TRAIN_SIZES
@@ -142,26 +142,26 @@ def _early_mean(run: dict, layer: str, part: str) -> Estimate:
 def _text_sentence(runs: list[dict]) -> str:
     """The GPT (LaTeX): what its crossover step means when the self part is about zero at t = 0 (R6)."""
     zero = [run for run in runs if _last(run)[1].self_t0.contains(0.0)]
-    text = tex_escape(f"In the GPT the self part at t = 0 is within its interval of 0 in {len(zero)} of {len(runs)} "
+    text = tex_prose(f"In the GPT the self part at t = 0 is within its interval of 0 in {len(zero)} of {len(runs)} "
                       "configurations (last block): the readout sees a normalized stream, where R6 makes the "
                       "expectation vanish for an untied Gaussian readout; the tied embedding adds a small positive "
                       "part (measured over 600 initializations: scripts/r6_transformer.py)"
                       + (", too small to resolve with these seeds" if len(zero) == len(runs) else "")
                       + " (Section ") + r"\ref{sec:r6}). "
     if zero:
-        text += tex_escape("Where the self part is about zero, the label part 'overtakes' it as soon as its batch "
+        text += tex_prose("Where the self part is about zero, the label part 'overtakes' it as soon as its batch "
                            "noise is negative over a window: those crossover steps date the first label-dominated "
                            "window, not the fading of a positive sign. ")
-    return text + tex_escape("No first-order prediction: it assumes an independent readout moved by plain SGD; the "
+    return text + tex_prose("No first-order prediction: it assumes an independent readout moved by plain SGD; the "
                              "GPT's readout is its token embedding and it trains with AdamW.")
 
 
 def _paragraph(ctx: Context, data: str, runs: list[dict]) -> str:
     sentences = [_config_sentence(ctx, data, run) for run in runs]
-    text = tex_escape(f"In numbers, on {data} data, last layer: " + "; ".join(sentences) + "."
+    text = tex_prose(f"In numbers, on {data} data, last layer: " + "; ".join(sentences) + "."
                       + _comparison(ctx, data, runs))
     if data == "noise":
-        text += " " + tex_escape(_noise_sentence(ctx, runs))
+        text += " " + tex_prose(_noise_sentence(ctx, runs))
     if data == "text":
         text += " " + _text_sentence(runs)
     return text
@@ -195,12 +195,13 @@ def _settings(ctx: Context) -> str:
 
 def _data_set_tex(ctx: Context, data: str) -> list[str]:
     """The figure and the paragraph of one data set."""
-    runs = split_runs(ctx, data)
+    with ctx.tracking() as used:
+        runs = split_runs(ctx, data)
     drawn = [run for run in runs if not run["diverged"]]
     _record(ctx, data, runs)
     diverged = "; ".join(f"{_name(r)} diverged (not drawn)" for r in runs if r["diverged"])
     if not drawn:
-        return [tex_escape(f"On {data} data every split run diverged: {diverged}.")]
+        return [tex_prose(f"On {data} data every split run diverged: {diverged}.")]
     predicted = {_name(run): step.mean for run in drawn if "prediction" in run
                  for step in [predicted_step(run["prediction"])] if step is not None}
     figure = split_figure(drawn, ctx.figures / f"split_{data}", ctx, predicted)
@@ -210,17 +211,18 @@ def _data_set_tex(ctx: Context, data: str) -> list[str]:
                f"self part's mean; rows marked symlog, where the self part collapses (MSE), on a symmetric log axis, "
                f"linear within ±0.001. Ticks at the top: each seed's crossover step"
                + ("; dashed: the first-order prediction (last layer)" if predicted else "") + ". " + diverged)
-    return [figure_tex(ctx, figure, f"fig:split-{data}", tex_escape(caption)), _paragraph(ctx, data, drawn)]
+    return [figure_tex(ctx, figure, f"fig:split-{data}", tex_prose(caption), sources=used,
+                       networks=("N6",) if data == "text" else ("N5",)), _paragraph(ctx, data, drawn)]
 
 
 def split_section(ctx: Context) -> str:
     out = [r"\section{Why the sign fades: the self/label split}\label{sec:split}",
-           tex_escape("Backpropagation is linear in the output gradient g(z) − y, so every δ^l is exactly a self "
+           tex_prose("Backpropagation is linear in the output gradient g(z) − y, so every δ^l is exactly a self "
                       "part (from g(z), the part the theorem is about) plus a label part (from −y, zero mean at "
                       "initialization because the readout is independent of the labels). In training the readout "
                       "aligns with the labels and the label part grows negative. " + _settings(ctx)) + " "
            + "Figures " + ", ".join(rf"\ref{{fig:split-{data}}}" for data in SPLIT_DATASETS)
-           + tex_escape(" show it per data set; per layer and seed: Table ") + r"\ref{tab:split} (appendix)."]
+           + tex_prose(" show it per data set; per layer and seed: Table ") + r"\ref{tab:split} (appendix)."]
     for data in SPLIT_DATASETS:
         out.extend(_data_set_tex(ctx, data))
     return "\n".join(out)
@@ -228,16 +230,18 @@ def split_section(ctx: Context) -> str:
 
 def split_appendix(ctx: Context) -> str:
     rows = []
+    with ctx.tracking() as used:
+        runs = {data: split_runs(ctx, data) for data in SPLIT_DATASETS}
     for data in SPLIT_DATASETS:
-        for run in split_runs(ctx, data):
+        for run in runs[data]:
             last = _last(run)[0]
             for layer, entry in run["summary"].layers.items():
                 key = f"split table {data} {run['loss']} {run['act']} {layer}"
                 step = predicted_step(run["prediction"]) if "prediction" in run and layer == last else None
-                rows.append([tex_escape(data), tex_escape(_name(run)), layer,
+                rows.append([tex_prose(data), tex_prose(_name(run)), layer,
                              interval(ctx, key + " self0", entry.self_t0, 3),
                              interval(ctx, key + " label0", entry.label_t0, 3),
-                             tex_escape(_per_seed(entry.crossover)),
+                             tex_prose(_per_seed(entry.crossover)),
                              interval(ctx, key + " crossover", entry.crossover_estimate, 3) if entry.crossed else "never",
                              interval(ctx, key + " predicted", step, 3) if step else "—"])
     return "\n".join([r"\subsection{The self/label split per layer}", table(
@@ -245,5 +249,6 @@ def split_appendix(ctx: Context) -> str:
          "predicted"], rows,
         "Self/label split per layer: each part of the sign statistic at t = 0 and the crossover step per seed "
         "(never: not within the run), its mean over the seeds that crossed (95\\% t-interval), and the first-order "
-        "prediction for the last hidden layer of the MLPs (95\\% interval, delta method).",
-        "llrrrlrr", size=r"\scriptsize", label="tab:split")])
+        "prediction for the last hidden layer of the MLPs (95\\% interval, delta method)."
+        + source_note(ctx, "tab:split", used, ("N5", "N6")),
+        "llrp{2.6cm}p{2.6cm}p{1.6cm}p{2.4cm}p{2.4cm}", size=r"\scriptsize", label="tab:split")])
