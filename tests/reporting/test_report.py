@@ -67,7 +67,7 @@ def test_pdf_has_summary_sections_appendix_and_the_json_numbers(built):
     text = pdf_text(second.pdf)
     for heading in ("Summary", "The sign at t = 0", "The net drift at t = 0", "Persistence past t = 0",
                     "self/label split", "empirical claims at small scale", "Derivations", "Tables",
-                    "Monte Carlo by initialization", "Environment"):
+                    "Monte Carlo by initialization", "Networks", "Scope and limitations", "Provenance"):
         assert heading in text, heading
     assert text.index("Summary") < text.index("The sign at t = 0") < text.index("Derivations")
     payload = json.loads(second.json.read_text())
