@@ -6,10 +6,11 @@ import math
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from scipy.special import stdtrit
 
-from .style import AXIS_MULTIPLE, activation_legend, apply_limits, color, linestyle, new_figure, save
+from .style import AXIS_MULTIPLE, act_label, activation_legend, apply_limits, color, linestyle, new_figure, save
 
 __all__ = ["persistence_figure", "split_figure", "band"]
 
@@ -153,12 +154,17 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
                                                  "symlog": symlog}
             if symlog:
                 ax.set_yscale("symlog", linthresh=LINTHRESH)
+                # every second decade labelled: a label per decade collides in a panel this small
+                low, high = ax.get_ylim()
+                ax.set_yticks([t for t in (-1, -1e-2, 0, 1e-2, 1) if low <= t <= high])
+                ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             ax.axhline(0, color="black", lw=0.6)
             crossover = entries[layer - 1].crossover or ()
             meta["crossovers"][f"{label}.L{layer}"] = list(crossover)
             last = layer == run["depth"]
             _mark_crossovers(ax, list(crossover), (predicted or {}).get(label) if last else None, run["step"][-1])
-            ax.set_title(f"{run['loss'].upper()} {run['act']}, layer {layer}", fontsize=8)
+            ax.set_title(f"{run['loss'].upper()} {act_label(run['act'])}, layer {layer}", fontsize=8)
             ax.set_xlabel("step" if row == len(runs) - 1 else "")
             ax.set_ylabel(("part / largest\n|self part|" + (" (symlog)" if symlog else "")) if layer == 1 else "")
             ax.grid(alpha=0.25, lw=0.5)

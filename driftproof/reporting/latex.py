@@ -24,7 +24,8 @@ TEX_PACKAGES = {"amsmath.sty": "texlive-latex-base", "graphicx.sty": "texlive-la
                 "geometry.sty": "texlive-latex-base", "hyperref.sty": "texlive-latex-base",
                 "longtable.sty": "texlive-latex-base", "booktabs.sty": "texlive-latex-recommended",
                 "xcolor.sty": "texlive-latex-recommended", "float.sty": "texlive-latex-recommended",
-                "etoolbox.sty": "texlive-latex-recommended", "array.sty": "texlive-latex-base"}
+                "etoolbox.sty": "texlive-latex-recommended", "array.sty": "texlive-latex-base",
+                "caption.sty": "texlive-latex-recommended"}
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -78,7 +79,7 @@ def _header(text: str) -> str:
 
 
 def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None,
-          size: str = "", label: str = "") -> str:
+          size: str = "", label: str = "", breakable: bool = True) -> str:
     """A booktabs longtable; cells are LaTeX already (escape text before passing it).
 
     ``size`` (e.g. ``\\scriptsize``) shrinks a wide table, with tighter column padding.
@@ -90,6 +91,12 @@ def table(columns: list[str], rows: list[list[str]], caption: str, align: str | 
     body = "\n".join(" & ".join(row) + r" \\" for row in rows)
     continued = (rf"\multicolumn{{{len(columns)}}}{{l}}{{\small\emph{{Table \thetable{{}} continued}}}}\\" + "\n"
                  + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead")
+    if not breakable:  # a table in the running text: one block, never split, never interleaved with floats
+        text = ("\\begin{center}" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
+                + rf"\captionof{{table}}{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + "\n"
+                + rf"\begin{{tabular}}{{{align}}}" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule" + "\n"
+                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + "\\end{center}")
+        return text
     text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "")
             + r"\\" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule\endfirsthead" + "\n" + continued + "\n"
             + body + "\n" + r"\bottomrule" + "\n" + r"\end{longtable}")

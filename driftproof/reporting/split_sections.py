@@ -72,7 +72,7 @@ def _numbers_table(ctx: Context, data: str, runs: list[dict]) -> str:
                + (", the first-order prediction $t^* = S_0/(\\eta A)$ (95\\% interval, delta method) and the label "
                   "part's rate $A$, predicted and measured." if mlp else "."))
     return table(columns, [_numbers_row(ctx, data, run) for run in runs], caption, align, size=r"\scriptsize",
-                 label=f"tab:split-{data}")
+                 label=f"tab:split-{data}", breakable=False)
 
 
 def _comparison(ctx: Context, data: str, runs: list[dict]) -> str:
@@ -134,7 +134,7 @@ def _noise_table(ctx: Context, runs: list[dict]) -> str:
                  f"Noise data, last hidden layer: the label part and the self part at $t=0$ over {INIT_NETWORKS} "
                  f"further networks (seeds 2000--{2000 + INIT_NETWORKS - 1}), and their means over the first {EARLY} "
                  "logged steps of the runs (95\\% intervals over seeds).", "lp{2.5cm}p{2.5cm}p{2.5cm}p{2.5cm}l",
-                 size=r"\footnotesize", label="tab:split-noise-init")
+                 size=r"\footnotesize", label="tab:split-noise-init", breakable=False)
 
 
 def _early_mean(run: dict, layer: str, part: str) -> Estimate:

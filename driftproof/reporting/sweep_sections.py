@@ -186,7 +186,7 @@ def _side_by_side(families: dict[str, list[Evidence]]) -> str:
     return table(["claim"] + [FAMILY_NAMES[f] for f in names], rows,
                  "C1--C5 and the sign at $t = 0$ (T0) side by side per architecture family: the verdict and the "
                  "number it turns on. T0: " + tex_prose(T0_RESOLUTION_NOTE) + ".",
-                 "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families")
+                 "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families", breakable=False)
 
 
 def sweep_section(ctx: Context) -> str:
