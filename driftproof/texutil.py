@@ -117,10 +117,14 @@ def tex_prose(text: str) -> str:
     for plain, symbol in _OPERATORS.items():
         text = text.replace(plain, symbol)
     out, position = [], 0
+
+    def plain(chunk: str) -> str:  # a line may break after a slash or a star (mse/relu, x^2*tanh(x))
+        return re.sub(r"([/*])(?=\S)", r"\1\\allowbreak{}", tex_escape(chunk))
+
     pattern = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, p in enumerate(
         (_BACKQUOTED, _SCRIPTED, _TILDE, _GREEK_RUN))))
     for match in pattern.finditer(text):
-        out.append(tex_escape(text[position:match.start()]))
+        out.append(plain(text[position:match.start()]))
         chunk = match.group(0)
         if match.group("g0"):
             out.append(r"\texttt{" + tex_escape(chunk[1:-1]) + "}")
@@ -131,7 +135,7 @@ def tex_prose(text: str) -> str:
         else:
             out.append("$" + _math_atom(chunk) + "$")
         position = match.end()
-    out.append(tex_escape(text[position:]))
+    out.append(plain(text[position:]))
     return "".join(out).replace("$$", "")
 
 

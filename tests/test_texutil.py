@@ -38,7 +38,8 @@ def test_prose_formulas_are_typeset_as_math():
     assert tex_prose("run `driftproof sweep`") == r"run \texttt{driftproof sweep}"
     assert tex_prose("sigma sigma'(p_i) by the delta method") == r"$\sigma$ $\sigma '$($p_{i}$) by the delta method"
     # file and option names keep their underscores; a lone special is escaped
-    assert tex_prose("scripts/r6_transformer.py, clip_norm & 50%") == r"scripts/r6\_transformer.py, clip\_norm \& 50\%"
+    assert tex_prose("r6_transformer.py, clip_norm & 50%") == r"r6\_transformer.py, clip\_norm \& 50\%"
+    assert tex_prose("mse/relu") == r"mse/\allowbreak{}relu"
     assert tex_prose("§ 3") == r"\S{} 3"
 
 

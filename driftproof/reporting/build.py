@@ -189,7 +189,8 @@ def _provenance_tex(ctx: Context, timings: dict) -> str:
            "seed": str(ctx.seed), "pairs": ", ".join(f"{l}/{a}" for l, a in ctx.pairs),
            "mode": "quick" if ctx.quick else "full", **versions()}
     ctx.results["environment"] = env
-    rows = [[tex_prose(k), r"\texttt{" + tex_escape(str(v)) + "}" if k in ("command", "commit") else tex_escape(str(v))]
+    # the command as typed (a caret in a custom activation included); everything else typeset
+    rows = [[tex_prose(k), r"\texttt{" + tex_escape(str(v)) + "}" if k in ("command", "commit") else tex_prose(str(v))]
             for k, v in env.items()]
     sources = []
     for key, entry in ctx.sources.items():
