@@ -80,6 +80,10 @@ def verification_figure(verification, samples: int = 2000):
 
     if verification.config.get("arch") in ("gpt", "vit"):
         return transformer_figure(verification)
+    if verification.config.get("arch") == "torch":  # a user's PyTorch model (driftproof.torch.check_init)
+        from .probe import probe_figure
+
+        return probe_figure(verification)
     config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")

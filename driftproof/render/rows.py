@@ -7,6 +7,7 @@ import math
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
 from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
+from .probe import ARCH as PROBE_ARCH, probe_headline, probe_row_name, probe_row_summary
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
@@ -44,6 +45,8 @@ def row_name(row: Evidence) -> str:
     key = row.key
     if key.arch in TRANSFORMER_ARCHS:
         return gpt_row_name(row)
+    if key.arch == PROBE_ARCH:
+        return probe_row_name(row)
     names = {
         "R3": lambda: "R3 sign map of σσ'",
         "R1": lambda: "R1 last layer E[δ|p], p>0",
@@ -179,6 +182,8 @@ def row_summary(row: Evidence) -> str:
     numbers, result = row.numbers, row.key.result
     if row.key.arch in TRANSFORMER_ARCHS:
         return gpt_row_summary(row)
+    if row.key.arch == PROBE_ARCH:
+        return probe_row_summary(row)
     if result == "R3":
         return _r3(numbers)
     if result in ("R1", "R2"):
@@ -228,6 +233,8 @@ def _drift_text(result: Verification) -> str:
 
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
+    if result.config.get("arch") == PROBE_ARCH:
+        return probe_headline(result)
     text = _claim_text(result) + _drift_text(result) + gpt_headline(result.evidence)
     training = result.rows(kind="training")
     if training:
