@@ -93,8 +93,8 @@ def split_output_gradient(loss: TorchLoss, out: torch.Tensor, y: torch.Tensor, g
     """
     if loss.family is None:
         return None
-    with torch.no_grad():
-        z = out.detach()
+    with torch.no_grad():  # in float64: a saturated softmax leaves rows whose π − e is tiny or exactly 0
+        z, grad64 = out.detach().double(), grad.double()
         if loss.family == "ce":
             if y.is_floating_point() or y.shape != z.shape[:-1]:
                 return None
@@ -102,15 +102,17 @@ def split_output_gradient(loss: TorchLoss, out: torch.Tensor, y: torch.Tensor, g
             g = torch.softmax(z, dim=-1)
             target = F.one_hot(torch.where(keep, y, 0), z.shape[-1]).to(z.dtype) * keep.unsqueeze(-1)
             diff = g - target
-            c = (grad * diff).sum(-1, keepdim=True) / (diff * diff).sum(-1, keepdim=True).clamp_min(1e-300)
+            num, den = (grad64 * diff).sum(-1, keepdim=True), (diff * diff).sum(-1, keepdim=True)
         else:
             target = _targets(z, y)
             if target.shape != z.shape:
                 return None
             g, diff = z, z - target
-            c = (grad * diff).sum() / (diff * diff).sum().clamp_min(1e-300)
+            num, den = (grad64 * diff).sum(), (diff * diff).sum()
+        # a row with g(z) = y exactly has no gradient to split (c = 0)
+        c = torch.where(den > 0, num / torch.where(den > 0, den, 1.0), 0.0)
         self_part, label_part = c * g, -c * target
-        residual = (grad - self_part - label_part).norm()
-        if not torch.isfinite(residual) or residual > SPLIT_TOLERANCE * grad.norm():
+        residual = (grad64 - self_part - label_part).norm()
+        if not torch.isfinite(residual) or residual > SPLIT_TOLERANCE * grad64.norm():
             return None
-        return self_part, label_part
+        return self_part.to(grad.dtype), label_part.to(grad.dtype)

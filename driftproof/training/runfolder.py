@@ -151,7 +151,7 @@ def _figures(result: TrainResult, folder: Path) -> None:
 def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
-            f"{s['data']}, {s['opt']} lr {s['lr']:g}, batch {s['batch']}, seeds {result.seeds}")
+            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, seeds {result.seeds}")
 
 
 def _transformer_figures(result: TrainResult, folder: Path) -> None:
