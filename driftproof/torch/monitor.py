@@ -85,6 +85,7 @@ class Watch:
             except OSError as error:
                 raise InputError(f"watch: cannot write the run folder {str(self.folder)!r}: {error.strerror}") from None
         self.t = 0  # the training step the next forward belongs to
+        self.diverged_at: int | None = None  # the first logged step whose given loss was not finite
         self.records: list[dict[str, float]] = []
         self._start: dict[str, torch.Tensor] = {}
         self._pending: dict[str, torch.Tensor] = {}
@@ -194,6 +195,8 @@ class Watch:
             record["loss"] = math.nan if loss is None else float(loss)
         record["lr"] = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer is not None else math.nan
         self._pending, self._seen = {}, set()
+        if loss is not None and not math.isfinite(record["loss"]) and self.diverged_at is None:
+            self.diverged_at = self.t
         self.records.append(record)
         if self._jsonl is not None:
             self._jsonl.write(json.dumps({k: (v if math.isfinite(v) else None) for k, v in record.items()}) + "\n")

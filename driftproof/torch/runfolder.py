@@ -39,12 +39,10 @@ def run_result(w) -> TrainResult:
     names = layer_columns(depth)
     names += sorted({k for record in w.records for k in record} - set(names))
     columns = {name: np.array([record.get(name, math.nan) for record in w.records], float) for name in names}
-    diverged = next((int(r["step"]) for r in w.records if not math.isfinite(r.get("loss", 0.0))
-                     and not math.isnan(r.get("loss", 0.0))), None)
-    log = RunLog("main", "model's own", 0, columns, diverged)
+    log = RunLog("main", w.name, 0, columns, w.diverged_at)
     width = [int(getattr(layer.up, "out_features", layer.up.weight.shape[0])) for layer in w.layers]
     lrs = columns["lr"][np.isfinite(columns["lr"])]
-    config = {"arch": "torch", "model": w.name, "loss": "user's", "act": "model's own", "init": "model's own",
+    config = {"arch": "torch", "model": w.name, "loss": "user's", "act": w.name, "init": "model's own",
               "scale": "model's own", "width": max(width) if width else 0, "depth": depth, "classes": None,
               "seed": 0, "layers": [layer.name for layer in w.layers],
               "down": [layer.down_name for layer in w.layers], "gated": [layer.gated for layer in w.layers],
