@@ -8,6 +8,7 @@ in batches on a fixed schedule and stop early once every tested sign is resolved
 
 from __future__ import annotations
 
+import time
 
 import numpy as np
 
@@ -24,6 +25,15 @@ from .signtest import MIN_SAMPLES, schedule
 __all__ = ["conditional", "marginal", "counter_based"]
 
 MAX_COUNTER_BATCH = 4096  # the counter kernels keep only per-sample sums: batches are looks, not memory
+
+
+def _load(draw) -> float:
+    """Seconds to load (or, on a cold cache, compile) the kernels behind ``draw``, timed apart from the
+    sampling: one sample drawn and discarded. Every stream is keyed by its coordinates (seed, batch or
+    sample, ...), never advanced, so the discarded draw leaves the run's numbers unchanged."""
+    started = time.perf_counter()
+    draw(0, 0, 1)
+    return time.perf_counter() - started
 
 
 def _check_common(samples, alpha) -> tuple[int, float]:
@@ -84,15 +94,17 @@ def conditional(config: Config, *, layer: int | None = None, method: str = "cv",
     h, dphi = activation.numpy(p), activation.numpy_derivative(p)
     used = "philox" if counter_based(config, layer, method, rng) else "numpy"
     drawn = draws_used(config, method, layer, used, draws)
+    loading = 0.0
     if used == "numpy" and layer == config.depth and method != "reduced":
         sampler = {"naive": LastLayer, "cv": LastLayer, "antithetic": Antithetic}[method](config, h, dphi, method)
         draw = (lambda batch, start, size: sampler.draw(batch, size))
     else:
         draw = _kernel_draw(config, layer, method, used, h, dphi, drawn == "projected")
+        loading = _load(draw)
     sizes = schedule(samples, first_batch, largest_batch(config, layer))
     return run_conditional(draw, sizes, config={**config.to_dict(), "rng": used, "draws": drawn}, layer=layer,
                            method=method, p=p, alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early,
-                           progress=progress)
+                           progress=progress, load_seconds=loading)
 
 
 def _kernel_draw(config: Config, layer: int, method: str, used: str, h: np.ndarray, dphi: np.ndarray,
@@ -153,6 +165,8 @@ def marginal(config: Config, *, method: str = "cv", samples: int = 2000, alpha: 
             return [deltas[layer] for layer in layers], [ps[layer] for layer in layers]
 
         sizes = schedule(samples, first_batch, largest_batch(config, 0))
+    loading = _load(draw)
     return run_marginal(draw, sizes, config={**config.to_dict(), "rng": rng, "draws": drawn}, depth=config.depth,
                         width=config.width, method=method,
-                        alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early, progress=progress)
+                        alpha=alpha, budget=samples, seed=config.seed, stop_early=stop_early, progress=progress,
+                        load_seconds=loading)

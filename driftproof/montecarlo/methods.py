@@ -8,7 +8,8 @@ from __future__ import annotations
 from ..config import Config
 from ..errors import InputError
 
-__all__ = ["RNGS", "DRAWS", "PROJECTED_INITS", "METHODS", "SYMMETRIC_INITS", "check_method", "numbers_per_sample", "largest_batch"]
+__all__ = ["RNGS", "DRAWS", "PROJECTED_INITS", "METHODS", "SYMMETRIC_INITS", "check_method", "draws_used",
+           "numbers_per_sample", "largest_batch"]
 
 RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
 # What a counter-based kernel draws: "projected" p = W h and Wᵀδ in law (O(width) per layer, Gaussian inits,

@@ -172,3 +172,11 @@ def test_draws_is_validated_and_projected_only_where_exact():
     assert conditional(laplace, samples=64, first_batch=64).config["draws"] == "weights"
     assert conditional(gaussian, method="antithetic", samples=64, first_batch=64).config["draws"] == "weights"
     assert conditional(gaussian, method="reduced", samples=64, first_batch=64).config["draws"] == "logits"
+
+
+def test_loading_is_timed_apart_from_sampling():
+    """The result carries the kernels' loading time apart from ``seconds`` (the sampling alone)."""
+    result = marginal(Config(loss="ce", act="gelu", width=16, depth=2, seed=3), samples=64)
+    payload = result.to_dict()
+    assert payload["load_seconds"] > 0 and payload["seconds"] > 0
+    assert result.load_seconds == payload["load_seconds"]
