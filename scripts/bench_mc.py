@@ -320,7 +320,19 @@ def part_projected(quick: bool) -> dict:
              # the projected rate in the naive estimator's arithmetic: > 1 means past the bound of any
              # implementation that touches every weight
              "projected_over_naive_bound": rate * flops / peak,
-             "weights_over_naive_bound": side["weights"]["samples_per_s"] * flops / peak}
+             "weights_over_naive_bound": side["weights"]["samples_per_s"] * flops / peak,
+             # per CPU-second against one core's peak: what the wall figures become on an idle machine
+             "projected_over_naive_bound_per_cpu_s": side["projected"]["samples_per_cpu_s"] * flops
+             / (peak / (os.cpu_count() or 1)),
+             "weights_over_naive_bound_per_cpu_s": side["weights"]["samples_per_cpu_s"] * flops
+             / (peak / (os.cpu_count() or 1))}
+    # Where the projected sample's time goes: its normals at the generator's one-thread rate.
+    generator = part_generator()
+    per_sample_us = 1e6 / side["projected"]["samples_per_cpu_s"]
+    generating_us = 1e6 * projected_normals(c) / generator["normals_per_s"]["kernel"]
+    bound.update({"generator_normals_per_s_one_thread": generator["normals_per_s"]["kernel"],
+                  "cpu_us_per_sample": per_sample_us, "generating_cpu_us_per_sample": generating_us,
+                  "generating_share": generating_us / per_sample_us})
     wide = {}
     for width, samples in ((1024, 2000), (4096, 200 if quick else 1000)):
         config = Config(loss="ce", act="gelu", width=width, depth=3, classes=10, seed=0)
@@ -394,13 +406,21 @@ def print_projected(p: dict) -> None:
     side, bound = p["side_by_side"], p["bound"]
     print(f"(p) projected sampler, {p['config']} ({p['threads']} threads)")
     for name, row in side.items():
+        if name == "projected":
+            print(f"    {name:10} {row['samples_per_s']:10.1f} samples/s  {row['samples_per_cpu_s']:10.1f} per CPU-s")
+            continue
         print(f"    {name:10} {row['samples_per_s']:10.1f} samples/s  {row['samples_per_cpu_s']:10.1f} per CPU-s"
               f"   projected / {name}: {row['median_ratio']:.2f}x wall, {row['median_cpu_ratio']:.2f}x CPU"
               " (median of paired ratios)")
     print(f"    naive estimator's arithmetic bound: {bound['naive_flops_per_sample']} flops/sample at"
           f" {bound['peak_flops'] / 1e9:.0f} GFLOP/s peak = {bound['naive_samples_per_s_at_peak']:.0f} samples/s;"
           f" projected runs at {bound['projected_over_naive_bound']:.2f}x it, the weight-level kernel at"
-          f" {bound['weights_over_naive_bound']:.3f}x ({bound['projected_normals_per_sample']} normals/sample)")
+          f" {bound['weights_over_naive_bound']:.3f}x wall; per CPU-second against one core's peak"
+          f" {bound['projected_over_naive_bound_per_cpu_s']:.2f}x and {bound['weights_over_naive_bound_per_cpu_s']:.3f}x")
+    print(f"    projected: {bound['projected_normals_per_sample']} normals/sample,"
+          f" {bound['cpu_us_per_sample']:.1f} CPU-µs/sample of which generating them"
+          f" {bound['generating_cpu_us_per_sample']:.1f} ({100 * bound['generating_share']:.0f}%) at the generator's"
+          f" {bound['generator_normals_per_s_one_thread'] / 1e6:.0f} M normals/s; the rest is σ, σ' and O(width) sums")
     for width, row in p["wide"].items():
         print(f"    width {width}, 3 layers, {row['samples']} samples: {row['seconds']:.2f} s wall"
               f" ({row['cpu_seconds']:.2f} CPU-s, {row['samples_per_s']:.0f} samples/s, draws {row['draws']})")
