@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import api
+from ..archs import get_arch
 from ..data import DATASETS
 from ..nets import ARCHS
 from ..optim import OPTIMIZERS, SCHEDULES
@@ -56,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    data = args.data or api.ARCH_DEFAULTS[args.arch]["data"]
+    data = args.data or get_arch(args.arch).default_data
     out = args.out if args.out is not None else api.default_run_folder(args.act, data)
     trained = api.train(**network_options(args), arch=args.arch, data=args.data, opt=args.opt, lr=args.lr, wd=args.wd,
                         momentum=args.momentum, schedule=args.schedule, warmup=args.warmup, steps=args.steps,

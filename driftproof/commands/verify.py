@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import api
+from ..archs import get_arch
 from ..budget import preflight
 from ..evidence import ARCHS, KINDS
 from ..render import verdict_table, verification_json
@@ -36,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.arch in ("gpt", "vit"):  # long enough to state its time before any work (and to refuse it over the limit)
+    if get_arch(args.arch).long_verify:  # it states its time before any work (and refuses it over the limit)
         preflight(api.verify_budget_for(**network_options(args), arch=args.arch))
     result = api.verify(**network_options(args), arch=args.arch, only=args.only,
                         progress=not args.no_progress and sys.stderr.isatty())

@@ -6,7 +6,7 @@ import math
 
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
-from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
+from ..archs import get_arch
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
@@ -39,11 +39,19 @@ def drift_word(value: float, scale: float) -> str:
     return "negative" if value < 0 else "positive"
 
 
+def _own_renderer(arch: str | None):
+    """The architecture's own renderer of its rows (its registry entry's ``renderer``), or None: these functions'.
+
+    ``arch`` is a row's ``key.arch`` (None for the rows of an MLP's or a ResMLP's verification)."""
+    return None if arch is None else get_arch(arch).renderer()
+
+
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
-    if key.arch in TRANSFORMER_ARCHS:
-        return gpt_row_name(row)
+    own = _own_renderer(key.arch)
+    if own is not None:
+        return own.row_name(row)
     names = {
         "R3": lambda: "R3 sign map of σσ'",
         "R1": lambda: "R1 last layer E[δ|p], p>0",
@@ -177,8 +185,9 @@ def _r6_montecarlo(numbers: dict) -> str:
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
-    if row.key.arch in TRANSFORMER_ARCHS:
-        return gpt_row_summary(row)
+    own = _own_renderer(row.key.arch)
+    if own is not None:
+        return own.row_summary(row)
     if result == "R3":
         return _r3(numbers)
     if result in ("R1", "R2"):
@@ -204,10 +213,10 @@ def _claim_text(result: Verification) -> str:
     holds = "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)"
     claim = {HOLDS: holds if proved else f"{holds} by sampling, not proved",
              VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
-    arch = config.get("arch", "mlp")
-    statement = "E[δ|p > 0] ≥ 0" if arch in TRANSFORMER_ARCHS else "E[δ|p] ≥ 0 for p > 0"
-    return (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
-            f"{'' if arch == 'mlp' else f' ({arch})'}")
+    arch = get_arch(config.get("arch", "mlp"))
+    # the plain MLP is the claim's own network: the line names any other
+    return (f"{arch.statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+            f"{'' if arch.name == 'mlp' else f' ({arch.name})'}")
 
 
 def _drift_text(result: Verification) -> str:
@@ -228,7 +237,8 @@ def _drift_text(result: Verification) -> str:
 
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
-    text = _claim_text(result) + _drift_text(result) + gpt_headline(result.evidence)
+    own = _own_renderer(result.config.get("arch"))
+    text = _claim_text(result) + _drift_text(result) + (own.headline(result.evidence) if own is not None else "")
     training = result.rows(kind="training")
     if training:
         text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)
