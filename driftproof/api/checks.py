@@ -22,14 +22,13 @@ from ..montecarlo.outcomes import ConditionalResult, MarginalResult
 from ..render import montecarlo_text
 from ..results import Verdict, Verification, json_default
 from ..theory.derivation import Derivation
-from ..theory.derive import derive_all
 from .common import network_config, progress_bar
 
 __all__ = ["verify", "verify_budget_for", "derive", "mc", "mc_budget_for", "Derivations", "MonteCarloCheck", "MODES",
            "DERIVE_ARCHS"]
 
 MODES = ("conditional", "marginal")
-# the architectures with derivations beyond R1-R5 or none (mlp: R1-R5; resmlp: R6): their registry entries say
+# the architectures with derivations (mlp: R1-R5; resmlp: R1-R6): their registry entries say which
 DERIVE_ARCHS = tuple(arch.name for arch in all_archs() if arch.derivations is not None)
 
 
@@ -152,7 +151,7 @@ def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: 
     entry = get_arch(arch)
     if entry.derivations is None:
         raise InputError(f"arch must be one of {', '.join(DERIVE_ARCHS)}, got {arch!r} ({entry.no_derivation})")
-    return Derivations(config.to_dict(), tuple(derive_all(config)) + tuple(entry.derivations(config)))
+    return Derivations(config.to_dict(), tuple(entry.derivations(config)))
 
 
 @dataclass(frozen=True)

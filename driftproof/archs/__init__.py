@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 from ..errors import InputError
 
 __all__ = ["Arch", "Renderer", "NAMES", "get_arch", "all_archs", "families", "family_of", "check_arch", "MLP_TRAIN_DEFAULTS",
-           "MLP_VERIFY_DEFAULTS"]
+           "MLP_VERIFY_DEFAULTS", "arch_help"]
 
 # The registry's list: the architecture modules, in the order commands and tables list them.
 NAMES = ("mlp", "resmlp", "gpt", "vit")
@@ -71,8 +71,8 @@ class Arch:
         task: for an architecture that trains with one loss only, why (``losses`` lists the loss).
         losses: the losses it accepts, or None for any.
         sources: verify's evidence sources, in table order (a callable: they import the evidence).
-        derivations: ``derive``'s derivations beyond R1-R5 for this config, or None if it has none
-            (then ``derive --arch`` refuses it, saying ``no_derivation``).
+        derivations: ``derive``'s derivations for a config, in reading order, or None if it has none (then
+            ``derive --arch`` refuses it, saying ``no_derivation``).
         metrics: the training observer, ``metrics(depth, loss, data, spec)``, and ``columns(depth)``.
         mean_field: the plain MLP's theory applies in training: the first step is compared with R5 (on Gaussian
             inputs), and the report predicts the self/label crossover and the blow-up step.
@@ -103,6 +103,7 @@ class Arch:
     shape: type | None = None
     derivations: Callable | None = None
     no_derivation: str = ""
+    derives: str = ""  # what ``derive --arch`` prints for it, in a few words
     mean_field: bool = False
     pytorch_init: bool = False
     paper_metrics: bool = False
@@ -114,7 +115,7 @@ class Arch:
     long_verify: bool = False
     family_title: str = ""
     family_name: str = ""
-    extra_params: Callable[[int, int], int] = None  # weights beyond the MLP's (width, depth) -> count
+    extra_params: Callable[[int, int, int], int] | None = None  # weights beyond the MLP's: (d_in, width, depth)
     floats_per_unit: int = 4
 
     @property
@@ -156,7 +157,7 @@ class Arch:
 
     def parameter_count(self, d_in: int, width: int, depth: int, classes: int) -> int:
         """Weights of an MLP-like network (the estimates of time and memory)."""
-        extra = 0 if self.extra_params is None else self.extra_params(width, depth)
+        extra = 0 if self.extra_params is None else self.extra_params(d_in, width, depth)
         return d_in * width + width * width * (depth - 1) + width * classes + extra
 
     def estimate_bytes(self, config, spec) -> int:
@@ -185,6 +186,11 @@ class Arch:
     def rows_init(self, config) -> str:
         """The init its evidence rows are keyed by (the verdict weighs Monte Carlo rows of this init)."""
         return config.init_dist.name
+
+
+def arch_help(names=NAMES, what: str = "help") -> str:
+    """``--arch``'s help: each architecture's ``help`` (or ``derives``), one after the other."""
+    return "; ".join(f"{name}: {getattr(get_arch(name), what)}" for name in names)
 
 
 def check_arch(name: str) -> str:

@@ -50,11 +50,14 @@ def layer_metrics(columns):
 
 
 def derivations(config) -> tuple:
-    return ()
+    """R3 (sign map), R1/R2 (last layer), R4/R5 (mean field)."""
+    from ..theory.derive import derive_all
+
+    return tuple(derive_all(config))
 
 
 _columns = layer_columns()
 ARCH = Arch(
     name="mlp", title="MLP", help="plain MLP (R1-R5)", family="mlp", network=network, datasets=MLP_DATASETS,
-    sources=sources, metrics=layer_metrics(_columns), columns=_columns, derivations=derivations, mean_field=True,
+    sources=sources, metrics=layer_metrics(_columns), columns=_columns, derivations=derivations, derives="R1-R5", mean_field=True,
     family_title="MLP / ResMLP", family_name="MLP and residual MLP")

@@ -25,15 +25,16 @@ def sources() -> tuple:
 
 
 def derivations(config) -> tuple:
-    """R6 for the pre-norm residual MLP (LayerNorm, eps 1e-5)."""
+    """R1-R5, then R6 for the pre-norm residual MLP (LayerNorm, eps 1e-5)."""
     from ..nets import LN_EPS
+    from ..theory.derive import derive_all
     from ..theory.normalized import Residual, derive_residual
 
-    return (derive_residual(Residual(config, "layernorm", LN_EPS)),)
+    return (*derive_all(config), derive_residual(Residual(config, "layernorm", LN_EPS)))
 
 
 _columns = layer_columns(("u_mean",))  # the mean of each block's output matrix U^l
 ARCH = Arch(
     name="resmlp", title="ResMLP", help="pre-norm residual MLP with LayerNorm (R6)", family="mlp",
     network=network, datasets=MLP_DATASETS, sources=sources, metrics=layer_metrics(_columns), columns=_columns,
-    derivations=derivations, extra_params=lambda width, depth: 2 * width * width * depth, floats_per_unit=8)
+    derivations=derivations, derives="also R6 for the pre-norm residual MLP", extra_params=lambda d_in, width, depth: 2 * width * width * depth, floats_per_unit=8)
