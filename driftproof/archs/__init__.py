@@ -29,7 +29,7 @@ __all__ = ["Arch", "Renderer", "NAMES", "get_arch", "all_archs", "families", "fa
            "MLP_VERIFY_DEFAULTS", "arch_help"]
 
 # The registry's list: the architecture modules, in the order commands and tables list them.
-NAMES = ("mlp", "resmlp", "gpt", "vit")
+NAMES = ("mlp", "resmlp", "gpt", "vit", "glu")
 
 # The defaults of the options whose good value depends on the architecture: ``train`` (depth, data,
 # optimizer, learning rate, batch, held-out size, dtype) and ``verify`` (the network at init).
