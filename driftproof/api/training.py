@@ -8,25 +8,20 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
+from ..archs import all_archs, get_arch
 from ..render.runs import run_text
 from ..results import json_default
 from ..training.run import TrainResult, check_size, control_activation
 from ..training.run import train as train_runs
-from ..training.runfolder import save_run
+from ..training.runfolder import OWNED, run_folder_conflict, save_run
 from ..training.spec import TrainSpec
 from .common import network_config, output_folder, progress_bar, written_whole
 
 __all__ = ["train", "TrainingRun", "ARCH_DEFAULTS", "default_run_folder"]
 
-# Defaults of the options whose good value depends on the architecture. The transformers follow
-# nanoGPT's CPU recipe scaled to 2 cores: 4 layers, 4 heads, width 128, context 64; a batch of
-# 16 sequences (1024 tokens a step) keeps a 300-step GPT run near a minute and a half; the ViT's
-# images are 16 tokens, so it takes the MLPs' batch of 64 and holds out a fifth of the digits.
-_MLP = {"depth": 3, "data": "noise", "opt": "sgd", "lr": 0.05, "batch": 64, "n_test": 512, "dtype": "float64"}
-_TRANSFORMER = {"depth": 4, "opt": "adamw", "lr": 3e-3, "dtype": "float32"}
-ARCH_DEFAULTS = {"mlp": _MLP, "resmlp": _MLP,
-                 "gpt": {**_TRANSFORMER, "data": "text", "batch": 16, "n_test": 64},
-                 "vit": {**_TRANSFORMER, "data": "digits", "batch": 64, "n_test": 360}}
+# Defaults of the options whose good value depends on the architecture (depth, data, opt, lr, batch, n_test,
+# dtype): each architecture's ``train_defaults`` (driftproof/archs/).
+ARCH_DEFAULTS = {arch.name: dict(arch.train_defaults) for arch in all_archs()}
 
 
 def default_run_folder(act: str, data: str) -> Path:
@@ -109,7 +104,8 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
           batch: int | None = None, seeds: int = 3, log_every: int = 1, eval_every: int = 0, n_train: int = 2048,
           n_test: int | None = None, dtype: str | None = None, heads: int = 4, context: int = 64, norm: str = "rms",
           kernel: str = "auto", threads: int = 1, control: bool = True, out: str | Path | None = None,
-          figures: bool = True, progress: bool = False) -> TrainingRun:
+          figures: bool = True, progress: bool = False, clip_norm: float | None = None,
+          force: bool = False) -> TrainingRun:
     """Train small networks and measure whether the sign and the drift persist (``driftproof train``).
 
     Trains ``seeds`` networks (and the tanh control unless ``control=False``), measuring per layer
@@ -123,11 +119,14 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
             take the architecture's default (:data:`ARCH_DEFAULTS`).
         out: the run folder to write (CSV, JSON, PNG figures unless ``figures=False``), checked before
             any work; it is written whole or not at all (read it back with :func:`load`). None: no folder.
+            An existing non-empty folder must be a run folder of the same configuration (a rerun replaces
+            it), unless ``force`` (driftproof's files there are replaced, any other file is left alone).
+        clip_norm: clip the gradient's global L2 norm to this before each update (None: no clipping).
 
     Returns:
         A :class:`TrainingRun` (``diverged`` lists the runs that blew up, with their step).
     """
-    filled = {**ARCH_DEFAULTS.get(arch, _MLP), **{k: v for k, v in dict(
+    filled = {**get_arch(arch).train_defaults, **{k: v for k, v in dict(
         depth=depth, data=data, opt=opt, lr=lr, batch=batch, n_test=n_test, dtype=dtype).items() if v is not None}}
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=filled["depth"], classes=classes,
                             input_dim=input_dim, seed=seed)
@@ -135,13 +134,15 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
                      schedule=schedule, warmup=warmup, steps=steps, batch=filled["batch"], seeds=seeds,
                      log_every=log_every, eval_every=eval_every, n_train=n_train, n_test=filled["n_test"],
                      dtype=filled["dtype"], kernel=kernel, control="tanh" if control else None, threads=threads,
-                     heads=heads, context=context, norm=norm)
+                     heads=heads, context=context, norm=norm, clip_norm=clip_norm)
     check_size(config, spec)
-    folder = output_folder(str(out)) if out is not None else None
+    folder = None if out is None else output_folder(
+        out, accept=lambda existing: run_folder_conflict(existing, config.to_dict(), spec.to_dict()), force=force,
+        beside=True)
     runs = 2 if control_activation(config, spec) else 1
     with progress_bar(progress, spec.steps * spec.seeds * runs, "train", "step") as bar:
         result = train_runs(config, spec, tick=bar.update if bar is not None else None)
     if folder is not None:
-        with written_whole(folder) as scratch:
+        with written_whole(folder, OWNED) as scratch:
             save_run(result, scratch, figures=figures)
     return TrainingRun(result, folder)
