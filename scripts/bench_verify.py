@@ -44,7 +44,8 @@ from driftproof import evidence
 from driftproof.api.common import network_config
 phases = [("import", time.perf_counter() - started, time.process_time() - cpu)]
 config = network_config(**json.loads(sys.argv[1]))
-for source in evidence.SOURCES["mlp"]:
+# a baseline checkout older than the architecture registry lists the sources in evidence.SOURCES
+for source in (evidence.sources_of("mlp") if hasattr(evidence, "sources_of") else evidence.SOURCES["mlp"]):
     wall, cpu = time.perf_counter(), time.process_time()
     source.rows(config, False)
     phases.append((source.name, time.perf_counter() - wall, time.process_time() - cpu))

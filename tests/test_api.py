@@ -37,7 +37,7 @@ def test_api_and_cli_give_identical_json(capsys):
                  "--only", "symbolic"), "environment")
     api_mc = driftproof.mc(loss="ce", act="gelu", width=32, samples=256).to_dict()
     cli_mc = cli_json(capsys, "mc", "--loss", "ce", "--act", "gelu", "--width", "32", "--samples", "256")
-    assert _without(api_mc, "environment", "seconds") == _without(cli_mc, "environment", "seconds")
+    assert _without(api_mc, *TIMING) == _without(cli_mc, *TIMING)
 
 
 def test_bad_input_raises_the_cli_message(capsys):
@@ -111,7 +111,7 @@ def test_sweep_function_and_sweeps_package_do_not_shadow_each_other():
     assert callable(driftproof.sweep) and hasattr(grid, "make_grid")
 
 
-TIMING = ("environment", "seconds", "run_folder", "out", "wall_seconds", "elapsed", "executor")
+TIMING = ("environment", "seconds", "load_seconds", "run_folder", "out", "wall_seconds", "elapsed", "executor")
 TRAIN = dict(loss="ce", act="relu", width=16, depth=2, steps=6, seeds=1, n_train=128, n_test=64)
 
 
@@ -173,12 +173,14 @@ def test_an_interrupted_train_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # no run folder, no scratch folder
     (tmp_path / "kept").mkdir()
     (tmp_path / "kept" / "notes.txt").write_text("mine")
+    with pytest.raises(driftproof.InputError, match="not a driftproof run folder.*--force"):
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)  # another's folder: refused unless forced
     with pytest.raises(KeyboardInterrupt):
-        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False, force=True)
     assert [p.name for p in tmp_path.iterdir()] == ["kept"] and [p.name for p in (tmp_path / "kept").iterdir()] == [
         "notes.txt"]
     monkeypatch.undo()
-    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False, force=True)
     assert (tmp_path / "kept" / "run.json").is_file() and (tmp_path / "kept" / "notes.txt").is_file()
     assert driftproof.load(tmp_path / "kept").to_dict()["summary"] == json.loads(run.to_json())["summary"]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..archs import get_arch
+
 __all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
            "claims_figure", "transformer_figure", "CONFIG_FIELDS"]
 
@@ -78,8 +80,13 @@ def verification_figure(verification, samples: int = 2000):
     from ..config import Config
     from ..montecarlo import conditional
 
-    if verification.config.get("arch") in ("gpt", "vit"):
-        return transformer_figure(verification)
+    own = verification.config.get("arch")
+    if own == "torch":  # a user's PyTorch model (driftproof.torch.check_init), not a registry architecture
+        from .probe import probe_figure
+
+        return probe_figure(verification)
+    if own is not None and get_arch(own).renderer() is not None:  # it draws what its own rows measured
+        return get_arch(own).renderer().figure(verification)
     config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")

@@ -6,7 +6,8 @@ import math
 
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
-from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
+from .probe import ARCH as PROBE_ARCH, probe_headline, probe_row_name, probe_row_summary
+from ..archs import get_arch
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO, Evidence, Verdict, Verification
 
 __all__ = ["row_name", "row_summary", "headline", "verification_json", "drift_word", "sign_map_text", "number",
@@ -24,7 +25,14 @@ def _fmt(value: float) -> str:
 def sign_map_text(smap: dict) -> str:
     """'(lo, hi): >0; ...' for a sign map's JSON form."""
     symbols = {1: ">0", -1: "<0", 0: "=0"}
-    return "; ".join(f"({_fmt(iv['lo'])}, {_fmt(iv['hi'])}): {symbols[iv['sign']]}" for iv in smap["intervals"])
+    pieces: list[list] = []  # [lo, hi, label]; neighbouring unproved pieces read as one
+    for iv in smap["intervals"]:
+        label = symbols[iv["sign"]] if iv.get("certified", True) else "sign not proved"
+        if pieces and label == "sign not proved" and pieces[-1][2] == label and pieces[-1][1] == iv["lo"]:
+            pieces[-1][1] = iv["hi"]
+        else:
+            pieces.append([iv["lo"], iv["hi"], label])
+    return "; ".join(f"({_fmt(lo)}, {_fmt(hi)}): {label}" for lo, hi, label in pieces)
 
 
 def number(value, spec: str = ".4g") -> str:
@@ -39,11 +47,21 @@ def drift_word(value: float, scale: float) -> str:
     return "negative" if value < 0 else "positive"
 
 
+def _own_renderer(arch: str | None):
+    """The architecture's own renderer of its rows (its registry entry's ``renderer``), or None: these functions'.
+
+    ``arch`` is a row's ``key.arch`` (None for the rows of an MLP's or a ResMLP's verification)."""
+    return None if arch is None else get_arch(arch).renderer()
+
+
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
-    if key.arch in TRANSFORMER_ARCHS:
-        return gpt_row_name(row)
+    if key.arch == PROBE_ARCH:  # a user's PyTorch model (driftproof.torch), not a registry architecture
+        return probe_row_name(row)
+    own = _own_renderer(key.arch)
+    if own is not None:
+        return own.row_name(row)
     names = {
         "R3": lambda: "R3 sign map of σσ'",
         "R1": lambda: "R1 last layer E[δ|p], p>0",
@@ -102,7 +120,7 @@ def _last_layer_control(numbers: dict) -> str:
     if outcome == "nonnegative":
         return f"{why}: E[delta_i|p] >= 0 for every p > 0 with S within 3 sd (certified)"
     if outcome == "not_proved":
-        return f"{why}: the sign on p > 0 could not be certified within the time budget; Monte Carlo decides"
+        return f"{why}: the sign on p > 0 could not be certified within the work budget; Monte Carlo decides"
     return f"{why}: the sign for small p_i > 0 depends on S_{{-i}} near its typical value; Monte Carlo decides"
 
 
@@ -177,8 +195,11 @@ def _r6_montecarlo(numbers: dict) -> str:
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
-    if row.key.arch in TRANSFORMER_ARCHS:
-        return gpt_row_summary(row)
+    if row.key.arch == PROBE_ARCH:
+        return probe_row_summary(row)
+    own = _own_renderer(row.key.arch)
+    if own is not None:
+        return own.row_summary(row)
     if result == "R3":
         return _r3(numbers)
     if result in ("R1", "R2"):
@@ -198,16 +219,35 @@ def row_summary(row: Evidence) -> str:
 
 def _claim_text(result: Verification) -> str:
     """'E[δ|p] ≥ 0 for p > 0 at init holds for ce/gelu/he': the claim, the verdict in words, and whether
-    it was proved (a symbolic row) or only sampled."""
+    it was proved (a symbolic row), rests on an approximation, or was only sampled."""
     config = result.config
-    proved = any(r.kind == "symbolic" and r.verdict in (HOLDS, ZERO) for r in result.evidence)
+    symbolic = [r for r in result.evidence if r.kind == "symbolic" and r.verdict in (HOLDS, ZERO)]
+    proved = any(not r.numbers.get("approximation") for r in symbolic)
     holds = "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)"
-    claim = {HOLDS: holds if proved else f"{holds} by sampling, not proved",
-             VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
-    arch = config.get("arch", "mlp")
-    statement = "E[δ|p > 0] ≥ 0" if arch in TRANSFORMER_ARCHS else "E[δ|p] ≥ 0 for p > 0"
-    return (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
-            f"{'' if arch == 'mlp' else f' ({arch})'}")
+    if proved:
+        held = holds
+    elif symbolic:
+        held = f"{holds} by a {symbolic[0].numbers['approximation']} approximation, not proved"
+    else:
+        held = f"{holds} by sampling, not proved"
+    claim = {HOLDS: held, VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive" + _sampling_text(result)}[
+        result.verdict]
+    arch = get_arch(config.get("arch", "mlp"))
+    # the plain MLP is the claim's own network: the line names any other
+    return (f"{arch.statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+            f"{'' if arch.name == 'mlp' else f' ({arch.name})'}")
+
+
+def _sampling_text(result: Verification) -> str:
+    """For an inconclusive verdict: what the Monte Carlo rows saw (they sample typical p, prove nothing)."""
+    unproved = [r for r in result.evidence if r.kind == "symbolic" and r.key.result == "R3"
+                and r.numbers.get("hypotheses_hold") and r.verdict == INCONCLUSIVE]
+    sampled = [r for r in result.evidence if r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED)]
+    if not unproved or not sampled:
+        return ""
+    seen = ", ".join(f"{r.key.init} {r.verdict}" for r in sampled)
+    return (f" (the sign map of σσ' on p > 0 is not proved; Monte Carlo at the sampled p saw: {seen}, "
+            "which cannot establish the claim for every p > 0)")
 
 
 def _drift_text(result: Verification) -> str:
@@ -228,7 +268,10 @@ def _drift_text(result: Verification) -> str:
 
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
-    text = _claim_text(result) + _drift_text(result) + gpt_headline(result.evidence)
+    if result.config.get("arch") == PROBE_ARCH:
+        return probe_headline(result)
+    own = _own_renderer(result.config.get("arch"))
+    text = _claim_text(result) + _drift_text(result) + (own.headline(result.evidence) if own is not None else "")
     training = result.rows(kind="training")
     if training:
         text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)
