@@ -21,7 +21,8 @@ from ..texutil import tex_escape, tex_prose
 from .cache import ResultCache
 from .claims import Claim
 from .context import DEFAULT_PAIRS, QUICK_PAIRS, Context
-from .configurations import configurations_tex, networks
+from .configurations import configurations_tex
+from .html import write_html
 from .latex import compile_pdf, missing_tex, table
 from .scope_sections import scope_section
 from .montecarlo_sections import drift_section, montecarlo_appendix, montecarlo_claims, montecarlo_text
@@ -47,6 +48,7 @@ class ReportResult:
     cache_hits: int
     cache_misses: int
     partial: tuple[str, ...] = ()  # why this build is not evidence (quick, a subset of pairs, no stored sweep)
+    html: Path | None = None  # the same report as one self-contained HTML page
 
 
 def _sign(ctx: Context) -> str:
@@ -223,7 +225,8 @@ def _write(path: Path, text: str) -> None:
 def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] | None = None,
                  quick: bool = False, progress: bool = False, compile: bool = True,
                  on_section: Callable[[str], None] | None = None) -> ReportResult:
-    """Build the report in ``out``: report.tex, generated/*.tex, figures/*.pdf, report.json, report.pdf.
+    """Build the report in ``out``: report.tex, generated/*.tex, figures/*.pdf, report.json, report.pdf and
+    report.html (the same report as one self-contained page).
 
     ``ReportResult.partial`` says why a build is not evidence (a quick build, a subset of the pairs, no
     stored sweep); such a build says so in its title and on page 1.
@@ -256,6 +259,7 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     _write(generated / "title.tex", title + "\n")
     tex = folder / "report.tex"
     _write(tex, resources.files("driftproof.reporting").joinpath("templates/report.tex").read_text())
+    page = write_html(folder)  # from the same generated LaTeX, figures embedded: no TeX needed
     missing = tuple(missing_tex()) if compile else ()
     pdf, error = None, ""
     if compile and not missing:
@@ -268,4 +272,4 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     json_path = folder / "report.json"
     _write(json_path, json.dumps(payload, indent=1, default=str))
     return ReportResult(folder, tex, pdf, json_path, missing, error, time.perf_counter() - start,
-                        ctx.cache.hits, ctx.cache.misses, tuple(reasons))
+                        ctx.cache.hits, ctx.cache.misses, tuple(reasons), page)

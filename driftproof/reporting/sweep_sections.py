@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..archs import families
+from ..archs import families as arch_families
 from ..render.claims import FAMILY_NAMES, T0_RESOLUTION_NOTE, evidence_text, row_word
 from ..render.estimates import interval_text
 from ..results import Evidence
@@ -165,7 +165,7 @@ def _figures(ctx: Context, families: dict[str, list[Evidence]]) -> list[str]:
                               r"mean over seeds of the paired ratio, with its 95\% interval; log axis set by the "
                               r"means, 1 = no change; an interval that runs off the axis ends in a triangle. Per data "
                               r"set and architecture.", **note))
-    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if len(families()[f]) > 1 else f: by_act
+    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if len(arch_families()[f]) > 1 else f: by_act
               for f, r in rows.items() for arch, by_act in r["C5"].numbers.get("test_loss", {}).items()}
     if losses:
         out.append(figure_tex(ctx, loss_figure(losses, ctx.figures / "c5_loss", ctx), "fig:c5",

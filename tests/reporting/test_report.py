@@ -355,6 +355,24 @@ def test_configurations_table_lists_every_network_the_figures_name(built):
     assert "Scope and limitations" in pdf_text(second.pdf)
 
 
+def test_html_report_is_self_contained_and_shows_the_pdfs_numbers(built):
+    """Issue 26 item 7: one HTML file from the same generated LaTeX: every figure embedded as base64 PNG, no
+    external resource, every number the PDF prints, no LaTeX command left as text."""
+    import html
+
+    folder, _, second = built
+    page = second.html.read_text()
+    payload = json.loads(second.json.read_text())
+    assert page.count('src="data:image/png;base64,') == payload["figures"]
+    assert not re.search(r"""(?:src|href)=["'](?!data:|#)""", page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]+"', "", page)))
+    flat = re.sub(r"\s+", "", text)
+    for key, value in payload["numbers"].items():
+        assert re.sub(r"\s+", "", value) in flat, (key, value)
+    assert not re.search(r"\\[A-Za-z]+", text), re.search(r".{40}\\[A-Za-z]+.{20}", text)
+    assert "Quick build — not evidence." in text and "Scope and limitations" in text
+
+
 @pytest.mark.parametrize("partial, code", [((), 0), (("quick build",), 3)])
 def test_cli_exits_3_for_a_build_that_is_not_evidence(monkeypatch, tmp_path, capsys, partial, code):
     from driftproof import api
