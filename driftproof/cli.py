@@ -29,7 +29,7 @@ import traceback
 from contextlib import contextmanager
 
 from . import __version__
-from .commands import claims, derive, list as list_command, mc, report, sweep, train, verify
+from .commands import claims, derive, list as list_command, mc, probe, report, sweep, train, verify
 from .envcheck import cache_problem, cache_root, check_matplotlib_backend, check_numba_threads
 from .errors import InputError
 
@@ -52,6 +52,7 @@ COMMANDS = (
     ("report", report, "build the verification report (LaTeX and PDF)"),
     ("sweep", sweep, "run a grid of training configurations (local processes or Dask)"),
     ("claims", claims, "the paper's empirical claims, checked against the stored sweep"),
+    ("probe", probe, "the claim at t = 0 on your own PyTorch model: re-initialized from its factory many times"),
 )
 
 

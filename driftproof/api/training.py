@@ -53,7 +53,7 @@ class TrainingRun:
     def __repr__(self) -> str:
         c, s = self.result.config, self.result.spec
         diverged = f", {len(self.diverged)} diverged" if self.diverged else ""
-        return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {s['lr']:g}, "
+        return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, "
                 f"{s['steps']} steps, seeds {list(self.result.seeds)}{diverged})")
 
     def text(self, wide: bool = False) -> str:

@@ -81,6 +81,10 @@ def verification_figure(verification, samples: int = 2000):
     from ..montecarlo import conditional
 
     own = verification.config.get("arch")
+    if own == "torch":  # a user's PyTorch model (driftproof.torch.check_init), not a registry architecture
+        from .probe import probe_figure
+
+        return probe_figure(verification)
     if own is not None and get_arch(own).renderer() is not None:  # it draws what its own rows measured
         return get_arch(own).renderer().figure(verification)
     config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})

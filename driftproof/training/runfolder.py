@@ -204,8 +204,8 @@ def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
     left_out = sorted(f"{d.role} seed {d.seed}" for d in result.diverged)
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
-            f"{s['data']}, {s['opt']} lr {s['lr']:g}, batch {s['batch']}, seeds {result.seeds}"
-            + (f"; left out (diverged): {', '.join(left_out)}" if left_out else ""))
+            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, "
+            f"seeds {result.seeds}" + (f"; left out (diverged): {', '.join(left_out)}" if left_out else ""))
 
 
 def _transformer_figures(result: TrainResult, folder: Path) -> None:
