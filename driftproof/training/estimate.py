@@ -23,6 +23,9 @@ TRANSFORMER_FLOP_RATE = 1e10
 
 
 def _transformer_seconds(config: Config, spec: TrainSpec, runs: int) -> float:
+    from ..transformer.model import check_heads
+
+    check_heads(config.width, spec.heads)  # the network's own check, before an estimate of a run that cannot start
     arch = get_arch(spec.arch)
     C, L = config.width, config.depth
     tokens = getattr(arch, "tokens", None) or spec.context
