@@ -23,7 +23,7 @@ import threading
 import traceback
 from contextlib import contextmanager
 
-from . import __version__
+from ._version import __version__
 from .commands import claims, derive, list as list_command, mc, report, sweep, train, verify
 from .errors import InputError
 

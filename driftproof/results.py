@@ -9,12 +9,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Callable
 
 import numpy as np
 from scipy.special import ndtri, stdtrit  # scipy.stats costs ~0.5 s at import
 
 __all__ = ["json_default", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "ZERO", "INFO", "combine", "Estimate",
-           "RowKey", "Evidence", "Verification"]
+           "RowKey", "Evidence", "Verification", "register_display"]
+
+# How a result shows itself (text, HTML, figure) is registered by driftproof.render, which the package
+# root imports: renderers import this vocabulary, never the reverse (the import-cycle test checks it).
+_DISPLAY: dict[tuple[type, str], Callable] = {}
+
+
+def register_display(kind: type, form: str, function: Callable) -> None:
+    """Make ``function(result, ...)`` the ``form`` (``text``, ``html`` or ``figure``) of results of type ``kind``."""
+    _DISPLAY[(kind, form)] = function
+
+
+def _display(result, form: str):
+    function = _DISPLAY.get((type(result), form))
+    if function is None:
+        raise LookupError(f"no {form} renderer registered for {type(result).__name__}: import driftproof.render")
+    return function
 
 
 def json_default(value):
@@ -171,9 +188,7 @@ class Estimate:
                 f"[{self.ci_low:.6g}, {self.ci_high:.6g}]{n}, {self.method})")
 
     def _repr_html_(self) -> str:
-        from .render.html import estimate_html  # render imports this module
-
-        return estimate_html(self)
+        return _display(self, "html")(self)
 
     def to_dict(self) -> dict:
         out = {f.name: _finite_or_none(getattr(self, f.name)) for f in fields(self)}
@@ -271,24 +286,19 @@ class Verification:
                 f"{len(self.evidence)} rows: {counts})")
 
     def __str__(self) -> str:
-        from .render.terminal import verdict_table  # render imports this module
-
-        return verdict_table(self)
+        """The command line's table (:func:`driftproof.render.verdict_table`)."""
+        return _display(self, "text")(self)
 
     def _repr_html_(self) -> str:
-        from .render.html import verification_html
+        return _display(self, "html")(self)
 
-        return verification_html(self)
-
-    def plot(self, samples: int = 2000):
-        """The sign map of σσ' (R3, proved intervals shaded) beside E[δ_i | p] against p: the theory
-        (R1/R2) and a conditional Monte Carlo of ``samples`` networks with 95% bars (computed now,
-        with the verification's seed). For a transformer (``arch`` gpt or vit): the measured sign at
-        t = 0 per block with its 95% interval, one series per readout. Returns a matplotlib Figure
-        (not shown)."""
-        from .render.plots import verification_figure
-
-        return verification_figure(self, samples=samples)
+    def plot(self):
+        """The sign map of σσ' (R3, proved intervals shaded) beside E[δ_i | p] against p: the Monte Carlo
+        row's per-unit estimates with 95% bars and the theory's (R1/R2) value at each unit, both computed
+        by ``verify`` and held in the row (drawing computes nothing). For a transformer (``arch`` gpt or
+        vit): the measured sign at t = 0 per block with its 95% interval, one series per readout. Returns
+        a matplotlib Figure (not shown); :func:`driftproof.render.plots.verification_figure`."""
+        return _display(self, "figure")(self)
 
     def rows(self, kind: str | None = None, result: str | None = None) -> list[Evidence]:
         """The rows of one kind and/or one result (R1-R5, MC, train)."""

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..evidence import ARCHS, KINDS
 from ..evidence import verify as _verify
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
-from ..montecarlo.compare import Comparison, unit_predictions
+from ..montecarlo.compare import Comparison
 from ..montecarlo.gap import GapTrend, gap_trend
 from ..montecarlo.outcomes import ConditionalResult, MarginalResult
 from ..nets import LN_EPS
@@ -223,8 +223,9 @@ class MonteCarloCheck:
     def text(self, units: bool = False, wide: bool = False) -> str:
         """The command line's report; ``units`` adds one line per unit (conditional mode); it wraps
         to the terminal unless ``wide``."""
-        predicted = (unit_predictions(self.config, self.result.layer, self.result.p)
-                     if units and self.mode == "conditional" else None)
+        comparison = self.comparison if self.mode == "conditional" else None
+        predicted = ((np.asarray(comparison.units), comparison.exact, comparison.method)
+                     if units and comparison is not None and comparison.units is not None else None)
         return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend, wide=wide)
 
     def __repr__(self) -> str:
@@ -245,7 +246,11 @@ class MonteCarloCheck:
         figure, axes = new_figure(6.4, 4.0)
         ax = axes[0][0]
         if self.mode == "conditional":
-            draw_conditional(ax, self.config, self.result)
+            result, comparison = self.result, self.comparison
+            draw_conditional(ax, result.p, result.means, result.stderrs, result.layer,
+                             f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)",
+                             comparison.units if comparison is not None else None,
+                             comparison.method if comparison is not None else "")
         else:
             layers = [layer.layer for layer in self.result.layers]
             estimates = [layer.delta_given_positive for layer in self.result.layers]

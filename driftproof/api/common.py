@@ -8,8 +8,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..commands.common import output_folder
 from ..config import Config
+from ..errors import InputError
 
 __all__ = ["network_config", "progress_bar", "output_folder", "written_whole"]
 
@@ -60,3 +60,23 @@ def written_whole(folder: Path):
             os.replace(entry, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def output_folder(text: str, option: str = "--out") -> Path:
+    """A folder the command may write into, checked before any work and without writing anything.
+
+    It may exist (as a folder) or not yet; its nearest existing ancestor must be a writable folder.
+    """
+    if not text or not text.strip():
+        raise InputError(f"{option} must name a folder, got an empty string")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{option} {text!r} exists and is not a folder")
+    ancestor = path if path.exists() else next((p for p in path.absolute().parents if p.exists()), None)
+    if ancestor is None or not ancestor.is_dir():
+        raise InputError(f"{option} {text!r}: no existing folder to create it in")
+    try:  # the only sure test of writability (root passes os.access everywhere, even /proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".driftproof-probe-", dir=ancestor))
+    except OSError as error:
+        raise InputError(f"{option} {text!r}: cannot write in {str(ancestor)!r} ({error.strerror})") from None
+    return path

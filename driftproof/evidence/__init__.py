@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..budget import check_memory, verify_budget
+from ..budget import check_memory
 from ..config import Config, environment
 from ..errors import InputError
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verification, combine
 from . import residual, transformer
 from .concurrent import beside, can_fork
+from .montecarlo import verify_budget
 from .montecarlo import verify_rows as montecarlo_rows
 from .symbolic import mean_field_rows, symbolic_rows
 from .training import verify_rows as training_rows

@@ -47,19 +47,18 @@ def draw_sign_map(ax, activation, intervals: list[dict], lo: float = -4.0, hi: f
     ax.set_title(f"sign map of {activation.name} (R3): shaded green +, red −", fontsize=8)
 
 
-def draw_conditional(ax, config, result) -> None:
-    """Monte Carlo E[δ_i | p] per unit with 95% bars, beside the theory's prediction (R1/R2 or R4)."""
-    from ..montecarlo.compare import unit_predictions
-
-    order = np.argsort(result.p)
-    p, means, errors = result.p[order], result.means[order], 1.96 * result.stderrs[order]
+def draw_conditional(ax, p, means, stderrs, layer: int, label: str, theory=None, theory_method: str = "") -> None:
+    """Monte Carlo E[δ_i | p] per unit with 95% bars, beside the theory's prediction at each unit (R1/R2 or
+    R4, as computed with the estimate; none drawn when ``theory`` is None)."""
+    p, means, stderrs = (np.asarray(a, dtype=float) for a in (p, means, stderrs))
+    order = np.argsort(p)
+    p, means, errors = p[order], means[order], 1.96 * stderrs[order]
     keep = np.isfinite(p) & np.isfinite(means) & np.isfinite(errors)
-    ax.errorbar(p[keep], means[keep], yerr=errors[keep], fmt=".", ms=3, lw=0.6,
-                label=f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)")
-    values, _, method = unit_predictions(config, result.layer, result.p)
-    ax.plot(*_finite(p, np.asarray(values)[order]), "-", lw=1.2, label=f"theory ({method})")
+    ax.errorbar(p[keep], means[keep], yerr=errors[keep], fmt=".", ms=3, lw=0.6, label=label)
+    if theory is not None:
+        ax.plot(*_finite(p, np.asarray(theory, dtype=float)[order]), "-", lw=1.2, label=f"theory ({theory_method})")
     ax.axhline(0.0, color="0.6", lw=0.6)
-    ax.set_xlabel(f"p_i (layer {result.layer})")
+    ax.set_xlabel(f"p_i (layer {layer})")
     ax.set_ylabel("E[δ_i | p]")
     ax.legend(fontsize=7)
 
@@ -72,21 +71,33 @@ def sign_map_figure(activation, intervals: list[dict], title: str = ""):
     return figure
 
 
-def verification_figure(verification, samples: int = 2000):
-    """The sign map (R3) beside E[δ_i | p] against p: the theory and a fresh conditional Monte Carlo
-    of ``samples`` networks (the verification's seed; method cv for a zero-mean init, else naive)."""
-    from ..config import Config
-    from ..montecarlo import conditional
+def verification_figure(verification):
+    """The sign map (R3) beside E[δ_i | p] against p, as ``verify`` computed them: the Monte Carlo row of
+    the verification's own init holds every unit's estimate and the theory's prediction for it (a
+    verification without that row, e.g. ``only="symbolic"`` or one saved before it was stored, draws the
+    sign map alone and says so)."""
+    from ..activations import get_activation
 
     if verification.config.get("arch") in ("gpt", "vit"):
         return transformer_figure(verification)
-    config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})
+    activation = get_activation(verification.config["act"])
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")
-    draw_sign_map(axes[0][0], config.activation, r3[0].numbers.get("intervals", []) if r3 else [])
-    method = "cv" if config.init_dist.zero_mean else "naive"
-    result = conditional(config, method=method, samples=samples, alpha=1e-6, stop_early=False)
-    draw_conditional(axes[0][1], config, result)
+    draw_sign_map(axes[0][0], activation, r3[0].numbers.get("intervals", []) if r3 else [])
+    units = [row for row in verification.rows(kind="montecarlo", result="MC") if row.numbers.get("units")]
+    ax = axes[0][1]
+    if units:
+        numbers = units[0].numbers
+        theory = numbers.get("theory") or {}
+        ax.set_title(f"init {numbers['init']}", fontsize=8)
+        draw_conditional(ax, numbers["units"]["p"], numbers["units"]["mean"], numbers["units"]["stderr"],
+                         numbers["layer"], f"Monte Carlo ({numbers['method']}, "
+                         f"{numbers['sign_test']['samples']} samples, 95%)", theory.get("units"),
+                         theory.get("method", ""))
+    else:
+        ax.text(0.5, 0.5, "no per-unit Monte Carlo in this verification", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+        ax.set_axis_off()
     figure.suptitle(repr(verification), fontsize=8)
     return figure
 

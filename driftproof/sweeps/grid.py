@@ -24,7 +24,7 @@ import itertools
 import json
 from dataclasses import asdict, dataclass, fields
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
 
 __all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
