@@ -16,7 +16,8 @@ The root names ``sweep`` and ``report`` are these functions; their packages are
 
 from ._version import __version__
 
-from . import activations, inits, losses, render  # render registers how results show themselves
+from . import activations, inits, losses
+from . import payloads, render  # the rows' typed payloads, and how results show themselves: registered on import
 from .activations import register_activation
 from .errors import InputError
 from .results import Estimate, Evidence, RowKey, Verdict, Verification

@@ -163,7 +163,7 @@ class Derivations:
         from ..theory.signmap import sign_map
 
         activation = get_activation(self.config["act"])
-        return sign_map_figure(activation, sign_map(activation).to_dict()["intervals"], repr(self))
+        return sign_map_figure(activation, sign_map(activation).intervals, repr(self))
 
 
 def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,

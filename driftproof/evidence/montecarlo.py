@@ -10,6 +10,7 @@ from ..config import Config
 from ..montecarlo.compare import compare_conditional
 from ..montecarlo.estimators import conditional
 from ..montecarlo.methods import SYMMETRIC_INITS
+from ..payloads import MonteCarloNumbers, SignTestNumbers
 from ..results import Evidence, RowKey
 
 __all__ = ["DEFAULT_INITS", "verify_rows", "verify_budget", "row_method", "ROW_SAMPLES", "ROW_RNG"]
@@ -57,13 +58,13 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
         if bar is not None:
             bar.close()
     comparison = compare_conditional(config, result) if compare else None
-    numbers = {"init": config.init, "layer": result.layer, "method": method, "rng": result.config["rng"],
-               "estimate": result.pooled.to_dict(),
-               "sign_test": result.sign_test.to_dict(), "seconds": result.seconds,
-               "theory": comparison.to_dict() if comparison is not None else None,
-               "zero_somewhere": result.sign_test.zero > 0}
-    if comparison is not None:  # what Verification.plot() draws: every unit's estimate beside its prediction
-        numbers["units"] = {"p": result.p.tolist(), "mean": result.means.tolist(), "stderr": result.stderrs.tolist()}
+    # The row of the verification's own init keeps every unit's estimate: what Verification.plot() draws.
+    units = ({"p": result.p.tolist(), "mean": result.means.tolist(), "stderr": result.stderrs.tolist()}
+             if comparison is not None else None)
+    numbers = MonteCarloNumbers(init=config.init, layer=result.layer, method=method, rng=result.config["rng"],
+                                estimate=result.pooled, sign_test=SignTestNumbers.of(result.sign_test),
+                                seconds=result.seconds, theory=comparison.to_dict() if comparison is not None else None,
+                                zero_somewhere=result.sign_test.zero > 0, units=units)
     return Evidence("montecarlo", RowKey("MC", result.layer, config.init), result.sign_test.verdict, numbers)
 
 

@@ -29,17 +29,18 @@ def _finite(xs, ys):
     return xs[keep], ys[keep]
 
 
-def draw_sign_map(ax, activation, intervals: list[dict], lo: float = -4.0, hi: float = 4.0) -> None:
-    """σσ'(p) on [lo, hi] with the proved sign intervals of R3 shaded (green +, red -, grey 0)."""
+def draw_sign_map(ax, activation, intervals, lo: float = -4.0, hi: float = 4.0) -> None:
+    """σσ'(p) on [lo, hi] with the proved sign intervals of R3 shaded (green +, red -, grey 0); ``intervals``
+    have ``lo``, ``hi``, ``sign`` and ``certified`` (a sign map's or an R3 row's)."""
     p = np.linspace(lo, hi, 801)
     with np.errstate(all="ignore"):
         values = np.broadcast_to(activation.numpy_sigma_dsigma(p), p.shape)
     ax.plot(*_finite(p, values), color="black", lw=1.2, label="σσ'(p)")
     for interval in intervals:
-        a, b = max(float(interval["lo"]), lo), min(float(interval["hi"]), hi)
+        a, b = max(float(interval.lo), lo), min(float(interval.hi), hi)
         if a < b:
-            certain = interval.get("certified", True)
-            ax.axvspan(a, b, color=SIGN_COLOURS[int(interval["sign"])], alpha=0.15 if certain else 0.05, lw=0)
+            certain = interval.certified is not False
+            ax.axvspan(a, b, color=SIGN_COLOURS[int(interval.sign)], alpha=0.15 if certain else 0.05, lw=0)
     ax.axhline(0.0, color="0.5", lw=0.6)
     ax.axvline(0.0, color="0.5", lw=0.6, ls=":")
     ax.set_xlabel("p")
@@ -63,7 +64,7 @@ def draw_conditional(ax, p, means, stderrs, layer: int, label: str, theory=None,
     ax.legend(fontsize=7)
 
 
-def sign_map_figure(activation, intervals: list[dict], title: str = ""):
+def sign_map_figure(activation, intervals, title: str = ""):
     figure, axes = new_figure(6.0, 3.6)
     draw_sign_map(axes[0][0], activation, intervals)
     if title:
@@ -83,17 +84,16 @@ def verification_figure(verification):
     activation = get_activation(verification.config["act"])
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")
-    draw_sign_map(axes[0][0], activation, r3[0].numbers.get("intervals", []) if r3 else [])
-    units = [row for row in verification.rows(kind="montecarlo", result="MC") if row.numbers.get("units")]
+    draw_sign_map(axes[0][0], activation, r3[0].numbers.intervals if r3 else ())
+    units = [row for row in verification.rows(kind="montecarlo", result="MC") if row.numbers.units]
     ax = axes[0][1]
     if units:
         numbers = units[0].numbers
-        theory = numbers.get("theory") or {}
-        ax.set_title(f"init {numbers['init']}", fontsize=8)
-        draw_conditional(ax, numbers["units"]["p"], numbers["units"]["mean"], numbers["units"]["stderr"],
-                         numbers["layer"], f"Monte Carlo ({numbers['method']}, "
-                         f"{numbers['sign_test']['samples']} samples, 95%)", theory.get("units"),
-                         theory.get("method", ""))
+        theory = numbers.theory or {}
+        ax.set_title(f"init {numbers.init}", fontsize=8)
+        draw_conditional(ax, numbers.units["p"], numbers.units["mean"], numbers.units["stderr"], numbers.layer,
+                         f"Monte Carlo ({numbers.method}, {numbers.sign_test.samples} samples, 95%)",
+                         theory.get("units"), theory.get("method", ""))
     else:
         ax.text(0.5, 0.5, "no per-unit Monte Carlo in this verification", ha="center", va="center",
                 transform=ax.transAxes, fontsize=8)
@@ -108,18 +108,18 @@ def transformer_figure(verification):
     readout (the paper's tied one; R6's untied Gaussian control for the GPT)."""
     figure, axes = new_figure(6.0, 3.6)
     ax = axes[0][0]
-    rows = [row for row in verification.rows(kind="montecarlo") if "blocks" in row.numbers]
+    rows = [row for row in verification.rows(kind="montecarlo", result="MC") if row.key.arch in ("gpt", "vit")]
     for n, row in enumerate(rows):
-        blocks = row.numbers["blocks"]
-        x = np.array([b["block"] for b in blocks], dtype=float) + 0.08 * (n - (len(rows) - 1) / 2)
-        scale = np.array([b["scale"] for b in blocks], dtype=float)
-        mean = np.array([b["estimate"]["mean"] for b in blocks], dtype=float) / scale
-        low = np.array([b["estimate"]["ci_low"] for b in blocks], dtype=float) / scale
-        high = np.array([b["estimate"]["ci_high"] for b in blocks], dtype=float) / scale
+        blocks = row.numbers.blocks
+        x = np.array([b.block for b in blocks], dtype=float) + 0.08 * (n - (len(rows) - 1) / 2)
+        scale = np.array([b.scale for b in blocks], dtype=float)
+        mean = np.array([b.estimate.mean for b in blocks], dtype=float) / scale
+        low = np.array([b.estimate.ci_low for b in blocks], dtype=float) / scale
+        high = np.array([b.estimate.ci_high for b in blocks], dtype=float) / scale
         ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=4, capsize=3, lw=1,
-                    label=f"{row.numbers['readout']} readout ({row.numbers['inits']} inits, 95%)")
+                    label=f"{row.numbers.readout} readout ({row.numbers.inits} inits, 95%)")
     ax.axhline(0.0, color="0.5", lw=0.6)
-    ax.set_xticks(sorted({b["block"] for row in rows for b in row.numbers["blocks"]}))
+    ax.set_xticks(sorted({b.block for row in rows for b in row.numbers.blocks}))
     ax.set_xlabel("block")
     ax.set_ylabel("E[δ | p > 0] / mean |δ|")
     ax.set_title(f"{verification.config['arch']} at t = 0: the sign statistic at the MLP's hidden units",
