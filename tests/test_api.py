@@ -195,12 +195,14 @@ def test_an_interrupted_train_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # no run folder, no scratch folder
     (tmp_path / "kept").mkdir()
     (tmp_path / "kept" / "notes.txt").write_text("mine")
+    with pytest.raises(driftproof.InputError, match="not a driftproof run folder.*--force"):
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)  # another's folder: refused unless forced
     with pytest.raises(KeyboardInterrupt):
-        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False, force=True)
     assert [p.name for p in tmp_path.iterdir()] == ["kept"] and [p.name for p in (tmp_path / "kept").iterdir()] == [
         "notes.txt"]
     monkeypatch.undo()
-    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False, force=True)
     assert (tmp_path / "kept" / "run.json").is_file() and (tmp_path / "kept" / "notes.txt").is_file()
     assert driftproof.load(tmp_path / "kept").to_dict()["summary"] == json.loads(run.to_json())["summary"]
 

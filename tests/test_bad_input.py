@@ -8,6 +8,7 @@ it where the command writes; a handful run as subprocesses to check the real ent
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -259,3 +260,111 @@ def test_the_entry_point_refuses_in_one_line(argv, tmp_path):
     lines = process.stderr.strip().splitlines()
     assert process.returncode == 2 and len(lines) == 1 and lines[0].startswith("driftproof: error: "), process.stderr
     assert process.stdout == "" and _files(tmp_path) == []
+
+
+# --- Output folders: never overwritten, never mixed; every check before any work -----------------------------
+# (setup, argv): the setup builds the user's files in an empty working folder; the command must refuse with
+# exit 2 in one line and leave every file as it was (contents, links and all).
+
+def _user_file(tmp: Path) -> None:
+    (tmp / "p").mkdir()
+    (tmp / "p" / "run.json").write_text("mine\n")
+
+
+def _user_notes(tmp: Path) -> None:
+    (tmp / "p").mkdir()
+    (tmp / "p" / "notes.txt").write_text("mine\n")
+
+
+def _user_results(tmp: Path) -> None:  # a folder of someone else's, with a results/ file but not a sweep's
+    (tmp / "p").mkdir()
+    (tmp / "p" / "report.json").write_text("{}\n")
+
+
+def _dangling(tmp: Path) -> None:
+    os.symlink("nowhere", tmp / "p")
+
+
+def _loop(tmp: Path) -> None:
+    os.symlink("q", tmp / "p")
+    os.symlink("p", tmp / "q")
+
+
+def _a_file(tmp: Path) -> None:
+    (tmp / "p").write_text("mine\n")
+
+
+def _nothing(tmp: Path) -> None:
+    pass
+
+
+TRAIN_QUICK = ["train", "--steps", "5", "--seeds", "1", "--no-figures", "--no-control", "--no-progress"]
+OUT_COMMANDS = {"train": TRAIN_QUICK, "report": ["report", "--quick", "--no-pdf"],
+                "sweep": ["sweep", "--grid", "quick", "--no-progress"],
+                "claims": ["claims", "--run-sweep", "--grid", "quick"]}
+OUT_SETUPS = [
+    (_user_file, "p"),  # the issue's example: p/run.json is the user's
+    (_user_notes, "p"),
+    (_dangling, "p"),
+    (_dangling, "p/x"),
+    (_loop, "p"),
+    (_loop, "p/x"),
+    (_a_file, "p"),
+    (_a_file, "p/x"),
+    (_nothing, "~nosuchuser-driftproof/x"),
+    (_nothing, "a" * 240),  # fits NAME_MAX, but not with the scratch name .<name>.partial-XXXXXXXX
+    (_nothing, "b" * 256),
+    (_nothing, "/".join(["c" * 100] * 50)),  # a 5000-character path
+    (_nothing, "x\0y"),
+]
+OUT_CASES = [(setup, [*OUT_COMMANDS[command], "--out", out]) for setup, out in OUT_SETUPS for command in OUT_COMMANDS]
+OUT_CASES += [(_user_results, [*OUT_COMMANDS[command], "--out", "p"]) for command in ("train", "sweep", "claims")]
+OUT_CASES += [(_user_notes, [*OUT_COMMANDS["train"], "--arch", "gpt", "--steps", "2", "--out", "p"])]
+
+
+def _snapshot(folder: Path) -> dict:
+    """Every entry under ``folder``: a file's bytes, a link's target, or 'dir'; links are not followed."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root) / name
+            key = str(path.relative_to(folder))
+            out[key] = (f"-> {os.readlink(path)}" if path.is_symlink() else "dir" if path.is_dir()
+                        else path.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("setup, argv", OUT_CASES,
+                         ids=[f"{setup.__name__} {' '.join(argv)[:90]}" for setup, argv in OUT_CASES])
+def test_out_is_refused_before_any_work_and_nothing_is_touched(setup, argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    before = _snapshot(tmp_path)
+    code, out, err, seconds = _run(argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2, (code, err)
+    assert len(lines) == 1 and lines[0].startswith("driftproof: error: --out "), err
+    assert len(lines[0]) < 400 and "Traceback" not in err
+    assert _snapshot(tmp_path) == before
+    assert seconds < SECONDS
+
+
+def test_a_run_folder_takes_a_rerun_of_its_configuration_only(capsys, tmp_path, monkeypatch):
+    """Same configuration: replaced whole (figures of the older run removed); another: refused; --force: the
+    user's other files kept. A symbolic link to a run folder is written through, not replaced."""
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "--steps", "3", "--seeds", "1", "--no-control", "--no-progress", "--width", "16", "--depth", "1"]
+    assert _run([*train, "--out", "r"], capsys)[0] == 0
+    assert (tmp_path / "r" / "sign.png").is_file()
+    os.symlink("r", tmp_path / "link")
+    assert _run([*train, "--no-figures", "--out", "link"], capsys)[0] == 0  # a rerun of the same configuration
+    assert (tmp_path / "link").is_symlink() and not (tmp_path / "r" / "sign.png").exists()
+    before = _snapshot(tmp_path)
+    code, _, err, _ = _run([*train, "--lr", "0.1", "--out", "r"], capsys)
+    assert code == 2 and "another configuration (lr 0.05, not 0.1)" in err and "--force" in err
+    assert _snapshot(tmp_path) == before
+    (tmp_path / "r" / "notes.txt").write_text("mine\n")
+    assert _run([*train, "--lr", "0.1", "--no-figures", "--out", "r", "--force"], capsys)[0] == 0
+    assert (tmp_path / "r" / "notes.txt").read_text() == "mine\n"
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["spec"]["lr"] == 0.1
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]

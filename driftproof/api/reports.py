@@ -15,20 +15,31 @@ from .training import TrainingRun
 __all__ = ["report", "load", "report_summary"]
 
 
+# What a report folder holds (build_report); an existing folder with none of them is not one.
+_REPORT_MARKS = ("report.json", "report.tex", "generated", "cache")
+
+
+def _report_folder_conflict(folder: Path) -> str | None:
+    if any((folder / mark).exists() for mark in _REPORT_MARKS):
+        return None
+    return "is not empty and is not a driftproof report folder (no report.tex, report.json, generated/ or cache/)"
+
+
 def report(out: str | Path = "report", *, quick: bool = False, pairs: tuple[tuple[str, str], ...] | None = None,
-           pdf: bool = True, on_section=None):
+           pdf: bool = True, on_section=None, force: bool = False):
     """Build the verification report (``driftproof report``): LaTeX, figures and, with TeX, the PDF.
 
     Args:
         pairs: (loss, activation) pairs, each validated as :func:`verify` would before any work.
         pdf: compile the PDF (``--no-pdf`` is ``pdf=False``); on_section: called with each section's name.
+        force: write into a non-empty ``out`` that is not a report folder (refused otherwise).
 
     Returns:
         The build's ReportResult (folder, tex, pdf or None, missing TeX packages, timings).
     """
     for loss, act in pairs or ():
         network_config(loss, act)  # the CLI's validation, before any work
-    folder = output_folder(str(out))
+    folder = output_folder(out, accept=_report_folder_conflict, force=force)
     from ..reporting import build_report  # matplotlib and the report load only when asked for (~0.3 s)
 
     return build_report(folder, pairs=tuple(pairs) if pairs else None, quick=quick, compile=pdf,

@@ -12,7 +12,7 @@ from ..render.runs import run_text
 from ..results import json_default
 from ..training.run import TrainResult, check_size, control_activation
 from ..training.run import train as train_runs
-from ..training.runfolder import save_run
+from ..training.runfolder import OWNED, run_folder_conflict, save_run
 from ..training.spec import TrainSpec
 from .common import network_config, output_folder, progress_bar, written_whole
 
@@ -109,7 +109,8 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
           batch: int | None = None, seeds: int = 3, log_every: int = 1, eval_every: int = 0, n_train: int = 2048,
           n_test: int | None = None, dtype: str | None = None, heads: int = 4, context: int = 64, norm: str = "rms",
           kernel: str = "auto", threads: int = 1, control: bool = True, out: str | Path | None = None,
-          figures: bool = True, progress: bool = False) -> TrainingRun:
+          figures: bool = True, progress: bool = False, clip_norm: float | None = None,
+          force: bool = False) -> TrainingRun:
     """Train small networks and measure whether the sign and the drift persist (``driftproof train``).
 
     Trains ``seeds`` networks (and the tanh control unless ``control=False``), measuring per layer
@@ -123,6 +124,9 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
             take the architecture's default (:data:`ARCH_DEFAULTS`).
         out: the run folder to write (CSV, JSON, PNG figures unless ``figures=False``), checked before
             any work; it is written whole or not at all (read it back with :func:`load`). None: no folder.
+            An existing non-empty folder must be a run folder of the same configuration (a rerun replaces
+            it), unless ``force`` (driftproof's files there are replaced, any other file is left alone).
+        clip_norm: clip the gradient's global L2 norm to this before each update (None: no clipping).
 
     Returns:
         A :class:`TrainingRun` (``diverged`` lists the runs that blew up, with their step).
@@ -135,13 +139,15 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
                      schedule=schedule, warmup=warmup, steps=steps, batch=filled["batch"], seeds=seeds,
                      log_every=log_every, eval_every=eval_every, n_train=n_train, n_test=filled["n_test"],
                      dtype=filled["dtype"], kernel=kernel, control="tanh" if control else None, threads=threads,
-                     heads=heads, context=context, norm=norm)
+                     heads=heads, context=context, norm=norm, clip_norm=clip_norm)
     check_size(config, spec)
-    folder = output_folder(str(out)) if out is not None else None
+    folder = None if out is None else output_folder(
+        out, accept=lambda existing: run_folder_conflict(existing, config.to_dict(), spec.to_dict()), force=force,
+        beside=True)
     runs = 2 if control_activation(config, spec) else 1
     with progress_bar(progress, spec.steps * spec.seeds * runs, "train", "step") as bar:
         result = train_runs(config, spec, tick=bar.update if bar is not None else None)
     if folder is not None:
-        with written_whole(folder) as scratch:
+        with written_whole(folder, OWNED) as scratch:
             save_run(result, scratch, figures=figures)
     return TrainingRun(result, folder)

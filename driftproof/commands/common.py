@@ -6,10 +6,9 @@ import argparse
 import json
 import sys
 
-from ..api.common import output_folder
 from ..budget import Budget, announcement, check_budget
 from ..config import Config
-from ..errors import InputError
+from ..folders import output_folder
 from ..results import json_default
 
 __all__ = ["add_network_arguments", "config_from_args", "print_json", "int_arg", "float_arg", "output_folder",

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float_arg, default=None,
                         help="learning rate (default 0.05; 3e-3 for gpt/vit, Muon at 0.1x)")
     parser.add_argument("--wd", type=float_arg, default=0.0, help="weight decay, weights only (default %(default)s)")
+    parser.add_argument("--clip", type=float_arg, default=None, metavar="NORM",
+                        help="clip the gradient's global L2 norm to NORM before each update (default: no clipping)")
     parser.add_argument("--momentum", type=float_arg, default=0.9, help="momentum coefficient (default %(default)s)")
     parser.add_argument("--schedule", default="constant", choices=SCHEDULES, help="lr schedule (default %(default)s)")
     parser.add_argument("--warmup", type=int_arg, default=0, help="warmup steps for warmup_cosine (default 0)")
@@ -50,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-control", action="store_true", help="skip the tanh control runs")
     parser.add_argument("--out", default=None,
                         help="run folder (default runs/<timestamp>-<act>-<data>); figures and metrics go there")
+    parser.add_argument("--force", action="store_true",
+                        help="write into an existing --out that is not a run folder of this configuration "
+                             "(driftproof's files there are replaced, others left alone)")
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--wide", action="store_true", help="one line per layer, whatever the terminal's width")
@@ -63,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
                         batch=args.batch, seeds=args.seeds, log_every=args.log_every, eval_every=args.eval_every,
                         n_train=args.n_train, n_test=args.n_test, dtype=args.dtype, heads=args.heads,
                         context=args.context, norm=args.norm, kernel=args.kernel, threads=args.threads,
-                        control=not args.no_control, out=out, figures=not args.no_figures,
+                        control=not args.no_control, out=out, figures=not args.no_figures, clip_norm=args.clip,
+                        force=args.force,
                         progress=not args.no_progress and sys.stderr.isatty())
     if args.json:
         print_json(trained.to_dict())

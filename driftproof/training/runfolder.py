@@ -28,11 +28,15 @@ from .seed import RunLog
 from .split_figure import save_split_figure
 from .run import TrainResult
 
-__all__ = ["save_run", "load_run", "FILES", "FIGURES", "TRANSFORMER_FIGURES"]
+__all__ = ["save_run", "load_run", "run_folder_conflict", "FILES", "FIGURES", "TRANSFORMER_FIGURES", "OWNED"]
 
 FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png", "split.png")
 FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
 TRANSFORMER_FIGURES = ("sign.png", "mean_weight.png", "sparsity.png", "loss.png", "spikes.png", "matrices.png")
+# Every file a run folder may hold: a rerun into the folder replaces them all, the ones it does not write removed.
+OWNED = tuple(dict.fromkeys(FILES + TRANSFORMER_FIGURES + ("paper_metrics.json",)))
+# The configuration entries a run folder is matched on; the data set decides the effective input_dim and classes.
+_DERIVED = ("input_dim", "classes")
 
 
 def _write_json(path: Path, payload) -> None:
@@ -86,6 +90,28 @@ def load_run(folder: str | Path) -> TrainResult:
     if paper.exists():
         meta["paper_metrics"] = json.loads(paper.read_text())
     return TrainResult.from_dict({**meta, **summary}, logs)
+
+
+def run_folder_conflict(folder: Path, config: dict, spec: dict) -> str | None:
+    """None when the non-empty ``folder`` is a run folder of this configuration and spec (a rerun may
+    replace it); otherwise why it may not be written into, for the ``--out`` refusal."""
+    meta_path = Path(folder) / "run.json"
+    if not meta_path.is_file():
+        return "is not empty and is not a driftproof run folder (it has no run.json)"
+    try:
+        meta = json.loads(meta_path.read_text())
+        stored_config, stored_spec = dict(meta["config"]), dict(meta["spec"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return "holds a run.json that driftproof did not write"
+    wanted_config, wanted_spec = json.loads(json.dumps({"c": config, "s": spec}, default=json_default)).values()
+    differ = [f"{name} {stored_config.get(name)!r}, not {value!r}" for name, value in wanted_config.items()
+              if name not in _DERIVED and stored_config.get(name) != value]
+    differ += [f"{name} {stored_spec.get(name)!r}, not {value!r}" for name, value in wanted_spec.items()
+               if stored_spec.get(name) != value]
+    differ += [f"{name} {value!r}, not unset" for name, value in stored_spec.items() if name not in wanted_spec]
+    if differ:
+        return f"holds a run of another configuration ({'; '.join(differ[:3])}{'; ...' if len(differ) > 3 else ''})"
+    return None
 
 
 def _figures(result: TrainResult, folder: Path) -> None:
