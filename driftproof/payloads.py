@@ -67,6 +67,7 @@ class Payload:
     extra: dict = field(default_factory=dict, compare=False)
 
     zero_somewhere = False  # a payload whose expectation was found exactly 0 on part of p > 0 says so
+    approximation = None  # a symbolic payload whose verdict rests on an approximation names it (e.g. mean-field)
 
     def to_dict(self) -> dict:
         out = {}
@@ -147,8 +148,10 @@ class SignMapNumbers(Payload):
     certification: str = _field()
     reason: str | None = _field()
     proved: bool = _field()
+    zeros_on_positive: tuple[float, ...] | None = _field(tuple, omit=True)  # isolated zeros of σσ' on p > 0
     hypotheses_hold: bool | None = _field(omit=True)
     init: str | None = _field(omit=True)
+    zero_somewhere: bool | None = _field(omit=True)  # the R3 row: σσ' = 0 somewhere on p > 0
 
     @property
     def negative_on_positive(self) -> tuple[Interval, ...]:
@@ -267,6 +270,8 @@ class ResidualTheoryNumbers(Payload):
     method: str = _field()
     vanishes_at_eps_zero: bool = _field()
     sign_map_negative_on_positive: bool = _field()
+    sign_map_proved: bool | None = _field(omit=True)
+    approximation: str | None = _field(omit=True)
 
 
 @dataclass(frozen=True, kw_only=True)

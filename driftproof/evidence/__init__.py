@@ -77,13 +77,22 @@ ARCHS = tuple(SOURCES)
 def decide(rows: list[Evidence], config: Config, init: str | None = None) -> str:
     """Combine the rows about t = 0 into one verdict.
 
-    A theory row that cannot decide defers to decisive Monte Carlo rows for the same init (the
-    theory says which assumption failed; sampling decides). Training rows answer a different
-    question (persistence past t = 0): they inform only. ``init``: the rows' init when it is not
-    the config's (the GPT's weights are drawn as the paper's code draws them).
+    Where a theorem decides (the MLP's R3 row with its hypotheses met: a zero-mean independent
+    init), the claim is exactly the sign map of σσ' on p > 0: *holds* needs that map proved, and an
+    unproved map makes the verdict *inconclusive* whatever sampling found (sampling sees typical p
+    only, never every p > 0). Where no theorem applies (a control init, the transformers), a theory
+    row that cannot decide defers to decisive Monte Carlo rows for the same init (the theory says
+    which assumption failed; sampling decides). Training rows answer a different question
+    (persistence past t = 0): they inform only. ``init``: the rows' init when it is not the
+    config's (the GPT's weights are drawn as the paper's code draws them).
     """
     init = init or config.init_dist.name
-    decisive_mc = any(r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED) and r.key.init == init for r in rows)
+    theorem = [r for r in rows if r.kind == "symbolic" and r.key.result == "R3" and r.numbers.get("hypotheses_hold")]
+    if theorem and INCONCLUSIVE in {r.verdict for r in theorem} \
+            and VIOLATED not in {r.verdict for r in rows if r.kind != "training"}:
+        return INCONCLUSIVE
+    decisive_mc = not theorem and any(r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED)
+                                      and r.key.init == init for r in rows)
     deciding = [r.verdict for r in rows
                 if r.kind != "training"
                 and not (r.kind in ("symbolic", "mean-field") and r.verdict == INCONCLUSIVE and decisive_mc)]

@@ -24,7 +24,7 @@ from ..config import Config
 from ..montecarlo.residual import conditional, context
 from ..nets import LN_EPS
 from ..payloads import ResidualMonteCarloNumbers, ResidualTheoryNumbers, SignTestNumbers
-from ..results import HOLDS, INFO, VIOLATED, ZERO, Evidence, RowKey
+from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, ZERO, Evidence, RowKey
 from ..theory.normalized import Residual, conditional_block, predict
 from ..theory.signmap import sign_map
 
@@ -52,20 +52,26 @@ def symbolic_rows(config: Config, res: Residual | None = None) -> list[Evidence]
     """One row per block: R6's coefficient of sigma sigma'(p_i), beside the plain residual network's."""
     res = res or _network(config)
     field, plain = predict(res), predict(dataclasses.replace(res, norm="none", eps=0.0))
-    negative = bool(sign_map(config.activation).negative_on_positive)
+    smap = sign_map(config.activation)
+    negative = bool(smap.negative_on_positive)
     rows = []
     for block, reference in zip(field.blocks, plain.blocks):
         outcome = _outcome(res, block.coefficient.mean, reference.coefficient.mean)
         if outcome == "zero":  # proved: E[delta_i | p] = 0 for every p (a norm with eps = 0)
             verdict = ZERO
-        else:  # the sign of sigma sigma'(p_i) times the derived coefficient, however small
-            verdict = VIOLATED if negative or block.coefficient.mean < 0 else HOLDS
+        elif any(iv.certified for iv in smap.negative_on_positive) or block.coefficient.mean < 0:
+            verdict = VIOLATED
+        else:  # the sign of sigma sigma'(p_i) times the derived coefficient, however small: a proved map only
+            verdict = HOLDS if smap.proved and not negative else INCONCLUSIVE
         numbers = ResidualTheoryNumbers(
             outcome=outcome, block=block.block, norm=res.norm, eps=res.eps, init=config.init_dist.name,
             coefficient=block.coefficient, delta_given_positive=block.delta_given_positive,
             plain_coefficient=reference.coefficient.mean,
             relative_to_plain=block.coefficient.mean / reference.coefficient.mean, exact=block.exact,
-            method=block.trace.method, vanishes_at_eps_zero=True, sign_map_negative_on_positive=negative)
+            method=block.trace.method, vanishes_at_eps_zero=True, sign_map_negative_on_positive=negative,
+            sign_map_proved=smap.proved,
+            # the verdict rests on the mean-field coefficient
+            approximation="mean-field" if outcome != "zero" and not block.exact else None)
         rows.append(Evidence("symbolic", RowKey("R6", block.block, config.init_dist.name), verdict, numbers))
     return rows
 

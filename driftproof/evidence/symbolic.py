@@ -23,7 +23,8 @@ def symbolic_rows(config: Config) -> list[Evidence]:
     check = pointwise_check(config)
     return [
         Evidence("symbolic", RowKey("R3", init=init.name), r3,
-                 replace(SignMapNumbers.from_dict(smap.to_dict()), hypotheses_hold=standard, init=init.name)),
+                 replace(SignMapNumbers.from_dict(smap.to_dict()), hypotheses_hold=standard, init=init.name,
+                         zero_somewhere=standard and bool(smap.zero_on_positive or smap.zeros_on_positive))),
         Evidence("symbolic", RowKey(config.loss_fn.result, config.depth, init.name), check.verdict,
                  replace(LastLayerNumbers.from_dict(check.to_dict()), init=init.name, layer=config.depth,
                          zero_mean=init.zero_mean, independent=init.independent, zero_somewhere=bool(check.zero))),

@@ -26,7 +26,14 @@ def _fmt(value: float) -> str:
 def sign_map_text(smap: SignMapNumbers) -> str:
     """'(lo, hi): >0; ...' for a sign map."""
     symbols = {1: ">0", -1: "<0", 0: "=0"}
-    return "; ".join(f"({_fmt(iv.lo)}, {_fmt(iv.hi)}): {symbols[iv.sign]}" for iv in smap.intervals)
+    pieces: list[list] = []  # [lo, hi, label]; neighbouring unproved pieces read as one
+    for iv in smap.intervals:
+        label = symbols[iv.sign] if iv.certified is not False else "sign not proved"
+        if pieces and label == "sign not proved" and pieces[-1][2] == label and pieces[-1][1] == iv.lo:
+            pieces[-1][1] = iv.hi
+        else:
+            pieces.append([iv.lo, iv.hi, label])
+    return "; ".join(f"({_fmt(lo)}, {_fmt(hi)}): {label}" for lo, hi, label in pieces)
 
 
 def number(value, spec: str = ".4g") -> str:
@@ -105,7 +112,7 @@ def _last_layer_control(numbers: LastLayerNumbers) -> str:
     if outcome == "nonnegative":
         return f"{why}: E[delta_i|p] >= 0 for every p > 0 with S within 3 sd (certified)"
     if outcome == "not_proved":
-        return f"{why}: the sign on p > 0 could not be certified within the time budget; Monte Carlo decides"
+        return f"{why}: the sign on p > 0 could not be certified within the work budget; Monte Carlo decides"
     return f"{why}: the sign for small p_i > 0 depends on S_{{-i}} near its typical value; Monte Carlo decides"
 
 
@@ -201,16 +208,35 @@ def row_summary(row: Evidence) -> str:
 
 def _claim_text(result: Verification) -> str:
     """'E[δ|p] ≥ 0 for p > 0 at init holds for ce/gelu/he': the claim, the verdict in words, and whether
-    it was proved (a symbolic row) or only sampled."""
+    it was proved (a symbolic row), rests on an approximation, or was only sampled."""
     config = result.config
-    proved = any(r.kind == "symbolic" and r.verdict in (HOLDS, ZERO) for r in result.evidence)
+    symbolic = [r for r in result.evidence if r.kind == "symbolic" and r.verdict in (HOLDS, ZERO)]
+    proved = any(not r.numbers.approximation for r in symbolic)
     holds = "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)"
-    claim = {HOLDS: holds if proved else f"{holds} by sampling, not proved",
-             VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive"}[result.verdict]
+    if proved:
+        held = holds
+    elif symbolic:
+        held = f"{holds} by a {symbolic[0].numbers.approximation} approximation, not proved"
+    else:
+        held = f"{holds} by sampling, not proved"
+    claim = {HOLDS: held, VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive" + _sampling_text(result)}[
+        result.verdict]
     arch = config.get("arch", "mlp")
     statement = "E[δ|p > 0] ≥ 0" if arch in TRANSFORMER_ARCHS else "E[δ|p] ≥ 0 for p > 0"
     return (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
             f"{'' if arch == 'mlp' else f' ({arch})'}")
+
+
+def _sampling_text(result: Verification) -> str:
+    """For an inconclusive verdict: what the Monte Carlo rows saw (they sample typical p, prove nothing)."""
+    unproved = [r for r in result.evidence if r.kind == "symbolic" and r.key.result == "R3"
+                and r.numbers.hypotheses_hold and r.verdict == INCONCLUSIVE]
+    sampled = [r for r in result.evidence if r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED)]
+    if not unproved or not sampled:
+        return ""
+    seen = ", ".join(f"{r.key.init} {r.verdict}" for r in sampled)
+    return (f" (the sign map of σσ' on p > 0 is not proved; Monte Carlo at the sampled p saw: {seen}, "
+            "which cannot establish the claim for every p > 0)")
 
 
 def _drift_text(result: Verification) -> str:
