@@ -10,7 +10,8 @@ typed: a field missing from an old row reads as None, and a key this version doe
 in ``extra`` and written back unchanged. A fresh row never has ``extra`` (a test checks it).
 
 Which payload a row holds follows from its kind and key (:func:`payload_type`); rows without one
-(the sweep claims' rows, whose numbers are being retyped with the sweep results) keep a plain dict.
+(the sweep claims' rows, whose numbers are being retyped with the sweep results, and the rows an
+architecture module builds itself, e.g. the gated MLP's) keep a plain dict.
 """
 
 from __future__ import annotations
@@ -382,8 +383,12 @@ _TRANSFORMER_ARCHS = ("gpt", "vit")
 
 
 def payload_type(kind: str, key: RowKey) -> type[Payload] | None:
-    """The payload class of a row of this kind and key (None: the row keeps a plain dict)."""
-    table = _TRANSFORMER if key.arch in _TRANSFORMER_ARCHS else _NETWORK
+    """The payload class of a row of this kind and key (None: the row keeps a plain dict).
+
+    ``key.arch`` None: the MLP's and the residual MLP's rows; gpt, vit: the transformers'. Rows of
+    another architecture (the gated MLP's, whose module builds its own rows) keep their dicts.
+    """
+    table = {None: _NETWORK, **dict.fromkeys(_TRANSFORMER_ARCHS, _TRANSFORMER)}.get(key.arch, {})
     return table.get((kind, key.result))
 
 

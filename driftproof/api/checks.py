@@ -12,58 +12,33 @@ import numpy as np
 from ..budget import Budget, check_memory, mc_budget
 from ..config import Config, environment
 from ..errors import InputError
-from ..evidence import ARCHS, KINDS
-from ..evidence import verify as _verify
+from ..archs import all_archs, get_arch
+from ..verification import KINDS
+from ..verification import verify as _verify
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
 from ..montecarlo.compare import Comparison
 from ..montecarlo.gap import GapTrend, gap_trend
 from ..montecarlo.outcomes import ConditionalResult, MarginalResult
-from ..nets import LN_EPS
 from ..render import montecarlo_text
 from ..results import Verdict, Verification, json_default
 from ..theory.derivation import Derivation
-from ..theory.derive import derive_all
-from ..theory.normalized import Residual, derive_residual
 from .common import network_config, progress_bar
 
 __all__ = ["verify", "verify_budget_for", "derive", "mc", "mc_budget_for", "Derivations", "MonteCarloCheck", "MODES",
            "DERIVE_ARCHS"]
 
 MODES = ("conditional", "marginal")
-DERIVE_ARCHS = ("mlp", "resmlp")  # the architectures with derivations (R1-R5, R6)
-
-
-# The network options verify resolves per architecture: None means the architecture's default.
-_MLP_DEFAULTS = {"init": "normal", "scale": "he", "width": 256, "depth": 1, "classes": 10}
-# A transformer's weights, outputs and input are the paper's code's and its data's: these options do not apply.
-_WEIGHTS = "its weights are drawn as the paper's code draws them (PyTorch's default uniform)"
-_NOT_FOR = {"gpt": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the text corpus's characters",
-                    "input_dim": "its input is a window of token ids"},
-            "vit": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the 10 digits",
-                    "input_dim": "its input is an 8x8 digit image"}}
-_TASK = {"gpt": "trained on next-token cross-entropy", "vit": "a digit classifier trained with cross-entropy"}
-
-
-def _transformer_options(arch: str, loss: str, options: dict) -> dict:
-    """A transformer's network options; InputError (one line) for an option that makes no sense for it."""
-    for name, why in _NOT_FOR[arch].items():
-        if options.get(name) is not None:
-            raise InputError(f"--{name.replace('_', '-')} does not apply to --arch {arch}: {why}")
-    if loss != "ce":
-        raise InputError(f"--arch {arch} is {_TASK[arch]}: --loss must be ce, got {loss!r}")
-    from ..evidence.transformer import DEFAULT_DEPTH, DEFAULT_WIDTH
-
-    return {**options, "init": "normal", "scale": "he", "classes": 10,
-            "width": DEFAULT_WIDTH if options["width"] is None else options["width"],
-            "depth": DEFAULT_DEPTH if options["depth"] is None else options["depth"]}
+# the architectures with derivations (mlp: R1-R5; resmlp: R1-R6): their registry entries say which
+DERIVE_ARCHS = tuple(arch.name for arch in all_archs() if arch.derivations is not None)
 
 
 def _resolved(arch: str, loss: str, options: dict) -> dict:
-    """The options with each None replaced by the architecture's default."""
-    if arch in _NOT_FOR:
-        return _transformer_options(arch, loss, options)
-    return {name: _MLP_DEFAULTS[name] if value is None and name in _MLP_DEFAULTS else value
-            for name, value in options.items()}
+    """The options with each None replaced by the architecture's default; InputError (one line) for an option
+    or a loss that does not apply to it."""
+    entry = get_arch(arch)
+    entry.refuse_options(options)
+    entry.check_loss(loss)
+    return {name: entry.verify_defaults.get(name) if value is None else value for name, value in options.items()}
 
 
 def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scale: str | None = None,
@@ -85,8 +60,6 @@ def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scal
     Returns:
         A :class:`~driftproof.results.Verification`: ``verdict``, ``evidence`` rows, ``exit_code``.
     """
-    if arch not in ARCHS:
-        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
     options = _resolved(arch, loss, {"init": init, "scale": scale, "width": width, "depth": depth,
                                      "classes": classes, "input_dim": input_dim})
     config = network_config(loss, act, seed=seed, **options)
@@ -99,15 +72,12 @@ def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scal
 
 def verify_budget_for(loss: str = "ce", act: str = "gelu", *, arch: str = "gpt", seed: int = 0,
                       **network) -> Budget:
-    """The time and memory :func:`verify` would need for ``arch`` gpt or vit, estimated before any work (the
-    CLI states it up front); InputError for options that do not apply."""
-    if arch not in _NOT_FOR:
-        raise InputError(f"a verify estimate is made for --arch {' or '.join(_NOT_FOR)} only, got {arch!r}")
-    from ..evidence.transformer import budget
-
+    """The time and memory :func:`verify` would need for ``arch`` (its registry entry's ``verify_budget``),
+    estimated before any work (the CLI states it up front for a ``long_verify`` architecture); InputError for
+    options that do not apply."""
     options = _resolved(arch, loss, {name: network.get(name) for name in
                                      ("init", "scale", "width", "depth", "classes", "input_dim")})
-    return budget(network_config(loss, act, seed=seed, **options), arch=arch)
+    return get_arch(arch).verify_budget(network_config(loss, act, seed=seed, **options))
 
 
 @dataclass(frozen=True)
@@ -178,13 +148,10 @@ def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: 
     """
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    if arch not in DERIVE_ARCHS:
-        raise InputError(f"arch must be one of {', '.join(DERIVE_ARCHS)}, got {arch!r} (the GPT's tied readout is "
-                         "outside the derivations: `verify --arch gpt` says so and measures it)")
-    derivations = tuple(derive_all(config))
-    if arch == "resmlp":
-        derivations += (derive_residual(Residual(config, "layernorm", LN_EPS)),)
-    return Derivations(config.to_dict(), derivations)
+    entry = get_arch(arch)
+    if entry.derivations is None:
+        raise InputError(f"arch must be one of {', '.join(DERIVE_ARCHS)}, got {arch!r} ({entry.no_derivation})")
+    return Derivations(config.to_dict(), tuple(entry.derivations(config)))
 
 
 @dataclass(frozen=True)

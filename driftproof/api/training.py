@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
+from ..archs import all_archs, get_arch
 from ..render.runs import run_text
 from ..results import json_default
 from ..training.run import TrainResult, check_size, control_activation
@@ -18,15 +19,9 @@ from .common import network_config, output_folder, progress_bar, written_whole
 
 __all__ = ["train", "TrainingRun", "ARCH_DEFAULTS", "default_run_folder"]
 
-# Defaults of the options whose good value depends on the architecture. The transformers follow
-# nanoGPT's CPU recipe scaled to 2 cores: 4 layers, 4 heads, width 128, context 64; a batch of
-# 16 sequences (1024 tokens a step) keeps a 300-step GPT run near a minute and a half; the ViT's
-# images are 16 tokens, so it takes the MLPs' batch of 64 and holds out a fifth of the digits.
-_MLP = {"depth": 3, "data": "noise", "opt": "sgd", "lr": 0.05, "batch": 64, "n_test": 512, "dtype": "float64"}
-_TRANSFORMER = {"depth": 4, "opt": "adamw", "lr": 3e-3, "dtype": "float32"}
-ARCH_DEFAULTS = {"mlp": _MLP, "resmlp": _MLP,
-                 "gpt": {**_TRANSFORMER, "data": "text", "batch": 16, "n_test": 64},
-                 "vit": {**_TRANSFORMER, "data": "digits", "batch": 64, "n_test": 360}}
+# Defaults of the options whose good value depends on the architecture (depth, data, opt, lr, batch, n_test,
+# dtype): each architecture's ``train_defaults`` (driftproof/archs/).
+ARCH_DEFAULTS = {arch.name: dict(arch.train_defaults) for arch in all_archs()}
 
 
 def default_run_folder(act: str, data: str) -> Path:
@@ -131,7 +126,7 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
     Returns:
         A :class:`TrainingRun` (``diverged`` lists the runs that blew up, with their step).
     """
-    filled = {**ARCH_DEFAULTS.get(arch, _MLP), **{k: v for k, v in dict(
+    filled = {**get_arch(arch).train_defaults, **{k: v for k, v in dict(
         depth=depth, data=data, opt=opt, lr=lr, batch=batch, n_test=n_test, dtype=dtype).items() if v is not None}}
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=filled["depth"], classes=classes,
                             input_dim=input_dim, seed=seed)

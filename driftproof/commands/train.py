@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import api
+from ..archs import all_archs, arch_help, get_arch
 from ..data import DATASETS
 from ..nets import ARCHS
 from ..optim import OPTIMIZERS, SCHEDULES
@@ -19,10 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser, act="relu", width=128, depth=3)
     # defaults that depend on the architecture: None here, filled by api.train (api.ARCH_DEFAULTS)
     parser.set_defaults(depth=None)
-    parser.add_argument("--arch", default="mlp", choices=ARCHS,
-                        help="network: mlp, resmlp, gpt (data text), vit (data digits) (default %(default)s)")
+    parser.add_argument("--arch", default="mlp", choices=ARCHS, help=arch_help() + " (default %(default)s)")
     parser.add_argument("--data", default=None, choices=DATASETS,
-                        help="data set (default noise; text for gpt, digits for vit)")
+                        help="data set (default: " + ", ".join(f"{arch.default_data} for {arch.name}"
+                                                             for arch in all_archs()) + ")")
     parser.add_argument("--opt", default=None, choices=OPTIMIZERS, help="optimizer (default sgd; adamw for gpt/vit)")
     parser.add_argument("--lr", type=float_arg, default=None,
                         help="learning rate (default 0.05; 3e-3 for gpt/vit, Muon at 0.1x)")
@@ -61,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    data = args.data or api.ARCH_DEFAULTS[args.arch]["data"]
+    data = args.data or get_arch(args.arch).default_data
     out = args.out if args.out is not None else api.default_run_folder(args.act, data)
     trained = api.train(**network_options(args), arch=args.arch, data=args.data, opt=args.opt, lr=args.lr, wd=args.wd,
                         momentum=args.momentum, schedule=args.schedule, warmup=args.warmup, steps=args.steps,

@@ -33,6 +33,7 @@ from dataclasses import replace
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..archs import get_arch
 from ..budget import Budget
 from ..config import Config
 from ..data import Dataset, make_dataset
@@ -59,8 +60,8 @@ ALPHA = 1e-3
 CONFIDENCE = 0.95
 READOUTS = ("tied", "gaussian")  # the GPT's; the ViT has one, untied head
 ARCH_READOUTS = {"gpt": READOUTS, "vit": ("untied",)}
-DATA = {"gpt": "text", "vit": "digits"}
-NAMES = {"gpt": "GPT", "vit": "ViT"}
+DATA = {name: get_arch(name).default_data for name in ARCH_READOUTS}  # each arm's data set, from the registry
+NAMES = {name: get_arch(name).title for name in ARCH_READOUTS}
 TRAIN_SIZES = {"steps": 300, "seeds": 3, "batch": 8, "lr": 3e-3, "n_test": 16}
 # Seconds per init (forward and backward of one batch): a fixed cost and a part proportional to
 # tokens x width^2 x depth (the matrix products); measured on the 2-core machine under a load of ~1

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..archs import get_arch
+
 __all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
            "claims_figure", "transformer_figure", "CONFIG_FIELDS"]
 
@@ -79,8 +81,9 @@ def verification_figure(verification):
     sign map alone and says so)."""
     from ..activations import get_activation
 
-    if verification.config.get("arch") in ("gpt", "vit"):
-        return transformer_figure(verification)
+    own = verification.config.get("arch")
+    if own is not None and get_arch(own).renderer() is not None:  # it draws what its own rows measured
+        return get_arch(own).renderer().figure(verification)
     activation = get_activation(verification.config["act"])
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")

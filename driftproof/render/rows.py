@@ -6,7 +6,7 @@ import math
 
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
-from .transformer import TRANSFORMER_ARCHS, gpt_headline, gpt_row_name, gpt_row_summary
+from ..archs import get_arch
 from ..payloads import (LastLayerNumbers, MeanFieldNumbers, MonteCarloNumbers, ResidualMonteCarloNumbers,
                         ResidualTheoryNumbers, SignMapNumbers, SignTestNumbers)
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO, Evidence, Verdict, Verification
@@ -48,11 +48,19 @@ def drift_word(value: float, scale: float) -> str:
     return "negative" if value < 0 else "positive"
 
 
+def _own_renderer(arch: str | None):
+    """The architecture's own renderer of its rows (its registry entry's ``renderer``), or None: these functions'.
+
+    ``arch`` is a row's ``key.arch`` (None for the rows of an MLP's or a ResMLP's verification)."""
+    return None if arch is None else get_arch(arch).renderer()
+
+
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
-    if key.arch in TRANSFORMER_ARCHS:
-        return gpt_row_name(row)
+    own = _own_renderer(key.arch)
+    if own is not None:
+        return own.row_name(row)
     names = {
         "R3": lambda: "R3 sign map of σσ'",
         "R1": lambda: "R1 last layer E[δ|p], p>0",
@@ -187,8 +195,9 @@ def _r6_montecarlo(numbers: ResidualMonteCarloNumbers) -> str:
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
-    if row.key.arch in TRANSFORMER_ARCHS:
-        return gpt_row_summary(row)
+    own = _own_renderer(row.key.arch)
+    if own is not None:
+        return own.row_summary(row)
     if result == "R3":
         return _r3(numbers)
     if result in ("R1", "R2"):
@@ -206,31 +215,37 @@ def row_summary(row: Evidence) -> str:
     raise ValueError(f"no rendering for evidence rows of result {result!r}")
 
 
+def _read(numbers, name: str):
+    """A field every row may carry (None where it does not): a typed payload's attribute, or the key of a
+    row that keeps a dict (an architecture module's own rows)."""
+    return numbers.get(name) if isinstance(numbers, dict) else getattr(numbers, name, None)
+
+
 def _claim_text(result: Verification) -> str:
     """'E[δ|p] ≥ 0 for p > 0 at init holds for ce/gelu/he': the claim, the verdict in words, and whether
     it was proved (a symbolic row), rests on an approximation, or was only sampled."""
     config = result.config
     symbolic = [r for r in result.evidence if r.kind == "symbolic" and r.verdict in (HOLDS, ZERO)]
-    proved = any(not r.numbers.approximation for r in symbolic)
+    proved = any(not _read(r.numbers, "approximation") for r in symbolic)
     holds = "holds" if result.strict else "holds only non-strictly (E = 0 exactly for some p > 0)"
     if proved:
         held = holds
     elif symbolic:
-        held = f"{holds} by a {symbolic[0].numbers.approximation} approximation, not proved"
+        held = f"{holds} by a {_read(symbolic[0].numbers, 'approximation')} approximation, not proved"
     else:
         held = f"{holds} by sampling, not proved"
     claim = {HOLDS: held, VIOLATED: "is violated", INCONCLUSIVE: "is inconclusive" + _sampling_text(result)}[
         result.verdict]
-    arch = config.get("arch", "mlp")
-    statement = "E[δ|p > 0] ≥ 0" if arch in TRANSFORMER_ARCHS else "E[δ|p] ≥ 0 for p > 0"
-    return (f"{statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
-            f"{'' if arch == 'mlp' else f' ({arch})'}")
+    arch = get_arch(config.get("arch", "mlp"))
+    # the plain MLP is the claim's own network: the line names any other
+    return (f"{arch.statement} at init {claim} for {config['loss']}/{config['act_name']}/{config['init_name']}"
+            f"{'' if arch.name == 'mlp' else f' ({arch.name})'}")
 
 
 def _sampling_text(result: Verification) -> str:
     """For an inconclusive verdict: what the Monte Carlo rows saw (they sample typical p, prove nothing)."""
     unproved = [r for r in result.evidence if r.kind == "symbolic" and r.key.result == "R3"
-                and r.numbers.hypotheses_hold and r.verdict == INCONCLUSIVE]
+                and _read(r.numbers, "hypotheses_hold") and r.verdict == INCONCLUSIVE]
     sampled = [r for r in result.evidence if r.kind == "montecarlo" and r.verdict in (HOLDS, VIOLATED)]
     if not unproved or not sampled:
         return ""
@@ -245,11 +260,11 @@ def _drift_text(result: Verification) -> str:
     drift = result.rows(result="R5")
     if drift:
         inner = [r for r in drift if r.key.layer > 1] or drift
-        words = {drift_word(r.numbers.db_mean_per_lr, 1e-300) for r in inner}
+        words = {drift_word(_read(r.numbers, "db_mean_per_lr"), 1e-300) for r in inner}
         text += "; predicted net drift of mean bias" + ("es" if len(inner) > 1 else "") + ": " + "/".join(sorted(words))
-    r6 = [r for r in result.rows(kind="symbolic", result="R6") if r.numbers.outcome in ("zero", "negligible")]
+    r6 = [r for r in result.rows(kind="symbolic", result="R6") if _read(r.numbers, "outcome") in ("zero", "negligible")]
     if r6:
-        largest = max(abs(r.numbers.relative_to_plain or 0.0) for r in r6)
+        largest = max(abs(_read(r.numbers, "relative_to_plain") or 0.0) for r in r6)
         text += (f"; predicted drift negligible (R6: at most {largest:.1e} × the unnormalized network's)"
                  if largest else "; no drift at init (R6: E[δ|p] = 0)")
     return text
@@ -257,7 +272,8 @@ def _drift_text(result: Verification) -> str:
 
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
-    text = _claim_text(result) + _drift_text(result) + gpt_headline(result.evidence)
+    own = _own_renderer(result.config.get("arch"))
+    text = _claim_text(result) + _drift_text(result) + (own.headline(result.evidence) if own is not None else "")
     training = result.rows(kind="training")
     if training:
         text += "; in training the sign " + ("persisted" if all(r.verdict == HOLDS for r in training)

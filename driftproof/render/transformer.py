@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..archs import get_arch
 from ..payloads import TransformerMonteCarloNumbers, TransformerTheoryNumbers, TransformerTrainingNumbers
 from .estimates import interval_text
 
@@ -9,14 +10,11 @@ __all__ = ["gpt_row_name", "gpt_row_summary", "gpt_headline"]
 
 _READOUTS = {"tied": "tied readout (the paper's)", "gaussian": "untied Gaussian readout (R6's)",
              "untied": "untied head (the paper's)"}
-_NAMES = {"gpt": "GPT", "vit": "ViT"}
-_BATCH = {"gpt": "windows of {context} characters", "vit": "digit images of 16 patches"}
-TRANSFORMER_ARCHS = tuple(_NAMES)
 
 
 def gpt_row_name(row) -> str:
     """The row's label in the table's evidence column (a GPT's or a ViT's row)."""
-    name = _NAMES[row.key.arch]
+    name = get_arch(row.key.arch).title
     if row.key.result == "R6":
         return f"R6 {name} blocks E[δ|p]"
     if row.key.result == "MC":
@@ -38,7 +36,7 @@ def _montecarlo(numbers: TransformerMonteCarloNumbers, arch: str) -> str:
     test = numbers.sign_test
     text = (f"{_READOUTS[numbers.readout]}: mean over {numbers.inits} independent inits (seeds "
             f"{numbers.seeds[0]}-{numbers.seeds[1]}, one batch of {numbers.batch} "
-            f"{_BATCH[arch].format(context=numbers.context)} each; width {numbers.width}, "
+            f"{get_arch(arch).batch_text.format(context=numbers.context)} each; width {numbers.width}, "
             f"{numbers.depth} blocks, "
             f"{numbers.heads} heads), {numbers.confidence:.0%} t: {_blocks_text(numbers)}. Sign test: "
             f"{test.positive}/{test.tested} blocks positive, {test.negative} negative, "
@@ -78,6 +76,6 @@ def gpt_headline(rows) -> str:
     """The verdict line's addition for a transformer: the sign at t = 0 with each readout, in a few words."""
     words = {"positive": "positive", "negative": "negative", "zero_within_interval": "zero within its interval",
              "unresolved": "not resolved"}
-    mc = [row for row in rows if row.key.result == "MC" and row.key.arch in _NAMES]
+    mc = [row for row in rows if row.key.result == "MC" and row.key.arch is not None]
     parts = [f"{row.numbers.readout} readout {words[row.numbers.outcome]}" for row in mc]
-    return (f"; {_NAMES[mc[0].key.arch]} at t = 0 over independent inits: " + ", ".join(parts)) if parts else ""
+    return (f"; {get_arch(mc[0].key.arch).title} at t = 0 over independent inits: " + ", ".join(parts)) if parts else ""

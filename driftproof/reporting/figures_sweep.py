@@ -7,13 +7,14 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from ..archs import family_titles
 from ..results import Estimate
 from .figures_training import band
 from .style import apply_limits, color, new_figure, save
 
 __all__ = ["sparsity_figure", "cliff_figure", "spikes_figure", "loss_figure"]
 
-FAMILY_TITLES = {"mlp": "MLP / ResMLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
+FAMILY_TITLES = family_titles()  # each family's title, from its architectures' registry entries
 
 
 def _columns(families: list[str], height: float):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..archs import families
 from ..render.claims import FAMILY_NAMES, T0_RESOLUTION_NOTE, evidence_text, row_word
 from ..render.estimates import interval_text
 from ..results import Evidence
@@ -157,7 +158,7 @@ def _figures(ctx: Context, families: dict[str, list[Evidence]]) -> list[str]:
                               r"C3 and C4: spike ratios per layer (max$|h|$ over median$|h|$, geometric mean over "
                               r"seeds of the paired ratio, 95\% intervals; log axis, 1 = no change), per data set and "
                               r"architecture."))
-    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if f == "mlp" else f: by_act
+    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if len(families()[f]) > 1 else f: by_act
               for f, r in rows.items() for arch, by_act in r["C5"].numbers.get("test_loss", {}).items()}
     if losses:
         out.append(figure_tex(ctx, loss_figure(losses, ctx.figures / "c5_loss", ctx), "fig:c5",

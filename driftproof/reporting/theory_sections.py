@@ -7,7 +7,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..config import Config
-from ..evidence import verify
+from ..verification import verify
 from ..results import HOLDS, VIOLATED, Verification, combine
 from ..texutil import tex_escape
 from ..theory.derive import derive_all

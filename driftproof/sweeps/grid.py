@@ -25,6 +25,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 from .._version import __version__
+from ..archs import all_archs, get_arch
 from ..errors import InputError
 
 __all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
@@ -149,9 +150,8 @@ def _quick() -> list[Job]:
 TRANSFORMER_ACTS = ACTS + ("silu",)
 TRANSFORMER_FORCE = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 # The transformers of ``driftproof train`` (4 layers, 4 heads, width 128 for the GPT, 64 for the
-# ViT's 16-token digits), AdamW at 3e-3 (the paper's AdamW rate is 3.6e-3).
-GPT = dict(arch="gpt", data="text", opt="adamw", lr=3e-3, width=128, depth=4, steps=300, batch=16, n_test=64)
-VIT = dict(arch="vit", data="digits", opt="adamw", lr=3e-3, width=64, depth=4, steps=600, batch=64, n_test=360)
+# ViT's 16-token digits), AdamW at 3e-3 (the paper's AdamW rate is 3.6e-3): each architecture's ``grid``.
+GPT, VIT = dict(get_arch("gpt").grid), dict(get_arch("vit").grid)  # importable names of the registry's shapes
 
 
 def _transformer_jobs(shapes, seeds, force_levels) -> list[Job]:
@@ -166,14 +166,17 @@ def _transformer_jobs(shapes, seeds, force_levels) -> list[Job]:
 
 def _transformer() -> list[Job]:
     """C1-C5 on the GPT and the ViT: six activations x 3 seeds, and ReLU forced from 10% to 99% sparsity."""
-    return _transformer_jobs((GPT, VIT), range(3), TRANSFORMER_FORCE)
+    return _transformer_jobs(_grid_shapes(), range(3), TRANSFORMER_FORCE)
 
 
 def _transformer_quick() -> list[Job]:
     """A minute's smoke version of ``transformer``: both families, tiny, one seed, two forced levels."""
-    gpt = {**GPT, "width": 32, "depth": 2, "steps": 20, "batch": 8, "n_test": 8}
-    vit = {**VIT, "width": 32, "depth": 2, "steps": 30, "batch": 32, "n_test": 100}
-    return _transformer_jobs((gpt, vit), range(1), (0.5, 0.9))
+    return _transformer_jobs(_grid_shapes(quick=True), range(1), (0.5, 0.9))
+
+
+def _grid_shapes(quick: bool = False) -> list[dict]:
+    """The sweep shape of each architecture that has one (its ``grid``), in registry order."""
+    return [{**arch.grid, **(arch.grid_quick if quick else {})} for arch in all_archs() if arch.grid is not None]
 
 
 GRIDS = {"default": _default, "quick": _quick, "transformer": _transformer, "transformer_quick": _transformer_quick}
