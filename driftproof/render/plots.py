@@ -10,19 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..archs import get_arch
+from .figure import new_figure
 
 __all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
            "claims_figure", "transformer_figure", "CONFIG_FIELDS"]
 
 CONFIG_FIELDS = ("loss", "act", "init", "scale", "width", "depth", "classes", "input_dim", "seed")
 SIGN_COLOURS = {1: "tab:green", -1: "tab:red", 0: "0.6"}
-
-
-def new_figure(width: float, height: float, rows: int = 1, columns: int = 1):
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    return figure, figure.subplots(rows, columns, squeeze=False)
 
 
 def _finite(xs, ys):
@@ -82,6 +76,10 @@ def verification_figure(verification):
     from ..activations import get_activation
 
     own = verification.config.get("arch")
+    if own == "torch":  # a user's PyTorch model (driftproof.torch.check_init), not a registry architecture
+        from .probe import probe_figure
+
+        return probe_figure(verification)
     if own is not None and get_arch(own).renderer() is not None:  # it draws what its own rows measured
         return get_arch(own).renderer().figure(verification)
     activation = get_activation(verification.config["act"])

@@ -6,6 +6,7 @@ import math
 
 from .estimates import confidence_text, error_text, interval_text
 from .training import training_row_text
+from .probe import ARCH as PROBE_ARCH, probe_headline, probe_row_name, probe_row_summary
 from ..archs import get_arch
 from ..payloads import (LastLayerNumbers, MeanFieldNumbers, MonteCarloNumbers, ResidualMonteCarloNumbers,
                         ResidualTheoryNumbers, SignMapNumbers, SignTestNumbers)
@@ -58,6 +59,8 @@ def _own_renderer(arch: str | None):
 def row_name(row: Evidence) -> str:
     """The row's label in the table's evidence column."""
     key = row.key
+    if key.arch == PROBE_ARCH:  # a user's PyTorch model (driftproof.torch), not a registry architecture
+        return probe_row_name(row)
     own = _own_renderer(key.arch)
     if own is not None:
         return own.row_name(row)
@@ -195,6 +198,8 @@ def _r6_montecarlo(numbers: ResidualMonteCarloNumbers) -> str:
 def row_summary(row: Evidence) -> str:
     """The row's details column: its numbers, in words."""
     numbers, result = row.numbers, row.key.result
+    if row.key.arch == PROBE_ARCH:
+        return probe_row_summary(row)
     own = _own_renderer(row.key.arch)
     if own is not None:
         return own.row_summary(row)
@@ -272,6 +277,8 @@ def _drift_text(result: Verification) -> str:
 
 def headline(result: Verification) -> str:
     """The verdict line's text after the verdict word."""
+    if result.config.get("arch") == PROBE_ARCH:
+        return probe_headline(result)
     own = _own_renderer(result.config.get("arch"))
     text = _claim_text(result) + _drift_text(result) + (own.headline(result.evidence) if own is not None else "")
     training = result.rows(kind="training")

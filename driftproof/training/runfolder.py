@@ -75,21 +75,40 @@ def save_run(result: TrainResult, out: str | Path, *, figures: bool = True) -> P
 
 
 def load_run(folder: str | Path) -> TrainResult:
-    """Reload a run folder written by :func:`save_run`."""
+    """Reload a run folder written by :func:`save_run`; InputError naming the file for anything else."""
     folder = Path(folder)
+    name = "run.json"
     try:
-        meta = json.loads((folder / "run.json").read_text())
-        summary = json.loads((folder / "summary.json").read_text())
-        metrics = json.loads((folder / "metrics.json").read_text())
-    except FileNotFoundError as error:
-        raise InputError(f"{str(folder)!r} is not a complete run folder: {Path(error.filename).name} is missing") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{str(folder)!r}: a run file is not valid JSON ({error.msg})") from None
-    logs = [RunLog.from_dict(run) for run in metrics["runs"]]
-    paper = folder / "paper_metrics.json"
-    if paper.exists():
-        meta["paper_metrics"] = json.loads(paper.read_text())
-    return TrainResult.from_dict({**meta, **summary}, logs)
+        meta = _read_json(folder / name)
+        name = "summary.json"
+        summary = _read_json(folder / name)
+        name = "metrics.json"
+        logs = [RunLog.from_dict(run) for run in _read_json(folder / name)["runs"]]
+        name = "paper_metrics.json"
+        paper = folder / name
+        if paper.exists():
+            meta["paper_metrics"] = _read_json(paper)
+        name = "run.json"
+        return TrainResult.from_dict({**meta, **summary}, logs)
+    except FileNotFoundError:
+        raise InputError(f"{str(folder)!r} is not a complete run folder: {name} is missing") from None
+    except OSError as error:
+        raise InputError(f"{str(folder)!r}: cannot read {name} ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{str(folder)!r}: {name} is not text") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise InputError(f"{str(folder)!r}: {name} is not valid JSON ({getattr(error, 'msg', 'nested too deep')})") \
+            from None
+    except KeyError as error:
+        raise InputError(f"{str(folder)!r}: {name} is not what driftproof writes (no {error.args[0]!r} entry)") \
+            from None
+    except (TypeError, ValueError, AttributeError, IndexError) as error:
+        raise InputError(f"{str(folder)!r}: {name} is not what driftproof writes ({type(error).__name__}: "
+                         f"{(str(error).splitlines() or [''])[0][:100]})") from None
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_bytes().decode("utf-8"))
 
 
 def run_folder_conflict(folder: Path, config: dict, spec: dict) -> str | None:
@@ -177,7 +196,7 @@ def _figures(result: TrainResult, folder: Path) -> None:
 def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
-            f"{s['data']}, {s['opt']} lr {s['lr']:g}, batch {s['batch']}, seeds {result.seeds}")
+            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, seeds {result.seeds}")
 
 
 def _transformer_figures(result: TrainResult, folder: Path) -> None:
