@@ -28,7 +28,7 @@ import threading
 import traceback
 from contextlib import contextmanager
 
-from . import __version__
+from ._version import __version__
 from .commands import claims, derive, list as list_command, mc, probe, report, sweep, train, verify
 from .envcheck import cache_problem, cache_root, check_matplotlib_backend, check_numba_threads
 from .errors import InputError

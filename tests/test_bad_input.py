@@ -385,6 +385,9 @@ ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e308)"], "shifted(mean=1e308
               for argv in (["mc", "--samples", "2048"], ["verify"], ["derive"], TRAIN_QUICK + ["--out", "out"])]
 ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e120)"], "second moment")
               for argv in (["mc", "--samples", "2048"], TRAIN_QUICK + ["--out", "out"])]
+# A transformer's training states its estimate; over DRIFTPROOF_MAX_SECONDS it is refused before any work.
+ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "2"}, [*TRAIN_QUICK, "--arch", arch, "--out", "out"], f"train --arch {arch}")
+              for arch in ("gpt", "vit")]
 
 
 @pytest.mark.parametrize("env, argv, named", ENV_CASES,
@@ -400,6 +403,18 @@ def test_a_bad_environment_is_named_in_one_line(env, argv, named, capsys, tmp_pa
     assert len(lines) == 1 and lines[0].startswith("driftproof: error: ") and named in lines[0], err
     assert "Traceback" not in err and "Warning" not in err
     assert _files(tmp_path) == [] and seconds < SECONDS
+
+
+def test_a_long_training_run_states_its_estimate_first(capsys, tmp_path, monkeypatch):
+    from driftproof.commands import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train, "ANNOUNCE_SECONDS", 0.0)  # as if long: the estimate is stated before the work
+    code, out, err, _ = _run([*TRAIN_QUICK, "--arch", "vit", "--steps", "2", "--n-test", "16", "--width", "32",
+                              "--depth", "1", "--out", "run"], capsys)
+    assert code == 0, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("train --arch vit, width 32, depth 1, 2 steps x 1 seeds: about ") and "(estimated)" in line
 
 
 def _temporary_caches() -> set[str]:

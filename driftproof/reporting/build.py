@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..texutil import tex_escape, tex_prose
 from .cache import ResultCache
 from .claims import Claim
