@@ -51,7 +51,7 @@ def layer_metrics(columns):
 
 def verify_budget(config):
     """The Monte Carlo rows of verify (one per init, a conditional sign test at the last layer)."""
-    from ..budget import verify_budget as budget
+    from ..evidence.montecarlo import verify_budget as budget
 
     return budget(config)
 

@@ -24,7 +24,7 @@ import itertools
 import json
 from dataclasses import asdict, field, fields, make_dataclass
 
-from .. import __version__
+from .._version import __version__
 from ..archs import all_archs, get_arch
 from ..errors import InputError
 from ..training.options import OPTIONS
