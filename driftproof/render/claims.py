@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..archs import family_names
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
 from ..sweeps.claims import ACC_MARGIN, by_family
 from ..sweeps.sign_t0 import OUTCOMES
@@ -205,7 +206,7 @@ def claim_dict(row: Evidence) -> dict:
             "word": row_word(row), "statement": statement(row), "evidence": evidence_text(row), "numbers": jsonable(row.numbers)}
 
 
-FAMILY_NAMES = {"mlp": "MLP and residual MLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
+FAMILY_NAMES = family_names()  # each family's name, from its architectures' registry entries
 
 
 # Grids whose networks are too small and short to stand for the paper's setting: every row says so.
