@@ -73,7 +73,7 @@ CUSTOM_FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
 # How many arguments each takes: (fewest, most); most None: any number.
 _ARITY = {**{name: (1, 1) for name in CUSTOM_FUNCTIONS}, **{name: (2, None) for name in ("Max", "Min", "max", "min")},
           "Piecewise": (1, None)}
-_MAX_NODES = 800  # nodes of sigma*sigma' (SymPy's tree): beyond it every symbolic stage is too slow to bound
+_MAX_NODES = 600  # nodes of sigma*sigma' (SymPy's tree): beyond it every symbolic stage is too slow to bound
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}
 # functions defined and continuous on every real (no domain computation needed)
 _EVERYWHERE = (sp.exp, sp.tanh, sp.erf, sp.erfc, sp.sin, sp.cos, sp.atan, sp.asinh, sp.Abs, sp.Max, sp.Min)
