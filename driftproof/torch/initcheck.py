@@ -41,6 +41,11 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 
 
 def _to(value, device):
+    """A tensor on the model's device; a numpy array becomes one (integers as int64, as PyTorch's losses want)."""
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(np.ascontiguousarray(value))
+        if not value.is_floating_point() and value.dtype != torch.bool:
+            value = value.to(torch.int64)
     return value.to(device) if isinstance(value, torch.Tensor) else value
 
 
@@ -93,8 +98,10 @@ def check_init(make_model, batch, loss_fn="ce", *, inits: int = 256, seed: int =
 
     Args:
         make_model: a callable returning a fresh ``torch.nn.Module`` (called after ``torch.manual_seed``
-            with seed, seed + 1, ...). A ``torch.compile``'d model is measured through its eager module.
-        batch: ``(inputs, targets)``; the same batch for every init (moved to the model's device).
+            with seed, seed + 1, ...), measured in training mode, as the first step sees it. A
+            ``torch.compile``'d model is measured through its eager module.
+        batch: ``(inputs, targets)``, tensors or numpy arrays; the same batch for every init (moved to the
+            model's device).
         loss_fn: ``"ce"``, ``"mse"`` (½‖z − y‖² summed over outputs), a PyTorch CrossEntropyLoss/MSELoss,
             or any ``(output, targets) -> scalar``; δ is reported per row of it (a token or a sample).
         inits: how many independent initializations (at least 5).

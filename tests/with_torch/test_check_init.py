@@ -36,6 +36,12 @@ def test_an_activation_with_negative_sigma_sigma_prime_is_violated():
     assert result.evidence[0].numbers["estimate"]["ci_high"] < 0
 
 
+def test_numpy_batches_are_taken_as_tensors():
+    x, y = batch()
+    from_numpy = check_init(TwoLayer, (x.numpy(), y.numpy().astype("int32")), "ce", inits=5)
+    assert from_numpy.evidence[0].numbers["estimate"] == check_init(TwoLayer, (x, y), "ce", inits=5).evidence[0].numbers["estimate"]
+
+
 def test_gated_ffn_takes_the_gate_branch():
     layers = find_layers(Gated())
     assert [(layer.name, layer.gated, layer.down_name) for layer in layers] == [("mlp.gate_proj", True, "mlp.down_proj")]
