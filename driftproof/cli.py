@@ -28,7 +28,7 @@ import threading
 import traceback
 from contextlib import contextmanager
 
-from . import __version__
+from ._version import __version__
 from .commands import claims, derive, list as list_command, mc, probe, report, sweep, train, verify
 from .envcheck import cache_problem, cache_root, check_matplotlib_backend, check_numba_threads
 from .errors import InputError
@@ -61,6 +61,11 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise InputError(message)
+
+    def _print_message(self, message, file=None):
+        """argparse's, without swallowing OSError: --help or --version into a full stdout is reported (exit 74)."""
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,7 +256,11 @@ def _main(argv: list[str] | None) -> int:
               "(redirect it to a file to keep them)", file=sys.stderr)
         return EXIT_OUTPUT
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:  # --help, --version: argparse printed, then exits; the text must have reached stdout
+            sys.stdout.flush()
+            raise
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return 2

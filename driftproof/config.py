@@ -6,7 +6,7 @@ import platform
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 
-from . import __version__
+from ._version import __version__
 from .activations import Activation, get_activation
 from .errors import InputError
 from .inits import Init, Scale, get_init, get_scale

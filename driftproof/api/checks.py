@@ -14,10 +14,10 @@ from ..config import Config, environment
 from ..envcheck import check_jit, check_numba_threads
 from ..errors import InputError
 from ..archs import all_archs, get_arch
-from ..evidence import KINDS
-from ..evidence import verify as _verify
+from ..verification import KINDS
+from ..verification import verify as _verify
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
-from ..montecarlo.compare import Comparison, unit_predictions
+from ..montecarlo.compare import Comparison
 from ..montecarlo.gap import GapTrend, gap_trend
 from ..montecarlo.outcomes import ConditionalResult, MarginalResult
 from ..render import montecarlo_text
@@ -139,7 +139,7 @@ class Derivations:
         from ..theory.signmap import sign_map
 
         activation = get_activation(self.config["act"])
-        return sign_map_figure(activation, sign_map(activation).to_dict()["intervals"], repr(self))
+        return sign_map_figure(activation, sign_map(activation).intervals, repr(self))
 
 
 def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
@@ -196,8 +196,9 @@ class MonteCarloCheck:
     def text(self, units: bool = False, wide: bool = False) -> str:
         """The command line's report; ``units`` adds one line per unit (conditional mode); it wraps
         to the terminal unless ``wide``."""
-        predicted = (unit_predictions(self.config, self.result.layer, self.result.p)
-                     if units and self.mode == "conditional" else None)
+        comparison = self.comparison if self.mode == "conditional" else None
+        predicted = ((np.asarray(comparison.units), comparison.exact, comparison.method)
+                     if units and comparison is not None and comparison.units is not None else None)
         return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend, wide=wide)
 
     def __repr__(self) -> str:
@@ -218,7 +219,11 @@ class MonteCarloCheck:
         figure, axes = new_figure(6.4, 4.0)
         ax = axes[0][0]
         if self.mode == "conditional":
-            draw_conditional(ax, self.config, self.result)
+            result, comparison = self.result, self.comparison
+            draw_conditional(ax, result.p, result.means, result.stderrs, result.layer,
+                             f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)",
+                             comparison.units if comparison is not None else None,
+                             comparison.method if comparison is not None else "")
         else:
             layers = [layer.layer for layer in self.result.layers]
             estimates = [layer.delta_given_positive for layer in self.result.layers]

@@ -66,7 +66,7 @@ def probe_figure(verification):
     (no recomputation). Returns a matplotlib Figure."""
     import numpy as np
 
-    from .plots import new_figure
+    from .figure import new_figure
 
     figure, axes = new_figure(max(5.0, 0.5 * len(verification.evidence) + 3.0), 3.6)
     ax = axes[0][0]

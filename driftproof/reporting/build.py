@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..config import environment
 from ..texutil import tex_escape
 from .cache import ResultCache

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..results import json_default
 
 __all__ = ["ResultCache", "SCHEMA"]

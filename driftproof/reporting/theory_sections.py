@@ -7,7 +7,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..config import Config
-from ..evidence import verify
+from ..verification import verify
 from ..results import HOLDS, VIOLATED, Verification, combine
 from ..texutil import tex_escape
 from ..theory.derive import derive_all
@@ -112,9 +112,9 @@ def _constants_table(ctx: Context) -> str:
         if not last:
             continue
         n, key = last[0], f"const {loss} {act}"
-        rows.append([tex_escape(act), tex_escape(loss), ctx.numbers.add(key + " T", n["T_next"]),
-                     ctx.numbers.add(key + " delta", n["delta_given_positive"]),
-                     ctx.numbers.add(key + " db", n["db_mean_per_lr"])])
+        rows.append([tex_escape(act), tex_escape(loss), ctx.numbers.add(key + " T", n.T_next),
+                     ctx.numbers.add(key + " delta", n.delta_given_positive),
+                     ctx.numbers.add(key + " db", n.db_mean_per_lr)])
     return table(["activation", "loss", "T^(L+1), curvature at the logits", f"E[δ^{ctx.depth} | p > 0]",
                   "Δb/η, last layer"],
                  rows, "The loss-dependent constants: the expected curvature of the loss at the logits that enters "
@@ -152,11 +152,11 @@ def mean_field_appendix(ctx: Context) -> str:
         for row in verification.rows(result="R5"):
             n = row.numbers
             key = f"mf {loss} {act} layer {n['layer']}"
-            rows.append([tex_escape(loss), tex_escape(act), str(n["layer"]), ctx.numbers.add(key + " q", n["q"]),
-                         ctx.numbers.add(key + " T", n["T_next"]),
-                         ctx.numbers.add(key + " delta pos", n["delta_given_positive"]),
-                         ctx.numbers.add(key + " dW", n["dW_mean_per_lr"]),
-                         ctx.numbers.add(key + " db", n["db_mean_per_lr"])])
+            rows.append([tex_escape(loss), tex_escape(act), str(n.layer), ctx.numbers.add(key + " q", n.q),
+                         ctx.numbers.add(key + " T", n.T_next),
+                         ctx.numbers.add(key + " delta pos", n.delta_given_positive),
+                         ctx.numbers.add(key + " dW", n.dW_mean_per_lr),
+                         ctx.numbers.add(key + " db", n.db_mean_per_lr)])
             ctx.record("mean_field", f"{loss}/{act}/{n['layer']}", n)
     return "\n".join([
         r"\subsection{Mean field and the first step (R4, R5)}",
@@ -171,7 +171,7 @@ def mean_field_appendix(ctx: Context) -> str:
 
 def _drift_numbers(ctx: Context) -> dict:
     verdicts = {pair: theory_results(ctx, *pair)[0] for pair in ctx.pairs}
-    return {pair: row.numbers["db_mean_per_lr"] for pair, r in verdicts.items()
+    return {pair: row.numbers.db_mean_per_lr for pair, r in verdicts.items()
             for row in r.rows(result="R5") if row.key.layer == ctx.depth}
 
 

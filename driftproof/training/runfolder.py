@@ -133,6 +133,12 @@ def run_folder_conflict(folder: Path, config: dict, spec: dict) -> str | None:
     return None
 
 
+def _drawn(result: TrainResult) -> list[RunLog]:
+    """The runs a figure draws: diverged runs are left out (DESIGN.md §3), and named in its title."""
+    stopped = {(d.role, d.seed) for d in result.diverged}
+    return [log for log in result.logs if (log.role, log.seed) not in stopped]
+
+
 def _figures(result: TrainResult, folder: Path) -> None:
     import matplotlib
 
@@ -152,7 +158,7 @@ def _figures(result: TrainResult, folder: Path) -> None:
         fig, axes = plt.subplots(1, depth, figsize=(4.2 * depth, 3.4), squeeze=False)
         for layer, ax in enumerate(axes[0], start=1):
             labelled = set()
-            for log in result.logs:
+            for log in _drawn(result):
                 label = f"{log.act} ({log.role})" if log.role not in labelled else None
                 labelled.add(log.role)
                 ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colors[log.role],
@@ -170,13 +176,14 @@ def _figures(result: TrainResult, folder: Path) -> None:
             ax.set_title(f"layer {layer}")
             ax.set_xlabel("step")
             ax.set_ylabel(ylabel)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:  # every run of the panel may have diverged
+                ax.legend(fontsize=7)
         fig.suptitle(_title(result), fontsize=9)
         fig.tight_layout()
         fig.savefig(folder / filename, dpi=110)
         plt.close(fig)
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    for log in result.logs:
+    for log in _drawn(result):
         steps = log.columns["step"]
         for ax, metric in zip(axes, ("loss", "acc")):
             ax.plot(steps, log.columns[metric], color=colors[log.role], alpha=0.35, lw=0.8)
@@ -195,8 +202,10 @@ def _figures(result: TrainResult, folder: Path) -> None:
 
 def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
+    left_out = sorted(f"{d.role} seed {d.seed}" for d in result.diverged)
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
-            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, seeds {result.seeds}")
+            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, "
+            f"seeds {result.seeds}" + (f"; left out (diverged): {', '.join(left_out)}" if left_out else ""))
 
 
 def _transformer_figures(result: TrainResult, folder: Path) -> None:
@@ -221,7 +230,7 @@ def _transformer_figures(result: TrainResult, folder: Path) -> None:
             for j, name in enumerate(names):
                 for r, stat in enumerate(stats):
                     ax = axes[(layer - 1) * rows + (r if rows == 2 else 0)][j]
-                    for log in result.logs:
+                    for log in _drawn(result):
                         steps, values = log.columns["step"], log.columns[f"L{layer}.{name}.{stat}"]
                         keep = np.isfinite(values)
                         ax.plot(steps[keep], values[keep], color=colors[log.role], lw=1, alpha=0.7,
