@@ -32,7 +32,13 @@ def test_probe_rows_print_their_units_and_need_no_torch():
                  for i, verdict in ((1, HOLDS), (2, INCONCLUSIVE)))
     config = {"arch": "torch", "model": "m:f", "loss": "ce", "split": False, "inits": 8, "seed": 0, "data": "text",
               "batch_shape": [8, 64], "rows": 512, "delta_units": "per token", "layers": ["h.0.mlp.c_fc", "h.1.mlp.c_fc"],
-              "dtype": "float32", "device": "cpu", "alpha": 1e-3, "act": "m", "init": "factory"}
-    text = verdict_table(Verification(INCONCLUSIVE, rows, config, {}), width=120)
+              "dtype": "float32", "device": "cpu", "alpha": 1e-3, "act": "m:f", "init": "factory"}
+    result = Verification(INCONCLUSIVE, rows, config, {})
+    text = verdict_table(result, width=120)
     assert text.count("per token") >= 3 and "1/2 MLP layers resolved positive" in text
     assert "no self/label split for the loss ce" in text
+    html = result._repr_html_()
+    assert "driftproof probe — model m:f" in html and html.count("per token") >= 3
+    assert str(result) == verdict_table(result) and "m:f" in repr(result)
+    figure = result.plot()
+    assert len(figure.axes) == 1 and len(figure.axes[0].get_xticklabels()) == 2

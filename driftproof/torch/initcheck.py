@@ -148,8 +148,8 @@ def check_init(make_model, batch, loss_fn="ce", *, inits: int = 256, seed: int =
             numbers["label"] = _estimate(stacked["label"][:, index], seed)
         rows.append(Evidence("montecarlo", RowKey("MC", layer=index + 1, init=INIT, data=data, arch=ARCH),
                              verdict, numbers))
-    config = {"arch": ARCH, "model": model_name or getattr(make_model, "__qualname__", repr(make_model)),
-              "loss": loss.name, "loss_family": loss.family, "split": "self" in stacked, "inits": inits,
+    name = model_name or getattr(make_model, "__qualname__", repr(make_model))
+    config = {"arch": ARCH, "model": name, "act": name, "init": INIT, "loss": loss.name, "loss_family": loss.family, "split": "self" in stacked, "inits": inits,
               "seed": seed, "data": data, "batch_shape": list(getattr(batch[0], "shape", ())),
               "rows": info["rows"], "delta_units": info["units"], "layers": names, "params": info["params"],
               "device": info["device"], "dtype": info["dtype"], "alpha": ALPHA, "seconds": seconds,

@@ -27,6 +27,8 @@ def test_relu_mlp_holds_by_sampling_and_the_split_adds_up():
     text = verdict_table(result, width=120)
     assert "holds by sampling, not proved" in text and "per sample" in text
     assert Verification.from_dict(verification_json(result)).verdict == HOLDS
+    assert repr(result) == "Verification(HOLDS: ce/TwoLayer/factory, 1 rows: montecarlo 1)"
+    assert "fc1 E[δ|p&gt;0]" in result._repr_html_()
 
 
 def test_an_activation_with_negative_sigma_sigma_prime_is_violated():
