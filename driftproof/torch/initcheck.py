@@ -41,6 +41,11 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 
 
 def _to(value, device):
+    """A tensor on the model's device; a numpy array becomes one (integers as int64, as PyTorch's losses want)."""
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(np.ascontiguousarray(value))
+        if not value.is_floating_point() and value.dtype != torch.bool:
+            value = value.to(torch.int64)
     return value.to(device) if isinstance(value, torch.Tensor) else value
 
 
@@ -93,8 +98,10 @@ def check_init(make_model, batch, loss_fn="ce", *, inits: int = 256, seed: int =
 
     Args:
         make_model: a callable returning a fresh ``torch.nn.Module`` (called after ``torch.manual_seed``
-            with seed, seed + 1, ...). A ``torch.compile``'d model is measured through its eager module.
-        batch: ``(inputs, targets)``; the same batch for every init (moved to the model's device).
+            with seed, seed + 1, ...), measured in training mode, as the first step sees it. A
+            ``torch.compile``'d model is measured through its eager module.
+        batch: ``(inputs, targets)``, tensors or numpy arrays; the same batch for every init (moved to the
+            model's device).
         loss_fn: ``"ce"``, ``"mse"`` (½‖z − y‖² summed over outputs), a PyTorch CrossEntropyLoss/MSELoss,
             or any ``(output, targets) -> scalar``; δ is reported per row of it (a token or a sample).
         inits: how many independent initializations (at least 5).
@@ -141,8 +148,8 @@ def check_init(make_model, batch, loss_fn="ce", *, inits: int = 256, seed: int =
             numbers["label"] = _estimate(stacked["label"][:, index], seed)
         rows.append(Evidence("montecarlo", RowKey("MC", layer=index + 1, init=INIT, data=data, arch=ARCH),
                              verdict, numbers))
-    config = {"arch": ARCH, "model": model_name or getattr(make_model, "__qualname__", repr(make_model)),
-              "loss": loss.name, "loss_family": loss.family, "split": "self" in stacked, "inits": inits,
+    name = model_name or getattr(make_model, "__qualname__", repr(make_model))
+    config = {"arch": ARCH, "model": name, "act": name, "init": INIT, "loss": loss.name, "loss_family": loss.family, "split": "self" in stacked, "inits": inits,
               "seed": seed, "data": data, "batch_shape": list(getattr(batch[0], "shape", ())),
               "rows": info["rows"], "delta_units": info["units"], "layers": names, "params": info["params"],
               "device": info["device"], "dtype": info["dtype"], "alpha": ALPHA, "seconds": seconds,

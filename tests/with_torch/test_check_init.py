@@ -27,6 +27,8 @@ def test_relu_mlp_holds_by_sampling_and_the_split_adds_up():
     text = verdict_table(result, width=120)
     assert "holds by sampling, not proved" in text and "per sample" in text
     assert Verification.from_dict(verification_json(result)).verdict == HOLDS
+    assert repr(result) == "Verification(HOLDS: ce/TwoLayer/factory, 1 rows: montecarlo 1)"
+    assert "fc1 E[δ|p&gt;0]" in result._repr_html_()
 
 
 def test_an_activation_with_negative_sigma_sigma_prime_is_violated():
@@ -34,6 +36,12 @@ def test_an_activation_with_negative_sigma_sigma_prime_is_violated():
     result = check_init(lambda: TwoLayer(act=lambda p: torch.exp(-p)), batch(), "mse", inits=40, seed=1)
     assert result.verdict == VIOLATED and result.exit_code == 1
     assert result.evidence[0].numbers["estimate"]["ci_high"] < 0
+
+
+def test_numpy_batches_are_taken_as_tensors():
+    x, y = batch()
+    from_numpy = check_init(TwoLayer, (x.numpy(), y.numpy().astype("int32")), "ce", inits=5)
+    assert from_numpy.evidence[0].numbers["estimate"] == check_init(TwoLayer, (x, y), "ce", inits=5).evidence[0].numbers["estimate"]
 
 
 def test_gated_ffn_takes_the_gate_branch():
