@@ -59,7 +59,27 @@ _BUILTINS: dict[str, tuple[Callable[..., sp.Expr], dict[str, float], str]] = {
     "identity": (lambda v: v, {}, "symmetric control"),
 }
 
+_ORIGINAL = frozenset(_BUILTINS)  # the thirteen whose SymPy forms are written above
 _SIGMOID = sp.Lambda(x, 1 / (1 + sp.exp(-x)))
+
+
+def _formula_builder(name: str, formula: str) -> Callable[..., sp.Expr]:
+    """A catalogue formula (the expression grammar, parameters by name) as a builder(v, **params)."""
+    def build(value, /, **params):
+        tree = ast.parse(formula, mode="eval")
+        expr = sp.sympify(_Builder(format_spec(name, {k: float(p) for k, p in params.items()}), params).build(tree.body))
+        return expr if value == x else expr.subs(x, value)
+    return build
+
+
+def _register_catalogue() -> None:
+    """Every catalogue entry with a formula becomes a built-in (driftproof/catalogue.py)."""
+    from .catalogue import CATALOGUE
+
+    for entry in CATALOGUE.values():
+        if entry.formula is not None and entry.name not in _BUILTINS:
+            _BUILTINS[entry.name] = (_formula_builder(entry.name, entry.formula), dict(entry.defaults),
+                                     entry.note or entry.formula)
 
 # The whitelist of functions a custom expression may call, and the SymPy object each builds.
 CUSTOM_FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
@@ -94,8 +114,9 @@ class _Builder:
     One method per allowed node type; any other node is refused by :meth:`build`.
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, names: dict | None = None):
         self.text = text
+        self.names = names or {}  # parameter names of a catalogue formula -> their values
 
     def refuse(self, why: str) -> InputError:
         text = self.text if len(self.text) <= 80 else self.text[:60] + "..."
@@ -132,6 +153,8 @@ class _Builder:
             return x
         if node.id in _CONSTANTS:
             return _CONSTANTS[node.id]
+        if node.id in self.names:
+            return self.names[node.id]
         raise self.refuse(f"unknown name {node.id!r}; the variable is x")
 
     def _binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
@@ -254,7 +277,7 @@ def parse_expression(text: str) -> sp.Expr:
     return expr
 
 
-def check_expression(text: str, expr: sp.Expr) -> None:
+def check_expression(text: str, expr: sp.Expr, domain: bool = True) -> None:
     """The checks every activation expression passes, typed or handed over as SymPy (register_activation):
     one variable x, finite and real, degree, size, and defined and continuous on every real.
 
@@ -271,7 +294,8 @@ def check_expression(text: str, expr: sp.Expr) -> None:
         raise InputError(f"activation {text!r} is not a finite real expression")
     _check_degree(text, expr)
     _check_size(text, expr)
-    _check_domain(text, expr)
+    if domain:
+        _check_domain(text, expr)
 
 
 def _check_size(text: str, expr: sp.Expr) -> None:
@@ -681,9 +705,14 @@ def _build_activation(spec: str) -> Activation:
         if name == "clipped_relu2" and values["c"] <= 0:
             raise InputError(f"clipped_relu2 parameter c must be positive, got {values['c']:g}")
         expr = builder(x, **{k: _param_value(v) for k, v in values.items()})
+        if name not in _ORIGINAL:  # a catalogue formula: the checks of any expression but continuity
+            check_expression(format_spec(name, params), expr, domain=False)  # (a jump is allowed and stated)
         return Activation(format_spec(name, params), expr, tuple(values.items()), description)
     if name is not None and name in _REGISTERED and not params:
         expr, description = _REGISTERED[name]
         return Activation(name, expr, (), description, custom=True)
     expr = parse_expression(spec)
     return Activation(spec.strip(), expr, (), "custom expression", custom=True)
+
+
+_register_catalogue()
