@@ -25,11 +25,11 @@ from .results import Estimate, Evidence, RowKey, Verdict, Verification
 # The operations live in driftproof.api, imported on first use (``driftproof.verify``): a command
 # imports only the modules it runs, not the whole API (sweeps, reports, ...).
 _API = ("verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations", "MonteCarloCheck",
-        "TrainingRun", "ClaimsCheck")
+        "TrainingRun", "ClaimsCheck", "atlas")
 
 __all__ = ["verify", "derive", "mc", "train", "sweep", "claims", "report", "load", "register_activation", "InputError", "Verification", "Verdict", "Evidence",
            "RowKey", "Estimate", "Derivations", "MonteCarloCheck", "TrainingRun", "ClaimsCheck", "activations", "losses", "inits",
-           "__version__"]
+           "__version__", "atlas"]
 
 
 def __getattr__(name: str):

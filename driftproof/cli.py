@@ -29,7 +29,7 @@ import traceback
 from contextlib import contextmanager
 
 from ._version import __version__
-from .commands import claims, derive, list as list_command, mc, probe, report, sweep, train, verify
+from .commands import atlas as atlas_command, claims, derive, list as list_command, mc, probe, report, sweep, train, verify
 from .envcheck import cache_problem, cache_root, check_matplotlib_backend, check_numba_threads
 from .errors import InputError
 
@@ -53,6 +53,7 @@ COMMANDS = (
     ("sweep", sweep, "run a grid of training configurations (local processes or Dask)"),
     ("claims", claims, "the paper's empirical claims, checked against the stored sweep"),
     ("probe", probe, "the claim at t = 0 on your own PyTorch model: re-initialized from its factory many times"),
+    ("atlas", atlas_command, "every catalogued activation: sign map, drift coefficient, zeros, growth (cached)"),
 )
 
 

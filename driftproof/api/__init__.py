@@ -21,12 +21,13 @@ _WHERE = {
     **dict.fromkeys(("load", "report", "report_summary"), "reports"),
     **dict.fromkeys(("ClaimsCheck", "claims", "sweep"), "sweeps"),
     **dict.fromkeys(("ARCH_DEFAULTS", "TrainingRun", "default_run_folder", "train"), "training"),
+    **dict.fromkeys(("atlas", "Atlas", "AtlasRow"), "atlases"),
 }
 
 __all__ = ["verify", "verify_budget_for", "derive", "mc", "train", "sweep", "claims", "report", "load", "Derivations",
            "MonteCarloCheck",
            "TrainingRun", "ClaimsCheck", "network_config", "mc_budget_for", "report_summary", "ARCH_DEFAULTS",
-           "default_run_folder", "MODES"]
+           "default_run_folder", "MODES", "atlas", "Atlas", "AtlasRow"]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, globals(), _WHERE)

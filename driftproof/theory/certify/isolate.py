@@ -25,7 +25,7 @@ __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 # can build a polynomial of huge degree.
 DEFAULT_BUDGET = 200_000  # work units (about 10 s on one core of the reference machine)
 SYMPY_STEP_LIMIT = 0.3  # CPU seconds for one SymPy step
-SYMPY_STEP_COST = 2_000  # work units charged for one SymPy step, whatever it took
+SYMPY_STEP_COST = 10_000  # work units charged for one SymPy step (0.3 s of CPU and a fork), whatever it took
 START_WINDOW = 16.0
 MAX_WINDOW = 2.0**64
 BOX_PREC = 64
@@ -35,7 +35,7 @@ TAYLOR_REL_WIDTH = 1e-4
 MAX_MULTIPLICITY = 8
 NODES_PER_UNIT = 64  # an expression of n nodes costs max(1, n / 64) units per evaluation
 INTERVAL_MAX_SIZE = 4  # end-point intervals on boxes only for expressions of at most 4 * 64 nodes (a Python walk)
-WIDE_BOX_COST = 40  # work units for one end-point evaluation (a walk of the SymPy tree in Python)
+WIDE_BOX_COST = 200  # work units for one end-point evaluation (a walk of the SymPy tree in Python)
 
 
 class _OutOfTime(Exception):
