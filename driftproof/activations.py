@@ -22,7 +22,7 @@ from .errors import InputError
 from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec, with_defaults
 
 __all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS", "register_activation",
-           "builtin_names", "stable_form", "numeric_function", "NUMERIC_FUNCTIONS", "check_expression"]
+           "builtin_names", "stable_form", "numeric_function", "NUMERIC_FUNCTIONS", "check_expression", "core_names"]
 
 x = sp.Symbol("x", real=True)
 
@@ -625,7 +625,13 @@ def numeric_function(expr: sp.Expr) -> Callable:
 
 
 def builtin_names() -> list[str]:
+    """Every built-in activation: the original thirteen, then the catalogue's (driftproof/catalogue.py)."""
     return list(_BUILTINS)
+
+
+def core_names() -> list[str]:
+    """The thirteen original built-ins (the paper's activations and their controls)."""
+    return [name for name in _BUILTINS if name in _ORIGINAL]
 
 
 # Activations registered by name in this process (register_activation): name -> (expression, description).

@@ -36,7 +36,7 @@ def sign_map_verdict(smap) -> str:
     otherwise inconclusive (the map's ``reason`` says why and how far the proof got)."""
     if any(iv.certified for iv in smap.negative_on_positive):
         return VIOLATED
-    return HOLDS if smap.proved and not smap.negative_on_positive else INCONCLUSIVE
+    return HOLDS if smap.proved and not smap.negative_on_positive and not smap.unresolved_at_zero else INCONCLUSIVE
 
 
 def _layer_numbers(layer: LayerPrediction, field: MeanField, init: str, scale: float) -> MeanFieldNumbers:

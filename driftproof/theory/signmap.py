@@ -99,8 +99,20 @@ class SignMap:
         return self.certification in (EXACT, CERTIFIED)
 
     def on_positive(self, sign: int) -> list[SignInterval]:
-        """Intervals meeting p > 0 with the given sign."""
-        return [iv for iv in self.intervals if iv.sign == sign and iv.hi > 0]
+        """Intervals meeting p > 0 with the given sign (beyond the enclosure of a root that straddles 0:
+        there the part on p > 0 is not proved to exist, see :attr:`unresolved_at_zero`)."""
+        return [iv for iv in self.intervals if iv.sign == sign and iv.hi > 0 and iv not in self._straddling()]
+
+    def _straddling(self) -> list[SignInterval]:
+        """Intervals that reach p > 0 only up to a root whose enclosure contains 0."""
+        ends = {r.value: r.enclosure for r in self.roots if r.enclosure is not None and r.enclosure[0] <= 0 < r.enclosure[1]}
+        return [iv for iv in self.intervals if iv.hi in ends and iv.hi > 0 and iv.lo < 0]
+
+    @property
+    def unresolved_at_zero(self) -> bool:
+        """A negative interval ends at a root whose enclosure straddles 0: whether sigma sigma' < 0 on a
+        sliver (0, r) of p > 0 is not proved either way."""
+        return any(iv.sign < 0 for iv in self._straddling())
 
     @property
     def negative_on_positive(self) -> list[SignInterval]:
@@ -386,6 +398,27 @@ def _factor_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
     return intervals, list(roots.values()), isos, spent
 
 
+def _snap_exact_roots(intervals: list[SignInterval], roots: list[Root]):
+    """Where SymPy proved a root exactly (f(0) = 0 for -167/200 + (x + 167/100)*sigmoid(x)) inside an
+    enclosure that holds exactly one root, the root is that point: intervals meet there, not at the
+    enclosure's float midpoint (1.7e-18 would put a sliver of a negative interval on p > 0)."""
+    moves = {}
+    for r in roots:
+        if r.exact is None or r.enclosure is None or not math.isfinite(r.value):
+            continue
+        try:
+            point = float(sp.sympify(r.exact))
+        except (TypeError, ValueError, sp.SympifyError):
+            continue
+        if r.enclosure[0] <= point <= r.enclosure[1] and point != r.value:
+            moves[r.value] = point
+    if not moves:
+        return intervals, roots
+    snapped = [SignInterval(moves.get(iv.lo, iv.lo), moves.get(iv.hi, iv.hi), iv.sign, iv.certified) for iv in intervals]
+    roots = [Root(moves[r.value], r.exact, r.method, r.enclosure) if r.value in moves else r for r in roots]
+    return [iv for iv in snapped if iv.lo < iv.hi], roots
+
+
 def _uncertified(iv: SignInterval) -> SignInterval:
     return SignInterval(iv.lo, iv.hi, iv.sign, certified=False)
 
@@ -465,6 +498,7 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
         reasons += [reason] if reason else []
         intervals += branch_intervals
         roots += branch_roots
+    intervals, roots = _snap_exact_roots(intervals, roots)
     certification = INCONCLUSIVE if reasons else CERTIFIED if isolations else EXACT
     touching = frozenset(r.value for r in roots if r.enclosure is not None and r.enclosure[0] == r.enclosure[1]
                          and "order" in r.method and _even_order(r.method))

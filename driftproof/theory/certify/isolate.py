@@ -25,7 +25,7 @@ __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 # can build a polynomial of huge degree.
 DEFAULT_BUDGET = 200_000  # work units (about 10 s on one core of the reference machine)
 SYMPY_STEP_LIMIT = 0.3  # CPU seconds for one SymPy step
-SYMPY_STEP_COST = 10_000  # work units charged for one SymPy step (0.3 s of CPU and a fork), whatever it took
+SYMPY_STEP_COST = 2_000  # work units charged for one SymPy step (0.3 s of CPU and a fork), whatever it took
 START_WINDOW = 16.0
 MAX_WINDOW = 2.0**64
 BOX_PREC = 64
