@@ -207,6 +207,8 @@ class MeanFieldNumbers(Payload):
     applicable: bool = _field()
     note: str = _field()
     drift_scale: float = _field()
+    dW_mean_error_per_lr: float | None = _field(omit=True)  # R5's error bound (quadrature and T's stderr)
+    db_mean_error_per_lr: float | None = _field(omit=True)
 
 
 @dataclass(frozen=True, kw_only=True)
