@@ -11,12 +11,13 @@ import numpy as np
 
 from ..budget import Budget, check_memory, mc_budget
 from ..config import Config, environment
+from ..envcheck import check_jit, check_numba_threads
 from ..errors import InputError
 from ..archs import all_archs, get_arch
-from ..evidence import KINDS
-from ..evidence import verify as _verify
+from ..verification import KINDS
+from ..verification import verify as _verify
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
-from ..montecarlo.compare import Comparison, unit_predictions
+from ..montecarlo.compare import Comparison
 from ..montecarlo.gap import GapTrend, gap_trend
 from ..montecarlo.outcomes import ConditionalResult, MarginalResult
 from ..render import montecarlo_text
@@ -60,13 +61,18 @@ def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scal
     Returns:
         A :class:`~driftproof.results.Verification`: ``verdict``, ``evidence`` rows, ``exit_code``.
     """
+    if not isinstance(arch, str):  # the registry's look-up is cached: an unhashable name would not reach its check
+        raise InputError(f"arch must be a name (a string), got {arch!r}")
     options = _resolved(arch, loss, {"init": init, "scale": scale, "width": width, "depth": depth,
                                      "classes": classes, "input_dim": input_dim})
     config = network_config(loss, act, seed=seed, **options)
     kinds = KINDS if only is None else ((only,) if isinstance(only, str) else tuple(only))
-    unknown = [kind for kind in kinds if kind not in KINDS]
+    unknown = [kind for kind in kinds if not isinstance(kind, str) or kind not in KINDS]
     if unknown or not kinds:
         raise InputError(f"only must name kinds of evidence among {', '.join(KINDS)}, got {only!r}")
+    if "montecarlo" in kinds:
+        check_numba_threads()
+        check_jit()
     return _verify(config, arch=arch, progress=progress, kinds=kinds)
 
 
@@ -133,7 +139,7 @@ class Derivations:
         from ..theory.signmap import sign_map
 
         activation = get_activation(self.config["act"])
-        return sign_map_figure(activation, sign_map(activation).to_dict()["intervals"], repr(self))
+        return sign_map_figure(activation, sign_map(activation).intervals, repr(self))
 
 
 def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
@@ -190,8 +196,9 @@ class MonteCarloCheck:
     def text(self, units: bool = False, wide: bool = False) -> str:
         """The command line's report; ``units`` adds one line per unit (conditional mode); it wraps
         to the terminal unless ``wide``."""
-        predicted = (unit_predictions(self.config, self.result.layer, self.result.p)
-                     if units and self.mode == "conditional" else None)
+        comparison = self.comparison if self.mode == "conditional" else None
+        predicted = ((np.asarray(comparison.units), comparison.exact, comparison.method)
+                     if units and comparison is not None and comparison.units is not None else None)
         return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend, wide=wide)
 
     def __repr__(self) -> str:
@@ -212,7 +219,11 @@ class MonteCarloCheck:
         figure, axes = new_figure(6.4, 4.0)
         ax = axes[0][0]
         if self.mode == "conditional":
-            draw_conditional(ax, self.config, self.result)
+            result, comparison = self.result, self.comparison
+            draw_conditional(ax, result.p, result.means, result.stderrs, result.layer,
+                             f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)",
+                             comparison.units if comparison is not None else None,
+                             comparison.method if comparison is not None else "")
         else:
             layers = [layer.layer for layer in self.result.layers]
             estimates = [layer.delta_given_positive for layer in self.result.layers]
@@ -245,8 +256,11 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
     """
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    _check_mc_types(method=method, layer=layer, samples=samples, alpha=alpha)
+    check_numba_threads()
+    check_jit()
     if mode == "marginal" and layer is not None:
         raise InputError("--layer is for --mode conditional; marginal mode reports every layer")
     method, samples = _mc_defaults(config, mode, method, samples)
@@ -266,6 +280,17 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
                            tuple(gap_trend(config, comparison, method=method, samples=samples, alpha=alpha)))
 
 
+def _check_mc_types(*, method, layer, samples, alpha) -> None:
+    """The types of mc's own arguments (their ranges are checked where they are used), one line each."""
+    if method is not None and not isinstance(method, str):
+        raise InputError(f"method must be a name (a string), got {method!r}")
+    for name, value in (("layer", layer), ("samples", samples)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise InputError(f"{name} must be an integer, got {value!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)):
+        raise InputError(f"alpha must be a number, got {alpha!r}")
+
+
 def _mc_defaults(config: Config, mode: str, method: str | None, samples: int | None) -> tuple[str, int]:
     method = method or ("cv" if config.init_dist.zero_mean else "naive")
     return method, samples if samples is not None else (20000 if mode == "conditional" else 2000)
@@ -275,5 +300,6 @@ def mc_budget_for(loss: str = "ce", act: str = "gelu", *, mode: str = "condition
                   layer: int | None = None, samples: int | None = None, **network) -> Budget:
     """The memory and time :func:`mc` would need, estimated before any work (the CLI prints long ones)."""
     config = network_config(loss, act, **network)
+    _check_mc_types(method=method, layer=layer, samples=samples, alpha=0.0)
     method, samples = _mc_defaults(config, mode, method, samples)
     return mc_budget(config, mode=mode, samples=samples, method=method, layer=layer)

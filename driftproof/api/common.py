@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from ..config import Config
+from ..errors import InputError
 from ..folders import output_folder, written_whole
 
 __all__ = ["network_config", "progress_bar", "output_folder", "written_whole"]
@@ -13,6 +14,9 @@ __all__ = ["network_config", "progress_bar", "output_folder", "written_whole"]
 def network_config(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
                    depth: int = 1, classes: int = 10, input_dim: int | None = None, seed: int = 0) -> Config:
     """The validated network configuration every operation starts from (InputError on bad values)."""
+    for name, value in (("loss", loss), ("init", init), ("scale", scale)):
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a name (a string), got {value!r}")
     return Config(loss=loss, act=act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                   input_dim=input_dim, seed=seed)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from os import PathLike
 from pathlib import Path
 
 from ..errors import InputError
@@ -51,24 +52,42 @@ def report_summary(result) -> dict:
     from ..config import environment
 
     return {"folder": str(result.folder), "tex": str(result.tex), "pdf": str(result.pdf) if result.pdf else None,
-            "json": str(result.json), "missing_packages": list(result.missing_packages),
+            "json": str(result.json), "html": str(result.html) if result.html else None, "missing_packages": list(result.missing_packages),
             "seconds": round(result.seconds, 2), "cache_hits": result.cache_hits,
-            "cache_misses": result.cache_misses, "environment": environment()}
+            "cache_misses": result.cache_misses, "partial": list(result.partial), "environment": environment()}
 
 
 def load(path: str | Path):
     """Read back a saved result: a run folder (TrainingRun), a sweep folder (ClaimsCheck), or the
-    JSON that ``verify --json`` wrote (Verification). InputError for anything else."""
+    JSON that ``verify --json`` wrote (Verification). InputError for anything else, naming the file."""
+    if not isinstance(path, (str, PathLike)) or "\0" in str(path):
+        raise InputError(f"load takes the path of a run folder, a sweep folder or a verify JSON file, got {path!r}")
     path = Path(path)
     if path.is_dir() and (path / "run.json").exists():
         return TrainingRun(load_run(path), path)
-    if path.is_dir() and (path / "results").is_dir():
+    if path.is_dir() and ((path / "results").is_dir() or (path / "sweep.json").is_file()):
         return claims(str(path))
     if path.is_file():
         try:
-            data = json.loads(path.read_text())
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise InputError(f"{str(path)!r} is not a JSON file driftproof wrote ({error})") from None
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except OSError as error:
+            raise InputError(f"cannot read {str(path)!r}: {error.strerror}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            raise InputError(f"{str(path)!r} is not a JSON file driftproof wrote ({_why(error)})") from None
         if isinstance(data, dict) and "evidence" in data and "verdict" in data:
-            return Verification.from_dict(data)
+            try:
+                return Verification.from_dict(data)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                raise InputError(f"{str(path)!r} is not a verify result driftproof wrote ({_why(error)})") from None
     raise InputError(f"{str(path)!r} is neither a run folder, a sweep folder nor a saved verify result")
+
+
+def _why(error: Exception) -> str:
+    """What is wrong, in a few words: the missing key, or the error's first line."""
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]!r} entry"
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(error, RecursionError):
+        return "nested too deep"
+    return (str(error).splitlines() or [type(error).__name__])[0][:120]

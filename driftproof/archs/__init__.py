@@ -117,6 +117,7 @@ class Arch:
     family_name: str = ""
     extra_params: Callable[[int, int, int], int] | None = None  # weights beyond the MLP's: (d_in, width, depth)
     floats_per_unit: int = 4
+    budget: Callable | None = None  # verify's time and memory for a config (or override verify_budget)
 
     @property
     def default_data(self) -> str:
@@ -175,9 +176,7 @@ class Arch:
 
     def verify_budget(self, config):
         """The time and memory of ``verify --arch`` for this config (a :class:`~driftproof.budget.Budget`)."""
-        from ..budget import verify_budget
-
-        return verify_budget(config)
+        return self.budget(config)
 
     def describe(self, config) -> dict:
         """Entries of a Verification's configuration beyond the config's own."""

@@ -32,7 +32,6 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..errors import InputError
 from . import Arch, Renderer
 from .mlp import MLP_DATASETS, layer_columns, layer_metrics
 
@@ -465,8 +464,6 @@ class _GLUArch(Arch):
 
 
 def _network(config, activation=None, **options):
-    if config.width < 2:
-        raise InputError(f"--arch glu: width must be at least 2, got {config.width}")
     return GLU(config, activation, **options)
 
 

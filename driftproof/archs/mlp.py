@@ -49,6 +49,13 @@ def layer_metrics(columns):
     return metrics
 
 
+def verify_budget(config):
+    """The Monte Carlo rows of verify (one per init, a conditional sign test at the last layer)."""
+    from ..evidence.montecarlo import verify_budget as budget
+
+    return budget(config)
+
+
 def derivations(config) -> tuple:
     """R3 (sign map), R1/R2 (last layer), R4/R5 (mean field)."""
     from ..theory.derive import derive_all
@@ -59,5 +66,6 @@ def derivations(config) -> tuple:
 _columns = layer_columns()
 ARCH = Arch(
     name="mlp", title="MLP", help="plain MLP (R1-R5)", family="mlp", network=network, datasets=MLP_DATASETS,
-    sources=sources, metrics=layer_metrics(_columns), columns=_columns, derivations=derivations, derives="R1-R5", mean_field=True,
+    sources=sources, metrics=layer_metrics(_columns), columns=_columns, derivations=derivations, budget=verify_budget,
+    derives="R1-R5", mean_field=True,
     family_title="MLP / ResMLP", family_name="MLP and residual MLP")

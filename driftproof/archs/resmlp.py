@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Arch
-from .mlp import MLP_DATASETS, layer_columns, layer_metrics
+from .mlp import MLP_DATASETS, layer_columns, layer_metrics, verify_budget
 
 __all__ = ["ARCH"]
 
@@ -36,5 +36,5 @@ def derivations(config) -> tuple:
 _columns = layer_columns(("u_mean",))  # the mean of each block's output matrix U^l
 ARCH = Arch(
     name="resmlp", title="ResMLP", help="pre-norm residual MLP with LayerNorm (R6)", family="mlp",
-    network=network, datasets=MLP_DATASETS, sources=sources, metrics=layer_metrics(_columns), columns=_columns,
+    network=network, datasets=MLP_DATASETS, sources=sources, budget=verify_budget, metrics=layer_metrics(_columns), columns=_columns,
     derivations=derivations, derives="also R6 for the pre-norm residual MLP", extra_params=lambda d_in, width, depth: 2 * width * width * depth, floats_per_unit=8)

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 
+from ..budget import Budget, announcement, check_budget
 from ..config import Config
 from ..folders import output_folder
 from ..results import json_default
 
 __all__ = ["add_network_arguments", "config_from_args", "print_json", "int_arg", "float_arg", "output_folder",
-           "network_options"]
+           "network_options", "preflight"]
 
 
 def int_arg(text: str) -> int:
@@ -63,3 +64,14 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def print_json(payload: dict) -> None:
     json.dump(payload, sys.stdout, indent=2, default=json_default)
     sys.stdout.write("\n")
+
+
+
+def preflight(budget: Budget) -> Budget:
+    """Refuse a run the machine cannot finish (InputError, exit 2), and say on stderr that a long one will
+    be long. Call before any work."""
+    check_budget(budget)
+    line = announcement(budget)
+    if line:
+        print(line, file=sys.stderr)
+    return budget

@@ -7,10 +7,9 @@ import sys
 
 from .. import api
 from ..archs import arch_help, get_arch
-from ..budget import preflight
-from ..evidence import ARCHS, KINDS
+from ..verification import ARCHS, KINDS
 from ..render import verdict_table, verification_json
-from .common import add_network_arguments, network_options, print_json
+from .common import add_network_arguments, network_options, preflight, print_json
 
 # Options whose default depends on --arch (None here: the API resolves it), with their help.
 _PER_ARCH = {"init": "weight distribution (default normal; not for --arch gpt/vit)",

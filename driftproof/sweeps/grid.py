@@ -22,11 +22,12 @@ import hashlib
 import math
 import itertools
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, field, fields, make_dataclass
 
-from .. import __version__
+from .._version import __version__
 from ..archs import all_archs, get_arch
 from ..errors import InputError
+from ..training.options import OPTIONS
 
 __all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
 
@@ -55,28 +56,8 @@ def clip_relative(sd: float) -> float:
 CLIP_RELATIVE = clip_relative(CLIP_SD)
 
 
-@dataclass(frozen=True)
-class Job:
-    """One training configuration of the sweep (one seed)."""
-
-    act: str = "relu"
-    force: float | None = None  # forced sparsity: the batch quantile at which units are gated
-    data: str = "digits"
-    arch: str = "mlp"
-    opt: str = "adam"
-    lr: float = 1e-3
-    wd: float = 0.0
-    scale: str = "he"
-    width: int = 128
-    depth: int = 3
-    steps: int = 1500
-    batch: int = 64
-    n_train: int = 2048
-    n_test: int = 512
-    seed: int = 0
-    # clipped_relu2 only: c = clip * (median active ReLU^2 output of this network at init)
-    clip: float | None = None
-    block: str = "acts"
+class _JobMethods:
+    """A Job's name in the claims table, its key, and its serialization (its fields: :data:`JOB_FIELDS`)."""
 
     @property
     def label(self) -> str:
@@ -96,9 +77,38 @@ class Job:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Job":
+    def from_dict(cls, data: dict):
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# The training options a job names take their type from the option table (training/options.py) and these
+# defaults, the sweep's own (the rest are the table's: wd 0, batch 64, n_train 2048, n_test 512).
+SWEEP_DEFAULTS = {"data": "digits", "opt": "adam", "lr": 1e-3, "steps": 1500}
+# A job's fields in order: (name, type, default) of its own, or the name of a training option.
+JOB_FIELDS = (("act", str, "relu"),
+              ("force", float | None, None),  # forced sparsity: the batch quantile at which units are gated
+              "data", ("arch", str, "mlp"), "opt", "lr", "wd", ("scale", str, "he"), ("width", int, 128),
+              ("depth", int, 3), "steps", "batch", "n_train", "n_test", ("seed", int, 0),
+              # clipped_relu2 only: c = clip * (median active ReLU^2 output of this network at init)
+              ("clip", float | None, None),
+              ("block", str, "acts"))
+
+
+def _job_fields() -> list[tuple]:
+    out = []
+    for entry in JOB_FIELDS:
+        if isinstance(entry, str):
+            option = OPTIONS[entry]
+            entry = (entry, option.type, SWEEP_DEFAULTS.get(entry, option.default))
+        name, kind, default = entry
+        out.append((name, kind, field(default=default)))
+    return out
+
+
+Job = make_dataclass("Job", _job_fields(), bases=(_JobMethods,), frozen=True)
+Job.__module__ = __name__  # pickled (sweep workers) and shown as driftproof.sweeps.grid.Job
+Job.__doc__ = "One training configuration of the sweep (one seed); its fields are :data:`JOB_FIELDS`."
 
 
 ACTS = ("relu", "relu2", "clipped_relu2", "gelu", "gelu2")

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, field, make_dataclass, replace
 
 import numpy as np
 
 from ..config import Config
-from ..data import DATASETS, Dataset, make_dataset
+from ..data import Dataset, make_dataset
 from ..errors import InputError
 from ..archs import NAMES as ARCHS, get_arch
-from ..network import DTYPES
-from ..optim import OPTIMIZERS, SCHEDULES, make_optimizer
-from ..pointwise import KERNELS, choose_kernel
+from ..optim import make_optimizer
+from ..pointwise import choose_kernel
+from .options import MAX_STEPS, TRAIN_OPTIONS
 
 __all__ = ["TrainSpec", "estimate_bytes", "estimate_seconds", "MAX_BYTES", "MAX_STEPS", "dataset_for", "net_config", "resolve_kernel",
            "make_spec_optimizer", "net_shape"]
 
-MAX_STEPS = 10**7
 MAX_BYTES = 4 * 2**30  # refuse runs whose arrays would need more memory than this
 
 
@@ -43,63 +42,19 @@ def estimate_bytes(config: Config, spec: TrainSpec) -> int:
     return get_arch(spec.arch).estimate_bytes(config, spec)
 
 
-@dataclass(frozen=True)
-class TrainSpec:
-    """How to train: architecture, data, optimizer, schedule, budget. Validated on creation."""
-
-    arch: str = "mlp"
-    data: str = "noise"
-    opt: str = "sgd"
-    lr: float = 0.05
-    wd: float = 0.0
-    momentum: float = 0.9
-    schedule: str = "constant"
-    warmup: int = 0
-    steps: int = 200
-    batch: int = 64
-    seeds: int = 3
-    log_every: int = 1
-    eval_every: int = 0  # 0: about 20 evaluations per run
-    n_train: int = 2048
-    n_test: int = 512
-    dtype: str = "float64"
-    kernel: str = "auto"
-    control: str | None = "tanh"  # the symmetric control trained the same way (None: none)
-    threads: int = 1  # BLAS threads while training (0: the library default); small nets run fastest on 1
-    # the transformers' shape (archs/gpt.py, archs/vit.py): attention heads, context length (gpt), norm
-    heads: int = 4
-    context: int = 64
-    norm: str = "rms"
-    clip_norm: float | None = None  # clip the gradient's global L2 norm to this before each update (None: no clipping)
+class _TrainSpecMethods:
+    """TrainSpec's validation and serialization (its fields are the option table's)."""
 
     def __post_init__(self):
-        def choice(value, options, what):
-            if value not in options:
-                raise InputError(f"{what} must be one of {', '.join(options)}, got {value!r}")
-
-        choice(self.arch, ARCHS, "arch")
-        choice(self.data, DATASETS, "data")
-        choice(self.opt, OPTIMIZERS, "opt")
-        choice(self.schedule, SCHEDULES, "schedule")
-        choice(self.dtype, tuple(DTYPES), "dtype")
-        choice(self.kernel, KERNELS, "kernel")
-        choice(self.norm, ("rms", "layer"), "norm")
+        if self.arch not in ARCHS:
+            raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        for option in TRAIN_OPTIONS:
+            option.check_choice(getattr(self, option.name))
         get_arch(self.arch).check_data(self.data)
-        for what, low, high in (("steps", 1, MAX_STEPS), ("batch", 1, 10**6), ("seeds", 1, 1000),
-                                ("log_every", 1, MAX_STEPS), ("eval_every", 0, MAX_STEPS),
-                                ("n_train", 2, 10**7), ("n_test", 1, 10**7), ("warmup", 0, MAX_STEPS),
-                                ("threads", 0, 1024), ("heads", 1, 1024), ("context", 2, 4096)):
-            value = getattr(self, what)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InputError(f"{what} must be an integer between {low} and {high}, got {value!r}")
-        for what in ("lr", "wd", "momentum"):
-            value = getattr(self, what)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{what} must be a finite number, got {value!r}")
-        if self.lr <= 0:
-            raise InputError(f"lr must be positive, got {self.lr!r}")
-        if self.wd < 0:
-            raise InputError(f"wd must be non-negative, got {self.wd!r}")
+        for option in TRAIN_OPTIONS:
+            option.check_number(getattr(self, option.name))
+        for option in TRAIN_OPTIONS:
+            option.check_sign(getattr(self, option.name))
         if self.warmup > self.steps:
             raise InputError(f"warmup ({self.warmup}) must not exceed steps ({self.steps})")
         make_spec_optimizer(self)  # validates momentum
@@ -113,6 +68,25 @@ class TrainSpec:
         if out["clip_norm"] is None:  # absent when unused, so unclipped specs serialize as before
             del out["clip_norm"]
         return out
+
+
+def _spec_fields() -> list[tuple]:
+    """arch, then every training option (``control`` after ``kernel``), with the table's types and defaults."""
+    out = [("arch", str, field(default="mlp"))]
+    for option in TRAIN_OPTIONS:
+        annotation = option.type if option.default is not None else option.type | None
+        out.append((option.name, annotation, field(default=option.default)))
+        if option.name == "kernel":  # the symmetric control trained the same way (None: none)
+            out.append(("control", str | None, field(default="tanh")))
+    return out
+
+
+TrainSpec = make_dataclass("TrainSpec", _spec_fields(), bases=(_TrainSpecMethods,), frozen=True)
+TrainSpec.__module__ = __name__  # pickled and shown as driftproof.training.spec.TrainSpec
+TrainSpec.__doc__ = """How to train: architecture, data, optimizer, schedule, budget. Validated on creation.
+
+Its fields are ``arch``, ``control`` and the options of :data:`~driftproof.training.options.TRAIN_OPTIONS`
+(declared there once, with their defaults: a per-architecture option defaults to the plain MLP's here)."""
 
 
 def net_config(config: Config, data: Dataset) -> Config:

@@ -7,7 +7,7 @@ For the MLP with a zero-mean independent init the claim is exactly the sign map 
 from __future__ import annotations
 
 from driftproof.config import Config
-from driftproof.evidence import decide
+from driftproof.verification import decide
 from driftproof.evidence.symbolic import symbolic_rows
 from driftproof.render import headline
 from driftproof.results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, RowKey, Verification
