@@ -62,6 +62,11 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         raise InputError(message)
 
+    def _print_message(self, message, file=None):
+        """argparse's, without swallowing OSError: --help or --version into a full stdout is reported (exit 74)."""
+        if message:
+            (file or sys.stderr).write(message)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftproof", description=__doc__.splitlines()[0],
@@ -251,7 +256,11 @@ def _main(argv: list[str] | None) -> int:
               "(redirect it to a file to keep them)", file=sys.stderr)
         return EXIT_OUTPUT
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:  # --help, --version: argparse printed, then exits; the text must have reached stdout
+            sys.stdout.flush()
+            raise
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return 2

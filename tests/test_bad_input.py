@@ -385,6 +385,9 @@ ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e308)"], "shifted(mean=1e308
               for argv in (["mc", "--samples", "2048"], ["verify"], ["derive"], TRAIN_QUICK + ["--out", "out"])]
 ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e120)"], "second moment")
               for argv in (["mc", "--samples", "2048"], TRAIN_QUICK + ["--out", "out"])]
+# A transformer's training states its estimate; over DRIFTPROOF_MAX_SECONDS it is refused before any work.
+ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "2"}, [*TRAIN_QUICK, "--arch", arch, "--out", "out"], f"train --arch {arch}")
+              for arch in ("gpt", "vit")]
 
 
 @pytest.mark.parametrize("env, argv, named", ENV_CASES,
@@ -400,6 +403,18 @@ def test_a_bad_environment_is_named_in_one_line(env, argv, named, capsys, tmp_pa
     assert len(lines) == 1 and lines[0].startswith("driftproof: error: ") and named in lines[0], err
     assert "Traceback" not in err and "Warning" not in err
     assert _files(tmp_path) == [] and seconds < SECONDS
+
+
+def test_a_long_training_run_states_its_estimate_first(capsys, tmp_path, monkeypatch):
+    from driftproof.commands import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train, "ANNOUNCE_SECONDS", 0.0)  # as if long: the estimate is stated before the work
+    code, out, err, _ = _run([*TRAIN_QUICK, "--arch", "vit", "--steps", "2", "--n-test", "16", "--width", "32",
+                              "--depth", "1", "--out", "run"], capsys)
+    assert code == 0, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("train --arch vit, width 32, depth 1, 2 steps x 1 seeds: about ") and "(estimated)" in line
 
 
 def _temporary_caches() -> set[str]:
@@ -430,15 +445,18 @@ def _process(argv: list[str], tmp_path: Path, stdout, **env) -> subprocess.Compl
                           stderr=subprocess.PIPE, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("argv", [["derive"], ["list"]], ids=" ".join)
-def test_a_full_or_closed_stdout_ends_in_one_line_and_exit_74(argv, tmp_path):
+@pytest.mark.parametrize("argv", [["list"], ["--version"]], ids=" ".join)
+def test_a_full_stdout_ends_in_one_line_and_exit_74(argv, tmp_path):
     with open("/dev/full", "w") as full:
         process = _process(argv, tmp_path, full)
     assert process.returncode == 74, process.stderr
     assert process.stderr.strip().splitlines() == ["driftproof: error: No space left on device (writing the results "
                                                    "to stdout)"]
+
+
+def test_a_closed_stdout_is_refused_before_any_work(tmp_path):
     code = ("import os, subprocess, sys; os.close(1); "
-            f"sys.exit(subprocess.run([sys.executable, '-m', 'driftproof', *{argv!r}]).returncode)")
+            "sys.exit(subprocess.run([sys.executable, '-m', 'driftproof', 'list']).returncode)")
     closed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, timeout=120)
     assert closed.returncode == 74 and len(closed.stderr.strip().splitlines()) == 1, closed.stderr

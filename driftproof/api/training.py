@@ -14,6 +14,7 @@ from ..render.runs import run_text
 from ..results import json_default
 from ..training.run import TrainResult, check_size, control_activation
 from ..training.run import train as train_runs
+from ..training.estimate import check_train_budget, train_budget
 from ..training.runfolder import OWNED, run_folder_conflict, save_run
 from ..training.options import OPTIONS, TRAIN_OPTIONS
 from ..training.spec import TrainSpec
@@ -81,7 +82,7 @@ class TrainingRun:
 def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: str = "he", width: int = 128,
           depth: int | None = None, classes: int = 10, input_dim: int | None = None, seed: int = 0, arch: str = "mlp",
           control: bool = True, out: str | Path | None = None, figures: bool = True, progress: bool = False,
-          force: bool = False, **options) -> TrainingRun:
+          force: bool = False, on_estimate=None, **options) -> TrainingRun:
     """Train small networks and measure whether the sign and the drift persist (``driftproof train``).
 
     Trains ``seeds`` networks (and the tanh control unless ``control=False``), measuring per layer
@@ -101,6 +102,8 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
             any work; it is written whole or not at all (read it back with :func:`load`). None: no folder.
             An existing non-empty folder must be a run folder of the same configuration (a rerun replaces
             it), unless ``force`` (driftproof's files there are replaced, any other file is left alone).
+        on_estimate: called with the run's estimated :class:`~driftproof.budget.Budget` before any work (the
+            command line states a long one); a run over the time limit (``DRIFTPROOF_MAX_SECONDS``) is refused.
 
     Returns:
         A :class:`TrainingRun` (``diverged`` lists the runs that blew up, with their step).
@@ -121,6 +124,9 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
         out, accept=lambda existing: run_folder_conflict(existing, config.to_dict(), spec.to_dict()), force=force,
         beside=True)
     runs = 2 if control_activation(config, spec) else 1
+    budget = check_train_budget(train_budget(config, spec, runs))
+    if on_estimate is not None:
+        on_estimate(budget)
     with progress_bar(progress, spec.steps * spec.seeds * runs, "train", "step") as bar:
         result = train_runs(config, spec, tick=bar.update if bar is not None else None)
     if folder is not None:

@@ -7,6 +7,7 @@ import sys
 
 from .. import api
 from ..archs import arch_help, get_arch
+from ..budget import ANNOUNCE_SECONDS
 from ..nets import ARCHS
 from ..training.options import TRAIN_OPTIONS, per_arch_text
 from .common import add_network_arguments, float_arg, int_arg, network_options, print_json
@@ -40,12 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wide", action="store_true", help="one line per layer, whatever the terminal's width")
 
 
+def _announce(budget) -> None:
+    """A long run states its estimate on stderr before it starts."""
+    if budget.seconds > ANNOUNCE_SECONDS:
+        print(f"{budget.text()} (estimated)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     data = args.data or get_arch(args.arch).default_data
     out = args.out if args.out is not None else api.default_run_folder(args.act, data)
     trained = api.train(**network_options(args), arch=args.arch,
                         **{option.name: getattr(args, option.name) for option in TRAIN_OPTIONS},
                         control=not args.no_control, out=out, figures=not args.no_figures, force=args.force,
+                        on_estimate=_announce,
                         progress=not args.no_progress and sys.stderr.isatty())
     if args.json:
         print_json(trained.to_dict())

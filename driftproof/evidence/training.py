@@ -73,6 +73,9 @@ def verify_rows(config: Config, progress: bool = False, arch: str = "mlp") -> li
     finally:
         if bar is not None:
             bar.close()
+            if bar_line():  # a bar below the parent's leaves the cursor at the end of the parent's line when it
+                sys.stderr.write("\r")  # clears itself: back to column 0, or the next line printed starts there
+                sys.stderr.flush()
     return [_row(result, signs, split) for result, (signs, split) in zip(results, t0)]
 
 

@@ -48,7 +48,8 @@ def curves_figure(logs, depth: int, panels, title: str = "", left_out=frozenset(
             ax.set_title(f"layer {layer}", fontsize=8)
             ax.set_xlabel("step", fontsize=8)
             ax.set_ylabel(label, fontsize=8)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:  # every run of the panel may have diverged
+                ax.legend(fontsize=7)
     if title:
         figure.suptitle(title, fontsize=8)
     return figure

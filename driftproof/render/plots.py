@@ -58,7 +58,21 @@ def draw_sign_map(ax, grid, values, intervals, roots=()) -> None:
             ax.axvline(root, color="#333333", lw=0.7, ls="--")
     finite = values[np.isfinite(values)]
     if finite.size and finite.min() < 0 and finite.max() > 30 * max(-finite.min(), 1e-12):
-        ax.set_yscale("asinh", linear_width=max(1e-3, 0.5 * abs(finite.min())))
+        _asinh_axis(ax, finite, max(1e-3, 0.5 * abs(finite.min())))
+
+
+def _asinh_axis(ax, values: np.ndarray, linear_width: float) -> None:
+    """An asinh axis with a few labelled ticks that never collide: the minimum, 0, and the decades above
+    twice the linear width (the default locator crowds labels around 0)."""
+    from matplotlib import ticker
+
+    ax.set_yscale("asinh", linear_width=linear_width)
+    low, high = float(values.min()), float(values.max())
+    ticks = [float(f"{low:.1g}"), 0.0]
+    ticks += [10.0 ** k for k in range(int(np.ceil(np.log10(2 * linear_width))), int(np.floor(np.log10(high))) + 1)]
+    ax.set_yticks(ticks)
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
 
 
 def _sign_map_axes(ax, activation, intervals) -> None:

@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 
 from ..render.plots import SIGN_COLOURS, draw_sign_map
-from .style import TEXT_WIDTH, apply_limits, color, linestyle, marker, new_figure, save
+from .style import TEXT_WIDTH, act_label, apply_limits, color, linestyle, marker, new_figure, save
 
 __all__ = ["sign_map_figure", "headline_figure", "width_gap_figure"]
 
@@ -27,7 +27,7 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
     fig, axes = new_figure(rows, columns, 1.55 * rows + 0.45)
     for ax, panel in zip(axes.flat, panels):
         draw_sign_map(ax, panel["grid"], panel["values"], panel["intervals"], panel["roots"])
-        ax.set_title(panel["name"])
+        ax.set_title(act_label(panel["name"]))
         ax.set_xlabel("pre-activation p")
         ax.grid(alpha=0.25, lw=0.5)
     axes[0][0].set_ylabel("σ(p)σ'(p)")
@@ -68,7 +68,7 @@ def headline_figure(panels: list[dict], path: Path, ctx=None, points: int = 28) 
         meta["axes"][panel["act"]] = apply_limits(ax, series)
         ax.axhline(0, color="black", lw=0.5)
         ax.axvline(0, color="black", lw=0.3, ls=":")
-        ax.set_title(panel["act"])
+        ax.set_title(act_label(panel["act"]))
         ax.set_xlabel("pre-activation $p_i$")
         ax.grid(alpha=0.25, lw=0.5)
     for row in axes:
@@ -107,7 +107,7 @@ def width_gap_figure(series: list[dict], path: Path, ctx=None) -> Path:
     ax.set_xlabel("hidden width N")
     ax.set_ylabel("|MC − R4| / R4")
     ax.grid(alpha=0.3, which="both", lw=0.5)
-    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=a) for a in acts]
+    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=act_label(a)) for a in acts]
     handles += [matplotlib.lines.Line2D([], [], color="#444444", marker=markers[layer - 1], ls="none",
                                         label=f"layer {layer}") for layer in sorted({i["layer"] for i in series})]
     handles += [matplotlib.lines.Line2D([], [], color="#999999", ls=":", lw=1.4, label="∝ 1/N")]

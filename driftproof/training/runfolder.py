@@ -133,6 +133,12 @@ def run_folder_conflict(folder: Path, config: dict, spec: dict) -> str | None:
     return None
 
 
+def _drawn(result: TrainResult) -> list[RunLog]:
+    """The runs a figure draws: diverged runs are left out (DESIGN.md §3), and named in its title."""
+    stopped = {(d.role, d.seed) for d in result.diverged}
+    return [log for log in result.logs if (log.role, log.seed) not in stopped]
+
+
 def _figures(result: TrainResult, folder: Path) -> None:
     import matplotlib
 
@@ -150,11 +156,11 @@ def _figures(result: TrainResult, folder: Path) -> None:
     if transformer:  # no biases
         panels.pop(2)
     for filename, metric, ylabel in panels:
-        figure = curves_figure(result.logs, depth, [(metric, ylabel)], _title(result), width=4.2, height=3.4)
+        figure = curves_figure(_drawn(result), depth, [(metric, ylabel)], _title(result), width=4.2, height=3.4)
         figure.savefig(folder / filename, dpi=110)
     colors = ROLE_COLOURS
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    for log in result.logs:
+    for log in _drawn(result):
         steps = log.columns["step"]
         for ax, metric in zip(axes, ("loss", "acc")):
             ax.plot(steps, log.columns[metric], color=colors[log.role], alpha=0.35, lw=0.8)
@@ -173,8 +179,10 @@ def _figures(result: TrainResult, folder: Path) -> None:
 
 def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
+    left_out = sorted(f"{d.role} seed {d.seed}" for d in result.diverged)
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
-            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, seeds {result.seeds}")
+            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, "
+            f"seeds {result.seeds}" + (f"; left out (diverged): {', '.join(left_out)}" if left_out else ""))
 
 
 def _transformer_figures(result: TrainResult, folder: Path) -> None:
@@ -199,7 +207,7 @@ def _transformer_figures(result: TrainResult, folder: Path) -> None:
             for j, name in enumerate(names):
                 for r, stat in enumerate(stats):
                     ax = axes[(layer - 1) * rows + (r if rows == 2 else 0)][j]
-                    for log in result.logs:
+                    for log in _drawn(result):
                         steps, values = log.columns["step"], log.columns[f"L{layer}.{name}.{stat}"]
                         keep = np.isfinite(values)
                         ax.plot(steps[keep], values[keep], color=colors[log.role], lw=1, alpha=0.7,
