@@ -100,6 +100,9 @@ class LayerSummary:
     self_end: Estimate | None = None  # mean over the last CROSSOVER_WINDOW logged steps
     label_end: Estimate | None = None
     crossover: tuple[int | None, ...] | None = None  # per seed: the label part overtakes (crossover_step)
+    # "sparsity rises": end minus start per seed, paired (the statistic C1 uses in the sweep's claims)
+    zero_frac_rise: Estimate | None = None
+    nonpos_frac_rise: Estimate | None = None
 
     @property
     def turned(self) -> list[int]:
@@ -176,6 +179,8 @@ def _layer_summary(logs: list[RunLog], key: str, columns: set[str]) -> LayerSumm
         zero_frac_argmax_step=tuple(int(log.columns["step"][int(np.nanargmax(z))]) for log, z in zip(logs, zeros)),
         nonpos_frac_start=_fraction([c[0] for c in column("nonpos_frac")]),
         nonpos_frac_end=_fraction([c[-1] for c in column("nonpos_frac")]),
+        zero_frac_rise=paired_change([z[0] for z in zeros], [z[-1] for z in zeros]),
+        nonpos_frac_rise=paired_change([c[0] for c in column("nonpos_frac")], [c[-1] for c in column("nonpos_frac")]),
         u_drift=drift("u_mean") if f"{key}.u_mean" in columns else None,
         **_split_summary(logs, key, columns))
 
