@@ -40,7 +40,8 @@ PAPER_CLAIMS = {
     "C4": ("clipped ReLU^2 beats unclipped ReLU^2 (no spikes, no loss of accuracy)", None,
            "held-out accuracy, clipped - unclipped"),
     "C5": ("GELU^2 reaches the lowest validation loss", None, "held-out loss, GELU^2 - other"),
-    "T0": ("E[δ | p > 0] > 0 at initialization (the theorem)", None, "E[δ | p > 0] at t = 0"),
+    "T0": ("E[δ | p > 0] > 0 at initialization (the theorem)", None,
+           "E[δ | p > 0] at t = 0, each network's mean over its layers"),
 }
 
 
@@ -161,7 +162,7 @@ def _t0(row: Evidence) -> tuple[Estimate | None, str, str]:
         return None, NOT_RUN, "the sign at t = 0 was not recorded"
     note = (f"{pooled.positive} of {pooled.n} networks positive (mean over layers), exact sign test "
             f"p = {pooled.p_value:.2g}")
-    return None, _from_verdict(row), note
+    return row.numbers.get("per_network"), _from_verdict(row), note
 
 
 _OURS = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5, "T0": _t0}

@@ -269,11 +269,6 @@ def _intermediate(depth: int) -> list[int]:
     return list(range(1, depth - 1)) or list(range(depth))
 
 
-def _above_one(ratio: Estimate) -> int:
-    """+1 if the ratio's interval lies above 1, -1 if it lies at or below 1, else 0."""
-    return 1 if ratio.ci_low > 1 else -1 if ratio.ci_high <= 1 else 0
-
-
 def claim_c3(results: list[dict]) -> Evidence:
     """C3: ReLU^2 amplifies spikes relative to ReLU, per layer (paper: ~25x at GPT scale)."""
     groups = _pairs(results, "relu2", "relu")

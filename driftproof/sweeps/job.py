@@ -1,9 +1,13 @@
 """Train one sweep configuration and measure what the claims need (issue 6).
 
 Measured on the held-out set: loss and accuracy; per hidden layer, the fraction of exact
-zeros in h (activation sparsity) and the spike statistics of h. Measured on a fixed probe
-batch (the first ``PROBE`` held-out samples) every ``steps // 20`` steps: the sparsity
-trajectory, so C1 can ask whether sparsity *rises during* training. Measured on each step's own
+zeros in h (activation sparsity), the other sparsity measures (``measure.sparsity_measures``:
+p <= 0, |h| < 0.05 RMS(h)) and the spike statistics of h. Measured on a fixed probe batch (the
+first ``PROBE`` held-out samples) every ``steps // 20`` steps: the sparsity trajectory of each
+measure, so C1 can ask whether sparsity *rises during* training (``sparsity_measures``: start,
+end, max per layer). Every step's batch loss decides, with the final losses, whether the run
+diverged and at which step (the one rule of :mod:`driftproof.divergence`); ``scale`` records the
+parameters, steps, samples and (GPT) tokens. Measured on each step's own
 training batch, at every step: per hidden layer (per block's MLP for a transformer), the sign
 statistic E[δ | p > 0] (``sign``: its value at t = 0 with the batch standard error and the counts,
 and its persistence: the fraction of steps positive and the first step its running mean turns

@@ -83,6 +83,7 @@ def sign_t0_numbers(results: list[dict]) -> dict:
                    ([rec["t0"]["mean"] for rec in r["sign"] if rec["t0"]["mean"] is not None] for r in recorded)
                    if layers]
     numbers["pooled"] = sign_test(per_network, ALPHA)
+    numbers["per_network"] = seed_estimate(per_network)  # each network's mean over its layers
     numbers.update(cells=cells, positive=sum(c["call"] == 1 for c in cells),
                    negative=sum(c["call"] == -1 for c in cells),
                    unresolved=sum(c["call"] == 0 and not single for c, single in zip(cells, one_seed)),
