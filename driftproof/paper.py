@@ -168,15 +168,27 @@ def _t0(row: Evidence) -> tuple[Estimate | None, str, str]:
 _OURS = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5, "T0": _t0}
 
 
-def paper_records(rows: list[Evidence], runs_by_claim: dict[str, list[dict]]) -> list[PaperRecord]:
-    """The record of every claim row (C1-C5, T0) of one family; ``runs_by_claim``: the runs each rests on."""
+def paper_records(rows: list[Evidence], runs_by_claim: dict[str, list[dict]],
+                  trained: dict[str, int] | None = None) -> list[PaperRecord]:
+    """The record of every claim row (C1-C5, T0) of one family.
+
+    Args:
+        runs_by_claim: the runs each claim rests on (diverged runs and unmeasured configurations left out).
+        trained: how many runs of each claim were trained, diverged or not: a claim whose runs all diverged
+            was run and is *inconclusive*, not *not run*.
+    """
     out = []
     for row in rows:
         runs = runs_by_claim.get(row.key.result, [])
         if not runs:
-            out.append(_record(row, None, NOT_RUN, "no runs of this claim in the sweep", runs))
+            ran = (trained or {}).get(row.key.result, 0)
+            verdict, note = ((INCONCLUSIVE_WORD, f"all {ran} runs of this claim diverged or belong to configurations "
+                                                 "not measured") if ran else (NOT_RUN, "no runs of this claim in the sweep"))
+            out.append(_record(row, None, verdict, note, runs))
             continue
         ours, verdict, note = _OURS[row.key.result](row)
+        if verdict == NOT_RUN and (trained or {}).get(row.key.result, 0) > len(runs):
+            verdict, note = INCONCLUSIVE_WORD, f"{note}: the runs it needs diverged or are not measured"
         if ours is not None and not math.isfinite(ours.mean):
             ours, verdict = None, INCONCLUSIVE_WORD
         out.append(_record(row, ours, verdict, note, runs))

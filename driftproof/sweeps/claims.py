@@ -402,7 +402,8 @@ def claims_table(results: list[dict], family: str = "mlp") -> list[Evidence]:
     kept, _ = screen_divergence(results)
     rows = [claim_c1(kept), claim_c2(kept), claim_c3(kept), claim_c4(kept), claim_c5(kept), claim_t0(kept)]
     used = {row.key.result: [r for r in kept if SELECTS[row.key.result](r["job"])] for row in rows}
-    records = paper_records(rows, used)
+    trained = {name: sum(select(r["job"]) for r in results) for name, select in SELECTS.items()}
+    records = paper_records(rows, used, trained)
     out = []
     for row, paper in zip(rows, records):
         _, record = screen_divergence([r for r in results if SELECTS[row.key.result](r["job"])])

@@ -96,6 +96,8 @@ def test_diverged_runs_are_counted_named_and_left_out_and_a_mostly_diverged_conf
     assert "3 of 10 seeds diverged at steps 4-9" in evidence_text(c3)
     # C5 needs GELU^2: with its configuration not measured there is nothing to judge, and the row says why
     assert rows["C5"].verdict == INCONCLUSIVE and "(not measured)" in evidence_text(rows["C5"])
+    # run but not measured is inconclusive against the paper, not "not run"
+    assert rows["C5"].numbers["paper_record"].verdict == "inconclusive"
     # the count itself: half the seeds diverged is still measured, more is not
     assert DivergenceCount(10, tuple(range(5)), (1,) * 5).measured
     assert not DivergenceCount(10, tuple(range(6)), (1,) * 6).measured
