@@ -14,9 +14,10 @@ The root names ``sweep`` and ``report`` are these functions; their packages are
 ``driftproof.sweeps`` and ``driftproof.reporting`` (``import driftproof.sweeps.grid`` works).
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from . import activations, inits, losses
+from . import payloads, render  # the rows' typed payloads, and how results show themselves: registered on import
 from .activations import register_activation
 from .errors import InputError
 from .results import Estimate, Evidence, RowKey, Verdict, Verification

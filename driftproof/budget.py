@@ -4,7 +4,9 @@ Memory counts the largest arrays a run holds at once (the context draw of p, one
 outputs and scratch); time counts random numbers at a measured rate. Both are estimates, meant
 to catch orders of magnitude, not seconds: a run over the memory limit or over the time limit
 (:func:`time_limit`, one hour unless ``DRIFTPROOF_MAX_SECONDS`` says otherwise) is refused with
-an InputError (one line, exit 2, the estimate in it) before any work; a long one is announced.
+an InputError (one line, exit 2, the estimate in it) before any work; the command line announces a
+long one (:func:`announcement`; the library never prints). The Monte Carlo rows of ``verify`` are
+estimated beside their sizes, :func:`driftproof.evidence.montecarlo.verify_budget`.
 
 The estimates also check that the network's numbers fit float64 (:mod:`driftproof.ranges`):
 a network whose activations overflow or whose expected gradient underflows is refused too.
@@ -20,8 +22,7 @@ from .config import Config
 from .errors import InputError
 from .ranges import check_float_range
 
-__all__ = ["Budget", "memory_limit", "time_limit", "mc_budget", "verify_budget", "check_budget", "check_memory",
-           "preflight"]
+__all__ = ["Budget", "memory_limit", "time_limit", "mc_budget", "check_budget", "check_memory", "announcement"]
 
 # Measured on the 2-core reference machine (scripts/bench_mc.py): normals generated and consumed
 # per CPU-second per thread by the counter kernels (~2.2e8 at width 256, ~1.7e8 at width 1024 under
@@ -144,16 +145,6 @@ def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: in
                   f"mc conditional, layer {layer}, width {width}, depth {depth}")
 
 
-def verify_budget(config: Config) -> Budget:
-    """The Monte Carlo rows of ``verify`` (one per init, each a conditional sign test at the last layer)."""
-    from .evidence.montecarlo import DEFAULT_INITS, ROW_FIRST_BATCH, ROW_RNG, ROW_SAMPLES
-
-    row = mc_budget(config, mode="conditional", samples=ROW_SAMPLES, method="antithetic", rng=ROW_RNG,
-                    first_batch=ROW_FIRST_BATCH)
-    return Budget(row.bytes, row.seconds * (len(DEFAULT_INITS) + 1),
-                  f"verify, width {config.width}, depth {config.depth}")
-
-
 def check_budget(budget: Budget, limit: int | None = None, seconds: float | None = None) -> Budget:
     """InputError if ``budget`` exceeds the memory limit (default: what the machine has available)
     or the time limit (default :func:`time_limit`)."""
@@ -170,10 +161,6 @@ def check_budget(budget: Budget, limit: int | None = None, seconds: float | None
 check_memory = check_budget  # the name the API has used since memory was the only limit
 
 
-def preflight(budget: Budget, limit: int | None = None) -> Budget:
-    """For the command line only (the library never prints): ``check_budget``, then the estimate on
-    stderr when the run will be long. Call before any work."""
-    check_budget(budget, limit)
-    if budget.seconds > ANNOUNCE_SECONDS:
-        print(f"{budget.text()} (estimated)", file=sys.stderr)
-    return budget
+def announcement(budget: Budget) -> str | None:
+    """The line the command line prints before a long run (estimated over ``ANNOUNCE_SECONDS``), else None."""
+    return f"{budget.text()} (estimated)" if budget.seconds > ANNOUNCE_SECONDS else None

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .activations import Activation
+from .envcheck import cache_problem, cache_root
 
 __all__ = ["cache_dir", "activation_kernels", "kernel_source"]
 
@@ -68,12 +69,32 @@ def activate_parallel(p, h, d):
 '''
 
 _LOADED: dict[str, ModuleType] = {}
+_FALLBACK: dict[str, Path] = {}  # an unusable cache folder -> this process's temporary one
 
 
 def cache_dir() -> Path:
-    """The folder of generated kernel modules: ``$DRIFTPROOF_CACHE/numba`` or ``~/.cache/driftproof/numba``."""
-    root = os.environ.get("DRIFTPROOF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "driftproof")
-    return Path(root) / "numba"
+    """The folder of generated kernel modules: ``$DRIFTPROOF_CACHE/numba`` or ``~/.cache/driftproof/numba``.
+
+    Where that folder cannot be created or written (DRIFTPROOF_CACHE names a file, a read-only place),
+    a temporary folder of this process takes its place, removed at exit, with a RuntimeWarning saying why.
+    """
+    folder = cache_root() / "numba"
+    if str(folder) in _FALLBACK:
+        return _FALLBACK[str(folder)]
+    problem = cache_problem(folder)
+    if problem is None:
+        return folder
+    import atexit
+    import shutil
+    import warnings
+
+    temporary = Path(tempfile.mkdtemp(prefix="driftproof-cache-"))
+    atexit.register(shutil.rmtree, temporary, ignore_errors=True)
+    _FALLBACK[str(folder)] = temporary / "numba"
+    warnings.warn(f"the kernel cache {str(folder)!r} is unusable ({problem}): compiling into a temporary cache "
+                  "removed at exit (set DRIFTPROOF_CACHE to a writable folder to keep compiled kernels)",
+                  RuntimeWarning, stacklevel=2)
+    return _FALLBACK[str(folder)]
 
 
 _FUSED = Path(__file__).resolve().parent / "montecarlo" / "fused.py"

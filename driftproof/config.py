@@ -6,7 +6,7 @@ import platform
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 
-from . import __version__
+from ._version import __version__
 from .activations import Activation, get_activation
 from .errors import InputError
 from .inits import Init, Scale, get_init, get_scale
@@ -77,12 +77,17 @@ class Config:
     def _check_variances(self) -> None:
         """Refuse a scale whose per-layer variance s^2 * fan_in leaves float64's normal range
         (std=1e200 squares to 1e400): every kind of evidence computes with it."""
+        shift = self.init_dist.mean_shift
         for (fan_in, _), std in zip(self.fans, self.stds):
             variance = std * std * fan_in
             if not MIN_VARIANCE <= variance <= MAX_VARIANCE:
                 raise InputError(f"scale {self.scale!r} gives a layer of fan-in {fan_in} the pre-activation "
                                  f"variance {std:.3g}^2 * {fan_in} = {_power_text(std, fan_in)}, outside "
                                  f"[{MIN_VARIANCE:g}, {MAX_VARIANCE:g}] where float64 arithmetic stays exact enough")
+            if shift * shift * fan_in > MAX_VARIANCE:  # a shifted init's mean: the same bound on E[W^2] * fan_in
+                raise InputError(f"init {self.init!r} gives a layer of fan-in {fan_in} the pre-activation second "
+                                 f"moment mean^2 * {fan_in} = {_power_text(shift, fan_in)}, above {MAX_VARIANCE:g} "
+                                 "where float64 arithmetic stays exact enough")
 
     @cached_property
     def activation(self) -> Activation:

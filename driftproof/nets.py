@@ -16,15 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from .config import Config
-from .errors import InputError
 from .network import DTYPES, Backward, dtype_of
 from .pointwise import Pointwise
-from .transformer import GPT, ViT
+from .archs import NAMES as ARCHS, get_arch
 
-__all__ = ["MLP", "ResMLP", "ARCHS", "TRANSFORMERS", "build_net", "Backward", "DTYPES", "LN_EPS"]
+__all__ = ["MLP", "ResMLP", "ARCHS", "build_net", "Backward", "DTYPES", "LN_EPS"]
 
-ARCHS = ("mlp", "resmlp", "gpt", "vit")  # gpt, vit: driftproof.transformer
-TRANSFORMERS = ("gpt", "vit")
 LN_EPS = 1e-5
 
 
@@ -199,14 +196,10 @@ class ResMLP(_Net):
 
 def build_net(arch: str, config: Config, activation=None, *, rng: np.random.Generator, dtype: str = "float64",
               kernel: str = "numpy", **shape):
-    """An ``mlp``, ``resmlp``, ``gpt`` or ``vit`` at initialization; InputError for any other name.
+    """The architecture ``arch`` of the registry (:mod:`driftproof.archs`) at initialization; InputError for any
+    other name, or for a shape option it does not take.
 
     Args:
-        shape: transformers only: ``heads``, ``context``, ``norm`` (see :mod:`driftproof.transformer`).
+        shape: the architecture's own options (a transformer's ``heads``, ``context``, ``norm``; see its module).
     """
-    classes = {"mlp": MLP, "resmlp": ResMLP, "gpt": GPT, "vit": ViT}
-    if arch not in classes:
-        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
-    if arch not in TRANSFORMERS and shape:
-        raise InputError(f"{', '.join(shape)} apply to transformers only, not to arch {arch!r}")
-    return classes[arch](config, activation, rng=rng, dtype=dtype, kernel=kernel, **shape)
+    return get_arch(arch).build(config, activation, rng=rng, dtype=dtype, kernel=kernel, **shape)

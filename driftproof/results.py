@@ -9,12 +9,48 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Callable
 
 import numpy as np
 from scipy.special import ndtri, stdtrit  # scipy.stats costs ~0.5 s at import
 
 __all__ = ["json_default", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "ZERO", "INFO", "combine", "Estimate",
-           "RowKey", "Evidence", "Verification"]
+           "RowKey", "Evidence", "Verification", "register_display",
+           "register_payload"]
+
+# How a result shows itself (text, HTML, figure) is registered by driftproof.render, which the package
+# root imports: renderers import this vocabulary, never the reverse (the import-cycle test checks it).
+_DISPLAY: dict[tuple[type, str], Callable] = {}
+
+
+def register_display(kind: type, form: str, function: Callable) -> None:
+    """Make ``function(result, ...)`` the ``form`` (``text``, ``html`` or ``figure``) of results of type ``kind``."""
+    _DISPLAY[(kind, form)] = function
+
+
+# Which typed payload an evidence row holds is told by driftproof.payloads (imported by the package root),
+# which defines the payloads on top of this module's Estimate and RowKey.
+_PAYLOAD_TYPES: list[Callable] = []
+
+
+def register_payload(lookup: Callable) -> None:
+    """``lookup(kind, key)`` names the payload class of a row (or None: the row keeps a plain dict)."""
+    _PAYLOAD_TYPES[:] = [lookup]
+
+
+def _payload(kind: str, key, numbers):
+    """A row's numbers as its typed payload (a dict, e.g. read from JSON, becomes one where a type is known)."""
+    if not isinstance(numbers, dict) or not _PAYLOAD_TYPES:
+        return numbers
+    kind_of = _PAYLOAD_TYPES[0](kind, key)
+    return numbers if kind_of is None else kind_of.from_dict(numbers)
+
+
+def _display(result, form: str):
+    function = _DISPLAY.get((type(result), form))
+    if function is None:
+        raise LookupError(f"no {form} renderer registered for {type(result).__name__}: import driftproof.render")
+    return function
 
 
 def json_default(value):
@@ -171,9 +207,7 @@ class Estimate:
                 f"[{self.ci_low:.6g}, {self.ci_high:.6g}]{n}, {self.method})")
 
     def _repr_html_(self) -> str:
-        from .render.html import estimate_html  # render imports this module
-
-        return estimate_html(self)
+        return _display(self, "html")(self)
 
     def to_dict(self) -> dict:
         out = {f.name: _finite_or_none(getattr(self, f.name)) for f in fields(self)}
@@ -225,20 +259,30 @@ class Evidence:
 
     ``kind`` is ``symbolic``, ``mean-field``, ``montecarlo``, ``training`` or ``claim``; ``key``
     says what the row is about, for code to select on; ``numbers`` holds the row's structured
-    result (plain JSON). Text for a reader comes from :mod:`driftproof.render`, never from here.
+    result: a typed payload (:mod:`driftproof.payloads`, one frozen dataclass per kind of row; a dict
+    given here is read into it), or plain JSON for a row without one (the sweep claims). Text for a
+    reader comes from :mod:`driftproof.render`, never from here.
     """
 
     kind: str
     key: RowKey
     verdict: Verdict
-    numbers: dict = field(default_factory=dict)
+    numbers: object = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "numbers", _payload(self.kind, self.key, self.numbers))
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "key": self.key.to_dict(), "verdict": str(self.verdict), "numbers": self.numbers}
+        numbers = self.numbers.to_dict() if hasattr(self.numbers, "to_dict") else self.numbers
+        return {"kind": self.kind, "key": self.key.to_dict(), "verdict": str(self.verdict), "numbers": numbers}
 
     @classmethod
     def from_dict(cls, data: dict) -> Evidence:
         return cls(data["kind"], RowKey.from_dict(data["key"]), Verdict(data["verdict"]), data.get("numbers", {}))
+
+
+def _zero_somewhere(numbers) -> bool:
+    return bool(numbers.get("zero_somewhere") if isinstance(numbers, dict) else numbers.zero_somewhere)
 
 
 @dataclass(frozen=True)
@@ -257,8 +301,8 @@ class Verification:
     @property
     def strict(self) -> bool:
         """False when some row found the expectation exactly zero, everywhere (a ``zero`` row) or on part
-        of p > 0 (``numbers["zero_somewhere"]``): the claim then holds only non-strictly."""
-        return not any(row.verdict == ZERO or row.numbers.get("zero_somewhere") for row in self.evidence
+        of p > 0 (the payload's ``zero_somewhere``): the claim then holds only non-strictly."""
+        return not any(row.verdict == ZERO or _zero_somewhere(row.numbers) for row in self.evidence
                        if row.verdict != INFO)
 
     def __repr__(self) -> str:
@@ -271,24 +315,19 @@ class Verification:
                 f"{len(self.evidence)} rows: {counts})")
 
     def __str__(self) -> str:
-        from .render.terminal import verdict_table  # render imports this module
-
-        return verdict_table(self)
+        """The command line's table (:func:`driftproof.render.verdict_table`)."""
+        return _display(self, "text")(self)
 
     def _repr_html_(self) -> str:
-        from .render.html import verification_html
+        return _display(self, "html")(self)
 
-        return verification_html(self)
-
-    def plot(self, samples: int = 2000):
-        """The sign map of σσ' (R3, proved intervals shaded) beside E[δ_i | p] against p: the theory
-        (R1/R2) and a conditional Monte Carlo of ``samples`` networks with 95% bars (computed now,
-        with the verification's seed). For a transformer (``arch`` gpt or vit): the measured sign at
-        t = 0 per block with its 95% interval, one series per readout. Returns a matplotlib Figure
-        (not shown)."""
-        from .render.plots import verification_figure
-
-        return verification_figure(self, samples=samples)
+    def plot(self):
+        """The sign map of σσ' (R3, proved intervals shaded) beside E[δ_i | p] against p: the Monte Carlo
+        row's per-unit estimates with 95% bars and the theory's (R1/R2) value at each unit, both computed
+        by ``verify`` and held in the row (drawing computes nothing). For a transformer (``arch`` gpt or
+        vit): the measured sign at t = 0 per block with its 95% interval, one series per readout. Returns
+        a matplotlib Figure (not shown); :func:`driftproof.render.plots.verification_figure`."""
+        return _display(self, "figure")(self)
 
     def rows(self, kind: str | None = None, result: str | None = None) -> list[Evidence]:
         """The rows of one kind and/or one result (R1-R5, MC, train)."""

@@ -10,14 +10,22 @@
 (b) seconds to resolve the sign of every unit with p > 0 of the last hidden layer at α = 1e-6:
     the best estimator, measured, against the naive numpy baseline, projected from its measured
     throughput and per-unit variance (running it to the end would take hours).
+(c) wide networks: width 1024 and 4096, 3 layers, the marginal naive estimator end to end.
+(p) the projected sampler (montecarlo/projected.py, O(width) normals per layer) side by side, in turns,
+    with the weight-level counter kernel it replaces for the Gaussian inits and with the plain numpy
+    naive estimator (same configuration as (a)): samples/s, samples per CPU-second, the median of the
+    paired ratios, and its distance from the arithmetic bound of the naive estimator; width 1024 × 3 ×
+    2000 samples and width 4096 end to end; the cost per sample over a grid of width × depth, with a
+    figure (scripts/results/bench_mc_cost.png).
 
-Usage: PYTHONPATH=. python scripts/bench_mc.py [--quick]
+Usage: PYTHONPATH=. python scripts/bench_mc.py [--quick] [--only projected]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import time
@@ -34,9 +42,12 @@ from driftproof.config import Config, environment  # noqa: E402
 from driftproof.montecarlo import conditional, kernels  # noqa: E402
 from driftproof.montecarlo.draws import draw_context, draw_inputs, draw_labels, draw_weights  # noqa: E402
 from driftproof.montecarlo import marginal  # noqa: E402
-from driftproof.montecarlo.samplers import CounterNetwork, Network  # noqa: E402
+from driftproof.montecarlo.samplers import CounterNetwork, Network, ProjectedNetwork  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_mc.json"
+OUT_PROJECTED = OUT.with_name("bench_mc_projected.json")
+FIGURE = OUT.with_name("bench_mc_cost.png")
+FLOPS_PER_CYCLE = 16  # per core: two 4-wide double FMAs (AVX2) or one 8-wide (AVX-512), the usual server core
 CONFIG = Config(loss="ce", act="gelu", width=256, depth=3, classes=10, seed=0)
 ALPHA = 1e-6
 
@@ -240,6 +251,185 @@ def part_c(samples: int) -> dict:
     return out
 
 
+def naive_flops(config: Config) -> int:
+    """Floating-point operations of one naive sample: 2 per weight forward (every layer and V) and backward
+    (W^2..W^L and V; W^1 is not read backward). 665,600 at width 256, 3 layers, K = 10."""
+    forward = sum(2 * a * b for a, b in config.fans)
+    return forward + sum(2 * a * b for a, b in config.fans[1:])
+
+
+def projected_normals(config: Config) -> int:
+    """Normals one projected naive sample draws: the input, W h per layer and V, Wᵀδ for V and W^L..W^2."""
+    return config.d_in + config.depth * config.width + config.classes + config.depth * config.width
+
+
+def peak_flops() -> tuple[float, float]:
+    """(GHz, the machine's double-precision peak in flop/s) from /proc/cpuinfo: cores × GHz × FLOPS_PER_CYCLE."""
+    try:
+        mhz = max(float(line.split(":")[1]) for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("cpu MHz"))
+    except (OSError, ValueError):
+        return math.nan, math.nan
+    return mhz / 1e3, (os.cpu_count() or 1) * mhz * 1e6 * FLOPS_PER_CYCLE
+
+
+def paired(functions: dict, samples: dict, rounds: int) -> dict:
+    """Each function run on its own batch size, in turns for ``rounds`` rounds: best samples/s, best samples
+    per CPU-second and, against the first function, the median of the per-round ratios (the machine is
+    shared: a round's functions see about the same load, so the paired ratio is the steadier figure)."""
+    wall, cpu = {name: [] for name in functions}, {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            function()
+            wall[name].append(samples[name] / (time.perf_counter() - started))
+            cpu[name].append(samples[name] / max(time.process_time() - cpu_started, 1e-9))
+    first = next(iter(functions))
+    return {name: {"samples_per_s": max(wall[name]), "samples_per_cpu_s": max(cpu[name]),
+                   "median_ratio": float(np.median(np.array(wall[first]) / np.array(wall[name]))),
+                   "median_cpu_ratio": float(np.median(np.array(cpu[first]) / np.array(cpu[name])))}
+            for name in functions}
+
+
+def part_projected(quick: bool) -> dict:
+    """(p): the projected sampler against the weight-level kernel and plain numpy, at CONFIG; wide runs; a grid."""
+    import numba
+
+    c = CONFIG
+    projected, weights = ProjectedNetwork(c, split=False), CounterNetwork(c, split=False)
+    projected.draw(0, 0, 4), weights.draw(0, 0, 4)  # compile / load from cache
+    n = {"projected": 2048 if quick else 8192, "weights": 256 if quick else 512, "numpy": 128 if quick else 256}
+    batch = {"projected": 512, "weights": 256, "numpy": 64}
+
+    def batches(draw, name):
+        def run():
+            for start in range(0, n[name], batch[name]):
+                draw(start // batch[name], start, batch[name])
+        return run
+
+    side = paired({"projected": batches(projected.draw, "projected"),
+                   "weights": batches(weights.draw, "weights"),
+                   "numpy": batches(lambda b, start, size: numpy_network(c, b, size), "numpy")},
+                  n, 3 if quick else 5)
+    ghz, peak = peak_flops()
+    flops = naive_flops(c)
+    rate = side["projected"]["samples_per_s"]
+    bound = {"naive_flops_per_sample": flops, "projected_normals_per_sample": projected_normals(c),
+             "ghz": ghz, "peak_flops": peak, "flops_per_cycle_assumed": FLOPS_PER_CYCLE,
+             "naive_samples_per_s_at_peak": peak / flops,
+             # the projected rate in the naive estimator's arithmetic: > 1 means past the bound of any
+             # implementation that touches every weight
+             "projected_over_naive_bound": rate * flops / peak,
+             "weights_over_naive_bound": side["weights"]["samples_per_s"] * flops / peak,
+             # per CPU-second against one core's peak: what the wall figures become on an idle machine
+             "projected_over_naive_bound_per_cpu_s": side["projected"]["samples_per_cpu_s"] * flops
+             / (peak / (os.cpu_count() or 1)),
+             "weights_over_naive_bound_per_cpu_s": side["weights"]["samples_per_cpu_s"] * flops
+             / (peak / (os.cpu_count() or 1))}
+    # Where the projected sample's time goes: its normals at the generator's one-thread rate.
+    generator = part_generator()
+    per_sample_us = 1e6 / side["projected"]["samples_per_cpu_s"]
+    generating_us = 1e6 * projected_normals(c) / generator["normals_per_s"]["kernel"]
+    bound.update({"generator_normals_per_s_one_thread": generator["normals_per_s"]["kernel"],
+                  "cpu_us_per_sample": per_sample_us, "generating_cpu_us_per_sample": generating_us,
+                  "generating_share": generating_us / per_sample_us})
+    wide = {}
+    for width, samples in ((1024, 2000), (4096, 200 if quick else 1000)):
+        config = Config(loss="ce", act="gelu", width=width, depth=3, classes=10, seed=0)
+        marginal(config, method="naive", samples=32, first_batch=32)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        result = marginal(config, method="naive", samples=samples)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        wide[width] = {"samples": samples, "seconds": seconds, "cpu_seconds": cpu, "samples_per_s": samples / seconds,
+                       "draws": result.config["draws"], "kernel_seconds": result.seconds}
+    grid = cost_grid(quick)
+    return {"config": "marginal, naive, CE, gelu, width 256, 3 hidden layers, 10 classes", "samples": n,
+            "batch": batch, "side_by_side": side, "bound": bound, "wide": wide, "grid": grid,
+            "threads": numba.get_num_threads()}
+
+
+def cost_grid(quick: bool) -> dict:
+    """CPU-microseconds per projected sample over widths × depths (CPU time: steadier than wall under load),
+    with a least-squares fit cost = a + b · width · depth and a log-log figure."""
+    widths = (64, 256, 1024, 4096) if quick else (64, 128, 256, 512, 1024, 2048, 4096)
+    depths = (1, 3) if quick else (1, 2, 3, 4, 6)
+    rows = []
+    for depth in depths:
+        for width in widths:
+            config = Config(loss="ce", act="gelu", width=width, depth=depth, classes=10, seed=0)
+            network = ProjectedNetwork(config, split=False)
+            network.draw(0, 0, 4)
+            size = max(64, min(4096, 2_000_000 // (width * depth)))
+            best = math.inf
+            for _ in range(3):
+                cpu_started = time.process_time()
+                network.draw(0, 0, size)
+                best = min(best, (time.process_time() - cpu_started) / size * 1e6)
+            rows.append({"width": width, "depth": depth, "cpu_us_per_sample": best})
+    x = np.array([r["width"] * r["depth"] for r in rows], float)
+    y = np.array([r["cpu_us_per_sample"] for r in rows])
+    slope, intercept = np.polyfit(x, y, 1)
+    fitted = intercept + slope * x
+    r2 = 1 - ((y - fitted) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    log_slope = float(np.polyfit(np.log(x), np.log(y), 1)[0])
+    draw_cost(rows, intercept, slope)
+    return {"rows": rows, "fit_us": {"intercept": float(intercept), "per_width_depth": float(slope), "r2": float(r2)},
+            "log_log_slope": log_slope, "figure": str(FIGURE)}
+
+
+def draw_cost(rows: list[dict], intercept: float, slope: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for depth in sorted({r["depth"] for r in rows}):
+        mine = [r for r in rows if r["depth"] == depth]
+        ax.loglog([r["width"] * depth for r in mine], [r["cpu_us_per_sample"] for r in mine], "o-",
+                  label=f"depth {depth}")
+    sizes = [r["width"] * r["depth"] for r in rows]
+    x = np.geomspace(min(sizes), max(sizes), 50)
+    ax.loglog(x, intercept + slope * x, "k--", lw=1,
+              label=f"{intercept:.1f} + {slope * 1e3:.2f}e-3 · width·depth µs")
+    ax.set_xlabel("width × depth")
+    ax.set_ylabel("CPU-µs per sample")
+    ax.set_title("Projected Monte Carlo: cost per sample (CE, GELU, K = 10)", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    FIGURE.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURE, dpi=120)
+    plt.close(fig)
+
+
+def print_projected(p: dict) -> None:
+    side, bound = p["side_by_side"], p["bound"]
+    print(f"(p) projected sampler, {p['config']} ({p['threads']} threads)")
+    for name, row in side.items():
+        if name == "projected":
+            print(f"    {name:10} {row['samples_per_s']:10.1f} samples/s  {row['samples_per_cpu_s']:10.1f} per CPU-s")
+            continue
+        print(f"    {name:10} {row['samples_per_s']:10.1f} samples/s  {row['samples_per_cpu_s']:10.1f} per CPU-s"
+              f"   projected / {name}: {row['median_ratio']:.2f}x wall, {row['median_cpu_ratio']:.2f}x CPU"
+              " (median of paired ratios)")
+    print(f"    naive estimator's arithmetic bound: {bound['naive_flops_per_sample']} flops/sample at"
+          f" {bound['peak_flops'] / 1e9:.0f} GFLOP/s peak = {bound['naive_samples_per_s_at_peak']:.0f} samples/s;"
+          f" projected runs at {bound['projected_over_naive_bound']:.2f}x it, the weight-level kernel at"
+          f" {bound['weights_over_naive_bound']:.3f}x wall; per CPU-second against one core's peak"
+          f" {bound['projected_over_naive_bound_per_cpu_s']:.2f}x and {bound['weights_over_naive_bound_per_cpu_s']:.3f}x")
+    print(f"    projected: {bound['projected_normals_per_sample']} normals/sample,"
+          f" {bound['cpu_us_per_sample']:.1f} CPU-µs/sample of which generating them"
+          f" {bound['generating_cpu_us_per_sample']:.1f} ({100 * bound['generating_share']:.0f}%) at the generator's"
+          f" {bound['generator_normals_per_s_one_thread'] / 1e6:.0f} M normals/s; the rest is σ, σ' and O(width) sums")
+    for width, row in p["wide"].items():
+        print(f"    width {width}, 3 layers, {row['samples']} samples: {row['seconds']:.2f} s wall"
+              f" ({row['cpu_seconds']:.2f} CPU-s, {row['samples_per_s']:.0f} samples/s, draws {row['draws']})")
+    fit = p["grid"]["fit_us"]
+    print(f"    cost per sample = {fit['intercept']:.2f} + {fit['per_width_depth'] * 1e3:.3f}e-3 · width·depth"
+          " CPU-µs"
+          f" (R² {fit['r2']:.4f}, log-log slope {p['grid']['log_log_slope']:.2f}); figure {p['grid']['figure']}")
+
+
 def torch_function() -> dict:
     """{"torch": PyTorch's CPU implementation of the same naive marginal estimator (autograd-free, float64,
     its own generator)} when PyTorch is installed, else {} (PyTorch is not a dependency)."""
@@ -281,14 +471,27 @@ def torch_function() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
+    parser.add_argument("--only", choices=("projected",), help="run part (p) alone, into bench_mc_projected.json")
     args = parser.parse_args()
     batches, size, pilot = (3, 32, 5000) if args.quick else (8, 64, 20000)
     load = os.getloadavg()
+    projected = part_projected(args.quick)
+    if args.only:
+        payload = {"p": projected, "load_average": load, "load_average_end": os.getloadavg(),
+                   "environment": environment(), "cpus": os.cpu_count(), "machine": platform.machine(),
+                   "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        OUT_PROJECTED.parent.mkdir(parents=True, exist_ok=True)
+        OUT_PROJECTED.write_text(json.dumps(payload, indent=2) + "\n")
+        print_projected(projected)
+        print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, at end"
+              f" {payload['load_average_end'][0]:.2f}; wrote {OUT_PROJECTED}")
+        return
     a = part_a(batches, size)
     a["generator"] = part_generator()
     c = part_c(200 if args.quick else 2000)
     b = part_b(pilot)
-    payload = {"a": a, "b": b, "c": c, "load_average": load, "environment": environment(), "cpus": os.cpu_count(),
+    payload = {"a": a, "b": b, "c": c, "p": projected, "load_average": load, "load_average_end": os.getloadavg(),
+               "environment": environment(), "cpus": os.cpu_count(),
                "numba_threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1)),
                "machine": platform.machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -327,7 +530,9 @@ def main() -> None:
     print(f"    numpy naive     {base['projected_seconds']:10.1f} s  {base['projected_samples']:9.3g} samples"
           f"  (projected: {base['samples_per_s']:.0f} samples/s, weakest unit snr {base['weakest_unit_snr']:.2g})")
     print(f"    ratio numpy naive / numba {b['best']}: {b['ratio']:.3g}x")
-    print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; wrote {OUT}")
+    print_projected(projected)
+    print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, at end"
+          f" {payload['load_average_end'][0]:.2f}; wrote {OUT}")
 
 
 if __name__ == "__main__":

@@ -42,9 +42,14 @@ started, cpu = time.perf_counter(), time.process_time()
 import driftproof.cli
 from driftproof import evidence
 from driftproof.api.common import network_config
+try:
+    from driftproof.verification import sources_of
+except ImportError:  # a baseline checkout older than driftproof.verification
+    sources_of = getattr(evidence, "sources_of", None)
 phases = [("import", time.perf_counter() - started, time.process_time() - cpu)]
 config = network_config(**json.loads(sys.argv[1]))
-for source in evidence.SOURCES["mlp"]:
+# a baseline checkout older than the architecture registry lists the sources in evidence.SOURCES
+for source in (sources_of("mlp") if sources_of is not None else evidence.SOURCES["mlp"]):
     wall, cpu = time.perf_counter(), time.process_time()
     source.rows(config, False)
     phases.append((source.name, time.perf_counter() - wall, time.process_time() - cpu))

@@ -54,7 +54,8 @@ COMMANDS = {
                      ["claims", "--out", "{tmp}/sweep", "--no-progress", "--json"]],
 }
 
-IGNORED_KEYS = {"seconds", "environment", "version", "versions", "elapsed", "wall", "wall_seconds", "time",
+IGNORED_KEYS = {"seconds", "load_seconds",
+                "environment", "version", "versions", "elapsed", "wall", "wall_seconds", "time",
                 "started", "finished", "git", "commit", "path", "out", "folder", "python", "platform",
                 "created", "timestamp"}
 

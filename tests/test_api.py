@@ -37,7 +37,7 @@ def test_api_and_cli_give_identical_json(capsys):
                  "--only", "symbolic"), "environment")
     api_mc = driftproof.mc(loss="ce", act="gelu", width=32, samples=256).to_dict()
     cli_mc = cli_json(capsys, "mc", "--loss", "ce", "--act", "gelu", "--width", "32", "--samples", "256")
-    assert _without(api_mc, "environment", "seconds") == _without(cli_mc, "environment", "seconds")
+    assert _without(api_mc, *TIMING) == _without(cli_mc, *TIMING)
 
 
 def test_bad_input_raises_the_cli_message(capsys):
@@ -99,6 +99,28 @@ def test_mc_plots_itself_with_theory_beside_the_estimates():
     assert marginal.axes[0].get_xlabel() == "hidden layer"
 
 
+def test_a_verification_draws_what_it_holds_and_computes_nothing(monkeypatch):
+    """plot() draws the Monte Carlo row's stored units and the theory's value at each; a figure that
+    recomputed anything would call the estimator or the theory, both made to fail here."""
+    import driftproof.montecarlo.compare
+    import driftproof.montecarlo.estimators
+
+    result = driftproof.verify(loss="mse", act="relu", width=16, only="montecarlo")
+    row, = [row for row in result.rows(result="MC") if row.numbers.get("units")]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("drawing computed")
+
+    monkeypatch.setattr(driftproof.montecarlo.estimators, "conditional", refuse)
+    monkeypatch.setattr(driftproof.montecarlo.compare, "_predictions", refuse)
+    right = result.plot().axes[1]
+    theory, = [line for line in right.lines if line.get_label().startswith("theory")]
+    assert sorted(theory.get_xdata()) == sorted(row.numbers["units"]["p"])
+    assert np.allclose(sorted(theory.get_ydata()), sorted(row.numbers["theory"]["units"]))
+    saved = driftproof.Verification.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert len(saved.plot().axes[1].lines) == len(right.lines)  # a saved verification draws the same
+
+
 def test_every_public_name_is_documented():
     for name in driftproof.__all__:
         obj = getattr(driftproof, name)
@@ -111,7 +133,7 @@ def test_sweep_function_and_sweeps_package_do_not_shadow_each_other():
     assert callable(driftproof.sweep) and hasattr(grid, "make_grid")
 
 
-TIMING = ("environment", "seconds", "run_folder", "out", "wall_seconds", "elapsed", "executor")
+TIMING = ("environment", "seconds", "load_seconds", "run_folder", "out", "wall_seconds", "elapsed", "executor")
 TRAIN = dict(loss="ce", act="relu", width=16, depth=2, steps=6, seeds=1, n_train=128, n_test=64)
 
 
@@ -173,12 +195,14 @@ def test_an_interrupted_train_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # no run folder, no scratch folder
     (tmp_path / "kept").mkdir()
     (tmp_path / "kept" / "notes.txt").write_text("mine")
+    with pytest.raises(driftproof.InputError, match="not a driftproof run folder.*--force"):
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)  # another's folder: refused unless forced
     with pytest.raises(KeyboardInterrupt):
-        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+        driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False, force=True)
     assert [p.name for p in tmp_path.iterdir()] == ["kept"] and [p.name for p in (tmp_path / "kept").iterdir()] == [
         "notes.txt"]
     monkeypatch.undo()
-    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False)
+    run = driftproof.train(**TRAIN, out=tmp_path / "kept", figures=False, force=True)
     assert (tmp_path / "kept" / "run.json").is_file() and (tmp_path / "kept" / "notes.txt").is_file()
     assert driftproof.load(tmp_path / "kept").to_dict()["summary"] == json.loads(run.to_json())["summary"]
 
@@ -191,7 +215,7 @@ def test_plots_have_their_axes_and_no_diverged_or_nonfinite_series(tmp_path):
     sign_map = driftproof.derive(act="gelu").plot()
     ax, = sign_map.axes
     assert ax.get_xlabel() == "p" and "σ'" in ax.get_ylabel() and len(ax.patches) >= 2  # + and − shaded
-    verification = driftproof.verify(act="gelu", width=32, only="symbolic").plot(samples=256)
+    verification = driftproof.verify(act="gelu", width=32, only="montecarlo").plot()
     left, right = verification.axes
     assert left.get_xlabel() == "p" and right.get_xlabel().startswith("p_i") and right.get_ylabel() == "E[δ_i | p]"
     assert any("theory" in text.get_text() for text in right.get_legend().get_texts())

@@ -8,9 +8,11 @@ it where the command writes; a handful run as subprocesses to check the real ent
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -259,3 +261,307 @@ def test_the_entry_point_refuses_in_one_line(argv, tmp_path):
     lines = process.stderr.strip().splitlines()
     assert process.returncode == 2 and len(lines) == 1 and lines[0].startswith("driftproof: error: "), process.stderr
     assert process.stdout == "" and _files(tmp_path) == []
+
+
+# --- Output folders: never overwritten, never mixed; every check before any work -----------------------------
+# (setup, argv): the setup builds the user's files in an empty working folder; the command must refuse with
+# exit 2 in one line and leave every file as it was (contents, links and all).
+
+def _user_file(tmp: Path) -> None:
+    (tmp / "p").mkdir()
+    (tmp / "p" / "run.json").write_text("mine\n")
+
+
+def _user_notes(tmp: Path) -> None:
+    (tmp / "p").mkdir()
+    (tmp / "p" / "notes.txt").write_text("mine\n")
+
+
+def _user_results(tmp: Path) -> None:  # a folder of someone else's, with a results/ file but not a sweep's
+    (tmp / "p").mkdir()
+    (tmp / "p" / "report.json").write_text("{}\n")
+
+
+def _dangling(tmp: Path) -> None:
+    os.symlink("nowhere", tmp / "p")
+
+
+def _loop(tmp: Path) -> None:
+    os.symlink("q", tmp / "p")
+    os.symlink("p", tmp / "q")
+
+
+def _a_file(tmp: Path) -> None:
+    (tmp / "p").write_text("mine\n")
+
+
+def _nothing(tmp: Path) -> None:
+    pass
+
+
+TRAIN_QUICK = ["train", "--steps", "5", "--seeds", "1", "--no-figures", "--no-control", "--no-progress"]
+OUT_COMMANDS = {"train": TRAIN_QUICK, "report": ["report", "--quick", "--no-pdf"],
+                "sweep": ["sweep", "--grid", "quick", "--no-progress"],
+                "claims": ["claims", "--run-sweep", "--grid", "quick"]}
+OUT_SETUPS = [
+    (_user_file, "p"),  # the issue's example: p/run.json is the user's
+    (_user_notes, "p"),
+    (_dangling, "p"),
+    (_dangling, "p/x"),
+    (_loop, "p"),
+    (_loop, "p/x"),
+    (_a_file, "p"),
+    (_a_file, "p/x"),
+    (_nothing, "~nosuchuser-driftproof/x"),
+    (_nothing, "a" * 240),  # fits NAME_MAX, but not with the scratch name .<name>.partial-XXXXXXXX
+    (_nothing, "b" * 256),
+    (_nothing, "/".join(["c" * 100] * 50)),  # a 5000-character path
+    (_nothing, "x\0y"),
+]
+OUT_CASES = [(setup, [*OUT_COMMANDS[command], "--out", out]) for setup, out in OUT_SETUPS for command in OUT_COMMANDS]
+OUT_CASES += [(_user_results, [*OUT_COMMANDS[command], "--out", "p"]) for command in ("train", "sweep", "claims")]
+OUT_CASES += [(_user_notes, [*OUT_COMMANDS["train"], "--arch", "gpt", "--steps", "2", "--out", "p"])]
+
+
+def _snapshot(folder: Path) -> dict:
+    """Every entry under ``folder``: a file's bytes, a link's target, or 'dir'; links are not followed."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root) / name
+            key = str(path.relative_to(folder))
+            out[key] = (f"-> {os.readlink(path)}" if path.is_symlink() else "dir" if path.is_dir()
+                        else path.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("setup, argv", OUT_CASES,
+                         ids=[f"{setup.__name__} {' '.join(argv)[:90]}" for setup, argv in OUT_CASES])
+def test_out_is_refused_before_any_work_and_nothing_is_touched(setup, argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    before = _snapshot(tmp_path)
+    code, out, err, seconds = _run(argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2, (code, err)
+    assert len(lines) == 1 and lines[0].startswith("driftproof: error: --out "), err
+    assert len(lines[0]) < 400 and "Traceback" not in err
+    assert _snapshot(tmp_path) == before
+    assert seconds < SECONDS
+
+
+def test_a_run_folder_takes_a_rerun_of_its_configuration_only(capsys, tmp_path, monkeypatch):
+    """Same configuration: replaced whole (figures of the older run removed); another: refused; --force: the
+    user's other files kept. A symbolic link to a run folder is written through, not replaced."""
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "--steps", "3", "--seeds", "1", "--no-control", "--no-progress", "--width", "16", "--depth", "1"]
+    assert _run([*train, "--out", "r"], capsys)[0] == 0
+    assert (tmp_path / "r" / "sign.png").is_file()
+    os.symlink("r", tmp_path / "link")
+    assert _run([*train, "--no-figures", "--out", "link"], capsys)[0] == 0  # a rerun of the same configuration
+    assert (tmp_path / "link").is_symlink() and not (tmp_path / "r" / "sign.png").exists()
+    before = _snapshot(tmp_path)
+    code, _, err, _ = _run([*train, "--lr", "0.1", "--out", "r"], capsys)
+    assert code == 2 and "another configuration (lr 0.05, not 0.1)" in err and "--force" in err
+    assert _snapshot(tmp_path) == before
+    (tmp_path / "r" / "notes.txt").write_text("mine\n")
+    assert _run([*train, "--lr", "0.1", "--no-figures", "--out", "r", "--force"], capsys)[0] == 0
+    assert (tmp_path / "r" / "notes.txt").read_text() == "mine\n"
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["spec"]["lr"] == 0.1
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+# --- Environment variables: one line naming the variable, exit 2, before any work ----------------------------
+ENV_COMMANDS = {"mc": ["mc", "--samples", "2048"], "verify": ["verify", "--only", "montecarlo"],
+                "train": TRAIN_QUICK + ["--out", "out"], "sweep": ["sweep", "--grid", "quick", "--out", "out"]}
+ENV_CASES = [({"NUMBA_NUM_THREADS": value}, command, "NUMBA_NUM_THREADS")
+             for value in ("0", "-1", "abc", "1.5") for command in ENV_COMMANDS]
+ENV_CASES += [({"NUMBA_DISABLE_JIT": value}, command, "NUMBA_DISABLE_JIT")
+              for value in ("1", "true") for command in ("mc", "verify")]
+ENV_CASES += [({"MPLBACKEND": value}, command, "MPLBACKEND")
+              for value in ("bogus", "not a backend") for command in ENV_COMMANDS]
+# A shifted init whose mean leaves float64's range: refused with the variance's bound, no numpy warning flood.
+ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e308)"], "shifted(mean=1e308)")
+              for argv in (["mc", "--samples", "2048"], ["verify"], ["derive"], TRAIN_QUICK + ["--out", "out"])]
+ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e120)"], "second moment")
+              for argv in (["mc", "--samples", "2048"], TRAIN_QUICK + ["--out", "out"])]
+# A transformer's training states its estimate; over DRIFTPROOF_MAX_SECONDS it is refused before any work.
+ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "2"}, [*TRAIN_QUICK, "--arch", arch, "--out", "out"], f"train --arch {arch}")
+              for arch in ("gpt", "vit")]
+
+
+@pytest.mark.parametrize("env, argv, named", ENV_CASES,
+                         ids=[f"{' '.join(f'{k}={v}' for k, v in env.items())} {a if isinstance(a, str) else a[0]}"
+                              f"{'' if isinstance(a, str) else ' ' + ' '.join(a[-2:])}" for env, a, _ in ENV_CASES])
+def test_a_bad_environment_is_named_in_one_line(env, argv, named, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err, seconds = _run(ENV_COMMANDS[argv] if isinstance(argv, str) else argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "", (code, err)
+    assert len(lines) == 1 and lines[0].startswith("driftproof: error: ") and named in lines[0], err
+    assert "Traceback" not in err and "Warning" not in err
+    assert _files(tmp_path) == [] and seconds < SECONDS
+
+
+def test_a_long_training_run_states_its_estimate_first(capsys, tmp_path, monkeypatch):
+    from driftproof.commands import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train, "ANNOUNCE_SECONDS", 0.0)  # as if long: the estimate is stated before the work
+    code, out, err, _ = _run([*TRAIN_QUICK, "--arch", "vit", "--steps", "2", "--n-test", "16", "--width", "32",
+                              "--depth", "1", "--out", "run"], capsys)
+    assert code == 0, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("train --arch vit, width 32, depth 1, 2 steps x 1 seeds: about ") and "(estimated)" in line
+
+
+def _temporary_caches() -> set[str]:
+    return {path.name for path in Path(tempfile.gettempdir()).glob("driftproof-cache-*")}
+
+
+@pytest.mark.parametrize("how", ["a file", "under a file", "in /proc"])
+def test_an_unusable_kernel_cache_falls_back_with_a_notice(how, capsys, tmp_path, monkeypatch):
+    """DRIFTPROOF_CACHE a file, below a file, or where nothing can be written: the run works with a temporary
+    cache, says so in one line, and removes it at the end."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("mine\n")
+    cache = {"a file": tmp_path / "file", "under a file": tmp_path / "file" / "x",
+             "in /proc": Path("/proc/driftproof-cache")}[how]
+    monkeypatch.setenv("DRIFTPROOF_CACHE", str(cache))
+    before = _temporary_caches()
+    code, out, err, _ = _run([*TRAIN_QUICK, "--kernel", "numba", "--width", "16", "--out", "run"], capsys)
+    assert code == 0 and "run folder: run" in out, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("driftproof: notice: the kernel cache") and "unusable" in line
+    assert (tmp_path / "file").read_text() == "mine\n" and _temporary_caches() <= before
+
+
+# --- Standard output that cannot take the results: the real process -------------------------------------------
+def _process(argv: list[str], tmp_path: Path, stdout, **env) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **env}
+    return subprocess.run([sys.executable, "-m", "driftproof", *argv], cwd=tmp_path, env=environment, stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("argv", [["list"], ["--version"]], ids=" ".join)
+def test_a_full_stdout_ends_in_one_line_and_exit_74(argv, tmp_path):
+    with open("/dev/full", "w") as full:
+        process = _process(argv, tmp_path, full)
+    assert process.returncode == 74, process.stderr
+    assert process.stderr.strip().splitlines() == ["driftproof: error: No space left on device (writing the results "
+                                                   "to stdout)"]
+
+
+def test_a_closed_stdout_is_refused_before_any_work(tmp_path):
+    code = ("import os, subprocess, sys; os.close(1); "
+            "sys.exit(subprocess.run([sys.executable, '-m', 'driftproof', 'list']).returncode)")
+    closed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, timeout=120)
+    assert closed.returncode == 74 and len(closed.stderr.strip().splitlines()) == 1, closed.stderr
+    assert "stdout is closed" in closed.stderr and _files(tmp_path) == []
+
+
+def test_an_ascii_stdout_gets_the_results_and_one_notice(tmp_path):
+    process = _process(["derive", "--act", "relu"], tmp_path, subprocess.PIPE, PYTHONIOENCODING="ascii")
+    assert process.returncode == 0 and "R3" in process.stdout, process.stderr
+    (line,) = process.stderr.strip().splitlines()
+    assert line.startswith("driftproof: notice: stdout takes ascii only") and "Traceback" not in process.stderr
+
+
+# --- The Python API: InputError (the CLI's one line), never a raw exception ---------------------------------
+def _run_folder(tmp: Path, **files) -> Path:
+    """A run folder whose files are the given bytes or JSON values (the rest minimal but well-formed)."""
+    folder = tmp / "run"
+    folder.mkdir()
+    contents = {"run.json": {"config": {}, "spec": {}}, "summary.json": {"summary": {}, "first_step_vs_R5": None},
+                "metrics.json": {"runs": []}, **files}
+    for name, value in contents.items():
+        (folder / name).write_bytes(value if isinstance(value, bytes) else json.dumps(value).encode())
+    return folder
+
+
+def _verify_json(tmp: Path, value) -> Path:
+    path = tmp / "verify.json"
+    path.write_bytes(value if isinstance(value, bytes) else json.dumps(value).encode())
+    return path
+
+
+def _sweep_folder(tmp: Path, manifest=None, results=None) -> Path:
+    folder = tmp / "sweep"
+    (folder / "results").mkdir(parents=True)
+    if manifest is not None:
+        (folder / "sweep.json").write_bytes(manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode())
+    for name, value in (results or {}).items():
+        (folder / "results" / name).write_bytes(value if isinstance(value, bytes) else json.dumps(value).encode())
+    return folder
+
+
+API_CASES = {
+    "verify(scale=0.1)": lambda dp, tmp: dp.verify(scale=0.1),
+    "verify(loss=1)": lambda dp, tmp: dp.verify(loss=1),
+    "derive(init=None)": lambda dp, tmp: dp.derive(init=None),
+    "verify(act=3)": lambda dp, tmp: dp.verify(act=3),
+    "verify(arch=['mlp'])": lambda dp, tmp: dp.verify(arch=["mlp"]),
+    "verify(only=[1])": lambda dp, tmp: dp.verify(only=[1]),
+    "verify(width='wide')": lambda dp, tmp: dp.verify(width="wide"),
+    "verify(seed=-1)": lambda dp, tmp: dp.verify(seed=-1),
+    "mc(samples='1024')": lambda dp, tmp: dp.mc(samples="1024"),
+    "mc(samples=1.5)": lambda dp, tmp: dp.mc(samples=1.5),
+    "mc(alpha='x')": lambda dp, tmp: dp.mc(alpha="x"),
+    "mc(layer=1.0)": lambda dp, tmp: dp.mc(layer=1.0),
+    "mc(method=3)": lambda dp, tmp: dp.mc(method=3),
+    "mc(mode=None)": lambda dp, tmp: dp.mc(mode=None),
+    "mc(mode=['marginal'])": lambda dp, tmp: dp.mc(mode=["marginal"]),
+    "train(lr='x')": lambda dp, tmp: dp.train(lr="x", steps=2, seeds=1),
+    "train(clip_norm=-1)": lambda dp, tmp: dp.train(clip_norm=-1.0, steps=2, seeds=1),
+    "train(clip_norm='1')": lambda dp, tmp: dp.train(clip_norm="1", steps=2, seeds=1),
+    "train(out=123)": lambda dp, tmp: dp.train(out=123, steps=2, seeds=1),
+    "train(out='')": lambda dp, tmp: dp.train(out="", steps=2, seeds=1),
+    "sweep(grid=5)": lambda dp, tmp: dp.sweep(grid=5, out=tmp / "s"),
+    "sweep(workers='2')": lambda dp, tmp: dp.sweep(grid="quick", out=tmp / "s", workers="2"),
+    "load(123)": lambda dp, tmp: dp.load(123),
+    "load('a\\0b')": lambda dp, tmp: dp.load("a\0b"),
+    "load(missing)": lambda dp, tmp: dp.load(tmp / "missing"),
+    "load(run: run.json binary)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"run.json": b"\xff\xfe\x00"})),
+    "load(run: run.json truncated)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"run.json": b'{"config": {'})),
+    "load(run: run.json a list)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"run.json": [1, 2]})),
+    "load(run: run.json keyless)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"run.json": {}})),
+    "load(run: metrics keyless)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"metrics.json": {}})),
+    "load(run: metrics runs wrong)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"metrics.json": {"runs": [3]}})),
+    "load(run: summary binary)": lambda dp, tmp: dp.load(_run_folder(tmp, **{"summary.json": b"\x80"})),
+    "load(verify: verdict 2)": lambda dp, tmp: dp.load(_verify_json(tmp, {"verdict": 2, "evidence": [],
+                                                                          "config": {}})),
+    "load(verify: evidence 3)": lambda dp, tmp: dp.load(_verify_json(tmp, {"verdict": "holds", "evidence": 3,
+                                                                           "config": {}})),
+    "load(verify: no config)": lambda dp, tmp: dp.load(_verify_json(tmp, {"verdict": "holds", "evidence": []})),
+    "load(verify: binary)": lambda dp, tmp: dp.load(_verify_json(tmp, b"\xff\xd8\xff")),
+    "load(verify: deep)": lambda dp, tmp: dp.load(_verify_json(tmp, b"[" * 100000)),
+    "load(sweep: grid 123)": lambda dp, tmp: dp.load(_sweep_folder(tmp, {"grid": 123, "jobs": []})),
+    "load(sweep: manifest a list)": lambda dp, tmp: dp.load(_sweep_folder(tmp, [1])),
+    "load(sweep: manifest binary)": lambda dp, tmp: dp.load(_sweep_folder(tmp, b"\xff")),
+    "load(sweep: keyless result)": lambda dp, tmp: dp.load(_sweep_folder(tmp, None, {"k.json": {"a": 1}})),
+    "load(sweep: truncated result)": lambda dp, tmp: dp.load(_sweep_folder(tmp, None, {"k.json": b'{"key": '})),
+    "load(sweep: empty)": lambda dp, tmp: dp.load(_sweep_folder(tmp)),
+    "claims(out=a file)": lambda dp, tmp: dp.claims(_verify_json(tmp, {})),
+}
+
+
+@pytest.mark.parametrize("name", API_CASES)
+def test_the_api_raises_input_error(name, tmp_path, monkeypatch):
+    import driftproof
+
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(driftproof.InputError) as raised:
+        API_CASES[name](driftproof, tmp_path)
+    assert type(raised.value) is driftproof.InputError and len(str(raised.value).splitlines()) == 1
+    assert time.perf_counter() - start < SECONDS
+
+
+def test_the_table_has_at_least_320_cases():
+    """The files, environment and API blocks add at least 80 cases; the table holds at least 320 in all."""
+    added = len(OUT_CASES) + len(ENV_CASES) + len(API_CASES)
+    assert added >= 80
+    assert len(CASES) + len(DEGENERATE) + added >= 320

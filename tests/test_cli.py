@@ -28,14 +28,15 @@ def test_verify_holds_table_and_exit_code(capsys):
 
 def test_a_failing_evidence_source_is_an_internal_error_not_a_verdict(capsys, monkeypatch):
     """A source that raises fails verify with exit 70 and a line naming it; its rows are never dropped."""
-    from driftproof import evidence
+    from driftproof import verification
+    from driftproof.evidence import Source
 
     def broken(config, progress):
         raise RuntimeError("planted failure")
 
-    sources = {arch: tuple(evidence.Source(s.kind, s.name, broken if s.kind == "montecarlo" else s.rows)
-                           for s in listed) for arch, listed in evidence.SOURCES.items()}
-    monkeypatch.setattr(evidence, "SOURCES", sources)
+    real = verification.sources_of
+    monkeypatch.setattr(verification, "sources_of", lambda arch: tuple(
+        Source(s.kind, s.name, broken if s.kind == "montecarlo" else s.rows) for s in real(arch)))
     code, out, err = run(capsys, "verify", "--act", "relu", "--only", "symbolic", "--only", "montecarlo")
     assert code == 70 and out == ""
     assert err.count("\n") == 1 and "Monte Carlo evidence failed" in err and "planted failure" in err

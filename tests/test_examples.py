@@ -15,6 +15,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script, tmp_path):
+    if script.stem.startswith("torch_"):  # the PyTorch examples: skipped without torch, except in CI
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None and os.environ.get("CI", "").lower() in ("", "0", "false", "no"):
+            pytest.skip("PyTorch is not installed (pip install '.[torch]')")
     args = [sys.executable, str(script)] + ([str(tmp_path / "sweep")] if "sweep" in script.stem else [])
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path,
                           env={**os.environ, "MPLBACKEND": "Agg"})

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from driftproof.config import Config
-from driftproof.evidence import verify
+from driftproof.verification import verify
 from driftproof.render import row_name, row_summary, verdict_table, verification_json
 from driftproof.results import Verification
 

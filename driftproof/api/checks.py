@@ -11,59 +11,35 @@ import numpy as np
 
 from ..budget import Budget, check_memory, mc_budget
 from ..config import Config, environment
+from ..envcheck import check_jit, check_numba_threads
 from ..errors import InputError
-from ..evidence import ARCHS, KINDS
-from ..evidence import verify as _verify
+from ..archs import all_archs, get_arch
+from ..verification import KINDS
+from ..verification import verify as _verify
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
-from ..montecarlo.compare import Comparison, unit_predictions
+from ..montecarlo.compare import Comparison
 from ..montecarlo.gap import GapTrend, gap_trend
 from ..montecarlo.outcomes import ConditionalResult, MarginalResult
-from ..nets import LN_EPS
 from ..render import montecarlo_text
 from ..results import Verdict, Verification, json_default
 from ..theory.derivation import Derivation
-from ..theory.derive import derive_all
-from ..theory.normalized import Residual, derive_residual
 from .common import network_config, progress_bar
 
 __all__ = ["verify", "verify_budget_for", "derive", "mc", "mc_budget_for", "Derivations", "MonteCarloCheck", "MODES",
            "DERIVE_ARCHS"]
 
 MODES = ("conditional", "marginal")
-DERIVE_ARCHS = ("mlp", "resmlp")  # the architectures with derivations (R1-R5, R6)
-
-
-# The network options verify resolves per architecture: None means the architecture's default.
-_MLP_DEFAULTS = {"init": "normal", "scale": "he", "width": 256, "depth": 1, "classes": 10}
-# A transformer's weights, outputs and input are the paper's code's and its data's: these options do not apply.
-_WEIGHTS = "its weights are drawn as the paper's code draws them (PyTorch's default uniform)"
-_NOT_FOR = {"gpt": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the text corpus's characters",
-                    "input_dim": "its input is a window of token ids"},
-            "vit": {"init": _WEIGHTS, "scale": _WEIGHTS, "classes": "its outputs are the 10 digits",
-                    "input_dim": "its input is an 8x8 digit image"}}
-_TASK = {"gpt": "trained on next-token cross-entropy", "vit": "a digit classifier trained with cross-entropy"}
-
-
-def _transformer_options(arch: str, loss: str, options: dict) -> dict:
-    """A transformer's network options; InputError (one line) for an option that makes no sense for it."""
-    for name, why in _NOT_FOR[arch].items():
-        if options.get(name) is not None:
-            raise InputError(f"--{name.replace('_', '-')} does not apply to --arch {arch}: {why}")
-    if loss != "ce":
-        raise InputError(f"--arch {arch} is {_TASK[arch]}: --loss must be ce, got {loss!r}")
-    from ..evidence.transformer import DEFAULT_DEPTH, DEFAULT_WIDTH
-
-    return {**options, "init": "normal", "scale": "he", "classes": 10,
-            "width": DEFAULT_WIDTH if options["width"] is None else options["width"],
-            "depth": DEFAULT_DEPTH if options["depth"] is None else options["depth"]}
+# the architectures with derivations (mlp: R1-R5; resmlp: R1-R6): their registry entries say which
+DERIVE_ARCHS = tuple(arch.name for arch in all_archs() if arch.derivations is not None)
 
 
 def _resolved(arch: str, loss: str, options: dict) -> dict:
-    """The options with each None replaced by the architecture's default."""
-    if arch in _NOT_FOR:
-        return _transformer_options(arch, loss, options)
-    return {name: _MLP_DEFAULTS[name] if value is None and name in _MLP_DEFAULTS else value
-            for name, value in options.items()}
+    """The options with each None replaced by the architecture's default; InputError (one line) for an option
+    or a loss that does not apply to it."""
+    entry = get_arch(arch)
+    entry.refuse_options(options)
+    entry.check_loss(loss)
+    return {name: entry.verify_defaults.get(name) if value is None else value for name, value in options.items()}
 
 
 def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scale: str | None = None,
@@ -85,29 +61,29 @@ def verify(loss: str = "ce", act: str = "gelu", *, init: str | None = None, scal
     Returns:
         A :class:`~driftproof.results.Verification`: ``verdict``, ``evidence`` rows, ``exit_code``.
     """
-    if arch not in ARCHS:
-        raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    if not isinstance(arch, str):  # the registry's look-up is cached: an unhashable name would not reach its check
+        raise InputError(f"arch must be a name (a string), got {arch!r}")
     options = _resolved(arch, loss, {"init": init, "scale": scale, "width": width, "depth": depth,
                                      "classes": classes, "input_dim": input_dim})
     config = network_config(loss, act, seed=seed, **options)
     kinds = KINDS if only is None else ((only,) if isinstance(only, str) else tuple(only))
-    unknown = [kind for kind in kinds if kind not in KINDS]
+    unknown = [kind for kind in kinds if not isinstance(kind, str) or kind not in KINDS]
     if unknown or not kinds:
         raise InputError(f"only must name kinds of evidence among {', '.join(KINDS)}, got {only!r}")
+    if "montecarlo" in kinds:
+        check_numba_threads()
+        check_jit()
     return _verify(config, arch=arch, progress=progress, kinds=kinds)
 
 
 def verify_budget_for(loss: str = "ce", act: str = "gelu", *, arch: str = "gpt", seed: int = 0,
                       **network) -> Budget:
-    """The time and memory :func:`verify` would need for ``arch`` gpt or vit, estimated before any work (the
-    CLI states it up front); InputError for options that do not apply."""
-    if arch not in _NOT_FOR:
-        raise InputError(f"a verify estimate is made for --arch {' or '.join(_NOT_FOR)} only, got {arch!r}")
-    from ..evidence.transformer import budget
-
+    """The time and memory :func:`verify` would need for ``arch`` (its registry entry's ``verify_budget``),
+    estimated before any work (the CLI states it up front for a ``long_verify`` architecture); InputError for
+    options that do not apply."""
     options = _resolved(arch, loss, {name: network.get(name) for name in
                                      ("init", "scale", "width", "depth", "classes", "input_dim")})
-    return budget(network_config(loss, act, seed=seed, **options), arch=arch)
+    return get_arch(arch).verify_budget(network_config(loss, act, seed=seed, **options))
 
 
 @dataclass(frozen=True)
@@ -163,7 +139,7 @@ class Derivations:
         from ..theory.signmap import sign_map
 
         activation = get_activation(self.config["act"])
-        return sign_map_figure(activation, sign_map(activation).to_dict()["intervals"], repr(self))
+        return sign_map_figure(activation, sign_map(activation).intervals, repr(self))
 
 
 def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
@@ -178,13 +154,10 @@ def derive(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: 
     """
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    if arch not in DERIVE_ARCHS:
-        raise InputError(f"arch must be one of {', '.join(DERIVE_ARCHS)}, got {arch!r} (the GPT's tied readout is "
-                         "outside the derivations: `verify --arch gpt` says so and measures it)")
-    derivations = tuple(derive_all(config))
-    if arch == "resmlp":
-        derivations += (derive_residual(Residual(config, "layernorm", LN_EPS)),)
-    return Derivations(config.to_dict(), derivations)
+    entry = get_arch(arch)
+    if entry.derivations is None:
+        raise InputError(f"arch must be one of {', '.join(DERIVE_ARCHS)}, got {arch!r} ({entry.no_derivation})")
+    return Derivations(config.to_dict(), tuple(entry.derivations(config)))
 
 
 @dataclass(frozen=True)
@@ -223,8 +196,9 @@ class MonteCarloCheck:
     def text(self, units: bool = False, wide: bool = False) -> str:
         """The command line's report; ``units`` adds one line per unit (conditional mode); it wraps
         to the terminal unless ``wide``."""
-        predicted = (unit_predictions(self.config, self.result.layer, self.result.p)
-                     if units and self.mode == "conditional" else None)
+        comparison = self.comparison if self.mode == "conditional" else None
+        predicted = ((np.asarray(comparison.units), comparison.exact, comparison.method)
+                     if units and comparison is not None and comparison.units is not None else None)
         return montecarlo_text(self.config, self.result, self.comparison, predicted, self.trend, wide=wide)
 
     def __repr__(self) -> str:
@@ -245,7 +219,11 @@ class MonteCarloCheck:
         figure, axes = new_figure(6.4, 4.0)
         ax = axes[0][0]
         if self.mode == "conditional":
-            draw_conditional(ax, self.config, self.result)
+            result, comparison = self.result, self.comparison
+            draw_conditional(ax, result.p, result.means, result.stderrs, result.layer,
+                             f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)",
+                             comparison.units if comparison is not None else None,
+                             comparison.method if comparison is not None else "")
         else:
             layers = [layer.layer for layer in self.result.layers]
             estimates = [layer.delta_given_positive for layer in self.result.layers]
@@ -278,8 +256,11 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
     """
     config = network_config(loss, act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    _check_mc_types(method=method, layer=layer, samples=samples, alpha=alpha)
+    check_numba_threads()
+    check_jit()
     if mode == "marginal" and layer is not None:
         raise InputError("--layer is for --mode conditional; marginal mode reports every layer")
     method, samples = _mc_defaults(config, mode, method, samples)
@@ -299,6 +280,17 @@ def mc(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str 
                            tuple(gap_trend(config, comparison, method=method, samples=samples, alpha=alpha)))
 
 
+def _check_mc_types(*, method, layer, samples, alpha) -> None:
+    """The types of mc's own arguments (their ranges are checked where they are used), one line each."""
+    if method is not None and not isinstance(method, str):
+        raise InputError(f"method must be a name (a string), got {method!r}")
+    for name, value in (("layer", layer), ("samples", samples)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise InputError(f"{name} must be an integer, got {value!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)):
+        raise InputError(f"alpha must be a number, got {alpha!r}")
+
+
 def _mc_defaults(config: Config, mode: str, method: str | None, samples: int | None) -> tuple[str, int]:
     method = method or ("cv" if config.init_dist.zero_mean else "naive")
     return method, samples if samples is not None else (20000 if mode == "conditional" else 2000)
@@ -308,5 +300,6 @@ def mc_budget_for(loss: str = "ce", act: str = "gelu", *, mode: str = "condition
                   layer: int | None = None, samples: int | None = None, **network) -> Budget:
     """The memory and time :func:`mc` would need, estimated before any work (the CLI prints long ones)."""
     config = network_config(loss, act, **network)
+    _check_mc_types(method=method, layer=layer, samples=samples, alpha=0.0)
     method, samples = _mc_defaults(config, mode, method, samples)
     return mc_budget(config, mode=mode, samples=samples, method=method, layer=layer)

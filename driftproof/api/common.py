@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 
-from ..commands.common import output_folder
 from ..config import Config
+from ..errors import InputError
+from ..folders import output_folder, written_whole
 
 __all__ = ["network_config", "progress_bar", "output_folder", "written_whole"]
 
@@ -17,6 +14,9 @@ __all__ = ["network_config", "progress_bar", "output_folder", "written_whole"]
 def network_config(loss: str = "ce", act: str = "gelu", *, init: str = "normal", scale: str = "he", width: int = 256,
                    depth: int = 1, classes: int = 10, input_dim: int | None = None, seed: int = 0) -> Config:
     """The validated network configuration every operation starts from (InputError on bad values)."""
+    for name, value in (("loss", loss), ("init", init), ("scale", scale)):
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a name (a string), got {value!r}")
     return Config(loss=loss, act=act, init=init, scale=scale, width=width, depth=depth, classes=classes,
                   input_dim=input_dim, seed=seed)
 
@@ -34,29 +34,3 @@ def progress_bar(progress: bool, total: int, desc: str, unit: str, initial: int 
         yield bar
     finally:
         bar.close()
-
-
-@contextmanager
-def written_whole(folder: Path):
-    """A scratch folder beside ``folder`` to write into; renamed to ``folder`` only when the block ends
-    normally, removed on every other exit (an exception, KeyboardInterrupt, SIGTERM through the CLI).
-
-    Into an existing folder the files are moved one by one (each rename atomic): no file is ever
-    half-written, whatever the interruption.
-    """
-    folder = Path(folder)
-    parent = folder.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=parent))
-    try:
-        yield scratch
-        if not folder.exists():
-            os.replace(scratch, folder)
-            return
-        for entry in scratch.iterdir():
-            target = folder / entry.name
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            os.replace(entry, target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)

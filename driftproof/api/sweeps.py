@@ -14,6 +14,7 @@ from ..render.html import table_html, verdict_cell
 from ..results import Evidence, json_default
 from ..sweeps import DEFAULT_OUT, GRIDS, SweepStore, by_family, claims_of_families, make_grid, run_grid
 from ..sweeps.claims import configuration_name
+from ..sweeps.store import sweep_folder_conflict
 from .common import output_folder, progress_bar
 
 __all__ = ["sweep", "claims", "ClaimsCheck"]
@@ -61,9 +62,8 @@ class ClaimsCheck:
 
     @property
     def rows(self) -> tuple[Evidence, ...]:
-        """The MLP family's rows (the first family's if the sweep trained no MLP)."""
-        families = self.families
-        return families.get("mlp") or next(iter(families.values()), ())
+        """The first family's rows in the registry's order (the MLP family's, if the sweep trained an MLP)."""
+        return next(iter(self.families.values()), ())
 
     def to_dict(self) -> dict:
         payload = {"out": self.out, "grid": self.grid, "n_results": self.n_results,
@@ -146,7 +146,7 @@ def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str 
     Raises:
         InputError: ``out`` holds no sweep results (and ``run_sweep`` is False), or foreign files.
     """
-    out = output_folder(str(out)) if run_sweep else Path(out)
+    out = output_folder(out, accept=sweep_folder_conflict) if run_sweep else Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out must be a folder, got the file {str(out)!r}")
     results = _stored(out)
@@ -155,11 +155,11 @@ def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str 
     if not results:
         raise InputError(f"no sweep results in {str(out)!r}: run `driftproof sweep --out {out}` first "
                          f"(or `driftproof claims --run-sweep --out {out}`)")
-    return _check(results, out, (SweepStore(out).manifest() or {}).get("grid"))
+    return _check(results, out, SweepStore(out).recorded_grid()[0])
 
 
 def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=None, workers: int | None = None,
-          progress: bool = False) -> ClaimsCheck:
+          progress: bool = False, force: bool = False) -> ClaimsCheck:
     """Train a grid of configurations into ``out`` (``driftproof sweep``), then judge the claims C1-C5 on it.
 
     Finished configurations already in ``out`` are skipped (resumable; Ctrl-C keeps every finished
@@ -170,18 +170,23 @@ def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=Non
         grid: default, quick, transformer or transformer_quick.
         scheduler: a Dask scheduler address (``tcp://host:8786``) or Client; None: local processes.
         workers: local processes (default the core count; at most one per job, 4 per core).
+        force: write into a non-empty ``out`` that is not a sweep folder (refused otherwise).
 
     Returns:
-        The :class:`ClaimsCheck` of everything stored in ``out``, with ``run`` (what ran now).
+        The :class:`ClaimsCheck` of everything stored in ``out``, with ``run`` (what ran now; ``recomputed``
+        names the damaged results found and computed again).
     """
     if grid not in GRIDS:
         raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {grid!r}")
-    folder = output_folder(str(out))
+    folder = output_folder(out, accept=sweep_folder_conflict, force=force)
     jobs = make_grid(grid)
-    stored = len(jobs) - len(SweepStore(folder).missing(jobs)) if folder.is_dir() else 0
+    store = SweepStore(folder)
+    damaged = store.damaged(jobs) if folder.is_dir() else []
+    stored = len(jobs) - len(store.missing(jobs)) if folder.is_dir() else 0
     with progress_bar(progress, len(jobs), f"sweep {grid}", "config", initial=stored) as bar:
         jobs, run = run_grid(grid, folder, scheduler=scheduler, workers=workers,
                              tick=(lambda _: bar.update(1)) if bar is not None else None)
     results = SweepStore(folder).load(jobs)
-    summary = {"grid": grid, **run.to_dict(), "diverged": sum(bool(r.get("diverged")) for r in results)}
+    summary = {"grid": grid, **run.to_dict(), "diverged": sum(bool(r.get("diverged")) for r in results),
+               "recomputed": [{"file": f"results/{name}", "problem": problem} for name, problem in damaged]}
     return _check(results, out, grid, summary)

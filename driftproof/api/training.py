@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
+from ..archs import all_archs, get_arch
 from ..render.runs import run_text
 from ..results import json_default
 from ..training.run import TrainResult, check_size, control_activation
 from ..training.run import train as train_runs
-from ..training.runfolder import save_run
+from ..training.estimate import check_train_budget, train_budget
+from ..training.runfolder import OWNED, run_folder_conflict, save_run
+from ..training.options import OPTIONS, TRAIN_OPTIONS
 from ..training.spec import TrainSpec
 from .common import network_config, output_folder, progress_bar, written_whole
 
 __all__ = ["train", "TrainingRun", "ARCH_DEFAULTS", "default_run_folder"]
 
-# Defaults of the options whose good value depends on the architecture. The transformers follow
-# nanoGPT's CPU recipe scaled to 2 cores: 4 layers, 4 heads, width 128, context 64; a batch of
-# 16 sequences (1024 tokens a step) keeps a 300-step GPT run near a minute and a half; the ViT's
-# images are 16 tokens, so it takes the MLPs' batch of 64 and holds out a fifth of the digits.
-_MLP = {"depth": 3, "data": "noise", "opt": "sgd", "lr": 0.05, "batch": 64, "n_test": 512, "dtype": "float64"}
-_TRANSFORMER = {"depth": 4, "opt": "adamw", "lr": 3e-3, "dtype": "float32"}
-ARCH_DEFAULTS = {"mlp": _MLP, "resmlp": _MLP,
-                 "gpt": {**_TRANSFORMER, "data": "text", "batch": 16, "n_test": 64},
-                 "vit": {**_TRANSFORMER, "data": "digits", "batch": 64, "n_test": 360}}
+# Defaults of the options whose good value depends on the architecture (depth, data, opt, lr, batch, n_test,
+# dtype): each architecture's ``train_defaults`` (driftproof/archs/).
+ARCH_DEFAULTS = {arch.name: dict(arch.train_defaults) for arch in all_archs()}
 
 
 def default_run_folder(act: str, data: str) -> Path:
@@ -55,7 +53,7 @@ class TrainingRun:
     def __repr__(self) -> str:
         c, s = self.result.config, self.result.spec
         diverged = f", {len(self.diverged)} diverged" if self.diverged else ""
-        return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {s['lr']:g}, "
+        return (f"TrainingRun({s['arch']} {c['loss']}/{c['act']}, {s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, "
                 f"{s['steps']} steps, seeds {list(self.result.seeds)}{diverged})")
 
     def text(self, wide: bool = False) -> str:
@@ -104,12 +102,8 @@ class TrainingRun:
 
 def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: str = "he", width: int = 128,
           depth: int | None = None, classes: int = 10, input_dim: int | None = None, seed: int = 0, arch: str = "mlp",
-          data: str | None = None, opt: str | None = None, lr: float | None = None, wd: float = 0.0,
-          momentum: float = 0.9, schedule: str = "constant", warmup: int = 0, steps: int = 200,
-          batch: int | None = None, seeds: int = 3, log_every: int = 1, eval_every: int = 0, n_train: int = 2048,
-          n_test: int | None = None, dtype: str | None = None, heads: int = 4, context: int = 64, norm: str = "rms",
-          kernel: str = "auto", threads: int = 1, control: bool = True, out: str | Path | None = None,
-          figures: bool = True, progress: bool = False) -> TrainingRun:
+          control: bool = True, out: str | Path | None = None, figures: bool = True, progress: bool = False,
+          force: bool = False, on_estimate=None, **options) -> TrainingRun:
     """Train small networks and measure whether the sign and the drift persist (``driftproof train``).
 
     Trains ``seeds`` networks (and the tanh control unless ``control=False``), measuring per layer
@@ -119,29 +113,58 @@ def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: s
 
     Args:
         loss, act, init, scale, width, classes, input_dim, seed: the network (as the CLI's options).
-        arch: mlp, resmlp, gpt or vit. Options left None (depth, data, opt, lr, batch, n_test, dtype)
-            take the architecture's default (:data:`ARCH_DEFAULTS`).
+        arch: an architecture of the registry (:mod:`driftproof.archs`): mlp, resmlp, gpt, vit, ... Left None,
+            ``depth`` and the per-architecture options (data, opt, lr, batch, n_test, dtype) take its
+            ``train_defaults`` (:data:`ARCH_DEFAULTS`).
+        options: the training options of :data:`driftproof.training.options.TRAIN_OPTIONS` (data, opt, lr,
+            wd, momentum, schedule, warmup, steps, batch, seeds, log_every, eval_every, n_train, n_test, dtype,
+            kernel, threads, heads, context, norm, clip_norm), each with its default there.
         out: the run folder to write (CSV, JSON, PNG figures unless ``figures=False``), checked before
             any work; it is written whole or not at all (read it back with :func:`load`). None: no folder.
+            An existing non-empty folder must be a run folder of the same configuration (a rerun replaces
+            it), unless ``force`` (driftproof's files there are replaced, any other file is left alone).
+        on_estimate: called with the run's estimated :class:`~driftproof.budget.Budget` before any work (the
+            command line states a long one); a run over the time limit (``DRIFTPROOF_MAX_SECONDS``) is refused.
 
     Returns:
         A :class:`TrainingRun` (``diverged`` lists the runs that blew up, with their step).
     """
-    filled = {**ARCH_DEFAULTS.get(arch, _MLP), **{k: v for k, v in dict(
-        depth=depth, data=data, opt=opt, lr=lr, batch=batch, n_test=n_test, dtype=dtype).items() if v is not None}}
-    config = network_config(loss, act, init=init, scale=scale, width=width, depth=filled["depth"], classes=classes,
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"train() got an unexpected keyword argument {unknown[0]!r}")
+    defaults = get_arch(arch).train_defaults
+    values = {option.name: options.get(option.name, None if option.per_arch else option.default)
+              for option in TRAIN_OPTIONS}
+    values.update({name: defaults[name] for name, value in values.items() if value is None and OPTIONS[name].per_arch})
+    config = network_config(loss, act, init=init, scale=scale, width=width,
+                            depth=defaults["depth"] if depth is None else depth, classes=classes,
                             input_dim=input_dim, seed=seed)
-    spec = TrainSpec(arch=arch, data=filled["data"], opt=filled["opt"], lr=filled["lr"], wd=wd, momentum=momentum,
-                     schedule=schedule, warmup=warmup, steps=steps, batch=filled["batch"], seeds=seeds,
-                     log_every=log_every, eval_every=eval_every, n_train=n_train, n_test=filled["n_test"],
-                     dtype=filled["dtype"], kernel=kernel, control="tanh" if control else None, threads=threads,
-                     heads=heads, context=context, norm=norm)
+    spec = TrainSpec(arch=arch, control="tanh" if control else None, **values)
     check_size(config, spec)
-    folder = output_folder(str(out)) if out is not None else None
+    folder = None if out is None else output_folder(
+        out, accept=lambda existing: run_folder_conflict(existing, config.to_dict(), spec.to_dict()), force=force,
+        beside=True)
     runs = 2 if control_activation(config, spec) else 1
+    budget = check_train_budget(train_budget(config, spec, runs))
+    if on_estimate is not None:
+        on_estimate(budget)
     with progress_bar(progress, spec.steps * spec.seeds * runs, "train", "step") as bar:
         result = train_runs(config, spec, tick=bar.update if bar is not None else None)
     if folder is not None:
-        with written_whole(folder) as scratch:
+        with written_whole(folder, OWNED) as scratch:
             save_run(result, scratch, figures=figures)
     return TrainingRun(result, folder)
+
+
+def _signature(function):
+    """``function``'s signature with ``**options`` spelled out from the option table (what ``help()`` shows)."""
+    parameters = [p for p in inspect.signature(function).parameters.values() if p.kind is not p.VAR_KEYWORD]
+    for option in TRAIN_OPTIONS:
+        default = None if option.per_arch else option.default
+        annotation = option.type if default is not None else option.type | None
+        parameters.append(inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                            annotation=annotation))
+    return inspect.signature(function).replace(parameters=parameters)
+
+
+train.__signature__ = _signature(train)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 
+from ..budget import Budget, announcement, check_budget
 from ..config import Config
-from ..errors import InputError
+from ..folders import output_folder
 from ..results import json_default
 
 __all__ = ["add_network_arguments", "config_from_args", "print_json", "int_arg", "float_arg", "output_folder",
-           "network_options"]
+           "network_options", "preflight"]
 
 
 def int_arg(text: str) -> int:
@@ -69,21 +67,11 @@ def print_json(payload: dict) -> None:
 
 
 
-def output_folder(text: str, option: str = "--out") -> Path:
-    """A folder the command may write into, checked before any work and without writing anything.
-
-    It may exist (as a folder) or not yet; its nearest existing ancestor must be a writable folder.
-    """
-    if not text or not text.strip():
-        raise InputError(f"{option} must name a folder, got an empty string")
-    path = Path(text).expanduser()
-    if path.exists() and not path.is_dir():
-        raise InputError(f"{option} {text!r} exists and is not a folder")
-    ancestor = path if path.exists() else next((p for p in path.absolute().parents if p.exists()), None)
-    if ancestor is None or not ancestor.is_dir():
-        raise InputError(f"{option} {text!r}: no existing folder to create it in")
-    try:  # the only sure test of writability (root passes os.access everywhere, even /proc)
-        os.rmdir(tempfile.mkdtemp(prefix=".driftproof-probe-", dir=ancestor))
-    except OSError as error:
-        raise InputError(f"{option} {text!r}: cannot write in {str(ancestor)!r} ({error.strerror})") from None
-    return path
+def preflight(budget: Budget) -> Budget:
+    """Refuse a run the machine cannot finish (InputError, exit 2), and say on stderr that a long one will
+    be long. Call before any work."""
+    check_budget(budget)
+    line = announcement(budget)
+    if line:
+        print(line, file=sys.stderr)
+    return budget

@@ -6,13 +6,14 @@ import argparse
 
 from .. import api
 from ..api.checks import DERIVE_ARCHS
+from ..archs import arch_help
 from .common import add_network_arguments, network_options, print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser)
     parser.add_argument("--arch", choices=DERIVE_ARCHS, default="mlp",
-                        help="mlp: R1-R5; resmlp: also R6 for the pre-norm residual MLP (default %(default)s)")
+                        help=arch_help(DERIVE_ARCHS, "derives") + " (default %(default)s)")
     parser.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
 
 

@@ -6,8 +6,7 @@ import argparse
 import sys
 
 from .. import api
-from ..budget import preflight
-from .common import add_network_arguments, float_arg, int_arg, network_options, print_json
+from .common import add_network_arguments, float_arg, int_arg, network_options, preflight, print_json
 
 __all__ = ["add_arguments", "run"]
 

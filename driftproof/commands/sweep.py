@@ -22,13 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a dask.distributed scheduler address (tcp://host:8786); default: local processes")
     parser.add_argument("--workers", type=int_arg, default=None,
                         help="local worker processes (default: the core count; at most one per job, 4 per core)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into an existing --out that is not a sweep folder (its other files left alone)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the run and the claims)")
 
 
 def run(args: argparse.Namespace) -> int:
-    check = api.sweep(args.grid, args.out, scheduler=args.scheduler, workers=args.workers,
+    check = api.sweep(args.grid, args.out, scheduler=args.scheduler, workers=args.workers, force=args.force,
                       progress=not args.no_progress and sys.stderr.isatty())
+    for damaged in check.run.get("recomputed", ()):
+        print(f"driftproof: recomputed {damaged['file']}, which {damaged['problem']}", file=sys.stderr)
     if args.json:
         print_json(check.to_dict())
         return 0

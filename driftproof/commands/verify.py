@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from .. import api
-from ..budget import preflight
-from ..evidence import ARCHS, KINDS
+from ..archs import arch_help, get_arch
+from ..verification import ARCHS, KINDS
 from ..render import verdict_table, verification_json
-from .common import add_network_arguments, network_options, print_json
+from .common import add_network_arguments, network_options, preflight, print_json
 
 # Options whose default depends on --arch (None here: the API resolves it), with their help.
 _PER_ARCH = {"init": "weight distribution (default normal; not for --arch gpt/vit)",
@@ -25,10 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if action.dest in _PER_ARCH:
             action.default, action.help = None, _PER_ARCH[action.dest]
     parser.add_argument("--arch", choices=ARCHS, default="mlp",
-                        help="mlp: plain MLP (R1-R5); resmlp: pre-norm residual MLP with LayerNorm (R6); gpt: the "
-                             "paper's GPT (R6's scope, the sign at t = 0 over independent inits, a short training "
-                             "run; tens of seconds, estimated before it starts); vit: the same for the ViT on the "
-                             "digits (default %(default)s)")
+                        help=arch_help() + " (default %(default)s); gpt and vit take tens of seconds, estimated "
+                             "before they start")
     parser.add_argument("--only", choices=KINDS, action="append",
                         help="run only these kinds of evidence (repeatable; default: all)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -36,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.arch in ("gpt", "vit"):  # long enough to state its time before any work (and to refuse it over the limit)
+    if get_arch(args.arch).long_verify:  # it states its time before any work (and refuses it over the limit)
         preflight(api.verify_budget_for(**network_options(args), arch=args.arch))
     result = api.verify(**network_options(args), arch=args.arch, only=args.only,
                         progress=not args.no_progress and sys.stderr.isatty())

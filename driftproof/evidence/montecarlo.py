@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import sys
 
+from ..budget import Budget, mc_budget
 from ..config import Config
 from ..montecarlo.compare import compare_conditional
 from ..montecarlo.estimators import conditional
 from ..montecarlo.methods import SYMMETRIC_INITS
+from ..payloads import MonteCarloNumbers, SignTestNumbers
 from ..results import Evidence, RowKey
 
-__all__ = ["DEFAULT_INITS", "verify_rows", "row_method", "ROW_SAMPLES", "ROW_RNG"]
+__all__ = ["DEFAULT_INITS", "verify_rows", "verify_budget", "row_method", "ROW_SAMPLES", "ROW_RNG"]
 
 DEFAULT_INITS = ("normal", "uniform", "truncated_normal", "laplace", "rademacher")
 ROW_SAMPLES = 8192  # budget per row; the antithetic rows resolve every unit at the first look
@@ -21,6 +23,14 @@ _ROW_ALPHA = 1e-6
 # ~30 ms of work would otherwise wait for Numba to load (0.3 s) or compile (10 s, first run) its kernel,
 # and the numbers would not depend on which. ``driftproof mc`` generates in the kernels (philox).
 ROW_RNG = "numpy"
+
+
+def verify_budget(config: Config) -> Budget:
+    """The Monte Carlo rows of ``verify`` (one per init, each a conditional sign test at the last layer)."""
+    row = mc_budget(config, mode="conditional", samples=ROW_SAMPLES, method="antithetic", rng=ROW_RNG,
+                    first_batch=ROW_FIRST_BATCH)
+    return Budget(row.bytes, row.seconds * (len(DEFAULT_INITS) + 1),
+                  f"verify, width {config.width}, depth {config.depth}")
 
 
 def row_method(config: Config) -> str:
@@ -48,11 +58,13 @@ def _row(config: Config, progress, compare: bool) -> Evidence:
         if bar is not None:
             bar.close()
     comparison = compare_conditional(config, result) if compare else None
-    numbers = {"init": config.init, "layer": result.layer, "method": method, "rng": result.config["rng"],
-               "estimate": result.pooled.to_dict(),
-               "sign_test": result.sign_test.to_dict(), "seconds": result.seconds,
-               "theory": comparison.to_dict() if comparison is not None else None,
-               "zero_somewhere": result.sign_test.zero > 0}
+    # The row of the verification's own init keeps every unit's estimate: what Verification.plot() draws.
+    units = ({"p": result.p.tolist(), "mean": result.means.tolist(), "stderr": result.stderrs.tolist()}
+             if comparison is not None else None)
+    numbers = MonteCarloNumbers(init=config.init, layer=result.layer, method=method, rng=result.config["rng"],
+                                estimate=result.pooled, sign_test=SignTestNumbers.of(result.sign_test),
+                                seconds=result.seconds, theory=comparison.to_dict() if comparison is not None else None,
+                                zero_somewhere=result.sign_test.zero > 0, units=units)
     return Evidence("montecarlo", RowKey("MC", result.layer, config.init), result.sign_test.verdict, numbers)
 
 

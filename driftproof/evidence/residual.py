@@ -23,7 +23,8 @@ import numpy as np
 from ..config import Config
 from ..montecarlo.residual import conditional, context
 from ..nets import LN_EPS
-from ..results import HOLDS, INFO, VIOLATED, ZERO, Evidence, RowKey
+from ..payloads import ResidualMonteCarloNumbers, ResidualTheoryNumbers, SignTestNumbers
+from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, ZERO, Evidence, RowKey
 from ..theory.normalized import Residual, conditional_block, predict
 from ..theory.signmap import sign_map
 
@@ -51,21 +52,26 @@ def symbolic_rows(config: Config, res: Residual | None = None) -> list[Evidence]
     """One row per block: R6's coefficient of sigma sigma'(p_i), beside the plain residual network's."""
     res = res or _network(config)
     field, plain = predict(res), predict(dataclasses.replace(res, norm="none", eps=0.0))
-    negative = bool(sign_map(config.activation).negative_on_positive)
+    smap = sign_map(config.activation)
+    negative = bool(smap.negative_on_positive)
     rows = []
     for block, reference in zip(field.blocks, plain.blocks):
         outcome = _outcome(res, block.coefficient.mean, reference.coefficient.mean)
         if outcome == "zero":  # proved: E[delta_i | p] = 0 for every p (a norm with eps = 0)
             verdict = ZERO
-        else:  # the sign of sigma sigma'(p_i) times the derived coefficient, however small
-            verdict = VIOLATED if negative or block.coefficient.mean < 0 else HOLDS
-        numbers = {"outcome": outcome, "block": block.block, "norm": res.norm, "eps": res.eps,
-                   "init": config.init_dist.name, "coefficient": block.coefficient.to_dict(),
-                   "delta_given_positive": block.delta_given_positive.to_dict(),
-                   "plain_coefficient": reference.coefficient.mean,
-                   "relative_to_plain": block.coefficient.mean / reference.coefficient.mean,
-                   "exact": block.exact, "method": block.trace.method, "vanishes_at_eps_zero": True,
-                   "sign_map_negative_on_positive": negative}
+        elif any(iv.certified for iv in smap.negative_on_positive) or block.coefficient.mean < 0:
+            verdict = VIOLATED
+        else:  # the sign of sigma sigma'(p_i) times the derived coefficient, however small: a proved map only
+            verdict = HOLDS if smap.proved and not negative else INCONCLUSIVE
+        numbers = ResidualTheoryNumbers(
+            outcome=outcome, block=block.block, norm=res.norm, eps=res.eps, init=config.init_dist.name,
+            coefficient=block.coefficient, delta_given_positive=block.delta_given_positive,
+            plain_coefficient=reference.coefficient.mean,
+            relative_to_plain=block.coefficient.mean / reference.coefficient.mean, exact=block.exact,
+            method=block.trace.method, vanishes_at_eps_zero=True, sign_map_negative_on_positive=negative,
+            sign_map_proved=smap.proved,
+            # the verdict rests on the mean-field coefficient
+            approximation="mean-field" if outcome != "zero" and not block.exact else None)
         rows.append(Evidence("symbolic", RowKey("R6", block.block, config.init_dist.name), verdict, numbers))
     return rows
 
@@ -105,12 +111,12 @@ def _mc_row(res: Residual, block: int, progress: bool) -> Evidence:
     else:
         outcome = {1: "positive", -1: "negative", 0: "unresolved"}[sign]
     fitted, fitted_se = _fit(result, config) if tested else (float("nan"), float("nan"))
-    numbers = {"outcome": outcome, "block": block, "init": config.init, "norm": res.norm, "eps": res.eps,
-               "width": config.width, "method": result.method, "estimate": pooled.to_dict(),
-               "prediction": float(values[tested].mean()) if tested else None,
-               "coefficient": fitted, "coefficient_stderr": fitted_se, "predicted_coefficient": coefficient.mean,
-               "plain_prediction": plain, "resolution": resolution, "sign_test": result.sign_test.to_dict(),
-               "seconds": result.seconds}
+    numbers = ResidualMonteCarloNumbers(
+        outcome=outcome, block=block, init=config.init, norm=res.norm, eps=res.eps, width=config.width,
+        method=result.method, estimate=pooled, prediction=float(values[tested].mean()) if tested else None,
+        coefficient=fitted, coefficient_stderr=fitted_se, predicted_coefficient=coefficient.mean,
+        plain_prediction=plain, resolution=resolution, sign_test=SignTestNumbers.of(result.sign_test),
+        seconds=result.seconds)
     # Sampling cannot resolve an expectation this close to 0: the row then says that it agrees with
     # the derivation within its resolution and leaves the sign to the derivation.
     verdict = INFO if outcome == "zero_within_resolution" else result.sign_test.verdict

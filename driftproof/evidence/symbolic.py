@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..config import Config
+from ..payloads import LastLayerNumbers, MeanFieldNumbers, SignMapNumbers
 from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Evidence, RowKey
 from ..theory.lastlayer import pointwise_check
 from ..theory.meanfield import LayerPrediction, MeanField, mean_field
@@ -20,10 +23,11 @@ def symbolic_rows(config: Config) -> list[Evidence]:
     check = pointwise_check(config)
     return [
         Evidence("symbolic", RowKey("R3", init=init.name), r3,
-                 {**smap.to_dict(), "hypotheses_hold": standard, "init": init.name}),
+                 replace(SignMapNumbers.from_dict(smap.to_dict()), hypotheses_hold=standard, init=init.name,
+                         zero_somewhere=standard and bool(smap.zero_on_positive or smap.zeros_on_positive))),
         Evidence("symbolic", RowKey(config.loss_fn.result, config.depth, init.name), check.verdict,
-                 {**check.to_dict(), "init": init.name, "layer": config.depth, "zero_mean": init.zero_mean,
-                  "independent": init.independent, "zero_somewhere": bool(check.zero)}),
+                 replace(LastLayerNumbers.from_dict(check.to_dict()), init=init.name, layer=config.depth,
+                         zero_mean=init.zero_mean, independent=init.independent, zero_somewhere=bool(check.zero))),
     ]
 
 
@@ -35,11 +39,11 @@ def sign_map_verdict(smap) -> str:
     return HOLDS if smap.proved and not smap.negative_on_positive else INCONCLUSIVE
 
 
-def _layer_numbers(layer: LayerPrediction, field: MeanField, init: str, scale: float) -> dict:
-    return {"layer": layer.layer, "q": layer.q, "T_next": layer.T_next, "T_next_stderr": layer.T_next_stderr,
-            "delta_given_positive": layer.delta_given_positive, "delta_mean": layer.delta_mean,
-            "dW_mean_per_lr": layer.dW_mean, "db_mean_per_lr": layer.db_mean, "init": init,
-            "applicable": field.applicable, "note": field.note, "drift_scale": scale}
+def _layer_numbers(layer: LayerPrediction, field: MeanField, init: str, scale: float) -> MeanFieldNumbers:
+    return MeanFieldNumbers(layer=layer.layer, q=layer.q, T_next=layer.T_next, T_next_stderr=layer.T_next_stderr,
+                            delta_given_positive=layer.delta_given_positive, delta_mean=layer.delta_mean,
+                            dW_mean_per_lr=layer.dW_mean, db_mean_per_lr=layer.db_mean, init=init,
+                            applicable=field.applicable, note=field.note, drift_scale=scale)
 
 
 def mean_field_rows(config: Config) -> list[Evidence]:

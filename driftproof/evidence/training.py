@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from ..config import Config
+from ..payloads import TrainingNumbers
 from ..results import HOLDS, INCONCLUSIVE, INFO, VIOLATED, Estimate, Evidence, RowKey, Verdict, json_default
 from ..training.run import TrainResult, train
 from ..training.seed import sign_and_split_at_init
@@ -72,6 +73,9 @@ def verify_rows(config: Config, progress: bool = False, arch: str = "mlp") -> li
     finally:
         if bar is not None:
             bar.close()
+            if bar_line():  # a bar below the parent's leaves the cursor at the end of the parent's line when it
+                sys.stderr.write("\r")  # clears itself: back to column 0, or the next line printed starts there
+                sys.stderr.flush()
     return [_row(result, signs, split) for result, (signs, split) in zip(results, t0)]
 
 
@@ -108,40 +112,42 @@ def _verdict(t0_sign: dict[str, Estimate], persisted: bool) -> Verdict:
     return HOLDS if persisted else INFO
 
 
+def _plain(value):
+    """Plain JSON (nested Estimates as their dicts): the row reads back from a saved result exactly as it was made."""
+    return json.loads(json.dumps(value, default=json_default))
+
+
 def _numbers(result: TrainResult, t0_sign: dict[str, Estimate], positive: Estimate,
-             t0_split: dict[str, dict[str, Estimate]]) -> dict:
+             t0_split: dict[str, dict[str, Estimate]]) -> TrainingNumbers:
     spec, config = result.spec, result.config
     layers = result.summary.roles["main"].layers
     control = result.summary.roles.get("control")
     firsts = [f for entry in layers.values() for f in entry.turned]
-    numbers = {"data": result.dataset["name"],
-               "sizes": {**{k: spec[k] for k in ("arch", "opt", "lr", "steps", "batch", "seeds")},
-                         "width": config["width"], "depth": config["depth"]},
-               "sign_t0": t0_sign, "sign_t0_training_seeds": {k: v.sign_t0 for k, v in layers.items()},
-               "persisted": not firsts and not any(d.role == "main" for d in result.diverged),
-               "first_negative_step": min(firsts) if firsts else None,
-               "positive_fraction": positive,
-               "first_negative_running_mean": {k: list(v.first_negative_running_mean) for k, v in layers.items()},
-               "drift": {k: {"w": v.w_drift, "b": v.b_drift} for k, v in layers.items()},
-               "control": control and {k: {"w": v.w_drift, "b": v.b_drift} for k, v in control.layers.items()},
-               "test_acc": result.summary.roles["main"].final["test_acc"], "seconds": result.seconds,
-               "diverged": [d.to_dict() for d in result.diverged], "dataset": result.dataset,
-               "paired_control": result.summary.main_minus_control, "t0_draws": ROW_SIZES["t0_draws"],
-               "seeds": len(result.seeds)}
-    if result.first_step is not None:
-        numbers["first_step_vs_R5"] = result.first_step
     split = _split_numbers(result, t0_split)
-    if split:
-        numbers["split"] = split
-    # Plain JSON: the row reads back from a saved result exactly as it was made.
-    return json.loads(json.dumps(numbers, default=json_default))
+    return TrainingNumbers(
+        data=result.dataset["name"],
+        sizes=_plain({**{k: spec[k] for k in ("arch", "opt", "lr", "steps", "batch", "seeds")},
+                      "width": config["width"], "depth": config["depth"]}),
+        sign_t0=dict(t0_sign), sign_t0_training_seeds={k: v.sign_t0 for k, v in layers.items()},
+        persisted=not firsts and not any(d.role == "main" for d in result.diverged),
+        first_negative_step=int(min(firsts)) if firsts else None,
+        positive_fraction=positive,
+        first_negative_running_mean=_plain({k: list(v.first_negative_running_mean) for k, v in layers.items()}),
+        drift=_plain({k: {"w": v.w_drift, "b": v.b_drift} for k, v in layers.items()}),
+        control=_plain(control and {k: {"w": v.w_drift, "b": v.b_drift} for k, v in control.layers.items()}),
+        test_acc=result.summary.roles["main"].final["test_acc"], seconds=float(result.seconds),
+        diverged=_plain([d.to_dict() for d in result.diverged]), dataset=_plain(result.dataset),
+        paired_control=_plain(result.summary.main_minus_control), t0_draws=ROW_SIZES["t0_draws"],
+        seeds=len(result.seeds),
+        first_step_vs_R5=_plain(result.first_step) if result.first_step is not None else None,
+        split=_plain(split) if split else None)
 
 
 def _row(result: TrainResult, t0_sign: dict[str, Estimate], t0_split: dict[str, dict[str, Estimate]]) -> Evidence:
     layers = result.summary.roles["main"].layers
     positive = seed_estimate([v for entry in layers.values() for v in entry.positive_fraction.values])
     numbers = _numbers(result, t0_sign, positive, t0_split)
-    verdict = _verdict(t0_sign, numbers["persisted"])
+    verdict = _verdict(t0_sign, numbers.persisted)
     if verdict in (HOLDS, INFO) and any(d.role == "main" for d in result.diverged):
         verdict = INCONCLUSIVE  # a diverged run's persistence was not measured (the t = 0 sign still is)
     return Evidence("training", RowKey("train", init=result.config["init"], data=result.dataset["name"]), verdict,

@@ -33,12 +33,15 @@ from dataclasses import replace
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..archs import get_arch
 from ..budget import Budget
 from ..config import Config
 from ..data import Dataset, make_dataset
 from ..errors import InputError
 from ..montecarlo.signtest import SignTest, signs
 from ..nets import build_net
+from ..payloads import (BlockEstimate, SignTestNumbers, TransformerBlock, TransformerMonteCarloNumbers,
+                        TransformerTheoryNumbers, TransformerTrainingNumbers)
 from ..results import INCONCLUSIVE, INFO, HOLDS, Estimate, Evidence, RowKey
 from ..training.run import train
 from ..training.spec import TrainSpec
@@ -57,8 +60,8 @@ ALPHA = 1e-3
 CONFIDENCE = 0.95
 READOUTS = ("tied", "gaussian")  # the GPT's; the ViT has one, untied head
 ARCH_READOUTS = {"gpt": READOUTS, "vit": ("untied",)}
-DATA = {"gpt": "text", "vit": "digits"}
-NAMES = {"gpt": "GPT", "vit": "ViT"}
+DATA = {name: get_arch(name).default_data for name in ARCH_READOUTS}  # each arm's data set, from the registry
+NAMES = {name: get_arch(name).title for name in ARCH_READOUTS}
 TRAIN_SIZES = {"steps": 300, "seeds": 3, "batch": 8, "lr": 3e-3, "n_test": 16}
 # Seconds per init (forward and backward of one batch): a fixed cost and a part proportional to
 # tokens x width^2 x depth (the matrix products); measured on the 2-core machine under a load of ~1
@@ -165,13 +168,12 @@ def _mc_row(config: Config, arch: str, readout: str, inits: int, bar) -> Evidenc
     values, scales = t0_signs(config, readout, inits, progress=bar.update if bar is not None else None)
     estimates, test = t0_result(values, config.seed)
     outcome = _outcome(estimates, test)
-    numbers = {"outcome": outcome, "readout": readout, "inits": inits, "seed": config.seed,
-               "seeds": [config.seed, config.seed + inits - 1], "width": config.width, "depth": config.depth,
-               **SHAPE, "loss": "ce", "data": DATA[arch], "confidence": CONFIDENCE,
-               "blocks": [{"block": b + 1, "estimate": replace(e, values=None).to_dict(),
-                           "scale": float(scales[:, b].mean()), "relative": e.mean / float(scales[:, b].mean())}
-                          for b, e in enumerate(estimates)],
-               "sign_test": test.to_dict(), "seconds": time.perf_counter() - start}
+    blocks = tuple(BlockEstimate(block=b + 1, estimate=replace(e, values=None), scale=float(scales[:, b].mean()),
+                                 relative=e.mean / float(scales[:, b].mean())) for b, e in enumerate(estimates))
+    numbers = TransformerMonteCarloNumbers(
+        outcome=outcome, readout=readout, inits=inits, seed=config.seed, seeds=(config.seed, config.seed + inits - 1),
+        width=config.width, depth=config.depth, **SHAPE, loss="ce", data=DATA[arch], confidence=CONFIDENCE,
+        blocks=blocks, sign_test=SignTestNumbers.of(test), seconds=time.perf_counter() - start)
     if readout != "gaussian":  # the paper's networks: the sign test decides
         return Evidence("montecarlo", RowKey("MC", init=INIT, data=DATA[arch], arch=arch), test.verdict, numbers)
     # R6's assumption (an untied Gaussian readout): a control the derivation predicts to be 0
@@ -211,10 +213,11 @@ _FAILS = {"gpt": ["the readout is tied to the token embedding, so the stream x_0
 def symbolic_rows(config: Config, arch: str = "gpt") -> list[Evidence]:
     """R6 at the GPT (ViT): what the derivation proves (an untied Gaussian readout of a normalized stream)
     and why the paper's network is outside it."""
-    numbers = {"outcome": "outside_proof", "readout": ARCH_READOUTS[arch][0], "norm": "rms", "eps": 1e-6,
-               "proved_for": "an untied readout V with i.i.d. Gaussian entries, independent of the stream and the "
-                             "labels, after RMSNorm with eps = 0: E[δ|p] = 0 in every block, attention included",
-               "fails": _FAILS[arch]}
+    numbers = TransformerTheoryNumbers(
+        outcome="outside_proof", readout=ARCH_READOUTS[arch][0], norm="rms", eps=1e-6,
+        proved_for="an untied readout V with i.i.d. Gaussian entries, independent of the stream and the labels, "
+                   "after RMSNorm with eps = 0: E[δ|p] = 0 in every block, attention included",
+        fails=tuple(_FAILS[arch]))
     return [Evidence("symbolic", RowKey("R6", init=INIT, arch=arch), INCONCLUSIVE, numbers)]
 
 
@@ -225,10 +228,10 @@ def train_spec(config: Config, arch: str = "gpt") -> TrainSpec:
                      threads=1, eval_every=s["steps"], heads=SHAPE["heads"], context=SHAPE["context"])
 
 
-def _block(layer) -> dict:
-    return {"sign_t0": layer.sign_t0.to_dict(), "positive_fraction": layer.positive_fraction.to_dict(),
-            "first_negative_running_mean": list(layer.first_negative_running_mean),
-            "zero_frac_start": layer.zero_frac_start.to_dict(), "zero_frac_end": layer.zero_frac_end.to_dict()}
+def _block(layer) -> TransformerBlock:
+    return TransformerBlock(sign_t0=layer.sign_t0, positive_fraction=layer.positive_fraction,
+                            first_negative_running_mean=tuple(layer.first_negative_running_mean),
+                            zero_frac_start=layer.zero_frac_start, zero_frac_end=layer.zero_frac_end)
 
 
 def training_rows(config: Config, progress: bool = False, arch: str = "gpt") -> list[Evidence]:
@@ -247,11 +250,12 @@ def training_rows(config: Config, progress: bool = False, arch: str = "gpt") -> 
             bar.close()
     main = result.summary.roles["main"]
     blocks = [_block(main.layers[f"L{b}"]) for b in range(1, config.depth + 1)]
-    persisted = all(s is None for block in blocks for s in block["first_negative_running_mean"])
-    numbers = {"steps": spec.steps, "seeds": list(result.seeds), "batch": spec.batch, "opt": spec.opt, "lr": spec.lr,
-               "width": config.width, "depth": config.depth, **SHAPE, "blocks": blocks, "persisted": persisted,
-               "test_loss": main.final["test_loss"].to_dict(), "diverged_seeds": list(main.diverged),
-               "seconds": result.seconds}
+    persisted = all(s is None for block in blocks for s in block.first_negative_running_mean)
+    # SHAPE's batch (the t = 0 batch) is the one this row has always recorded under "batch"
+    numbers = TransformerTrainingNumbers(
+        steps=spec.steps, seeds=tuple(result.seeds), opt=spec.opt, lr=spec.lr, width=config.width, depth=config.depth,
+        **SHAPE, blocks=tuple(blocks), persisted=persisted, test_loss=main.final["test_loss"],
+        diverged_seeds=tuple(main.diverged), seconds=result.seconds)
     return [Evidence("training", RowKey("train", init=INIT, data=DATA[arch], arch=arch),
                      HOLDS if persisted else INFO, numbers)]
 

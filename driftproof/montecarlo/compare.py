@@ -21,7 +21,11 @@ __all__ = ["Comparison", "compare_conditional", "compare_marginal"]
 
 @dataclass(frozen=True)
 class Comparison:
-    """Estimate against prediction: pooled relative error and the worst per-unit z-score."""
+    """Estimate against prediction: pooled relative error and the worst per-unit z-score.
+
+    ``units`` (conditional mode) holds the prediction for every unit of the result, aligned with its
+    ``p``: a figure or a per-unit table draws these, never recomputing the theory.
+    """
 
     estimate: float
     stderr: float
@@ -30,10 +34,14 @@ class Comparison:
     max_abs_z: float | None  # max over units of |mean_i - pred_i| / sqrt(stderr_i² + pred_error_i²) (None if not per unit)
     exact: bool
     method: str
+    units: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict:
-        return {key: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for key, v in self.__dict__.items()}
+        out = {key: (None if isinstance(v, float) and not math.isfinite(v) else v)
+               for key, v in self.__dict__.items() if key != "units"}
+        if self.units is not None:
+            out["units"] = [None if not math.isfinite(v) else v for v in self.units]
+        return out
 
 
 def _relative(estimate: float, prediction: float) -> float:
@@ -73,7 +81,7 @@ def compare_conditional(config: Config, result: ConditionalResult) -> Comparison
         z = np.abs(result.means[tested] - values[tested]) / stderr
     z = z[np.isfinite(z)]
     return Comparison(result.pooled.mean, result.pooled.stderr, pooled, _relative(result.pooled.mean, pooled),
-                      float(z.max()) if len(z) else None, exact, method)
+                      float(z.max()) if len(z) else None, exact, method, tuple(float(v) for v in values))
 
 
 def compare_marginal(config: Config, result: MarginalResult) -> list[Comparison]:

@@ -3,11 +3,13 @@
 # activation is known only at run time, and Numba caches only kernels whose callees are fixed.
 # Never imported as a module of the package. Small kernels, arithmetic only (STYLE.md); the
 # activation-free ones live in driftproof.montecarlo.network.
+import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
 from driftproof.montecarlo.network import (backward_layer, dot, layer_sums, output_delta,  # noqa: E402
                                            output_layer)
-from driftproof.montecarlo.streams import normal_vector, weight_row  # noqa: E402
+from driftproof.montecarlo.projected import output_parts, project_backward, project_forward  # noqa: E402
+from driftproof.montecarlo.streams import label, normal_vector, weight_row  # noqa: E402
 
 
 @njit(cache=True)
@@ -104,3 +106,84 @@ def network_counter(init, stds, seed, depth, width, d_in, classes, code, scale, 
         for s in range(c, samples, chunks):
             _sample_into(init, stds, seed, start + s, depth, width, d_in, classes, code, scale, split, keep, h[c],
                          p[c], d[c], V[c], zg[c], row[c], delta[c], update[c], out[s], W[c], bits[c])
+
+
+# The projected sampler (driftproof.montecarlo.projected): the same estimators for the Gaussian inits,
+# drawing p = W h and Wᵀδ in law, O(width) normals per layer instead of O(width²).
+
+
+@njit(cache=True)
+def _forward_projected(init, stds, seed, sample, first, depth, width, d_in, h, p, d, bits):
+    """Hidden layers first..depth of one sample in law (first = 1: the input drawn too, else h[first-1] given)."""
+    kind, param, shift, centered = init
+    if first == 1:
+        normal_vector(seed, sample, h[0, :d_in], bits)
+    for layer in range(first, depth + 1):
+        fan_in = d_in if layer == 1 else width
+        project_forward(stds[layer - 1], shift, centered, seed, sample, layer, h[layer - 1], fan_in, p[layer - 1],
+                        bits)
+        for j in range(width):
+            v = p[layer - 1, j]
+            h[layer, j] = act(v)  # noqa: F821 - defined by the generated module
+            d[layer - 1, j] = act_d(v)  # noqa: F821
+
+
+@njit(cache=True)
+def _backward_projected(init, stds, seed, sample, stop, depth, width, classes, code, scale, split, h, p, d, z, u,
+                        delta, update, xi, bits, out):
+    """The readout and the backward pass of one sample in law, down to δ^stop in delta; with ``out``
+    (depth, 4) non-empty, the layer sums of every layer on the way (marginal mode)."""
+    kind, param, shift, centered = init
+    project_forward(stds[depth], shift, centered, seed, sample, depth + 1, h[depth], width, z, bits)
+    parts = output_parts(code, scale, split, label(seed, sample, classes), z, u)
+    project_backward(stds[depth], shift, centered, seed, sample, depth + 1, h[depth], width, z, parts, u,
+                     d[depth - 1], delta, xi, bits)
+    if parts == 1:
+        for i in range(width):
+            delta[1, i] = 0.0
+    for layer in range(depth, stop - 1, -1):
+        if out.shape[0]:
+            layer_sums(delta, p[layer - 1], out[layer - 1])
+        if layer > stop:
+            # δ^{l-1} = σ'(p^{l-1}) ⊙ (W^l)ᵀ δ^l in law, given h^{l-1} and p^l
+            project_backward(stds[layer - 1], shift, centered, seed, sample, layer, h[layer - 1], width, p[layer - 1],
+                             parts, delta, d[layer - 2], update, xi, bits)
+            for m in range(parts):
+                for i in range(width):
+                    delta[m, i] = update[m, i]
+
+
+@njit(cache=True, parallel=True)
+def network_projected(init, stds, seed, depth, width, d_in, classes, code, scale, split, start, h, p, d, z, u, delta,
+                      update, xi, bits, out):
+    """:func:`network_counter` for the Gaussian inits by the projected sampler: out (S, depth, 4) as there.
+    Scratch, one leading entry per chunk: h (depth+1, max(width, d_in)), p, d (depth, width), z (K,), u (2, K),
+    delta, update, xi (2, width), bits (CHUNK,); chunk c computes samples c, c + C, ..."""
+    chunks = h.shape[0]
+    samples = out.shape[0]
+    for c in prange(chunks):
+        for s in range(c, samples, chunks):
+            sample = start + s
+            _forward_projected(init, stds, seed, sample, 1, depth, width, d_in, h[c], p[c], d[c], bits[c])
+            _backward_projected(init, stds, seed, sample, 1, depth, width, classes, code, scale, split, h[c], p[c],
+                                d[c], z[c], u[c], delta[c], update[c], xi[c], bits[c], out[s])
+
+
+@njit(cache=True, parallel=True)
+def conditional_projected(init, stds, seed, start_layer, depth, width, classes, code, scale, split, start, h, p, d,
+                          z, u, delta, update, xi, bits, out_pred, out_label):
+    """:func:`conditional_counter` for the Gaussian inits by the projected sampler: h[c, start_layer] and
+    d[c, start_layer-1] hold the fixed h^l and σ'(p^l); writes δ^l's parts into out_pred, out_label (S, width)."""
+    chunks = h.shape[0]
+    samples = out_pred.shape[0]
+    nothing = np.empty((0, 4))  # no layer sums in conditional mode
+    for c in prange(chunks):
+        for s in range(c, samples, chunks):
+            sample = start + s
+            _forward_projected(init, stds, seed, sample, start_layer + 1, depth, width, width, h[c], p[c], d[c],
+                               bits[c])
+            _backward_projected(init, stds, seed, sample, start_layer, depth, width, classes, code, scale, split,
+                                h[c], p[c], d[c], z[c], u[c], delta[c], update[c], xi[c], bits[c], nothing)
+            for i in range(width):
+                out_pred[s, i] = delta[c, 0, i]
+                out_label[s, i] = delta[c, 1, i]

@@ -8,9 +8,14 @@ from __future__ import annotations
 from ..config import Config
 from ..errors import InputError
 
-__all__ = ["RNGS", "METHODS", "SYMMETRIC_INITS", "check_method", "numbers_per_sample", "largest_batch"]
+__all__ = ["RNGS", "DRAWS", "PROJECTED_INITS", "METHODS", "SYMMETRIC_INITS", "check_method", "draws_used",
+           "numbers_per_sample", "largest_batch"]
 
 RNGS = ("philox", "numpy")  # counter-based in the kernels (default); numpy-drawn reference
+# What a counter-based kernel draws: "projected" p = W h and Wᵀδ in law (O(width) per layer, Gaussian inits,
+# montecarlo/projected.py), "weights" every weight; "auto" projects wherever that is exact.
+DRAWS = ("auto", "projected", "weights")
+PROJECTED_INITS = ("normal", "shifted", "centered")  # jointly Gaussian: the decomposition is exact
 
 METHODS = ("naive", "cv", "reduced", "antithetic")
 SYMMETRIC_INITS = ("normal", "uniform", "truncated_normal", "laplace", "rademacher", "student_t")
@@ -48,3 +53,17 @@ def numbers_per_sample(config: Config, layer: int) -> int:
 def largest_batch(config: Config, layer: int) -> int:
     """The largest batch whose random numbers fit the memory budget (at least 1 sample)."""
     return max(1, _BUDGET_NUMBERS // numbers_per_sample(config, layer))
+
+
+def draws_used(config: Config, method: str, layer: int, rng: str, draws: str) -> str:
+    """What the estimate draws: "projected", "weights" (the weight-level kernels or the numpy reference) or
+    "logits" (reduced); InputError for an unknown ``draws`` or "projected" where it is not exact."""
+    if draws not in DRAWS:
+        raise InputError(f"draws must be one of {', '.join(DRAWS)}, got {draws!r}")
+    if method == "reduced":
+        return "logits"
+    can = rng == "philox" and method in ("naive", "cv") and config.init_dist.kind in PROJECTED_INITS
+    if draws == "projected" and not can:
+        raise InputError(f"draws 'projected' needs rng 'philox', method naive or cv and a Gaussian init"
+                         f" ({', '.join(PROJECTED_INITS)}); got rng {rng!r}, method {method!r}, init {config.init!r}")
+    return "projected" if can and draws != "weights" else "weights"

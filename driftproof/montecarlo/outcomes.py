@@ -31,7 +31,8 @@ class ConditionalResult:
     sign_test: SignTest
     variance_reduction: float | None
     seed: int
-    seconds: float
+    seconds: float  # sampling alone
+    load_seconds: float = 0.0  # loading (or compiling) the kernels, before the first batch
 
     @property
     def means(self) -> np.ndarray:
@@ -47,7 +48,7 @@ class ConditionalResult:
 
     def to_dict(self) -> dict:
         return {"mode": "conditional", "config": self.config, "layer": self.layer, "method": self.method,
-                "seed": self.seed, "seconds": self.seconds, "p": self.p.tolist(),
+                "seed": self.seed, "seconds": self.seconds, "load_seconds": self.load_seconds, "p": self.p.tolist(),
                 "pooled": self.pooled.to_dict(), "sign_test": self.sign_test.to_dict(), "verdict": self.verdict,
                 "variance_reduction": self.variance_reduction, "tested": list(self.tested),
                 "units": [{"mean": u.mean, "stderr": u.stderr, "ci_low": u.ci_low, "ci_high": u.ci_high}
@@ -83,7 +84,8 @@ class MarginalResult:
     layers: tuple[LayerResult, ...]
     sign_test: SignTest  # over the layers' pooled E[δ | p > 0]
     seed: int
-    seconds: float
+    seconds: float  # sampling alone
+    load_seconds: float = 0.0  # loading (or compiling) the kernels, before the first batch
 
     @property
     def verdict(self) -> str:
@@ -91,5 +93,6 @@ class MarginalResult:
 
     def to_dict(self) -> dict:
         return {"mode": "marginal", "config": self.config, "method": self.method, "seed": self.seed,
-                "seconds": self.seconds, "layers": [layer.to_dict() for layer in self.layers],
+                "seconds": self.seconds, "load_seconds": self.load_seconds,
+                "layers": [layer.to_dict() for layer in self.layers],
                 "sign_test": self.sign_test.to_dict(), "verdict": self.verdict}

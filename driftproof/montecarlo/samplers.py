@@ -17,12 +17,13 @@ from .draws import BATCH, draw_inputs, draw_labels, draw_weights, stream
 from .methods import (_BUDGET_NUMBERS, METHODS, RNGS, SYMMETRIC_INITS, check_method, largest_batch,  # noqa: F401
                       numbers_per_sample)
 from .normals import CHUNK
+from .projected import last_layer_projected
 from .streams import init_code
 
 __all__ = ["METHODS", "SYMMETRIC_INITS", "RNGS", "check_method", "largest_batch", "numbers_per_sample", "Reduced",
            "Network",
-           "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "loss_code", "keeps_weights",
-           "chunks"]
+           "CounterLastLayer", "CounterReduced", "CounterNetwork", "CounterInner", "ProjectedLastLayer",
+           "ProjectedNetwork", "ProjectedInner", "loss_code", "keeps_weights", "chunks"]
 
 KEEP_BYTES = 64 << 20  # one sample's hidden weights are kept per thread below this, else generated twice
 
@@ -214,5 +215,64 @@ class CounterInner(CounterNetwork):
         self.act.conditional_counter(self.init, self.stds, c.seed, self.layer, c.depth, c.width, c.classes, self.code,
                                      self.scale, self.split, self.keep and c.depth > 1, start, h, p, d, V, zg, row,
                                      delta, update, W, bits, pred, label)
+        naive = pred + label
+        return (naive, None) if self.method == "naive" else (pred, naive)
+
+
+class ProjectedLastLayer(CounterLastLayer):
+    """:class:`CounterLastLayer`'s naive and cv for the Gaussian inits by the projected sampler
+    (:mod:`.projected`): z = V h and Vᵀ(g(z) - c e_y) drawn in law, K + N normals per sample (cv: K + 2N)."""
+
+    def draw(self, batch: int, start: int, size: int):
+        config = self.config
+        slots, split = chunks(size), self.method == "cv"
+        kind, param, std, shift, centered = self.init
+        pred, label = np.empty((size, config.width)), np.empty((size, config.width))
+        last_layer_projected(std, shift, centered, config.seed, config.depth + 1, self.h, self.dphi, self.code,
+                             self.scale, split, start, np.empty((slots, config.classes)),
+                             np.empty((slots, 2, config.classes)), np.empty((slots, 2, config.width)),
+                             np.empty((slots, 2, config.width)), np.empty((slots, CHUNK), np.uint32), pred, label)
+        if not split:
+            return pred, None
+        return pred, pred + label
+
+
+class ProjectedNetwork(CounterNetwork):
+    """:class:`CounterNetwork` for the Gaussian inits by the projected sampler (:mod:`.projected`): every
+    p^l = W^l h^{l-1} and (W^l)ᵀ δ^l drawn in law, O(width) normals per layer; the same per-sample layer sums."""
+
+    def scratch(self, size: int) -> tuple:
+        """One sample's working arrays per chunk: h, p, d, z, u, delta, update, xi, bits."""
+        c = self.config
+        slots, top = chunks(size), max(c.width, c.d_in)
+        return (np.zeros((slots, c.depth + 1, top)), np.zeros((slots, c.depth, c.width)),
+                np.zeros((slots, c.depth, c.width)), np.empty((slots, c.classes)), np.empty((slots, 2, c.classes)),
+                np.zeros((slots, 2, c.width)), np.zeros((slots, 2, c.width)), np.empty((slots, 2, top)),
+                np.empty((slots, CHUNK), np.uint32))
+
+    def draw(self, batch: int, start: int, size: int) -> np.ndarray:
+        c = self.config
+        out = np.empty((size, c.depth, 4))
+        self.act.network_projected(self.init, self.stds, c.seed, c.depth, c.width, c.d_in, c.classes, self.code,
+                                   self.scale, self.split, start, *self.scratch(size), out)
+        return out
+
+
+class ProjectedInner(ProjectedNetwork):
+    """:class:`CounterInner` for the Gaussian inits by the projected sampler (:mod:`.projected`)."""
+
+    def __init__(self, config: Config, layer: int, h: np.ndarray, dphi: np.ndarray, method: str):
+        super().__init__(config, split=method == "cv")
+        self.layer, self.h, self.dphi, self.method = layer, h, dphi, method
+
+    def draw(self, batch: int, start: int, size: int):
+        c = self.config
+        h, p, d, z, u, delta, update, xi, bits = self.scratch(size)
+        h[:, self.layer, :c.width] = self.h
+        d[:, self.layer - 1] = self.dphi
+        pred, label = np.empty((size, c.width)), np.empty((size, c.width))
+        self.act.conditional_projected(self.init, self.stds, c.seed, self.layer, c.depth, c.width, c.classes,
+                                       self.code, self.scale, self.split, start, h, p, d, z, u, delta, update, xi,
+                                       bits, pred, label)
         naive = pred + label
         return (naive, None) if self.method == "naive" else (pred, naive)

@@ -4,7 +4,8 @@ each, stop once every tested sign is resolved. Every estimator plugs in a ``draw
 ``run_conditional`` drives per-unit draws (E[δ_i | p], conditional mode); ``run_marginal``
 drives per-layer draws pooled over the units with p > 0 (a ratio estimator, marginal mode).
 A draw is called as ``draw(batch, start, size)``: the batch's index in the schedule and the
-index of its first sample, so a counter-based stream can key on either.
+index of its first sample, so a counter-based stream can key on either. ``seconds`` is the sampling
+alone; the caller times loading the kernels apart (``load_seconds``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ MarginalDraw = Callable[[int, int, int], np.ndarray | tuple[Sequence[np.ndarray]
 
 def run_conditional(draw: ConditionalDraw, sizes: list[int], *, config: dict, layer: int, method: str,
                     p: np.ndarray, alpha: float, budget: int, seed: int, stop_early: bool = True,
-                    progress: Progress = None) -> ConditionalResult:
+                    progress: Progress = None, load_seconds: float = 0.0) -> ConditionalResult:
     """E[δ_i | p] per unit with the sequential Holm sign test over the units with p_i > 0."""
     tested = np.flatnonzero(p > 0)
     width = len(p)
@@ -66,7 +67,7 @@ def run_conditional(draw: ConditionalDraw, sizes: list[int], *, config: dict, la
                                zero=_exactly_zero(moments, tested))
     total = Estimate.normal(pooled.mean[0], pooled.stderr[0], pooled.n, confidence, method, seed)
     return ConditionalResult(config, int(layer), method, p, units, tuple(int(i) for i in tested), total, test,
-                             reduction, seed, seconds)
+                             reduction, seed, seconds, load_seconds)
 
 
 def _exactly_zero(moments: Moments, tested: np.ndarray) -> np.ndarray:
@@ -115,7 +116,7 @@ def _layer_result(data: np.ndarray, index: int, width: int, method: str, confide
 
 def run_marginal(draw: MarginalDraw, sizes: list[int], *, config: dict, depth: int, width: int, method: str,
                  alpha: float, budget: int, seed: int, stop_early: bool = False,
-                 progress: Progress = None) -> MarginalResult:
+                 progress: Progress = None, load_seconds: float = 0.0) -> MarginalResult:
     """E[δ^l | p^l > 0], E[δ^l] and P(p^l > 0) per layer, the sign test over the layers' pooled estimates."""
     look_alpha = alpha / len(sizes)
     rows: list[np.ndarray] = []
@@ -138,4 +139,4 @@ def run_marginal(draw: MarginalDraw, sizes: list[int], *, config: dict, depth: i
     data = np.concatenate(rows)
     layers = tuple(_layer_result(data, index, width, method, 1.0 - alpha, seed) for index in range(depth))
     test = SignTest.from_signs(sign, np.arange(1, depth + 1), alpha, looks, len(data), budget)
-    return MarginalResult(config, method, layers, test, seed, seconds)
+    return MarginalResult(config, method, layers, test, seed, seconds, load_seconds)

@@ -3,7 +3,9 @@
 Tag = 16 * layer + purpose; layers are 1..L for W^l and L+1 for V; inputs are layer 0. Normal draws
 (the normal, shifted and centered inits, the inputs, the logits of the reduced estimator) take one
 32-bit word of Philox4x32-10 each, entry i of a row being word i mod 4 of block i div 4 of counter
-(block, row, tag, sample) (:mod:`.normals`). The other inits take a 64-bit word of Philox4x64-10 each,
+(block, row, tag, sample) (:mod:`.normals`); so do the projected sampler's draws of W h (purpose FORWARD,
+row 0) and Wᵀδ (purpose BACKWARD, row m for part m) (:mod:`.projected`). The other inits take a 64-bit
+word of Philox4x64-10 each,
 key (seed, STREAM), counter (block, tag, sample, 0), block = row * ceil(n / 4) + column // 4. A sampler
 that rejects continues on Philox4x64-10 counters (position, tag, sample, attempt > 0), so the number at
 a coordinate never depends on another coordinate, on the batch or on the thread that computes it
@@ -22,10 +24,12 @@ from numba import njit
 from .normals import normal_row
 from .philox import STREAM, bounded, philox, unit_draw
 
-__all__ = ["WEIGHTS", "INPUTS", "LABELS", "LOGITS", "weight_row", "normal_vector", "logit_vector", "label", "InitCode",
+__all__ = ["WEIGHTS", "INPUTS", "LABELS", "LOGITS", "FORWARD", "BACKWARD", "weight_row", "normal_vector",
+           "logit_vector", "label", "InitCode",
            "init_code"]
 
 WEIGHTS, INPUTS, LABELS, LOGITS = 0, 1, 2, 3  # purposes
+FORWARD, BACKWARD = 4, 5  # the projected sampler's W h and Wᵀδ draws (:mod:`.projected`)
 _U = np.uint64
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..archs import family_names
 from ..paper import PaperRecord
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
 from ..sweeps.claims import ACC_MARGIN, by_family
@@ -289,7 +290,7 @@ def paper_text(record) -> str:
             f"{_scale_text(record.our_scale)}). Against the paper: {record.verdict.upper()}")
 
 
-FAMILY_NAMES = {"mlp": "MLP and residual MLP", "gpt": "GPT (text)", "vit": "ViT (digits)"}
+FAMILY_NAMES = family_names()  # each family's name, from its architectures' registry entries
 
 
 # Grids whose networks are too small and short to stand for the paper's setting: every row says so.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from ..results import Estimate, Verification
+from .probe import ARCH as PROBE_ARCH, probe_title
 from .rows import headline, row_name, row_summary
 
 __all__ = ["verification_html", "estimate_html", "table_html", "verdict_cell", "VERDICT_COLOURS"]

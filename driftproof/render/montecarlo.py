@@ -83,10 +83,12 @@ def montecarlo_text(config, result, comparison, predicted=None, trend=(), width:
     lines = [f"driftproof mc: loss={config.loss} act={config.act} init={config.init} scale={config.scale}"
              f" width={config.width} depth={config.depth} classes={config.classes} seed={config.seed}",
              f"mode={'conditional' if conditional else 'marginal'} method={result.method}"
-             f" samples={result.sign_test.samples} ({result.seconds:.2f} s)"]
+             f"{' draws=' + result.config['draws'] if 'draws' in result.config else ''}"
+             f" samples={result.sign_test.samples} ({result.seconds:.2f} s sampling"
+             f"{f', {result.load_seconds:.2f} s loading the kernels' if result.load_seconds else ''})"]
     lines += _conditional_lines(result, comparison, predicted) if conditional else _marginal_lines(result, comparison)
     lines += _trend_lines(trend)
-    lines.append(f"sign test: {sign_test_text(result.sign_test.to_dict())}")
+    lines.append(f"sign test: {sign_test_text(result.sign_test)}")
     if result.sign_test.negative_units:
         shown = ", ".join(map(str, result.sign_test.negative_units[:20]))
         lines.append(f"  negative: {shown}{' ...' if len(result.sign_test.negative_units) > 20 else ''}")

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..archs import get_arch
+from .figure import new_figure
+
 __all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
            "claims_figure", "transformer_figure", "CONFIG_FIELDS"]
 
 CONFIG_FIELDS = ("loss", "act", "init", "scale", "width", "depth", "classes", "input_dim", "seed")
 SIGN_COLOURS = {1: "tab:green", -1: "tab:red", 0: "0.6"}
-
-
-def new_figure(width: float, height: float, rows: int = 1, columns: int = 1):
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    return figure, figure.subplots(rows, columns, squeeze=False)
 
 
 def _finite(xs, ys):
@@ -29,17 +25,18 @@ def _finite(xs, ys):
     return xs[keep], ys[keep]
 
 
-def draw_sign_map(ax, activation, intervals: list[dict], lo: float = -4.0, hi: float = 4.0) -> None:
-    """σσ'(p) on [lo, hi] with the proved sign intervals of R3 shaded (green +, red -, grey 0)."""
+def draw_sign_map(ax, activation, intervals, lo: float = -4.0, hi: float = 4.0) -> None:
+    """σσ'(p) on [lo, hi] with the proved sign intervals of R3 shaded (green +, red -, grey 0); ``intervals``
+    have ``lo``, ``hi``, ``sign`` and ``certified`` (a sign map's or an R3 row's)."""
     p = np.linspace(lo, hi, 801)
     with np.errstate(all="ignore"):
         values = np.broadcast_to(activation.numpy_sigma_dsigma(p), p.shape)
     ax.plot(*_finite(p, values), color="black", lw=1.2, label="σσ'(p)")
     for interval in intervals:
-        a, b = max(float(interval["lo"]), lo), min(float(interval["hi"]), hi)
+        a, b = max(float(interval.lo), lo), min(float(interval.hi), hi)
         if a < b:
-            certain = interval.get("certified", True)
-            ax.axvspan(a, b, color=SIGN_COLOURS[int(interval["sign"])], alpha=0.15 if certain else 0.05, lw=0)
+            certain = interval.certified is not False
+            ax.axvspan(a, b, color=SIGN_COLOURS[int(interval.sign)], alpha=0.15 if certain else 0.05, lw=0)
     ax.axhline(0.0, color="0.5", lw=0.6)
     ax.axvline(0.0, color="0.5", lw=0.6, ls=":")
     ax.set_xlabel("p")
@@ -47,24 +44,23 @@ def draw_sign_map(ax, activation, intervals: list[dict], lo: float = -4.0, hi: f
     ax.set_title(f"sign map of {activation.name} (R3): shaded green +, red −", fontsize=8)
 
 
-def draw_conditional(ax, config, result) -> None:
-    """Monte Carlo E[δ_i | p] per unit with 95% bars, beside the theory's prediction (R1/R2 or R4)."""
-    from ..montecarlo.compare import unit_predictions
-
-    order = np.argsort(result.p)
-    p, means, errors = result.p[order], result.means[order], 1.96 * result.stderrs[order]
+def draw_conditional(ax, p, means, stderrs, layer: int, label: str, theory=None, theory_method: str = "") -> None:
+    """Monte Carlo E[δ_i | p] per unit with 95% bars, beside the theory's prediction at each unit (R1/R2 or
+    R4, as computed with the estimate; none drawn when ``theory`` is None)."""
+    p, means, stderrs = (np.asarray(a, dtype=float) for a in (p, means, stderrs))
+    order = np.argsort(p)
+    p, means, errors = p[order], means[order], 1.96 * stderrs[order]
     keep = np.isfinite(p) & np.isfinite(means) & np.isfinite(errors)
-    ax.errorbar(p[keep], means[keep], yerr=errors[keep], fmt=".", ms=3, lw=0.6,
-                label=f"Monte Carlo ({result.method}, {result.sign_test.samples} samples, 95%)")
-    values, _, method = unit_predictions(config, result.layer, result.p)
-    ax.plot(*_finite(p, np.asarray(values)[order]), "-", lw=1.2, label=f"theory ({method})")
+    ax.errorbar(p[keep], means[keep], yerr=errors[keep], fmt=".", ms=3, lw=0.6, label=label)
+    if theory is not None:
+        ax.plot(*_finite(p, np.asarray(theory, dtype=float)[order]), "-", lw=1.2, label=f"theory ({theory_method})")
     ax.axhline(0.0, color="0.6", lw=0.6)
-    ax.set_xlabel(f"p_i (layer {result.layer})")
+    ax.set_xlabel(f"p_i (layer {layer})")
     ax.set_ylabel("E[δ_i | p]")
     ax.legend(fontsize=7)
 
 
-def sign_map_figure(activation, intervals: list[dict], title: str = ""):
+def sign_map_figure(activation, intervals, title: str = ""):
     figure, axes = new_figure(6.0, 3.6)
     draw_sign_map(axes[0][0], activation, intervals)
     if title:
@@ -72,21 +68,37 @@ def sign_map_figure(activation, intervals: list[dict], title: str = ""):
     return figure
 
 
-def verification_figure(verification, samples: int = 2000):
-    """The sign map (R3) beside E[δ_i | p] against p: the theory and a fresh conditional Monte Carlo
-    of ``samples`` networks (the verification's seed; method cv for a zero-mean init, else naive)."""
-    from ..config import Config
-    from ..montecarlo import conditional
+def verification_figure(verification):
+    """The sign map (R3) beside E[δ_i | p] against p, as ``verify`` computed them: the Monte Carlo row of
+    the verification's own init holds every unit's estimate and the theory's prediction for it (a
+    verification without that row, e.g. ``only="symbolic"`` or one saved before it was stored, draws the
+    sign map alone and says so)."""
+    from ..activations import get_activation
 
-    if verification.config.get("arch") in ("gpt", "vit"):
-        return transformer_figure(verification)
-    config = Config(**{name: verification.config[name] for name in CONFIG_FIELDS})
+    own = verification.config.get("arch")
+    if own == "torch":  # a user's PyTorch model (driftproof.torch.check_init), not a registry architecture
+        from .probe import probe_figure
+
+        return probe_figure(verification)
+    if own is not None and get_arch(own).renderer() is not None:  # it draws what its own rows measured
+        return get_arch(own).renderer().figure(verification)
+    activation = get_activation(verification.config["act"])
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")
-    draw_sign_map(axes[0][0], config.activation, r3[0].numbers.get("intervals", []) if r3 else [])
-    method = "cv" if config.init_dist.zero_mean else "naive"
-    result = conditional(config, method=method, samples=samples, alpha=1e-6, stop_early=False)
-    draw_conditional(axes[0][1], config, result)
+    draw_sign_map(axes[0][0], activation, r3[0].numbers.intervals if r3 else ())
+    units = [row for row in verification.rows(kind="montecarlo", result="MC") if row.numbers.units]
+    ax = axes[0][1]
+    if units:
+        numbers = units[0].numbers
+        theory = numbers.theory or {}
+        ax.set_title(f"init {numbers.init}", fontsize=8)
+        draw_conditional(ax, numbers.units["p"], numbers.units["mean"], numbers.units["stderr"], numbers.layer,
+                         f"Monte Carlo ({numbers.method}, {numbers.sign_test.samples} samples, 95%)",
+                         theory.get("units"), theory.get("method", ""))
+    else:
+        ax.text(0.5, 0.5, "no per-unit Monte Carlo in this verification", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+        ax.set_axis_off()
     figure.suptitle(repr(verification), fontsize=8)
     return figure
 
@@ -97,18 +109,18 @@ def transformer_figure(verification):
     readout (the paper's tied one; R6's untied Gaussian control for the GPT)."""
     figure, axes = new_figure(6.0, 3.6)
     ax = axes[0][0]
-    rows = [row for row in verification.rows(kind="montecarlo") if "blocks" in row.numbers]
+    rows = [row for row in verification.rows(kind="montecarlo", result="MC") if row.key.arch in ("gpt", "vit")]
     for n, row in enumerate(rows):
-        blocks = row.numbers["blocks"]
-        x = np.array([b["block"] for b in blocks], dtype=float) + 0.08 * (n - (len(rows) - 1) / 2)
-        scale = np.array([b["scale"] for b in blocks], dtype=float)
-        mean = np.array([b["estimate"]["mean"] for b in blocks], dtype=float) / scale
-        low = np.array([b["estimate"]["ci_low"] for b in blocks], dtype=float) / scale
-        high = np.array([b["estimate"]["ci_high"] for b in blocks], dtype=float) / scale
+        blocks = row.numbers.blocks
+        x = np.array([b.block for b in blocks], dtype=float) + 0.08 * (n - (len(rows) - 1) / 2)
+        scale = np.array([b.scale for b in blocks], dtype=float)
+        mean = np.array([b.estimate.mean for b in blocks], dtype=float) / scale
+        low = np.array([b.estimate.ci_low for b in blocks], dtype=float) / scale
+        high = np.array([b.estimate.ci_high for b in blocks], dtype=float) / scale
         ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=4, capsize=3, lw=1,
-                    label=f"{row.numbers['readout']} readout ({row.numbers['inits']} inits, 95%)")
+                    label=f"{row.numbers.readout} readout ({row.numbers.inits} inits, 95%)")
     ax.axhline(0.0, color="0.5", lw=0.6)
-    ax.set_xticks(sorted({b["block"] for row in rows for b in row.numbers["blocks"]}))
+    ax.set_xticks(sorted({b.block for row in rows for b in row.numbers.blocks}))
     ax.set_xlabel("block")
     ax.set_ylabel("E[δ | p > 0] / mean |δ|")
     ax.set_title(f"{verification.config['arch']} at t = 0: the sign statistic at the MLP's hidden units",

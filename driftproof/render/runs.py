@@ -83,7 +83,7 @@ def run_text(result, folder, width: int | None = None, wide: bool = False) -> st
     width = width or terminal_width()
     lines = [f"run folder: {folder}",
              f"{result.spec['arch']} width {result.config['width']} depth {result.config['depth']}, "
-             f"{result.config['loss']}, data {result.spec['data']}, {result.spec['opt']} lr {result.spec['lr']:g}, "
+             f"{result.config['loss']}, data {result.spec['data']}, {result.spec['opt']} lr {'n/a' if result.spec['lr'] is None else format(result.spec['lr'], 'g')}, "
              f"batch {result.spec['batch']}, {result.spec['steps']} steps, seeds {_seeds(result.seeds)} "
              f"({result.seconds:.1f} s, kernel {result.kernel}); intervals: 95% t over seeds", ""]
     if not wide:

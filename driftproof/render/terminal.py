@@ -6,6 +6,7 @@ import shutil
 import textwrap
 
 from ..results import Verification
+from .probe import ARCH as PROBE_ARCH, probe_title
 from .rows import headline, row_name, row_summary
 
 __all__ = ["terminal_width", "verdict_table", "wrap_lines", "MARK"]
@@ -50,7 +51,7 @@ def verdict_table(result: Verification, width: int | None = None, wide: bool = F
     config = result.config
     title = (f"driftproof verify — loss {config['loss']}, activation {config['act']}, init {config['init']}, "
              f"scale {config['scale']}, width {config['width']}, depth {config['depth']}, "
-             f"classes {config['classes']}, seed {config['seed']}")
+             f"classes {config['classes']}, seed {config['seed']}") if config.get("arch") != PROBE_ARCH else probe_title(result)
     lines = ([title] if wide else _wrap(title, width)) + [""]
     header = (f"{'kind':<{kind_w}}  {'evidence':<{name_w}}  {'verdict':<{verdict_w}}"
               + ("" if stacked else "  details")).rstrip()

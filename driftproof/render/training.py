@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from ..payloads import TrainingNumbers
 from .estimates import error_text, interval_text, percent_text
 
 __all__ = ["training_row_text"]
 
 
-def _persistence(numbers: dict) -> str:
+def _persistence(numbers: TrainingNumbers) -> str:
     """Over the runs that did not diverge (the summaries leave diverged runs out)."""
-    steps, seeds = numbers["sizes"]["steps"], numbers["seeds"]
-    diverged = sum(d.get("role", "main") == "main" for d in numbers["diverged"])
+    steps, seeds = numbers.sizes["steps"], numbers.seeds
+    diverged = sum(d.get("role", "main") == "main" for d in numbers.diverged)
     kept = seeds - diverged
     if kept == 0:
         return f"persistence not measured: all {seeds} runs diverged"
     left_out = f" ({diverged} diverged, left out)" if diverged else ""
-    per_layer = numbers["first_negative_running_mean"]
+    per_layer = numbers.first_negative_running_mean
     firsts = [f for runs in per_layer.values() for f in runs if f is not None]
     if not firsts:
         return f"persisted all {steps} steps in {kept}/{kept} seeds{left_out}"
@@ -23,12 +24,12 @@ def _persistence(numbers: dict) -> str:
     return f"running mean < 0 in {turned}/{kept} seeds, first at step {min(firsts)} of {steps}{left_out}"
 
 
-def _split(numbers: dict) -> str:
+def _split(numbers: TrainingNumbers) -> str:
     """When the label part of delta overtakes the self part, per layer (DESIGN.md §2 item D)."""
-    split = numbers.get("split")
+    split = numbers.split
     if not split:
         return ""
-    steps, parts = numbers["sizes"]["steps"], []
+    steps, parts = numbers.sizes["steps"], []
     for key, entry in split.items():
         crossed = len(entry["crossover"]) - entry["never_crossed"]
         seeds = len(entry["crossover"])
@@ -41,20 +42,20 @@ def _split(numbers: dict) -> str:
     return f" Label part of δ overtakes the self part: {', '.join(parts)}."
 
 
-def _drift(numbers: dict) -> str:
-    drift = numbers["drift"]
+def _drift(numbers: TrainingNumbers) -> str:
+    drift = numbers.drift
     parts = [f"{key} bias {interval_text(entry['b'])}" for key, entry in drift.items()]
     parts += [f"{key} weight {interval_text(entry['w'])}" for key, entry in drift.items() if key != "L1"]
     text = ", ".join(parts)
-    paired = numbers.get("paired_control")
+    paired = numbers.paired_control
     if paired is not None:
         text += "; minus tanh control (paired): " + ", ".join(
             f"{key} bias {interval_text(paired[key]['b_drift'])}" for key in drift)
     return text
 
 
-def _first_step(numbers: dict) -> str:
-    first_step = numbers.get("first_step_vs_R5")
+def _first_step(numbers: TrainingNumbers) -> str:
+    first_step = numbers.first_step_vs_R5
     if not first_step:
         return ""
     errors = []
@@ -67,26 +68,26 @@ def _first_step(numbers: dict) -> str:
     return f" First step vs R5: {', '.join(errors)}." if errors else ""
 
 
-def _sizes(numbers: dict) -> str:
-    sizes, data = numbers["sizes"], numbers["dataset"]
+def _sizes(numbers: TrainingNumbers) -> str:
+    sizes, data = numbers.sizes, numbers.dataset
     return (f"[{sizes['arch']} width {sizes['width']}, depth {sizes['depth']}, {data['name']} "
             f"(n={data['n_train']}, d={data['input_dim']}, K={data['classes']}), SGD lr {sizes['lr']:g}, "
-            f"batch {sizes['batch']}, {sizes['steps']} steps, {numbers['seeds']} seeds, {numbers['seconds']:.1f} s]")
+            f"batch {sizes['batch']}, {sizes['steps']} steps, {numbers.seeds} seeds, {numbers.seconds:.1f} s]")
 
 
-def training_row_text(numbers: dict) -> str:
+def training_row_text(numbers: TrainingNumbers) -> str:
     """The details of a training row, from its numbers alone."""
-    t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in numbers["sign_t0"].items())
-    if numbers["diverged"] and _persistence(numbers).startswith("persistence not measured"):
+    t0 = "; ".join(f"{key} {interval_text(estimate)}" for key, estimate in numbers.sign_t0.items())
+    if numbers.diverged and _persistence(numbers).startswith("persistence not measured"):
         # every run diverged: its fractions, drifts and accuracy are overflow, not measurements
-        text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}. "
+        text = (f"t=0 E[δ|p>0] (95% CI, {numbers.t0_draws} networks): {t0}; {_persistence(numbers)}. "
                 f"{_sizes(numbers)}")
     else:
-        text = (f"t=0 E[δ|p>0] (95% CI, {numbers['t0_draws']} networks): {t0}; {_persistence(numbers)}"
-                f" ({percent_text(numbers['positive_fraction'])} of steps > 0).{_split(numbers)} Drift: "
-                f"{_drift(numbers)}. Held-out acc {percent_text(numbers['test_acc'])}.{_first_step(numbers)} "
+        text = (f"t=0 E[δ|p>0] (95% CI, {numbers.t0_draws} networks): {t0}; {_persistence(numbers)}"
+                f" ({percent_text(numbers.positive_fraction)} of steps > 0).{_split(numbers)} Drift: "
+                f"{_drift(numbers)}. Held-out acc {percent_text(numbers.test_acc)}.{_first_step(numbers)} "
                 f"{_sizes(numbers)}")
-    if numbers["diverged"]:
-        runs = ", ".join(f"{d['act']} seed {d['seed']} at step {d['step']}" for d in numbers["diverged"])
+    if numbers.diverged:
+        runs = ", ".join(f"{d['act']} seed {d['seed']} at step {d['step']}" for d in numbers.diverged)
         text = f"diverged (non-finite batch loss): {runs}. " + text
     return text

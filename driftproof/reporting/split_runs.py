@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..archs import get_arch
 from ..config import Config
 from ..results import Estimate
 from ..theory.crossover import predict_crossover
@@ -76,11 +77,11 @@ def _compute(config: Config, spec: TrainSpec) -> dict:
     with np.errstate(all="ignore"):  # a diverging run is reported as such, not warned about
         result = train(config, spec)
     seeds = [{"seed": log.seed, "diverged_at": log.diverged_at,
-              "blowup_at": blowup_step(log.columns, config.depth) if spec.arch == "mlp" else None,
+              "blowup_at": blowup_step(log.columns, config.depth) if get_arch(spec.arch).mean_field else None,
               "curves": _curves(log, config.depth)} for log in result.logs]
     out = {"summary": result.summary.roles["main"], "step": result.logs[0].columns["step"].tolist(), "seeds": seeds,
            "seconds": result.seconds}
-    if spec.arch == "mlp":  # the first-order prediction covers the last hidden layer of an MLP under plain SGD
+    if get_arch(spec.arch).mean_field:  # the first-order prediction covers the last hidden layer of a plain MLP
         data = dataset_for(config, spec, config.seed)
         prediction = predict_crossover(config, data, lr=spec.lr,
                                        seeds=list(range(1000, 1000 + PREDICTION_NETWORKS)))

@@ -16,8 +16,8 @@ from ..training.summary import LayerSummary, RoleSummary
 from .claims import Claim
 from .context import Context
 from .figures_training import persistence_figure
-from .latex import figure_tex, interval, table
-from ..texutil import tex_escape
+from .latex import figure_tex, interval, source_note, table
+from ..texutil import tex_prose
 
 __all__ = ["training_results", "TRAIN_SIZES", "LR", "CLIP_NORM", "BLOWUP", "blowup_step", "run_spec",
            "persistence_section", "training_appendix", "training_claims", "DATASETS"]
@@ -106,7 +106,7 @@ def _runs(ctx: Context, data: str) -> list[dict]:
 def _figure_refs(prefix: str, sentence: str) -> str:
     """``sentence`` with the references to one figure per data set and the data sets' names."""
     refs = ", ".join(rf"\ref{{fig:{prefix}-{data}}}" for data in DATASETS)
-    return sentence.format(refs, tex_escape(" and ".join(f"{data} data" for data in DATASETS)))
+    return sentence.format(refs, tex_prose(" and ".join(f"{data} data" for data in DATASETS)))
 
 
 def _diverged_note(runs: list[dict]) -> str:
@@ -128,19 +128,22 @@ def _settings_text(ctx: Context) -> str:
 
 def persistence_section(ctx: Context) -> str:
     out = [r"\section{Persistence past $t=0$ (the referee's question)}\label{sec:persistence}",
-           tex_escape(_settings_text(ctx) + " Sign statistic: the mean of δ^l over the entries with p^l > 0; "
+           tex_prose(_settings_text(ctx) + " Sign statistic: the mean of δ^l over the entries with p^l > 0; "
                       "drawn as its running mean over steps (mean over seeds with a 95% Student-t band), divided by the "
                       "largest size of that mean so that activations whose gradients differ by orders of magnitude "
                       "share an axis; the sign, the question here, is unchanged.") + " "
            + _figure_refs("persistence", "Figures {} show the runs on {}.")]
     for data in DATASETS:
-        runs = _runs(ctx, data)
+        with ctx.tracking() as used:
+            runs = _runs(ctx, data)
         figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / f"persistence_{data}", ctx)
         out.append(figure_tex(ctx, figure, f"fig:persistence-{data}",
                               rf"Training on {data} data: the running mean of the sign statistic (top), the mean "
                               r"bias (middle) and the sparsity, the fraction of $h=0$ (bottom), per layer. Colour: "
-                              r"activation; solid MSE, dashed cross-entropy; bands: 95\% intervals over seeds. "
-                              + tex_escape(_diverged_note(runs))))
+                              r"activation; solid MSE, dashed cross-entropy; bands: 95\% intervals over seeds. The "
+                              r"top row's axis is set by the steps after the first tenth of the run, where the "
+                              r"running mean averages more than a few batches; the earliest bands run off it. "
+                              + tex_prose(_diverged_note(runs)), sources=used, networks=("N4",)))
     out.append(_persistence_paragraph(ctx))
     return "\n".join(out)
 
@@ -168,17 +171,19 @@ def _persistence_paragraph(ctx: Context) -> str:
         if hits:
             text += f", first at step {ctx.numbers.add(f'persist {data} first', hits[0][0])} ({hits[0][1]})"
         parts.append(text)
-    return tex_escape("In numbers: " + "; ".join(parts) + ". Per layer, with intervals: Table "
+    return tex_prose("In numbers: " + "; ".join(parts) + ". Per layer, with intervals: Table "
                       ) + r"\ref{tab:persistence} (appendix)."
 
 
 def training_appendix(ctx: Context) -> str:
     rows, drift_rows = [], []
+    with ctx.tracking() as used:
+        runs = {data: _runs(ctx, data) for data in DATASETS}
     for data in DATASETS:
-        for run in _runs(ctx, data):
+        for run in runs[data]:
             for layer_key, entry in run["summary"].layers.items():
                 pair = f"{run['loss']}/{run['act']}" + (" (diverged)" if run["diverged"] else "")
-                label = [tex_escape(data), tex_escape(pair), layer_key]
+                label = [tex_prose(data), tex_prose(pair), layer_key]
                 key = f"train {data} {run['loss']} {run['act']} {layer_key}"
                 rows.append(label + _persistence_cells(ctx, key, entry))
                 drift_rows.append(label + _drift_cells(ctx, key, entry))
@@ -187,11 +192,13 @@ def training_appendix(ctx: Context) -> str:
         r"\subsection{Persistence and drift per layer}",
         table(["data", "pair", "layer", "sign statistic at t=0", "fraction of steps > 0", "first step < 0 (seeds)"],
               rows, "Persistence of the sign per layer (95\\% intervals over seeds); first step $<0$: where the "
-              "running mean of the sign statistic first turns negative.", "lp{3cm}lrrr", size=r"\small",
+              "running mean of the sign statistic first turns negative." + source_note(ctx, "tab:persistence", used, ("N4",)),
+              "lp{2.6cm}lrrr", size=r"\footnotesize",
               label="tab:persistence"),
         table(["data", "pair", "layer", "Δ mean b", "Δ mean W", "sparsity start → end"], drift_rows,
-              "Total drift of each layer's mean bias and mean weight, and sparsity (fraction of $h=0$).",
-              "lp{3cm}lrrr", size=r"\small", label="tab:drift")])
+              "Total drift of each layer's mean bias and mean weight, and sparsity (fraction of $h=0$)."
+              + source_note(ctx, "tab:drift", used, ("N4",)),
+              "lp{2.6cm}lrrr", size=r"\footnotesize", label="tab:drift")])
 
 
 def _persistence_cells(ctx: Context, key: str, entry: LayerSummary) -> list[str]:

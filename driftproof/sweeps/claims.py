@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..archs import families
 from ..divergence import NOT_LEARNABLE, RULE, divergence_step, divergence_summary
 from ..paper import paper_records
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Evidence, RowKey, Verdict
@@ -36,7 +37,7 @@ __all__ = ["claims_table", "claims_by_family", "family_of", "FAMILIES", "claim_c
 CLAIMS = ("C1", "C2", "C3", "C4", "C5")
 ROWS = CLAIMS + ("T0",)  # the rows of a family's table: the paper's claims, then the sign at t = 0
 # The claims are judged per architecture family; the MLP family holds the plain and the residual MLP.
-FAMILIES = {"mlp": ("mlp", "resmlp"), "gpt": ("gpt",), "vit": ("vit",)}
+FAMILIES = families()  # {"mlp": ("mlp", "resmlp"), "gpt": ("gpt",), ...}: each architecture's ``family``
 REAL_DATA = ("digits", "text")  # C2, C5: real data (the GPT's is the text corpus), not noise
 ACC_MARGIN = 0.01  # C4: clipping "does not lose accuracy" = paired loss of at most 1 point (non-inferiority)
 PAPER = {"C1_max_sparsity": 0.90, "C2_cliff": 0.70, "C3_spike_ratio": 25.0}

@@ -22,10 +22,12 @@ import hashlib
 import math
 import itertools
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, field, fields, make_dataclass
 
-from .. import __version__
+from .._version import __version__
+from ..archs import all_archs, get_arch
 from ..errors import InputError
+from ..training.options import OPTIONS
 
 __all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
 
@@ -55,28 +57,8 @@ def clip_relative(sd: float) -> float:
 CLIP_RELATIVE = clip_relative(CLIP_SD)
 
 
-@dataclass(frozen=True)
-class Job:
-    """One training configuration of the sweep (one seed)."""
-
-    act: str = "relu"
-    force: float | None = None  # forced sparsity: the batch quantile at which units are gated
-    data: str = "digits"
-    arch: str = "mlp"
-    opt: str = "adam"
-    lr: float = 1e-3
-    wd: float = 0.0
-    scale: str = "he"
-    width: int = 128
-    depth: int = 3
-    steps: int = 1500
-    batch: int = 64
-    n_train: int = 2048
-    n_test: int = 512
-    seed: int = 0
-    # clipped_relu2 only: c = clip * (median active ReLU^2 output of this network at init)
-    clip: float | None = None
-    block: str = "acts"
+class _JobMethods:
+    """A Job's name in the claims table, its key, and its serialization (its fields: :data:`JOB_FIELDS`)."""
 
     @property
     def label(self) -> str:
@@ -96,9 +78,38 @@ class Job:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Job":
+    def from_dict(cls, data: dict):
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# The training options a job names take their type from the option table (training/options.py) and these
+# defaults, the sweep's own (the rest are the table's: wd 0, batch 64, n_train 2048, n_test 512).
+SWEEP_DEFAULTS = {"data": "digits", "opt": "adam", "lr": 1e-3, "steps": 1500}
+# A job's fields in order: (name, type, default) of its own, or the name of a training option.
+JOB_FIELDS = (("act", str, "relu"),
+              ("force", float | None, None),  # forced sparsity: the batch quantile at which units are gated
+              "data", ("arch", str, "mlp"), "opt", "lr", "wd", ("scale", str, "he"), ("width", int, 128),
+              ("depth", int, 3), "steps", "batch", "n_train", "n_test", ("seed", int, 0),
+              # clipped_relu2 only: c = clip * (median active ReLU^2 output of this network at init)
+              ("clip", float | None, None),
+              ("block", str, "acts"))
+
+
+def _job_fields() -> list[tuple]:
+    out = []
+    for entry in JOB_FIELDS:
+        if isinstance(entry, str):
+            option = OPTIONS[entry]
+            entry = (entry, option.type, SWEEP_DEFAULTS.get(entry, option.default))
+        name, kind, default = entry
+        out.append((name, kind, field(default=default)))
+    return out
+
+
+Job = make_dataclass("Job", _job_fields(), bases=(_JobMethods,), frozen=True)
+Job.__module__ = __name__  # pickled (sweep workers) and shown as driftproof.sweeps.grid.Job
+Job.__doc__ = "One training configuration of the sweep (one seed); its fields are :data:`JOB_FIELDS`."
 
 
 ACTS = ("relu", "relu2", "clipped_relu2", "gelu", "gelu2")
@@ -152,9 +163,8 @@ def _quick() -> list[Job]:
 TRANSFORMER_ACTS = ACTS + ("silu",)
 TRANSFORMER_FORCE = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 # The transformers of ``driftproof train`` (4 layers, 4 heads, width 128 for the GPT, 64 for the
-# ViT's 16-token digits), AdamW at 3e-3 (the paper's AdamW rate is 3.6e-3).
-GPT = dict(arch="gpt", data="text", opt="adamw", lr=3e-3, width=128, depth=4, steps=300, batch=16, n_test=64)
-VIT = dict(arch="vit", data="digits", opt="adamw", lr=3e-3, width=64, depth=4, steps=600, batch=64, n_test=360)
+# ViT's 16-token digits), AdamW at 3e-3 (the paper's AdamW rate is 3.6e-3): each architecture's ``grid``.
+GPT, VIT = dict(get_arch("gpt").grid), dict(get_arch("vit").grid)  # importable names of the registry's shapes
 
 
 def _transformer_jobs(shapes, seeds, force_levels) -> list[Job]:
@@ -170,14 +180,17 @@ def _transformer_jobs(shapes, seeds, force_levels) -> list[Job]:
 
 def _transformer() -> list[Job]:
     """C1-C5 on the GPT and the ViT: six activations x 5 seeds, and ReLU forced from 10% to 99% sparsity x 5 seeds."""
-    return _transformer_jobs((GPT, VIT), range(TRANSFORMER_SEEDS), TRANSFORMER_FORCE)
+    return _transformer_jobs(_grid_shapes(), range(TRANSFORMER_SEEDS), TRANSFORMER_FORCE)
 
 
 def _transformer_quick() -> list[Job]:
     """A minute's smoke version of ``transformer``: both families, tiny, one seed, two forced levels."""
-    gpt = {**GPT, "width": 32, "depth": 2, "steps": 20, "batch": 8, "n_test": 8}
-    vit = {**VIT, "width": 32, "depth": 2, "steps": 30, "batch": 32, "n_test": 100}
-    return _transformer_jobs((gpt, vit), range(1), (0.5, 0.9))
+    return _transformer_jobs(_grid_shapes(quick=True), range(1), (0.5, 0.9))
+
+
+def _grid_shapes(quick: bool = False) -> list[dict]:
+    """The sweep shape of each architecture that has one (its ``grid``), in registry order."""
+    return [{**arch.grid, **(arch.grid_quick if quick else {})} for arch in all_archs() if arch.grid is not None]
 
 
 GRIDS = {"default": _default, "quick": _quick, "transformer": _transformer, "transformer_quick": _transformer_quick}

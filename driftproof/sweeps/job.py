@@ -26,7 +26,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..config import Config
-from ..nets import TRANSFORMERS, build_net
+from ..archs import get_arch
+from ..nets import build_net
 from ..training.loop import Step, run_loop, shuffled_batches
 from ..divergence import NOT_LEARNABLE, divergence_step, reference_loss
 from ..training.measure import SPARSITY_MEASURES, accuracy, sign_statistic, sparsity_measures
@@ -51,14 +52,14 @@ def _spec(job: Job) -> TrainSpec:
     # transformers: float32 (as ``driftproof train`` runs them) and the default shape (4 heads, context 64)
     return TrainSpec(arch=job.arch, data=job.data, opt=job.opt, lr=job.lr, wd=job.wd, steps=job.steps,
                      batch=job.batch, seeds=1, n_train=job.n_train, n_test=job.n_test, control=None, threads=1,
-                     dtype="float32" if job.arch in TRANSFORMERS else "float64")
+                     dtype=get_arch(job.arch).train_defaults["dtype"])
 
 
 def _build(job: Job, cfg: Config):
     spec = _spec(job)
     # transformers: the compiled activation (a GPT job evaluates ~1e9 activations; the MLPs keep numpy)
-    kernel = "numba" if job.arch in TRANSFORMERS else "numpy"
-    return build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2]), dtype=spec.dtype, kernel=kernel,
+    return build_net(job.arch, cfg, rng=np.random.default_rng([job.seed, 2]), dtype=spec.dtype,
+                     kernel=get_arch(job.arch).sweep_kernel,
                      **net_shape(spec))
 
 
@@ -190,7 +191,7 @@ def _evaluate(net, loss, data) -> dict:
 
     Transformers: as many training samples as held out, evenly spaced (consecutive text windows overlap).
     """
-    if getattr(net, "arch", "") in TRANSFORMERS:
+    if get_arch(net.arch).paper_metrics:
         train = np.linspace(0, len(data.x_train) - 1, min(len(data.x_train), len(data.x_test))).astype(int)
     else:
         train = np.arange(min(len(data.x_train), 1024))

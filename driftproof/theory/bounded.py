@@ -32,7 +32,7 @@ __all__ = ["bounded", "MEMORY_LIMIT"]
 T = TypeVar("T")
 
 MEMORY_LIMIT = 2 * 2**30  # bytes a step may add to the parent's address space
-WALL_FACTOR = 10.0  # wall-clock limit = WALL_FACTOR * the CPU limit + WALL_SLACK
+WALL_FACTOR = 30.0  # wall-clock limit = WALL_FACTOR * the CPU limit + WALL_SLACK
 WALL_SLACK = 1.0
 _CHUNK = 1 << 16
 

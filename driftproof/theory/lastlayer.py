@@ -260,7 +260,7 @@ def pointwise_check(config: Config) -> PointwiseCheck:
     return _control_check(config, coeffs, smap)
 
 
-CONTROL_BUDGET = 3.0  # seconds of certified root isolation per value of S_{-i}
+CONTROL_BUDGET = 60_000  # units of work (certify/isolate.py) of certified root isolation per value of S_{-i}
 _p = sp.Symbol("p", positive=True)  # p > 0: the Piecewise branches for p < 0 drop out
 
 

@@ -13,7 +13,6 @@ grid on |x| <= 12 with mpmath checks), each such interval marked ``certified=Fal
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,8 +27,10 @@ __all__ = ["SignInterval", "Root", "SignMap", "sign_map", "EXACT", "CERTIFIED", 
            "CUSTOM_BUDGET", "BUILTIN_BUDGET"]
 
 EXACT, CERTIFIED, INCONCLUSIVE = "exact", "certified", "inconclusive"
-CUSTOM_BUDGET = DEFAULT_BUDGET  # seconds of ball arithmetic for a custom expression
-BUILTIN_BUDGET = 60.0  # a guard only: every built-in is proved in well under a second
+# Budgets in units of work (certify/isolate.py: boxes, point evaluations, SymPy steps), never seconds:
+# the same activation gets the same sign map on a quiet and on a loaded machine.
+CUSTOM_BUDGET = DEFAULT_BUDGET  # for a custom expression
+BUILTIN_BUDGET = 6 * DEFAULT_BUDGET  # a guard only: every built-in is proved well within DEFAULT_BUDGET
 
 SCAN_RADIUS = 12.0  # dense float grid on [-R, R]
 SCAN_STEP = 1e-3
@@ -65,8 +66,9 @@ class SignInterval:
         return {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign), "certified": bool(self.certified)}
 
     def describe(self) -> str:
-        symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign]
-        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}" + ("" if self.certified else " (not proved)")
+        # A sign is printed only where it is proved: the float scan behind an unproved piece is a guess.
+        symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign] if self.certified else "sign not proved"
+        return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}"
 
 
 def _fmt(value: float) -> str:
@@ -108,14 +110,28 @@ class SignMap:
     def zero_on_positive(self) -> list[SignInterval]:
         return self.on_positive(0)
 
+    @property
+    def zeros_on_positive(self) -> list[float]:
+        """Isolated points p > 0 where sigma sigma' = 0 (a touching zero such as p = 1 for
+        x**3/3 - x**2 + x, or a sign change): there E[delta|p] = 0, so the claim is at best non-strict."""
+        return [r.value for r in self.roots
+                if math.isfinite(r.value) and (r.enclosure[0] if r.enclosure is not None else r.value) > 0]
+
     def describe(self) -> str:
-        text = "; ".join(iv.describe() for iv in self.intervals)
+        pieces: list[SignInterval] = []  # neighbouring unproved pieces read as one
+        for iv in self.intervals:
+            if pieces and not iv.certified and not pieces[-1].certified and pieces[-1].hi == iv.lo:
+                pieces[-1] = SignInterval(pieces[-1].lo, iv.hi, 0, certified=False)
+            else:
+                pieces.append(iv)
+        text = "; ".join(iv.describe() for iv in pieces)
         return text if self.proved else f"{text} [inconclusive: {self.reason}]"
 
     def to_dict(self) -> dict:
         return {"activation": self.activation, "intervals": [iv.to_dict() for iv in self.intervals],
                 "roots": [r.to_dict() for r in self.roots], "exact": self.exact, "method": self.method,
-                "certification": self.certification, "reason": self.reason, "proved": self.proved}
+                "certification": self.certification, "reason": self.reason, "proved": self.proved,
+                "zeros_on_positive": self.zeros_on_positive}
 
 
 def _branches(expr: sp.Expr) -> list[tuple[sp.Expr, float, float]]:
@@ -300,10 +316,10 @@ def _merge(intervals: list[SignInterval], keep_apart: frozenset = frozenset()) -
     return merged
 
 
-def _certified_branch(branch: sp.Expr, lo: float, hi: float, deadline: float):
+def _certified_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
     """(intervals, roots, isolation or None, reason) for a non-polynomial branch on (lo, hi)."""
     try:
-        iso = isolate_sign(branch, lo, hi, budget=max(deadline - time.monotonic(), 0.0), symbol=x)
+        iso = isolate_sign(branch, lo, hi, budget=max(budget, 0.0), symbol=x)
     except Unsupported as error:
         intervals, roots = _numeric_branch(branch, lo, hi)
         return [_uncertified(iv) for iv in intervals], roots, None, str(error)
@@ -318,6 +334,56 @@ def _certified_branch(branch: sp.Expr, lo: float, hi: float, deadline: float):
         filled += [_uncertified(iv) for iv in scanned]
         roots += [r for r in scanned_roots if gap_lo < r.value < gap_hi]
     return sorted(filled, key=lambda iv: iv.lo), sorted(roots, key=lambda r: r.value), iso, iso.reason
+
+
+def _factor_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
+    """Prove the sign of a product branch (sigma sigma' is one) factor by factor: each factor alone
+    has fewer repeated occurrences of x, so its enclosures are tight and its boxes monotone where a
+    product's are not (x - 1.0000001*tanh(x) times its derivative). The signs multiply.
+
+    Returns None when the branch is not a product worth splitting, else (intervals or None, roots,
+    isolations, work spent); intervals is None when some factor was not proved or two factors' root
+    enclosures overlap (then the caller isolates the whole branch with what is left of the budget).
+    """
+    coeff, rest = branch.as_coeff_Mul()
+    factors = [f for f in sp.Mul.make_args(rest) if f.has(x)]
+    if len(factors) < 2 or not coeff.is_number or coeff == 0:
+        return None
+    spent, isos, pieces = 0.0, [], []  # pieces: (intervals, roots, power) per factor
+    for factor in factors:
+        power = 1
+        if isinstance(factor, sp.Pow) and factor.exp.is_Integer:
+            factor, power = factor.base, int(factor.exp)
+        try:
+            iso = isolate_sign(factor, lo, hi, budget=max(budget - spent, 0.0), symbol=x)
+        except Unsupported:
+            return None, [], [], spent
+        spent += iso.work
+        if not iso.proved or (power < 0 and iso.roots):  # unproved, or a pole
+            return None, [], [], spent
+        isos.append(iso)
+        pieces.append((iso.intervals, iso.roots, power))
+    all_roots = sorted((r for _, rs, _ in pieces for r in rs), key=lambda r: r.lo)
+    for a, b in zip(all_roots[:-1], all_roots[1:]):
+        if b.lo <= a.hi and not (a.lo == a.hi == b.lo == b.hi):
+            return None, [], [], spent  # the order of two factors' roots is not proved
+    edges = sorted({lo, hi, *(r.value for r in all_roots)})
+    sign0 = 1 if coeff > 0 else -1
+    intervals = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sign = sign0
+        for factor_intervals, _, power in pieces:
+            iv = next((iv for iv in factor_intervals if iv.lo <= a and b <= iv.hi), None)
+            if iv is None:
+                return None, [], [], spent
+            sign *= iv.sign ** abs(power)
+        intervals.append(SignInterval(a, b, sign))
+    roots = {}
+    for r in all_roots:
+        if r.value not in roots:
+            roots[r.value] = Root(r.value, _exact_root(branch, r.value) if math.isfinite(r.value) else None,
+                                  _root_method(r) + ", factor by factor", (r.lo, r.hi))
+    return intervals, list(roots.values()), isos, spent
 
 
 def _uncertified(iv: SignInterval) -> SignInterval:
@@ -361,12 +427,13 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
 
     Args:
         activation: the activation.
-        budget: seconds of ball arithmetic (default CUSTOM_BUDGET for a custom expression,
-            BUILTIN_BUDGET for a built-in); past it the map is inconclusive.
+        budget: units of work for the ball arithmetic, shared by the branches (default CUSTOM_BUDGET
+            for a custom expression, BUILTIN_BUDGET for a built-in); past it the map is inconclusive.
+            Work, not time: the answer does not depend on the machine's load.
     """
     if budget is None:
         budget = CUSTOM_BUDGET if activation.custom else BUILTIN_BUDGET
-    deadline = time.monotonic() + budget
+    left = float(budget)
     g = activation.sigma_dsigma
     intervals: list[SignInterval] = []
     roots: list[Root] = []
@@ -383,7 +450,17 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
             roots += solved[1]
             symbolic = True
             continue
-        branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, deadline)
+        by_factor = _factor_branch(branch, lo, hi, left / 2)  # the other half for the whole branch
+        if by_factor is not None:
+            factor_intervals, factor_roots, factor_isos, spent = by_factor
+            left -= spent
+            if factor_intervals is not None:
+                intervals += factor_intervals
+                roots += factor_roots
+                isolations += factor_isos
+                continue
+        branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, left)
+        left -= iso.work if iso is not None else 0.0
         isolations += [iso] if iso is not None else []
         reasons += [reason] if reason else []
         intervals += branch_intervals

@@ -77,14 +77,13 @@ def sign_statistics(deltas, p: np.ndarray) -> list[tuple[float, float]]:
     return out
 
 
-def layer_columns(depth: int, arch: str) -> list[str]:
-    """The metric column names, in order."""
+def layer_columns(depth: int, extra: tuple[str, ...] = ()) -> list[str]:
+    """The metric column names, in order (``extra``: more per layer, named by the architecture)."""
     cols = ["step", "lr", "loss", "acc", "train_loss", "train_acc", "test_loss", "test_acc"]
     for layer in range(1, depth + 1):
         cols += [f"L{layer}.{k}" for k in ("sign", "sign_se", "w_mean", "b_mean", "w_grad", "b_grad",
                                            "zero_frac", "nonpos_frac")]
-        if arch == "resmlp":
-            cols.append(f"L{layer}.u_mean")
+        cols += [f"L{layer}.{k}" for k in extra]
     return cols + ["out.w_mean", "out.b_mean", "out.w_grad", "out.b_grad"] + split_columns(depth)
 
 

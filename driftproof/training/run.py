@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Config, environment
 from ..errors import InputError
-from ..nets import TRANSFORMERS
+from ..archs import get_arch
 from ..budget import time_limit
 from ..ranges import check_float_range
 from .paper_summary import paper_summary
@@ -90,7 +90,7 @@ class TrainResult:
 def check_size(config: Config, spec: TrainSpec) -> None:
     """InputError if the run's arrays would need more than MAX_BYTES of memory, or if an MLP's
     numbers would leave float64 (:func:`~driftproof.ranges.check_float_range`)."""
-    if spec.arch not in TRANSFORMERS:  # the transformers use their own init (--scale does not apply)
+    if not get_arch(spec.arch).pytorch_init:  # the transformers use their own init (--scale does not apply)
         check_float_range(config)
         seconds, limit = estimate_seconds(config, spec), time_limit()
         if seconds > limit:
@@ -114,7 +114,7 @@ def control_activation(config: Config, spec: TrainSpec) -> str | None:
 
 def _theory(config: Config, spec: TrainSpec, data, notes: list[str]):
     """The mean-field prediction (R4-R5) where its assumptions hold for these runs, else None."""
-    if spec.arch != "mlp" or not data.gaussian_inputs:
+    if not get_arch(spec.arch).mean_field or not data.gaussian_inputs:
         notes.append(f"first step vs R5 not compared: R5 assumes an MLP on x ~ N(0, I) "
                      f"(arch={spec.arch}, data={spec.data})")
         return None
@@ -164,7 +164,7 @@ def _train(config: Config, spec: TrainSpec, tick) -> TrainResult:
                      f"{spec.opt} takes a different first step")
     effective = replace(config, input_dim=dataset["input_dim"], classes=dataset["classes"])
     paper = None
-    if spec.arch in TRANSFORMERS:
+    if get_arch(spec.arch).paper_metrics:
         paper = paper_summary(logs, depth)
         notes.append("transformer: initialized as the paper's code (PyTorch defaults, U(+-1/sqrt(fan_in))); "
                      "--init and --scale apply to the MLPs only")

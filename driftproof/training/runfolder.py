@@ -28,11 +28,15 @@ from .seed import RunLog
 from .split_figure import save_split_figure
 from .run import TrainResult
 
-__all__ = ["save_run", "load_run", "FILES", "FIGURES", "TRANSFORMER_FIGURES"]
+__all__ = ["save_run", "load_run", "run_folder_conflict", "FILES", "FIGURES", "TRANSFORMER_FIGURES", "OWNED"]
 
 FIGURES = ("sign.png", "mean_weight.png", "mean_bias.png", "sparsity.png", "loss.png", "split.png")
 FILES = ("run.json", "summary.json", "metrics.json", "metrics.csv") + FIGURES
 TRANSFORMER_FIGURES = ("sign.png", "mean_weight.png", "sparsity.png", "loss.png", "spikes.png", "matrices.png")
+# Every file a run folder may hold: a rerun into the folder replaces them all, the ones it does not write removed.
+OWNED = tuple(dict.fromkeys(FILES + TRANSFORMER_FIGURES + ("paper_metrics.json",)))
+# The configuration entries a run folder is matched on; the data set decides the effective input_dim and classes.
+_DERIVED = ("input_dim", "classes")
 
 
 def _write_json(path: Path, payload) -> None:
@@ -71,21 +75,68 @@ def save_run(result: TrainResult, out: str | Path, *, figures: bool = True) -> P
 
 
 def load_run(folder: str | Path) -> TrainResult:
-    """Reload a run folder written by :func:`save_run`."""
+    """Reload a run folder written by :func:`save_run`; InputError naming the file for anything else."""
     folder = Path(folder)
+    name = "run.json"
     try:
-        meta = json.loads((folder / "run.json").read_text())
-        summary = json.loads((folder / "summary.json").read_text())
-        metrics = json.loads((folder / "metrics.json").read_text())
-    except FileNotFoundError as error:
-        raise InputError(f"{str(folder)!r} is not a complete run folder: {Path(error.filename).name} is missing") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{str(folder)!r}: a run file is not valid JSON ({error.msg})") from None
-    logs = [RunLog.from_dict(run) for run in metrics["runs"]]
-    paper = folder / "paper_metrics.json"
-    if paper.exists():
-        meta["paper_metrics"] = json.loads(paper.read_text())
-    return TrainResult.from_dict({**meta, **summary}, logs)
+        meta = _read_json(folder / name)
+        name = "summary.json"
+        summary = _read_json(folder / name)
+        name = "metrics.json"
+        logs = [RunLog.from_dict(run) for run in _read_json(folder / name)["runs"]]
+        name = "paper_metrics.json"
+        paper = folder / name
+        if paper.exists():
+            meta["paper_metrics"] = _read_json(paper)
+        name = "run.json"
+        return TrainResult.from_dict({**meta, **summary}, logs)
+    except FileNotFoundError:
+        raise InputError(f"{str(folder)!r} is not a complete run folder: {name} is missing") from None
+    except OSError as error:
+        raise InputError(f"{str(folder)!r}: cannot read {name} ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{str(folder)!r}: {name} is not text") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise InputError(f"{str(folder)!r}: {name} is not valid JSON ({getattr(error, 'msg', 'nested too deep')})") \
+            from None
+    except KeyError as error:
+        raise InputError(f"{str(folder)!r}: {name} is not what driftproof writes (no {error.args[0]!r} entry)") \
+            from None
+    except (TypeError, ValueError, AttributeError, IndexError) as error:
+        raise InputError(f"{str(folder)!r}: {name} is not what driftproof writes ({type(error).__name__}: "
+                         f"{(str(error).splitlines() or [''])[0][:100]})") from None
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_bytes().decode("utf-8"))
+
+
+def run_folder_conflict(folder: Path, config: dict, spec: dict) -> str | None:
+    """None when the non-empty ``folder`` is a run folder of this configuration and spec (a rerun may
+    replace it); otherwise why it may not be written into, for the ``--out`` refusal."""
+    meta_path = Path(folder) / "run.json"
+    if not meta_path.is_file():
+        return "is not empty and is not a driftproof run folder (it has no run.json)"
+    try:
+        meta = json.loads(meta_path.read_text())
+        stored_config, stored_spec = dict(meta["config"]), dict(meta["spec"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return "holds a run.json that driftproof did not write"
+    wanted_config, wanted_spec = json.loads(json.dumps({"c": config, "s": spec}, default=json_default)).values()
+    differ = [f"{name} {stored_config.get(name)!r}, not {value!r}" for name, value in wanted_config.items()
+              if name not in _DERIVED and stored_config.get(name) != value]
+    differ += [f"{name} {stored_spec.get(name)!r}, not {value!r}" for name, value in wanted_spec.items()
+               if stored_spec.get(name) != value]
+    differ += [f"{name} {value!r}, not unset" for name, value in stored_spec.items() if name not in wanted_spec]
+    if differ:
+        return f"holds a run of another configuration ({'; '.join(differ[:3])}{'; ...' if len(differ) > 3 else ''})"
+    return None
+
+
+def _drawn(result: TrainResult) -> list[RunLog]:
+    """The runs a figure draws: diverged runs are left out (DESIGN.md §3), and named in its title."""
+    stopped = {(d.role, d.seed) for d in result.diverged}
+    return [log for log in result.logs if (log.role, log.seed) not in stopped]
 
 
 def _figures(result: TrainResult, folder: Path) -> None:
@@ -107,7 +158,7 @@ def _figures(result: TrainResult, folder: Path) -> None:
         fig, axes = plt.subplots(1, depth, figsize=(4.2 * depth, 3.4), squeeze=False)
         for layer, ax in enumerate(axes[0], start=1):
             labelled = set()
-            for log in result.logs:
+            for log in _drawn(result):
                 label = f"{log.act} ({log.role})" if log.role not in labelled else None
                 labelled.add(log.role)
                 ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colors[log.role],
@@ -125,13 +176,14 @@ def _figures(result: TrainResult, folder: Path) -> None:
             ax.set_title(f"layer {layer}")
             ax.set_xlabel("step")
             ax.set_ylabel(ylabel)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:  # every run of the panel may have diverged
+                ax.legend(fontsize=7)
         fig.suptitle(_title(result), fontsize=9)
         fig.tight_layout()
         fig.savefig(folder / filename, dpi=110)
         plt.close(fig)
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    for log in result.logs:
+    for log in _drawn(result):
         steps = log.columns["step"]
         for ax, metric in zip(axes, ("loss", "acc")):
             ax.plot(steps, log.columns[metric], color=colors[log.role], alpha=0.35, lw=0.8)
@@ -150,8 +202,10 @@ def _figures(result: TrainResult, folder: Path) -> None:
 
 def _title(result: TrainResult) -> str:
     c, s = result.config, result.spec
+    left_out = sorted(f"{d.role} seed {d.seed}" for d in result.diverged)
     return (f"{s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']} vs control, "
-            f"{s['data']}, {s['opt']} lr {s['lr']:g}, batch {s['batch']}, seeds {result.seeds}")
+            f"{s['data']}, {s['opt']} lr {'n/a' if s['lr'] is None else format(s['lr'], 'g')}, batch {s['batch']}, "
+            f"seeds {result.seeds}" + (f"; left out (diverged): {', '.join(left_out)}" if left_out else ""))
 
 
 def _transformer_figures(result: TrainResult, folder: Path) -> None:
@@ -176,7 +230,7 @@ def _transformer_figures(result: TrainResult, folder: Path) -> None:
             for j, name in enumerate(names):
                 for r, stat in enumerate(stats):
                     ax = axes[(layer - 1) * rows + (r if rows == 2 else 0)][j]
-                    for log in result.logs:
+                    for log in _drawn(result):
                         steps, values = log.columns["step"], log.columns[f"L{layer}.{name}.{stat}"]
                         keep = np.isfinite(values)
                         ax.plot(steps[keep], values[keep], color=colors[log.role], lw=1, alpha=0.7,

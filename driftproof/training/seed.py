@@ -14,10 +14,10 @@ import numpy as np
 
 from ..config import Config
 from ..data import Dataset
-from ..nets import TRANSFORMERS, build_net
+from ..archs import get_arch
+from ..nets import build_net
 from .loop import fixed_batch, run_loop, shuffled_batches
-from .measure import LayerSigns, Progress, RunMetrics, SplitSigns, layer_columns
-from .paper_metrics import TransformerMetrics, transformer_columns
+from .measure import LayerSigns, Progress, SplitSigns
 from .spec import TrainSpec, make_spec_optimizer, net_config, net_shape
 
 __all__ = ["RunLog", "train_seed", "sign_at_init", "sign_and_split_at_init"]
@@ -60,12 +60,7 @@ def train_seed(config: Config, spec: TrainSpec, seed: int, data: Dataset, *, rol
                     **net_shape(spec))
     batches = shuffled_batches(data.x_train, data.y_train, min(spec.batch, len(data.x_train)),
                                np.random.default_rng([seed, 3]))
-    if spec.arch in TRANSFORMERS:
-        metrics = TransformerMetrics(transformer_columns(cfg.depth), cfg.loss_fn, data, log_every=spec.log_every,
-                                     eval_every=spec.eval_interval)
-    else:
-        metrics = RunMetrics(layer_columns(cfg.depth, spec.arch), cfg.loss_fn, data, log_every=spec.log_every,
-                             eval_every=spec.eval_interval)
+    metrics = get_arch(spec.arch).metrics(cfg.depth, cfg.loss_fn, data, spec)
     observers = [metrics] + ([Progress(tick)] if tick is not None else [])
     optimizer = make_spec_optimizer(spec, getattr(net, "hidden_matrices", lambda: None)())
     outcome = run_loop(net, optimizer, batches, cfg.loss_fn, spec.steps, observers)

@@ -32,7 +32,8 @@ def _band(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def save_split_figure(result: TrainResult, folder: str | Path) -> Path | None:
     """Write ``split.png`` into ``folder``; None (nothing written) if the logs carry no split."""
-    logs = [log for log in result.logs if log.role == "main"]
+    stopped = {(d.role, d.seed) for d in result.diverged}  # diverged runs are never drawn as data
+    logs = [log for log in result.logs if log.role == "main" and (log.role, log.seed) not in stopped]
     if not logs or "L1.label" not in logs[0].columns:
         return None
     import matplotlib

@@ -43,6 +43,12 @@ MATRICES = ("Wq", "Wk", "Wv", "Wo", "Wup", "Wdown")  # the 2-D weights of every 
 NORMS = ("rms", "layer")
 
 
+def check_heads(width: int, heads: int) -> None:
+    """InputError unless ``width`` splits into ``heads`` heads of even size (RoPE rotates pairs)."""
+    if heads < 1 or width % heads or (width // heads) % 2:
+        raise InputError(f"width ({width}) must split into {heads} heads of even size")
+
+
 class _Transformer:
     """Blocks, their parameters and the shared bookkeeping of GPT and ViT."""
 
@@ -56,8 +62,7 @@ class _Transformer:
             raise InputError(f"dtype must be float64 or float32, got {dtype!r}")
         if norm not in NORMS:
             raise InputError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
-        if heads < 1 or config.width % heads or (config.width // heads) % 2:
-            raise InputError(f"width ({config.width}) must split into {heads} heads of even size")
+        check_heads(config.width, heads)
         self.config, self.dtype, self.heads, self.context, self.norm = config, DTYPES[dtype], heads, context, norm
         self.activation = activation if activation is not None else config.activation
         self.sigma = Pointwise(self.activation, kernel)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _BOTH = """
 import json, sys
 from driftproof.config import Config
-from driftproof.evidence import verify
+from driftproof.verification import verify
 from driftproof.evidence.concurrent import can_fork
 
 def strip(value):

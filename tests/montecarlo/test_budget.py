@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from driftproof.budget import check_memory, mc_budget, verify_budget
+from driftproof.budget import check_memory, mc_budget
+from driftproof.evidence.montecarlo import verify_budget
 from driftproof.cli import main
 from driftproof.config import Config
 from driftproof.errors import InputError

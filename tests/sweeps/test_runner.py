@@ -59,8 +59,12 @@ def test_dask_matches_local_processes(tmp_path, processes):
     local = SweepStore(tmp_path / "local")
     run_sweep(jobs, local, workers=2)
     remote = SweepStore(tmp_path / "dask")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
-                                                                 dashboard_address=None) as cluster, \
+    import dask
+
+    # the scheduler's and workers' scratch space (and its lock files) under tmp_path, not /tmp/dask-scratch-space
+    with dask.config.set({"temporary-directory": str(tmp_path / "dask-tmp")}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
+                                     dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         run = run_sweep(jobs, remote, scheduler=client)
         assert run.executor == "dask" and len(run.ran) == len(jobs)

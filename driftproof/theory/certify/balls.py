@@ -56,6 +56,17 @@ def _tanh(v):
     return 2 / ((-2 * v).exp() + 1) - 1
 
 
+def _exp(v):
+    """exp, keeping the enclosure positive on a wide ball: Arb's exp of [999984, 1000000] is a ball about
+    0 ([+/- 3e434294]), and dividing by it gives nan; exp is increasing, so the hull of the ends is exact."""
+    out = v.exp()
+    if isinstance(v, arb) and v.is_finite() and not out > 0:
+        ends = v.lower().exp().union(v.upper().exp())
+        if ends > 0:
+            return ends
+    return out
+
+
 def _decide(cond, v, sym, cache) -> bool | None:
     """Truth of a Piecewise condition on the ball v: True, False, or None (undecided)."""
     if cond is sp.true:
@@ -162,7 +173,7 @@ def _compile_node_uncached(expr, sym, args):  # noqa: C901 - one dispatch table 
         if e == sp.Rational(-1, 2):
             return lambda v: base(v).rsqrt()
         return lambda v: (exponent(v) * base(v).log()).exp()
-    unary = {sp.exp: lambda a: a.exp(), sp.log: lambda a: a.log(), sp.erf: lambda a: a.erf(),
+    unary = {sp.exp: _exp, sp.log: lambda a: a.log(), sp.erf: lambda a: a.erf(),
              sp.erfc: lambda a: a.erfc(), sp.tanh: _tanh}
     for kind, op in unary.items():
         if isinstance(expr, kind) and len(args) == 1:

@@ -16,10 +16,15 @@ from .rewrite import prepare
 
 __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 
-DEFAULT_BUDGET = 10.0  # seconds
-# CPU seconds for one SymPy factor / limit step on a tail; it runs in a bounded child process
-# (theory/bounded.py): factor of exp(-(x - c)**2) with a float c can build a polynomial of huge degree
-SYMPY_STEP_LIMIT = 0.3
+# The budget is counted in work, never in wall-clock time, so that the same expression gets the same
+# answer on a quiet and on a loaded machine: one unit is one box of branch and bound (an enclosure at
+# 64 bits); a point evaluation at b bits costs b/64 units, a Taylor series of length n costs n, and a
+# SymPy step on a tail (factor, together, limit) costs SYMPY_STEP_COST units and runs in a bounded child
+# process with a fixed CPU-time limit (theory/bounded.py): factor of exp(-(x - c)**2) with a float c
+# can build a polynomial of huge degree.
+DEFAULT_BUDGET = 200_000  # work units (about 10 s on one core of the reference machine)
+SYMPY_STEP_LIMIT = 0.3  # CPU seconds for one SymPy step
+SYMPY_STEP_COST = 2_000  # work units charged for one SymPy step, whatever it took
 START_WINDOW = 16.0
 MAX_WINDOW = 2.0**64
 BOX_PREC = 64
@@ -27,11 +32,12 @@ POINT_PRECS = (64, 256, 1024, 4096)
 MIN_REL_WIDTH = 1e-13
 TAYLOR_REL_WIDTH = 1e-4
 MAX_MULTIPLICITY = 8
-MAX_BOXES = 400_000
+WIDE_BOX = 4.0  # boxes wider than this also get end-point interval arithmetic (exp of a wide ball)
+WIDE_BOX_COST = 8  # work units for one such evaluation (a walk of the SymPy tree)
 
 
 class _OutOfTime(Exception):
-    pass
+    """The work budget is spent."""
 
 
 def _ball(u: float, v: float) -> arb:
@@ -62,22 +68,51 @@ def _dyadic_points(u: float, v: float):
 
 
 class _Certifier:
-    def __init__(self, expr: sp.Expr, sym: sp.Symbol, deadline: float):
+    def __init__(self, expr: sp.Expr, sym: sp.Symbol, budget: float, meter: list | None = None):
         self.sym = sym
         self.expr = prepare(expr)
         self.f = _compile(self.expr, sym, {})
-        self.deadline = deadline
+        # The form as given, enclosed beside the prepared one on boxes: prepare() keeps tails from
+        # cancelling (1 - tanh(a)**2 -> 4/(e^a + e^-a)**2), but far out on a wide box the exponentials'
+        # enclosure straddles 0 where 1 - tanh(a)**2 is a tight [0, tiny]. Both are true: intersect.
+        self.f_raw = _compile(sp.sympify(expr), sym, {}) if self.expr != expr else None
+        self.budget = budget
+        self.meter = meter if meter is not None else [0]  # work spent, shared with helper certifiers
         self.boxes = 0
         self._forms: dict = {}
+        self._slope = None
         self._limits: dict = {}
 
     # -- evaluations
+    def charge(self, units: float):
+        """Spend ``units`` of work; past the budget, stop (_OutOfTime)."""
+        self.meter[0] += units
+        if self.meter[0] > self.budget:
+            raise _OutOfTime
+
+    @property
+    def spent(self) -> float:
+        return self.meter[0]
+
     def value(self, ball: arb, prec: int = BOX_PREC) -> arb:
+        self.charge(prec / BOX_PREC)
         with _prec(prec):
-            return self.f(ball)
+            out = self.f(ball)
+            if self.f_raw is not None and not (out.is_finite() and _ball_sign(out) is not None):
+                self.charge(prec / BOX_PREC)
+                other = self.f_raw(ball)
+                if not out.is_finite():
+                    return other
+                if other.is_finite():
+                    try:
+                        return out.intersection(other)
+                    except ValueError:
+                        return out
+            return out
 
     def series(self, ball: arb, length: int, prec: int = BOX_PREC):
         """Taylor coefficients f^(j)(ball)/j!, j < length, or None through an undecided branch."""
+        self.charge(length * prec / BOX_PREC)
         with _prec(prec):
             try:
                 out = self.f(arb_series([ball, 1], prec=length))
@@ -103,8 +138,6 @@ class _Certifier:
 
     def check_time(self):
         self.boxes += 1
-        if time.monotonic() > self.deadline or self.boxes > MAX_BOXES:
-            raise _OutOfTime
 
     # -- the window
     def scan(self, a: float, b: float, events: list):
@@ -121,8 +154,18 @@ class _Certifier:
             if s is not None:
                 events.append(("sign", u, v, s))
                 continue
-            coeffs = self.series(box, 2)
+            coeffs = self._centered(u, v, self.series(box, 3))
+            if coeffs is not None and _ball_sign(coeffs[0]) is not None:
+                events.append(("sign", u, v, _ball_sign(coeffs[0])))
+                continue
             slope = None if coeffs is None else _ball_sign(coeffs[1])
+            if slope is None and width > WIDE_BOX:
+                # exp over a wide box: a ball straddles 0 where end-point intervals stay positive
+                s = self.interval_sign(self.expr, u, v)
+                if s is not None:
+                    events.append(("sign", u, v, s))
+                    continue
+                slope = self.interval_sign(self.slope_expr, u, v)
             if slope is not None and self._monotone_box(u, v, slope, events):
                 continue
             if width < TAYLOR_REL_WIDTH * scale and coeffs is not None and self._taylor_box(u, v, events):
@@ -133,6 +176,42 @@ class _Certifier:
                 continue
             stack.append((mid, v))
             stack.append((u, mid))
+
+    @property
+    def slope_expr(self) -> sp.Expr:
+        if self._slope is None:
+            self._slope = prepare(sp.diff(self.expr, self.sym))
+        return self._slope
+
+    def interval_sign(self, expr: sp.Expr, u: float, v: float) -> int | None:
+        """The sign of ``expr`` on [u, v] from end-point interval arithmetic (extended.py), or None."""
+        self.charge(WIDE_BOX_COST)
+        try:
+            with _prec(BOX_PREC):
+                return _xi_eval(expr, self.sym, _XI(arb(u), arb(v))).sign()
+        except (_TailFail, Unsupported, ZeroDivisionError, ValueError):
+            return None
+
+    def _centered(self, u: float, v: float, coeffs):
+        """Tighter enclosures of f and f' on [u, v] by the mean-value (centred) form around the midpoint m:
+        f'(box) in f'(m) + f''(box) (box - m) and f(box) in f(m) + f'(box) (box - m), each intersected with
+        the direct enclosure. Where x occurs more than once (x - 1.0000001*tanh(x)) the direct enclosure is
+        as wide as the box while the centred one shrinks with its square."""
+        if coeffs is None:
+            return None
+        m = u + (v - u) / 2
+        at = self.series(arb(m), 2)
+        if at is None:
+            return coeffs
+        with _prec(BOX_PREC):
+            d = _ball(u, v) - m
+            slope = at[1] + 2 * coeffs[2] * d
+            try:
+                slope = slope.intersection(coeffs[1])
+                value = (at[0] + slope * d).intersection(coeffs[0])
+            except ValueError:  # disjoint enclosures cannot both hold: keep the direct ones
+                return coeffs
+        return [value, slope, coeffs[2]]
 
     def _split(self, u: float, v: float) -> float:
         """The midpoint, or a point near it where f's sign is decided (a root exactly at a
@@ -223,12 +302,10 @@ class _Certifier:
             if not makers:
                 return
             make = makers.pop(0)
-            form = bounded(lambda: prepare(make()), self._step_limit())
+            self.charge(SYMPY_STEP_COST)
+            form = bounded(lambda: prepare(make()), SYMPY_STEP_LIMIT)
             if form is not None and form not in forms:
                 forms.append(form)
-
-    def _step_limit(self) -> float:
-        return min(SYMPY_STEP_LIMIT, self.deadline - time.monotonic())
 
     def tail_box(self, side: int, edge: float) -> _XI:
         return _XI(arb(edge), INF, False, True) if side > 0 else _XI(-INF, arb(edge), True, False)
@@ -264,7 +341,8 @@ class _Certifier:
             else:
                 kinds = sorted(set(hows))
                 return math.prod(signs), f"factor by factor, by {' and '.join(kinds)}"
-        return None
+        s = self.monotone_sign(self.expr, side, edge, box)
+        return (s, "monotonicity and limit") if s is not None else None
 
     def factor_sign(self, factor, side, edge, box):
         if not factor.has(self.sym):
@@ -288,11 +366,12 @@ class _Certifier:
     def monotone_sign(self, g, side, edge, box) -> int | None:
         """g strictly monotone on the tail, so g lies strictly between g(edge) and its limit L."""
         slope = self.enclosure_sign(sp.diff(g, self.sym), box)
-        if slope is None or time.monotonic() > self.deadline:
+        if slope is None:
             return None
         key = (g, side)
         if key not in self._limits:
-            limit = bounded(lambda: sp.limit(g, self.sym, sp.oo if side > 0 else -sp.oo), self._step_limit())
+            self.charge(SYMPY_STEP_COST)
+            limit = bounded(lambda: sp.limit(g, self.sym, sp.oo if side > 0 else -sp.oo), SYMPY_STEP_LIMIT)
             self._limits[key] = sp.nan if limit is None else limit
         limit = self._limits[key]
         if limit in (sp.oo, -sp.oo):
@@ -301,7 +380,7 @@ class _Certifier:
             limit_sign = 0 if limit == 0 else (1 if limit > 0 else -1)
         else:
             return None
-        g_edge = _Certifier(g, self.sym, self.deadline).point_sign(edge)
+        g_edge = _Certifier(g, self.sym, self.budget, self.meter).point_sign(edge)
         if g_edge in (None, 0):
             return None
         # g moves monotonically from g(edge) towards L as x goes out to the tail.
@@ -349,7 +428,8 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
     Args:
         expr: a SymPy expression; floats may be substituted in already.
         lo, hi: the domain; infinite ends are closed by a tail argument (module docstring).
-        budget: seconds of work before the answer becomes inconclusive.
+        budget: units of work (module constants: boxes, point evaluations, SymPy steps) before the
+            answer becomes inconclusive; never wall-clock time, so the answer does not depend on load.
         symbol: the variable (default: the only free symbol of ``expr``).
     Returns:
         An Isolation. ``proved`` is True only when every point of [lo, hi] is covered by a
@@ -369,7 +449,7 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
     if sign:
         return Isolation((lo, hi), (CertifiedInterval(lo, hi, sign),), (), (), (lo, hi),
                          ("exp > 0", "exp > 0"), True, "", time.monotonic() - start)
-    cert = _Certifier(expr, sym, start + budget)
+    cert = _Certifier(expr, sym, budget)
     a, b = _start_window(lo, hi)
     left, middle, right, tails = [], [], [], ["", ""]
     reason = ""
@@ -381,12 +461,12 @@ def isolate_sign(expr: sp.Expr, lo: float = -INF, hi: float = INF, budget: float
             a, tails[0] = _grow(cert, -1, -a, left)
             a = -a
     except _OutOfTime:
-        reason = f"budget of {budget:g} s spent" if cert.boxes <= MAX_BOXES else f"more than {MAX_BOXES} boxes"
+        reason = f"work budget of {budget:g} units spent ({cert.boxes} boxes)"
     events = [e for chunk in reversed(left) for e in chunk] + middle + [e for chunk in right for e in chunk]
     intervals, roots, gaps = _assemble(events)
     reason = _unproved_reason(reason, intervals, gaps, tails, (lo, hi), (a, b))
     return Isolation((lo, hi), tuple(intervals), tuple(roots), tuple(gaps), (a, b),
-                     (tails[0] or "", tails[1] or ""), not reason, reason, time.monotonic() - start)
+                     (tails[0] or "", tails[1] or ""), not reason, reason, time.monotonic() - start, cert.spent)
 
 
 def _start_window(lo: float, hi: float) -> tuple[float, float]:

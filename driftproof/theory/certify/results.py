@@ -52,6 +52,7 @@ class Isolation:
     proved: bool
     reason: str
     seconds: float = field(default=0.0, compare=False)
+    work: float = field(default=0.0, compare=False)  # units of work spent (isolate.py's accounting)
 
     def to_dict(self) -> dict:
         return {"domain": list(self.domain), "intervals": [iv.to_dict() for iv in self.intervals],

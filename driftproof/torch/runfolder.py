@@ -1,0 +1,57 @@
+"""A watched run as ``driftproof train``'s result (:class:`~driftproof.training.run.TrainResult`), so that
+its run folder, ``driftproof.load`` and ``.plot()`` read it unchanged.
+
+One run (role ``main``, seed 0 unless the user's): the layer columns ``L{l}.sign``, ``sign_se``, ``w_mean``,
+``b_mean``, ``zero_frac``, ``nonpos_frac`` keep their meaning; what ``driftproof train`` measures and a
+watched loop cannot (held-out loss and accuracy, the weight gradients' means) is NaN, and the summaries
+leave it out. Extra columns: ``L{l}.near_zero_frac``, ``in:<linear>.max|min|max_med`` and
+``W:<matrix>.mean|neg_frac|drift``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from ..config import environment
+from ..training.run import TrainResult
+from ..training.seed import RunLog
+from ..training.summary import summarize
+
+__all__ = ["run_result", "layer_columns"]
+
+_BASE = ("step", "lr", "loss", "acc", "train_loss", "train_acc", "test_loss", "test_acc")
+_LAYER = ("sign", "sign_se", "w_mean", "b_mean", "w_grad", "b_grad", "zero_frac", "nonpos_frac", "near_zero_frac")
+
+
+def layer_columns(depth: int) -> list[str]:
+    """The columns every watched run has (the layer names as ``driftproof train``'s MLP runs)."""
+    return list(_BASE) + [f"L{l}.{k}" for l in range(1, depth + 1) for k in _LAYER] + \
+        ["out.w_mean", "out.b_mean", "out.w_grad", "out.b_grad"]
+
+
+def run_result(w) -> TrainResult:
+    """The TrainResult of a closed :class:`~.monitor.Watch`."""
+    depth = len(w.layers)
+    names = layer_columns(depth)
+    names += sorted({k for record in w.records for k in record} - set(names))
+    columns = {name: np.array([record.get(name, math.nan) for record in w.records], float) for name in names}
+    log = RunLog("main", w.name, 0, columns, w.diverged_at)
+    width = [int(getattr(layer.up, "out_features", layer.up.weight.shape[0])) for layer in w.layers]
+    lrs = columns["lr"][np.isfinite(columns["lr"])]
+    config = {"arch": "torch", "model": w.name, "loss": "user's", "act": w.name, "init": "model's own",
+              "scale": "model's own", "width": max(width) if width else 0, "depth": depth, "classes": None,
+              "seed": 0, "layers": [layer.name for layer in w.layers],
+              "down": [layer.down_name for layer in w.layers], "gated": [layer.gated for layer in w.layers],
+              "delta_units": "per row of the loss (rows · ∂L/∂p)", "near_zero": w.near_zero}
+    spec = {"arch": "torch", "data": "user's", "opt": type(w.optimizer).__name__ if w.optimizer else "user's",
+            "lr": float(lrs[0]) if len(lrs) else None, "batch": None, "steps": w.t, "seeds": 1,
+            "every": w.every, "log_every": w.every}
+    notes = ("watched with driftproof.torch.watch: a user's own training loop; held-out metrics and weight "
+             "gradients are not measured (NaN)",)
+    env = {**environment(), "torch": torch.__version__}
+    return TrainResult(config, spec, (0,), {"name": "user's"}, (log,), summarize([log], depth), None, notes, env,
+                       "torch", time.perf_counter() - w._began, None)
