@@ -92,10 +92,11 @@ def table(columns: list[str], rows: list[list[str]], caption: str, align: str | 
     continued = (rf"\multicolumn{{{len(columns)}}}{{l}}{{\small\emph{{Table \thetable{{}} continued}}}}\\" + "\n"
                  + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead")
     if not breakable:  # a table in the running text: one block, never split, never interleaved with floats
-        text = ("\\begin{center}" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
+        # a minipage keeps the caption on the table's page
+        text = ("\\begin{center}\\begin{minipage}{\\linewidth}\\centering" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
                 + rf"\captionof{{table}}{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + "\n"
                 + rf"\begin{{tabular}}{{{align}}}" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule" + "\n"
-                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + "\\end{center}")
+                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + "\\end{minipage}\\end{center}")
         return text
     text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "")
             + r"\\" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule\endfirsthead" + "\n" + continued + "\n"
