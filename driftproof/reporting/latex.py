@@ -179,9 +179,9 @@ def interval(ctx, key: str, estimate, digits: int = 3) -> str:
         return ctx.numbers.add(key, estimate.mean, digits)
     error = estimate.stderr if math.isfinite(estimate.stderr) and estimate.stderr > 0 else \
         (estimate.ci_high - estimate.ci_low) / 4
-    mean, _ = round_to_error(estimate.mean, error)
-    low, _ = round_to_error(estimate.ci_low, error)
-    high, _ = round_to_error(estimate.ci_high, error)
+    scale = max(abs(estimate.mean), abs(estimate.ci_low), abs(estimate.ci_high))
+    mean, low, high = (round_to_error(v, error, scale=scale)[0] for v in (estimate.mean, estimate.ci_low,
+                                                                           estimate.ci_high))
     return (f"{ctx.numbers.add(key, mean)} [{ctx.numbers.add(key + ' lo', low)}, "
             f"{ctx.numbers.add(key + ' hi', high)}]")
 
