@@ -25,3 +25,32 @@ def test_the_pdf_shows_two_hyphens_and_a_backquote(tmp_path, fonts):
     subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True, timeout=120)
     shown = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True).stdout
     assert text in shown
+
+
+def test_prose_formulas_are_typeset_as_math():
+    from driftproof.texutil import tex_prose
+
+    assert tex_prose("δ_i") == r"$\delta_{i}$"
+    assert tex_prose("s_V^2") == r"$s_{V}^{2}$"
+    assert tex_prose("ReLU^2") == r"$\mathrm{ReLU}^{2}$"
+    assert tex_prose("T^(L+1)") == r"$T^{L+1}$"
+    assert tex_prose("z ~ N(0, 1)") == r"z $\sim$ N(0, 1)"
+    assert tex_prose("run `driftproof sweep`") == r"run \texttt{driftproof sweep}"
+    assert tex_prose("sigma sigma'(p_i) by the delta method") == r"$\sigma$ $\sigma '$($p_{i}$) by the delta method"
+    # file and option names keep their underscores; a lone special is escaped
+    assert tex_prose("r6_transformer.py, clip_norm & 50%") == r"r6\_transformer.py, clip\_norm \& 50\%"
+    assert tex_prose("mse/relu") == r"mse/\allowbreak{}relu"
+    assert tex_prose("§ 3") == r"\S{} 3"
+
+
+@pytest.mark.parametrize("value, error, shown", [
+    (0.123456789, 3e-4, ("0.12346", "0.00030")),
+    (-0.7517915246935645, 1e-15, ("-0.7517915246935645", "1.0e-15")),
+    (1.234e-7, 3.2e-9, ("1.234e-7", "3.2e-9")),
+    (1234.5, 12.3, ("1234", "12")),
+    (0.5, None, ("0.5", "n/a")),
+])
+def test_numbers_are_rounded_to_their_standard_error(value, error, shown):
+    from driftproof.texutil import round_to_error
+
+    assert round_to_error(value, error) == shown

@@ -52,9 +52,9 @@ def report_summary(result) -> dict:
     from ..config import environment
 
     return {"folder": str(result.folder), "tex": str(result.tex), "pdf": str(result.pdf) if result.pdf else None,
-            "json": str(result.json), "missing_packages": list(result.missing_packages),
+            "json": str(result.json), "html": str(result.html) if result.html else None, "missing_packages": list(result.missing_packages),
             "seconds": round(result.seconds, 2), "cache_hits": result.cache_hits,
-            "cache_misses": result.cache_misses, "environment": environment()}
+            "cache_misses": result.cache_misses, "partial": list(result.partial), "environment": environment()}
 
 
 def load(path: str | Path):

@@ -9,13 +9,15 @@ from .. import api
 from ..errors import InputError
 from .common import print_json
 
+EXIT_NOT_EVIDENCE = 3  # a quick or partial build: it says so on page 1 and in its title
 EXIT_NO_TEX = 4
 EXIT_BUILD_FAILED = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="report", help="output folder (default %(default)s)")
-    parser.add_argument("--quick", action="store_true", help="fewer pairs and smaller samples (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer pairs, smaller networks and samples: checks that the "
+                        "pipeline runs, not evidence (exit status 3)")
     parser.add_argument("--pairs", nargs="+", metavar="LOSS:ACT",
                         help="loss:activation pairs, e.g. ce:gelu mse:relu 'ce:x*tanh(x)'")
     parser.add_argument("--no-pdf", action="store_true", help="write the .tex and figures only")
@@ -53,12 +55,14 @@ def run(args: argparse.Namespace) -> int:
     if args.no_pdf:
         if not args.json:
             print(f"wrote {result.tex} ({result.seconds:.1f} s)")
-        return 0
-    if result.pdf is None:
+    elif result.pdf is None:
         print("driftproof: the LaTeX build failed; the previous PDF (if any) is untouched. Log tail:\n"
               + result.error[-1500:], file=sys.stderr)
         return EXIT_BUILD_FAILED
-    if not args.json:
+    elif not args.json:
         print(f"wrote {result.pdf} ({result.seconds:.1f} s; cache {result.cache_hits} hits, "
               f"{result.cache_misses} computed)")
+    if result.partial:
+        print("driftproof: this build is not evidence (" + "; ".join(result.partial) + ")", file=sys.stderr)
+        return EXIT_NOT_EVIDENCE
     return 0

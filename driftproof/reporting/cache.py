@@ -28,6 +28,7 @@ class ResultCache:
         self.folder = Path(folder)
         self.hits = 0
         self.misses = 0
+        self.accessed: list[str] = []  # file names, in order of use (provenance: what a figure was drawn from)
 
     def path(self, kind: str, key: dict) -> Path:
         text = json.dumps({"kind": kind, "key": key, "version": __version__, "schema": SCHEMA}, sort_keys=True,
@@ -38,6 +39,7 @@ class ResultCache:
     def get(self, kind: str, key: dict, compute: Callable[[], dict]) -> dict:
         """The cached result for (kind, key), computing and storing it on a miss."""
         path = self.path(kind, key)
+        self.accessed.append(path.name)
         if path.exists():
             try:
                 self.hits += 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from .style import apply_limits, color, new_figure, save
+from .style import act_label, apply_limits, color, new_figure, save
 
 __all__ = ["residual_figure"]
 
@@ -44,7 +44,7 @@ def residual_figure(panels: dict, path: Path, ctx=None) -> Path:
         ax.set_title(loss.upper())
         ax.grid(alpha=0.25, lw=0.5)
     axes[0][0].set_ylabel("c / c without norm")
-    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=a) for a in acts]
+    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=act_label(a)) for a in acts]
     handles += [matplotlib.lines.Line2D([], [], color="#444444", marker=m, mfc="white", ls="none", label=f"MC, {i}")
                 for i, m in _INIT_MARKERS.items()]
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)

@@ -82,27 +82,49 @@ def cliff_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
     return save(fig, path, ctx)
 
 
-def _bars(ax, groups: dict[str, list[Estimate]], offset: float, width: float, c: str, hatch: str = "") -> list[float]:
-    values = []
+def _points(ax, groups: dict[str, list[Estimate]], offset: float, c: str, marker: str) -> list[tuple]:
+    """Geometric means as points at x = group slot + layer + offset; returns (x, mean, low, high) per point."""
+    out = []
     for index, (name, layers) in enumerate(groups.items()):
-        x = index * (len(layers) + 1) + np.arange(len(layers)) + offset
-        means = np.array([e.mean for e in layers])
-        lower = np.array([e.mean - e.ci_low if e.defined else 0 for e in layers])
-        upper = np.array([e.ci_high - e.mean if e.defined else 0 for e in layers])
-        ax.bar(x, means, width, color=c, alpha=0.8, hatch=hatch, edgecolor="white", lw=0.3)
-        ax.errorbar(x, means, yerr=[lower, upper], fmt="none", ecolor="black", elinewidth=0.7, capsize=1.5)
-        values += [*(means - lower), *(means + upper)]
-    return values
+        for layer, e in enumerate(layers):
+            x = index * (len(layers) + 1) + layer + offset
+            low, high = (e.ci_low, e.ci_high) if e.defined else (e.mean, e.mean)
+            out.append((x, e.mean, low, high, c, marker))
+    return out
+
+
+def _draw_points(ax, points: list[tuple]) -> tuple[float, float]:
+    """Points with their 95% intervals on a log axis whose limits come from the means (and 1): an interval that
+    runs off the axis is cut at its edge and ends in a triangle. Returns the limits."""
+    means = [p[1] for p in points if np.isfinite(p[1]) and p[1] > 0] + [1.0]
+    lo, hi = min(means) / 4, max(means) * 4
+    for x, mean, low, high, c, marker in points:
+        if not (np.isfinite(mean) and mean > 0):
+            continue
+        a, b = max(low, lo) if low > 0 else lo, min(high, hi)
+        ax.plot([x, x], [a, b], color=c, lw=1.0)
+        ax.plot([x], [mean], marker=marker, ms=4.5, color=c, mfc="white", mew=1.1, ls="none")
+        if low <= lo:
+            ax.plot([x], [lo], marker="v", ms=3.5, color=c, ls="none", clip_on=False)
+        if high >= hi:
+            ax.plot([x], [hi], marker="^", ms=3.5, color=c, ls="none", clip_on=False)
+    ax.set_ylim(lo, hi)
+    return lo, hi
 
 
 def spikes_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
     """C3/C4: per layer, max|h|/median|h| of ReLU² over ReLU (C3) and of clipped over unclipped ReLU² (C4),
-    geometric means over seeds with 95% intervals, on a log axis; groups are (data, arch) settings."""
+    geometric means over seeds as points with their 95% intervals on a log axis set by the means; groups are
+    (data, arch) settings."""
     fig, axes = _columns(list(panels), 2.7)
+    meta = {"log_axes": {}}
     for family, panel in panels.items():
         ax = axes[family]
-        values = _bars(ax, panel["c3"], -0.2, 0.38, color("relu2"))
-        values += _bars(ax, panel["c4"], 0.2, 0.38, color("clipped_relu2"))
+        points = _points(ax, panel["c3"], -0.15, color("relu2"), "o") + _points(ax, panel["c4"], 0.15,
+                                                                                 color("clipped_relu2"), "s")
+        limits = _draw_points(ax, points)
+        meta["log_axes"][family] = {"ylim": list(limits), "cut": sum(1 for p in points if p[2] <= limits[0]
+                                                                  or p[3] >= limits[1])}
         ticks, labels = [], []
         for index, (name, layers) in enumerate({**panel["c4"], **panel["c3"]}.items()):
             for layer in range(len(layers)):
@@ -111,18 +133,19 @@ def spikes_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
             ax.text(index * (len(layers) + 1) + (len(layers) - 1) / 2, 1.0, name.replace(" ", "\n"),
                     transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
         ax.set_xticks(ticks, labels)
+        ax.set_xlim(min(ticks) - 0.6, max(ticks) + 0.6)
         ax.set_yscale("log")
-        positive = [v for v in values if np.isfinite(v) and v > 0]
-        if positive:
-            ax.set_ylim(min(min(positive), 1) / 1.5, max(max(positive), 1) * 1.5)
         ax.axhline(1, color="black", lw=0.6)
         ax.set_title(FAMILY_TITLES[family], pad=22)
         ax.grid(alpha=0.25, lw=0.5, axis="y")
     next(iter(axes.values())).set_ylabel("spike ratio (max|h| / median|h|)")
-    handles = [matplotlib.patches.Patch(color=color("relu2"), label="C3: ReLU² / ReLU"),
-               matplotlib.patches.Patch(color=color("clipped_relu2"), label="C4: clipped ReLU² / ReLU²")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
-    return save(fig, path, ctx)
+    handles = [matplotlib.lines.Line2D([], [], color=color("relu2"), marker="o", mfc="white", label="C3: ReLU² / ReLU"),
+               matplotlib.lines.Line2D([], [], color=color("clipped_relu2"), marker="s", mfc="white",
+                                       label="C4: clipped ReLU² / ReLU²"),
+               matplotlib.lines.Line2D([], [], color="#444444", marker="^", ls="none", ms=3.5,
+                                       label="interval continues off the axis")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+    return save(fig, path, ctx, meta)
 
 
 def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) -> Path:

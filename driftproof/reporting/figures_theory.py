@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from .style import TEXT_WIDTH, apply_limits, color, linestyle, marker, new_figure, save
+from .style import TEXT_WIDTH, act_label, apply_limits, color, linestyle, marker, new_figure, save
 
 __all__ = ["sign_map_figure", "headline_figure", "width_gap_figure"]
 
@@ -36,8 +36,8 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
                 ax.axvline(root, color="#333333", lw=0.7, ls="--")
         finite = values[np.isfinite(values)]
         if finite.size and finite.max() > 30 * max(-finite.min(), 1e-12) and finite.min() < 0:
-            ax.set_yscale("asinh", linear_width=max(1e-3, 0.5 * abs(finite.min())))
-        ax.set_title(panel["name"])
+            _asinh_axis(ax, finite, max(1e-3, 0.5 * abs(finite.min())))
+        ax.set_title(act_label(panel["name"]))
         ax.set_xlabel("pre-activation p")
         ax.grid(alpha=0.25, lw=0.5)
     axes[0][0].set_ylabel("σ(p)σ'(p)")
@@ -47,6 +47,18 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
                for s, label in ((1, "σσ' > 0"), (-1, "σσ' < 0"), (0, "σσ' = 0"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
     return save(fig, path, ctx)
+
+
+def _asinh_axis(ax, values: np.ndarray, linear_width: float) -> None:
+    """An asinh axis with a few labelled ticks that never collide: the minimum, 0, and the decades above
+    twice the linear width (the default locator crowds labels around 0)."""
+    ax.set_yscale("asinh", linear_width=linear_width)
+    low, high = float(values.min()), float(values.max())
+    ticks = [float(f"{low:.1g}"), 0.0]
+    ticks += [10.0 ** k for k in range(int(np.ceil(np.log10(2 * linear_width))), int(np.floor(np.log10(high))) + 1)]
+    ax.set_yticks(ticks)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def _thin(p: np.ndarray, count: int) -> np.ndarray:
@@ -78,7 +90,7 @@ def headline_figure(panels: list[dict], path: Path, ctx=None, points: int = 28) 
         meta["axes"][panel["act"]] = apply_limits(ax, series)
         ax.axhline(0, color="black", lw=0.5)
         ax.axvline(0, color="black", lw=0.3, ls=":")
-        ax.set_title(panel["act"])
+        ax.set_title(act_label(panel["act"]))
         ax.set_xlabel("pre-activation $p_i$")
         ax.grid(alpha=0.25, lw=0.5)
     for row in axes:
@@ -117,7 +129,7 @@ def width_gap_figure(series: list[dict], path: Path, ctx=None) -> Path:
     ax.set_xlabel("hidden width N")
     ax.set_ylabel("|MC − R4| / R4")
     ax.grid(alpha=0.3, which="both", lw=0.5)
-    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=a) for a in acts]
+    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=act_label(a)) for a in acts]
     handles += [matplotlib.lines.Line2D([], [], color="#444444", marker=markers[layer - 1], ls="none",
                                         label=f"layer {layer}") for layer in sorted({i["layer"] for i in series})]
     handles += [matplotlib.lines.Line2D([], [], color="#999999", ls=":", lw=1.4, label="∝ 1/N")]

@@ -6,13 +6,15 @@ import math
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from scipy.special import stdtrit
 
-from .style import AXIS_MULTIPLE, activation_legend, apply_limits, color, linestyle, new_figure, save
+from .style import AXIS_MULTIPLE, act_label, activation_legend, apply_limits, color, linestyle, new_figure, save
 
 __all__ = ["persistence_figure", "split_figure", "band"]
 
+SIGN_AXIS_FROM = 10  # the sign row's axis is set by the steps after the first 1/SIGN_AXIS_FROM of the run
 _ROWS = (("sign", "sign statistic, running\nmean / its largest size"), ("b_mean", "mean bias"),
          ("zero_frac", "sparsity (h = 0)"))
 
@@ -47,12 +49,13 @@ def _trailing(stacked: np.ndarray, window: int = 10) -> np.ndarray:
     return (cumulative - shifted) / counts
 
 
-def _draw(ax, step, run: dict, stacked: np.ndarray, acts: list[str]) -> np.ndarray:
+def _draw(ax, step, run: dict, stacked: np.ndarray, acts: list[str], skip: int = 0) -> np.ndarray:
+    """Mean and band of one run; returns the band's values from logged step ``skip`` on (what sets the axis)."""
     mean, lo, hi = band(stacked)
     c = color(run["act"], acts)
     ax.fill_between(step, lo, hi, color=c, alpha=0.18, lw=0)
     ax.plot(step, mean, color=c, ls=linestyle(run["loss"]), lw=1.1)
-    return np.concatenate([lo, hi])
+    return np.concatenate([lo[skip:], hi[skip:]])
 
 
 def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Path:
@@ -71,7 +74,10 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
             series = {}
             for run in drawn:
                 stacked = _scaled(_stack(run, key)) if metric == "sign" else _stack(run, key)
-                series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts)
+                # the running mean's first steps average one or two batches: their band would set the axis and
+                # flatten the curves where the sign is judged, so the axis is set from the first tenth on
+                skip = max(1, len(run["step"]) // SIGN_AXIS_FROM) if metric == "sign" else 0
+                series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts, skip)
             # a fraction cannot blow up: its axis keeps every series (beside activations without exact zeros,
             # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale)
             fraction = metric == "zero_frac"
@@ -148,12 +154,17 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
                                                  "symlog": symlog}
             if symlog:
                 ax.set_yscale("symlog", linthresh=LINTHRESH)
+                # every second decade labelled: a label per decade collides in a panel this small
+                low, high = ax.get_ylim()
+                ax.set_yticks([t for t in (-1, -1e-2, 0, 1e-2, 1) if low <= t <= high])
+                ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             ax.axhline(0, color="black", lw=0.6)
             crossover = entries[layer - 1].crossover or ()
             meta["crossovers"][f"{label}.L{layer}"] = list(crossover)
             last = layer == run["depth"]
             _mark_crossovers(ax, list(crossover), (predicted or {}).get(label) if last else None, run["step"][-1])
-            ax.set_title(f"{run['loss'].upper()} {run['act']}, layer {layer}", fontsize=8)
+            ax.set_title(f"{run['loss'].upper()} {act_label(run['act'])}, layer {layer}", fontsize=8)
             ax.set_xlabel("step" if row == len(runs) - 1 else "")
             ax.set_ylabel(("part / largest\n|self part|" + (" (symlog)" if symlog else "")) if layer == 1 else "")
             ax.grid(alpha=0.25, lw=0.5)

@@ -7,6 +7,7 @@ and the JSON cannot disagree.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -14,15 +15,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..texutil import tex_escape
+from ..texutil import round_to_error, tex_escape, tex_prose
 
-__all__ = ["Numbers", "table", "compile_pdf", "missing_tex", "TEX_PACKAGES", "fmt", "interval", "figure_tex"]
+__all__ = ["Numbers", "table", "compile_pdf", "missing_tex", "TEX_PACKAGES", "fmt", "interval", "pm", "figure_tex"]
 
 # LaTeX files the template needs -> the Debian package that ships them.
 TEX_PACKAGES = {"amsmath.sty": "texlive-latex-base", "graphicx.sty": "texlive-latex-base",
                 "geometry.sty": "texlive-latex-base", "hyperref.sty": "texlive-latex-base",
                 "longtable.sty": "texlive-latex-base", "booktabs.sty": "texlive-latex-recommended",
-                "xcolor.sty": "texlive-latex-recommended", "float.sty": "texlive-latex-recommended"}
+                "xcolor.sty": "texlive-latex-recommended", "float.sty": "texlive-latex-recommended",
+                "etoolbox.sty": "texlive-latex-recommended", "array.sty": "texlive-latex-base",
+                "caption.sty": "texlive-latex-recommended"}
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -70,18 +73,34 @@ class Numbers:
         return "\n".join(rf"\newcommand{{\{self._names[k]}}}{{{tex_escape(v)}}}" for k, v in self.values.items()) + "\n"
 
 
+def _header(text: str) -> str:
+    """A column header: LaTeX as given when it has math or a command, else typeset prose."""
+    return text if "$" in text or "\\" in text else tex_prose(text)
+
+
 def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None,
-          size: str = "", label: str = "") -> str:
+          size: str = "", label: str = "", breakable: bool = True) -> str:
     """A booktabs longtable; cells are LaTeX already (escape text before passing it).
 
     ``size`` (e.g. ``\\scriptsize``) shrinks a wide table, with tighter column padding.
     """
     align = align or "l" * len(columns)
-    head = " & ".join(rf"\textbf{{{tex_escape(c)}}}" for c in columns) + r" \\"
+    # p{} columns are set ragged right: long words (file names, intervals) never push a cell into the margin
+    align = align.replace("p{", r">{\raggedright\arraybackslash}p{")
+    head = " & ".join(r"\textbf{" + _header(c) + "}" for c in columns) + r" \\"
     body = "\n".join(" & ".join(row) + r" \\" for row in rows)
-    text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + r"\\" + "\n"
-            + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead" + "\n" + body + "\n"
-            + r"\bottomrule" + "\n" + r"\end{longtable}")
+    continued = (rf"\multicolumn{{{len(columns)}}}{{l}}{{\small\emph{{Table \thetable{{}} continued}}}}\\" + "\n"
+                 + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead")
+    if not breakable:  # a table in the running text: one block, never split, never interleaved with floats
+        # a minipage keeps the caption on the table's page
+        text = ("\\begin{center}\\begin{minipage}{\\linewidth}\\centering" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
+                + rf"\captionof{{table}}{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + "\n"
+                + rf"\begin{{tabular}}{{{align}}}" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule" + "\n"
+                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + "\\end{minipage}\\end{center}")
+        return text
+    text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "")
+            + r"\\" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule\endfirsthead" + "\n" + continued + "\n"
+            + body + "\n" + r"\bottomrule" + "\n" + r"\end{longtable}")
     return "{" + size + r"\setlength{\tabcolsep}{3pt}" + "\n" + text + "}" if size else text
 
 
@@ -144,30 +163,63 @@ def compile_pdf(tex_path: Path, timeout: float = 300) -> tuple[bool, str]:
         staged = target.with_suffix(".pdf.partial")
         shutil.copyfile(built, staged)
         os.replace(staged, target)
+        log = Path(scratch) / (tex_path.stem + ".log")
+        if log.exists():  # kept beside the PDF: its warnings (overfull boxes) are checked
+            shutil.copyfile(log, tex_path.with_suffix(".log"))
     return True, ""
 
 
 def interval(ctx, key: str, estimate, digits: int = 3) -> str:
-    """An Estimate as report numbers, ``mean [lo, hi]`` (each one recorded under its key)."""
+    """An Estimate as report numbers, ``mean [lo, hi]`` (each one recorded under its key), rounded to the
+    decimal place of the second significant digit of its standard error (``digits`` significant digits where
+    there is no error: one replicate)."""
     if estimate is None or estimate.n == 0:
         return "n/a"
-    mean = ctx.numbers.add(key, estimate.mean, digits)
     if not estimate.defined:
-        return mean
-    return (f"{mean} [{ctx.numbers.add(key + ' lo', estimate.ci_low, digits)}, "
-            f"{ctx.numbers.add(key + ' hi', estimate.ci_high, digits)}]")
+        return ctx.numbers.add(key, estimate.mean, digits)
+    error = estimate.stderr if math.isfinite(estimate.stderr) and estimate.stderr > 0 else \
+        (estimate.ci_high - estimate.ci_low) / 4
+    scale = max(abs(estimate.mean), abs(estimate.ci_low), abs(estimate.ci_high))
+    mean, low, high = (round_to_error(v, error, scale=scale)[0] for v in (estimate.mean, estimate.ci_low,
+                                                                           estimate.ci_high))
+    return (f"{ctx.numbers.add(key, mean)} [{ctx.numbers.add(key + ' lo', low)}, "
+            f"{ctx.numbers.add(key + ' hi', high)}]")
 
 
-def figure_tex(ctx, figure: Path, label: str, caption: str, width: str | None = None) -> str:
+def pm(ctx, key: str, mean: float, stderr: float) -> str:
+    """``mean ± stderr`` as report numbers (recorded under ``key`` and ``key se``), the mean rounded to the
+    standard error's second significant digit."""
+    value, error = round_to_error(mean, stderr)
+    return ctx.numbers.add(key, value) + r" $\pm$ " + ctx.numbers.add(key + " se", error)
+
+
+def figure_tex(ctx, figure: Path, label: str, caption: str, width: str | None = None, sources=None,
+               networks: tuple[str, ...] = ()) -> str:
     """A float with the figure (its PDF in ``figures/``), a caption and a label; counts it.
 
-    By default the figure is placed at the width it was drawn at (recorded by ``style.save``), so its
-    font sizes are the printed sizes.
+    ``sources``: the cached results (file names) or stored sweeps it was drawn from; the caption ends with
+    their short key (listed in the provenance appendix) and the rows of the configurations table
+    (``networks``) it shows. By default the figure is placed at the width it was drawn at (recorded by
+    ``style.save``), so its font sizes are the printed sizes.
     """
     if width is None:
         drawn = ctx.results.get("figures", {}).get(Path(figure).stem, {}).get("width_in")
         width = f"{drawn:.2f}in" if drawn else r"\linewidth"
     ctx.figure_count += 1
     ctx.figure_labels.append(label)
-    return "\n".join([r"\begin{figure}[H]\centering", rf"\includegraphics[width={width}]{{figures/{figure.name}}}",
+    caption += source_note(ctx, label, sources, networks)
+    return "\n".join([r"\begin{figure}[!htbp]\centering", rf"\includegraphics[width={width}]{{figures/{figure.name}}}",
                       rf"\caption{{{caption}}}\label{{{label}}}", r"\end{figure}"])
+
+
+def source_note(ctx, label: str, sources, networks: tuple[str, ...] = ()) -> str:
+    """' Networks N4 (Table 1). Source S3.' for a caption: the rows of the configurations table and the key of
+    the cached results (``sources``: file names) the figure or table was drawn from."""
+    note = ""
+    if networks:
+        note += " " + ("Network " if len(networks) == 1 else "Networks ") + ", ".join(networks) \
+            + r" (Table~\ref{tab:configs})."
+    if sources is not None:
+        key = ctx.source(label, sources)
+        note += rf" Source \hyperref[app:provenance]{{\textsf{{{key}}}}}."
+    return note

@@ -10,11 +10,11 @@ from ..config import Config
 from ..evidence.montecarlo import DEFAULT_INITS, row_method
 from ..montecarlo import compare_conditional, compare_marginal, conditional, marginal
 from ..montecarlo.compare import unit_predictions
-from ..texutil import tex_escape
+from ..texutil import round_to_error, tex_prose
 from .claims import Claim
 from .context import Context
 from .figures_theory import headline_figure, width_gap_figure
-from .latex import figure_tex, table
+from .latex import figure_tex, pm, source_note, table
 
 __all__ = ["MC_SIZES", "headline_tex", "montecarlo_text", "drift_section", "montecarlo_appendix",
            "montecarlo_claims"]
@@ -55,19 +55,20 @@ def _conditional(ctx: Context, loss: str, act: str, init: str) -> dict:
 def headline_tex(ctx: Context) -> str:
     """The summary page's figure: E[δ_i | p] against p per activation, theory beside Monte Carlo, per loss."""
     panels = []
-    for act in dict.fromkeys(act for _, act in ctx.pairs):
-        losses = {loss: _in_units_of_c(act, _conditional(ctx, loss, act, "normal")["units"])
-                  for loss, a in ctx.pairs if a == act}
-        panels.append({"act": act, "losses": losses})
+    with ctx.tracking() as used:
+        for act in dict.fromkeys(act for _, act in ctx.pairs):
+            losses = {loss: _in_units_of_c(act, _conditional(ctx, loss, act, "normal")["units"])
+                      for loss, a in ctx.pairs if a == act}
+            panels.append({"act": act, "losses": losses})
     figure = headline_figure(panels, ctx.figures / "headline", ctx)
     sizes = MC_SIZES[ctx.quick]
-    return figure_tex(ctx, figure, "fig:headline", tex_escape(
+    return figure_tex(ctx, figure, "fig:headline", tex_prose(
         f"The claim at t = 0: E[δ_i | p] on the last hidden layer against its pre-activation p_i, divided by the "
         f"loss's constant C (R1 for MSE: K s_V²; R2 for cross-entropy: s_V² E[Σ π(1 − π)] over the logits of this "
         f"draw), so that both losses share an axis. Lines: the theory, C σ(p)σ'(p) / C (solid MSE, dashed CE); points: "
         f"Monte Carlo over the output weights and labels, {sizes['samples']} samples per unit, 95% error bars, about "
         f"28 of the {sizes['width']} units per loss (normal init, He scale, K = 10, seed {ctx.seed}). The claim: "
-        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.")
+        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.", sources=used, networks=("N1",))
 
 
 def _in_units_of_c(act: str, units: dict) -> dict:
@@ -97,8 +98,7 @@ def montecarlo_text(ctx: Context) -> str:
             f"{', '.join(DEFAULT_INITS)}): the sequential sign test (alpha = {ALPHA:g}, Holm over the units with "
             f"p > 0) resolves every tested unit positive in {holds} of {len(verdicts)} (pair, init) cases; the "
             f"pooled estimate closest to zero is {loss}/{act} under {init}, ")
-    return (tex_escape(text) + ctx.numbers.add("mc worst mean", pooled["mean"]) + r" $\pm$ "
-            + ctx.numbers.add("mc worst se", pooled["stderr"], 2) + tex_escape(
+    return (tex_prose(text) + pm(ctx, "mc worst mean", pooled["mean"], pooled["stderr"]) + tex_prose(
                 f" (one standard error, n = {pooled['n']}). Per (pair, init): Table ") + r"\ref{tab:mcinit}.")
 
 
@@ -126,9 +126,8 @@ def _width_series(ctx: Context) -> tuple[list[dict], list[list[str]]]:
                 comparison = _marginal(ctx, act, width)["comparisons"][layer - 1]
                 key = f"mf gap {act} L{layer} N{width}"
                 points.append((width, comparison["relative_error"], comparison["stderr"] / abs(comparison["prediction"])))
-                rows.append([tex_escape(act), str(layer), str(width),
-                             ctx.numbers.add(key + " mc", comparison["estimate"]) + " ± "
-                             + ctx.numbers.add(key + " se", comparison["stderr"], 2),
+                rows.append([tex_prose(act), str(layer), str(width),
+                             pm(ctx, key + " mc", comparison["estimate"], comparison["stderr"]),
                              ctx.numbers.add(key + " r4", comparison["prediction"]),
                              ctx.numbers.add(key + " rel", 100 * comparison["relative_error"], 2) + r"\%"])
                 ctx.record("mean_field_vs_mc", f"{act}/L{layer}/N{width}", comparison)
@@ -139,7 +138,8 @@ def _width_series(ctx: Context) -> tuple[list[dict], list[list[str]]]:
 def drift_section(ctx: Context) -> str:
     """Section 2: the net drift (R5) rests on mean field (R4), checked against Monte Carlo by width."""
     sizes = MC_SIZES[ctx.quick]
-    series, _ = _width_series(ctx)
+    with ctx.tracking() as used:
+        series, _ = _width_series(ctx)
     figure = width_gap_figure(series, ctx.figures / "meanfield_gap", ctx)
     smallest = min(series, key=lambda s: s["points"][-1][1])
     largest = max(series, key=lambda s: s["points"][-1][1])
@@ -151,16 +151,17 @@ def drift_section(ctx: Context) -> str:
         r"$-\mathbb{E}[\delta^l]\,\mathbb{E}[h^{l-1}]$, from the mean-field recursion R4 "
         r"(Table~\ref{tab:meanfield}); odd activations (tanh) have $\mathbb{E}[\sigma\sigma'] = 0$ and no drift. "
         r"R4 is exact only at infinite width; Figure~\ref{fig:width} measures its error against marginal Monte "
-        + tex_escape(f"Carlo (CE, depth {sizes['depth']}, He scale) at widths {', '.join(map(str, sizes['widths']))}. "
+        + tex_prose(f"Carlo (CE, depth {sizes['depth']}, He scale) at widths {', '.join(map(str, sizes['widths']))}. "
                      f"At N = {widest} the relative gap ranges from ")
         + ctx.numbers.add("drift gap smallest", 100 * smallest["points"][-1][1], 2) + r"\% "
-        + tex_escape(f"({smallest['act']}, layer {smallest['layer']}) to ")
+        + tex_prose(f"({smallest['act']}, layer {smallest['layer']}) to ")
         + ctx.numbers.add("drift gap largest", 100 * largest["points"][-1][1], 2) + r"\% "
-        + tex_escape(f"({largest['act']}, layer {largest['layer']}); all values: Table ") + r"\ref{tab:width}.",
+        + tex_prose(f"({largest['act']}, layer {largest['layer']}); all values: Table ") + r"\ref{tab:width}.",
         figure_tex(ctx, figure, "fig:width",
                    r"Relative gap between marginal Monte Carlo and mean field (R4) for $\mathbb{E}[\delta^l\mid p^l>0]$ "
                    r"against width; colour: activation, marker: layer; error bars: 95\% Monte Carlo intervals relative "
-                   r"to the prediction; dotted: a $1/N$ reference through the median of the narrowest points.")])
+                   r"to the prediction; dotted: a $1/N$ reference through the median of the narrowest points.",
+                   sources=used, networks=("N2",))])
 
 
 def _init_rows(ctx: Context) -> list[list[str]]:
@@ -171,36 +172,41 @@ def _init_rows(ctx: Context) -> list[list[str]]:
             key = f"mc {loss} {act} {init}"
             pooled, test, comparison = result["pooled"], result["sign_test"], result["comparison"]
             ctx.record("montecarlo", f"{loss}/{act}/{init}", {k: v for k, v in result.items() if k != "units"})
-            estimate = (f"{ctx.numbers.add(key + ' mean', pooled['mean'])} ± "
-                        f"{ctx.numbers.add(key + ' se', pooled['stderr'], 2)}")
+            estimate = pm(ctx, key + " mean", pooled["mean"], pooled["stderr"])
             theory = ctx.numbers.add(key + " theory", comparison["prediction"]) if comparison else "n/a"
             rel = (ctx.numbers.add(key + " rel", 100 * comparison["relative_error"], 2) + r"\%"
                    + ("" if comparison["exact"] else "$^*$")) if comparison else "n/a"
             counts = "/".join(str(test[k]) for k in ("positive", "negative", "unresolved"))
-            rows.append([tex_escape(f"{loss}/{act}"), tex_escape(init), estimate, theory, rel,
-                         ctx.numbers.add(key + " n", pooled["n"]), counts, tex_escape(result["verdict"])])
+            rows.append([tex_prose(f"{loss}/{act}"), tex_prose(init), estimate, theory, rel,
+                         ctx.numbers.add(key + " n", pooled["n"]), counts, tex_prose(result["verdict"])])
     return rows
 
 
 def montecarlo_appendix(ctx: Context) -> str:
     sizes = MC_SIZES[ctx.quick]
-    intro = tex_escape(
+    intro = tex_prose(
         f"Conditional mode: one draw of x and W^1 (width {sizes['width']}, depth 1, K = 10, He scale, seed {ctx.seed} "
         f"plus the init's index), then the output weights and labels resampled; antithetic estimator (each output "
         f"weight paired with its reflection; unbiased for these symmetric inits); sign test at alpha = {ALPHA:g} "
         f"with Holm's correction over the units with p > 0, budget {sizes['samples']} samples. The estimate is "
         "pooled over the tested units; theory is R1 (MSE) or R2 (CE) for the same p. Counts: units resolved "
         "positive / negative / unresolved.")
-    _, width_rows = _width_series(ctx)
+    with ctx.tracking() as width_used:
+        _, width_rows = _width_series(ctx)
+    with ctx.tracking() as init_used:
+        init_rows = _init_rows(ctx)
     return "\n".join([
         r"\subsection{Monte Carlo by initialization}", intro,
-        table(["pair", "init", "MC E[δ | p>0] ± se", "theory", "rel. error", "samples", "+/−/?", "verdict"],
-              _init_rows(ctx), "Monte Carlo against R1/R2 for every default initialization. $^*$: R2 is a Gaussian "
-              "approximation for non-Gaussian inits (its sign is exact by R3).", "p{2.6cm}lrrrrrl", size=r"\small",
-              label="tab:mcinit"),
+        table(["pair", "init", r"MC $\mathbb{E}[\delta\mid p>0]\pm$ se", "theory", "rel. error", "samples",
+               r"$+/-/?$", "verdict"],
+              init_rows, "Monte Carlo against R1/R2 for every default initialization. $^*$: R2 is a Gaussian "
+              "approximation for non-Gaussian inits (its sign is exact by R3)." + source_note(ctx, "tab:mcinit", init_used,
+                                                                                           ("N1",)),
+              "p{2.2cm}lrrrrrl", size=r"\footnotesize", label="tab:mcinit"),
         table(["activation", "layer", "width", "MC ± se", "R4", "gap"], width_rows,
-              "Mean field (R4) against marginal Monte Carlo by width (CE).", "lrrrrr", size=r"\small",
-              label="tab:width")])
+              "Mean field (R4) against marginal Monte Carlo by width (CE)." + source_note(ctx, "tab:width", width_used,
+                                                                                         ("N2",)),
+              "lrrrrr", size=r"\small", label="tab:width")])
 
 
 def montecarlo_claims(ctx: Context) -> list[Claim]:
@@ -210,8 +216,10 @@ def montecarlo_claims(ctx: Context) -> list[Claim]:
     (loss, act, init), worst = _worst(ctx)
     pooled = worst["pooled"]
     low, high = pooled["mean"] - Z95 * pooled["stderr"], pooled["mean"] + Z95 * pooled["stderr"]
-    number = (f"closest to zero: {loss}/{act}, {init}: {ctx.numbers.add('claim mc worst', pooled['mean'], 3)} "
-              f"[{ctx.numbers.add('claim mc worst lo', low, 3)}, {ctx.numbers.add('claim mc worst hi', high, 3)}] "
+    mean, _ = round_to_error(pooled["mean"], pooled["stderr"])
+    low, high = (round_to_error(v, pooled["stderr"])[0] for v in (low, high))
+    number = (f"closest to zero: {loss}/{act}, {init}: {ctx.numbers.add('claim mc worst', mean)} "
+              f"[{ctx.numbers.add('claim mc worst lo', low)}, {ctx.numbers.add('claim mc worst hi', high)}] "
               f"(95%, n = {pooled['n']})")
     holds = sum(v == "holds" for v in verdicts.values())
     return [Claim("t0-sign-mc", "The same at init for inits the proof does not cover (uniform, truncated normal, "

@@ -7,15 +7,17 @@ printed (never below ``MIN_FONT`` points).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.mathtext  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["TEXT_WIDTH", "MIN_FONT", "AXIS_MULTIPLE", "color", "linestyle", "marker", "new_figure", "save",
+__all__ = ["act_label", "TEXT_WIDTH", "MIN_FONT", "AXIS_MULTIPLE", "color", "linestyle", "marker", "new_figure", "save",
            "robust_limits", "apply_limits", "activation_legend"]
 
 TEXT_WIDTH = 6.6  # inches: A4 with 2 cm margins is 6.69 in; figures are placed at their own width
@@ -39,6 +41,24 @@ def color(act: str, others: list[str] | None = None) -> str:
     extra = [a for a in (others or []) if a not in _ACT_COLORS]
     index = extra.index(act) if act in extra else 0
     return _OKABE_ITO[7] if index >= 1 else "#882255"
+
+
+def act_label(name: str) -> str:
+    """An activation as a figure names it: a registered name as it is, a custom expression as math (SymPy's
+    LaTeX printer, drawn by matplotlib's mathtext; ``**`` for a power where mathtext cannot draw it), never
+    with a literal caret."""
+    if re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return name
+    try:
+        import sympy as sp
+
+        from ..activations import get_activation
+
+        tex = "$" + sp.latex(get_activation(name).expr) + "$"
+        matplotlib.mathtext.MathTextParser("path").parse(tex)
+        return tex
+    except Exception:  # noqa: BLE001 - any expression mathtext cannot draw falls back to plain text
+        return name.replace("^", "**")
 
 
 def linestyle(loss: str) -> str:
@@ -128,7 +148,7 @@ def apply_limits(ax, series: dict[str, np.ndarray], multiple: float = AXIS_MULTI
 
 def activation_legend(fig, acts: list[str], losses: list[str], columns: int | None = None) -> None:
     """One legend below the panels: a colour per activation, a line style per loss."""
-    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=a) for a in acts]
+    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=act_label(a)) for a in acts]
     handles += [matplotlib.lines.Line2D([], [], color="#444444", ls=linestyle(l), lw=1.2, label=l.upper())
                 for l in losses]
     fig.legend(handles=handles, loc="outside lower center", ncol=columns or min(len(handles), 9), frameon=False,

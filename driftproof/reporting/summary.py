@@ -3,10 +3,11 @@ the headline figure."""
 
 from __future__ import annotations
 
-from ..texutil import tex_escape
+from ..texutil import tex_prose
 from .claims import Claim
 from .context import Context
 from .latex import table
+from .configurations import scale_line
 from .montecarlo_sections import headline_tex
 
 __all__ = ["summary_tex", "VERDICT_COLORS"]
@@ -15,18 +16,19 @@ VERDICT_COLORS = {"holds": "green!15", "supported": "green!15", "violated": "red
 
 
 def _verdict_cell(verdict: str) -> str:
-    return rf"\cellcolor{{{VERDICT_COLORS.get(verdict, 'yellow!20')}}}{tex_escape(verdict)}"
+    return rf"\cellcolor{{{VERDICT_COLORS.get(verdict, 'yellow!20')}}}{tex_prose(verdict)}"
 
 
 def summary_tex(ctx: Context, claims: list[Claim]) -> str:
     rows = []
     for claim in claims:
         ctx.record("claims", claim.key, claim.to_dict())
-        rows.append([tex_escape(claim.statement), _verdict_cell(claim.verdict), tex_escape(claim.number),
+        rows.append([tex_prose(claim.statement), _verdict_cell(claim.verdict), tex_prose(claim.number),
                      rf"\ref{{{claim.section}}}"])
     return "\n".join([
         r"\section*{Summary}",
-        table(["claim", "verdict", "the number that decides it (95% interval)", "§"], rows,
+        r"\noindent " + scale_line(ctx) + r"\par\smallskip",
+        table(["claim", "verdict", "the number that decides it (95% interval)", r"\S"], rows,
               "Each claim, its verdict, and the number it turns on; the evidence is in the claim's section.",
-              r"p{5.6cm}lp{8.3cm}r", size=r"\small", label="tab:verdicts"),
+              r"p{5.0cm}lp{8.0cm}r", size=r"\small", label="tab:verdicts", breakable=False),
         headline_tex(ctx)])

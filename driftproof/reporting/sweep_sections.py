@@ -13,16 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..archs import families
+from ..archs import families as arch_families
 from ..render.claims import FAMILY_NAMES, T0_RESOLUTION_NOTE, evidence_text, row_word
 from ..render.estimates import interval_text
 from ..results import Evidence
 from ..sweeps import DEFAULT_OUT, SweepStore, claims_by_family, make_grid, run_sweep
 from ..sweeps.claims import family_of
-from ..texutil import tex_escape
+from ..texutil import tex_prose
 from .claims import Claim
 from .context import Context
 from .figures_sweep import FAMILY_TITLES, cliff_figure, loss_figure, sparsity_figure, spikes_figure
+from .configurations import sweep_networks
 from .latex import figure_tex, table
 
 __all__ = ["sweep_results", "sweep_section", "sweep_appendix", "sweep_claims", "TRANSFORMER_OUT"]
@@ -44,14 +45,18 @@ def sweep_results(ctx: Context) -> tuple[list[dict], str]:
     default = [] if ctx.quick else SweepStore(DEFAULT_OUT).load()
     if default:
         source = f"the default sweep stored in {DEFAULT_OUT} ({len(default)} configurations)"
+        ctx.sweep_folders.append(f"{DEFAULT_OUT} ({len(default)} results)")
     else:
         store = SweepStore(Path(ctx.folder) / "sweep-quick")
         if not store.load():
             run_sweep(make_grid("quick"), store, workers=1)
         default = store.load()
+        ctx.sweep_folders.append(f"{store.root} ({len(default)} results, quick grid)")
         source = (f"the quick grid ({len(default)} tiny configurations; run `driftproof sweep` for the default "
                   "grid and rebuild: these verdicts are not the default sweep's)")
     transformer = SweepStore(TRANSFORMER_OUT).load()
+    if transformer:
+        ctx.sweep_folders.append(f"{TRANSFORMER_OUT} ({len(transformer)} results)")
     source += (f" and the transformer sweep stored in {TRANSFORMER_OUT} ({len(transformer)} configurations)"
                if transformer else f"; no transformer sweep is stored in {TRANSFORMER_OUT}")
     ctx.sweep_results = (default + transformer, source)
@@ -137,34 +142,36 @@ def _sparsity_curves(results: list[dict]) -> dict[str, list[dict]]:
 
 def _figures(ctx: Context, families: dict[str, list[Evidence]]) -> list[str]:
     results, _ = sweep_results(ctx)
+    note = {"sources": list(ctx.sweep_folders), "networks": sweep_networks(ctx)}
     rows = {family: {row.key.result: row for row in table_rows} for family, table_rows in families.items()}
     out = []
     curves = _sparsity_curves(results)
     if curves:
         out.append(figure_tex(ctx, sparsity_figure(curves, ctx.figures / "c1_sparsity", ctx), "fig:c1",
                               r"C1: ReLU activation sparsity over training (time as a fraction of each run, layer "
-                              r"mean of the held-out fraction of exact zeros), per architecture family."))
+                              r"mean of the held-out fraction of exact zeros), per architecture family.", **note))
     cliff = {f: {"points": r["C2"].numbers.get("points", []), "fit": r["C2"].numbers.get("fit")}
              for f, r in rows.items() if r["C2"].numbers.get("points")}
     if cliff:
         out.append(figure_tex(ctx, cliff_figure(cliff, ctx.figures / "c2_cliff", ctx), "fig:c2",
                               r"C2: held-out accuracy against sparsity for ReLU runs with forced sparsity and their "
                               r"unforced baseline (all other settings equal), with the hinge fit and the 95\% "
-                              r"bootstrap interval of its knot."))
+                              r"bootstrap interval of its knot.", **note))
     spikes = {f: {"c3": r["C3"].numbers.get("spike_ratio", {}), "c4": r["C4"].numbers.get("spike_ratio_vs_relu2", {})}
               for f, r in rows.items() if r["C3"].numbers.get("spike_ratio") or r["C4"].numbers.get("spike_ratio_vs_relu2")}
     if spikes:
         out.append(figure_tex(ctx, spikes_figure(spikes, ctx.figures / "c3_spikes", ctx), "fig:c3",
-                              r"C3 and C4: spike ratios per layer (max$|h|$ over median$|h|$, geometric mean over "
-                              r"seeds of the paired ratio, 95\% intervals; log axis, 1 = no change), per data set and "
-                              r"architecture."))
-    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if len(families()[f]) > 1 else f: by_act
+                              r"C3 and C4: spike ratios per layer (max$|h|$ over median$|h|$): points, the geometric "
+                              r"mean over seeds of the paired ratio, with its 95\% interval; log axis set by the "
+                              r"means, 1 = no change; an interval that runs off the axis ends in a triangle. Per data "
+                              r"set and architecture.", **note))
+    losses = {f"{FAMILY_TITLES[f].split(' ')[0]}: {arch}" if len(arch_families()[f]) > 1 else f: by_act
               for f, r in rows.items() for arch, by_act in r["C5"].numbers.get("test_loss", {}).items()}
     if losses:
         out.append(figure_tex(ctx, loss_figure(losses, ctx.figures / "c5_loss", ctx), "fig:c5",
                               r"C5: held-out cross-entropy by activation on real data (digits; text for the GPT), "
                               r"mean over seeds with 95\% intervals; a mean far off the scale of the others "
-                              r"(runs that blew up) is written in its column ($\uparrow$) instead of drawn."))
+                              r"(runs that blew up) is written in its column ($\uparrow$) instead of drawn.", **note))
     return out
 
 
@@ -174,13 +181,13 @@ def _side_by_side(families: dict[str, list[Evidence]]) -> str:
     cells = {(f, row.key.result): row for f, rows in families.items() for row in rows}
     rows = []
     for claim in claims:
-        rows.append([claim] + [tex_escape(f"{row_word(cells[(f, claim)])}: {_deciding(cells[(f, claim)])}")
+        rows.append([claim] + [tex_prose(f"{row_word(cells[(f, claim)])}: {_deciding(cells[(f, claim)])}")
                                if (f, claim) in cells else "n/a" for f in names])
     width = {1: "12.5cm", 2: "6.4cm", 3: "4.3cm"}.get(len(names), "3.5cm")
     return table(["claim"] + [FAMILY_NAMES[f] for f in names], rows,
                  "C1--C5 and the sign at $t = 0$ (T0) side by side per architecture family: the verdict and the "
-                 "number it turns on. T0: " + tex_escape(T0_RESOLUTION_NOTE) + ".",
-                 "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families")
+                 "number it turns on. T0: " + tex_prose(T0_RESOLUTION_NOTE) + ".",
+                 "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families", breakable=False)
 
 
 def sweep_section(ctx: Context) -> str:
@@ -195,12 +202,12 @@ def sweep_section(ctx: Context) -> str:
                                                                        "evidence": evidence_text(row)})
     return "\n".join([
         r"\section{The paper's empirical claims at small scale (C1--C5)}\label{sec:empirical}",
-        tex_escape(f"Checked against {source}. C1: ReLU sparsity rises in training; C2: an accuracy cliff against "
+        tex_prose(f"Checked against {source}. C1: ReLU sparsity rises in training; C2: an accuracy cliff against "
                    "sparsity; C3: ReLU^2 amplifies activation spikes; C4: clipping ReLU^2 removes them without "
                    "losing accuracy; C5: GELU^2 reaches the lowest held-out loss; T0: the sign statistic "
                    "E[δ|p>0] at the MLP hidden pre-activations at t = 0 (the theorem's quantity), per "
                    "activation and layer over seeds, and how long it stays positive. Each claim is judged on each "
-                   "architecture family separately (Table ") + r"\ref{tab:families}" + tex_escape(
+                   "architecture family separately (Table ") + r"\ref{tab:families}" + tex_prose(
             "); the full evidence of every cell is in Table ") + r"\ref{tab:claims-evidence} (appendix)." + refs,
         _side_by_side(families), *figures])
 
@@ -209,11 +216,11 @@ def sweep_appendix(ctx: Context) -> str:
     rows = []
     for family, family_rows in _families(ctx).items():
         for row in family_rows:
-            rows.append([tex_escape(f"{row.key.result} {FAMILY_NAMES[family]}"), tex_escape(row_word(row)),
-                         tex_escape(evidence_text(row))])
+            rows.append([tex_prose(f"{row.key.result} {FAMILY_NAMES[family]}"), tex_prose(row_word(row)),
+                         tex_prose(evidence_text(row))])
     return "\n".join([r"\subsection{Evidence for C1--C5}",
                       table(["claim", "verdict", "evidence"], rows, "Claims C1--C5 with their full evidence.",
-                            "p{2.6cm}lp{12.4cm}", size=r"\footnotesize", label="tab:claims-evidence")])
+                            "p{2.2cm}p{1.9cm}p{11.6cm}", size=r"\footnotesize", label="tab:claims-evidence")])
 
 
 def sweep_claims(ctx: Context) -> list[Claim]:

@@ -16,8 +16,8 @@ from ..training.summary import LayerSummary, RoleSummary
 from .claims import Claim
 from .context import Context
 from .figures_training import persistence_figure
-from .latex import figure_tex, interval, table
-from ..texutil import tex_escape
+from .latex import figure_tex, interval, source_note, table
+from ..texutil import tex_prose
 
 __all__ = ["training_results", "TRAIN_SIZES", "LR", "CLIP_NORM", "BLOWUP", "blowup_step", "run_spec",
            "persistence_section", "training_appendix", "training_claims", "DATASETS"]
@@ -36,6 +36,7 @@ CLIP_NORM = 1.0
 # while its loss is still a finite number; it is listed with that step, never plotted.
 BLOWUP = 100.0
 METRICS = ("sign", "b_mean", "zero_frac", "self", "label")
+MAX_SERIES = 6  # runs per panel of a persistence figure; more are split into one figure per loss
 
 
 def run_spec(loss: str, act: str, data: str, quick: bool, lr: float | None = None, seed: int = 0,
@@ -103,12 +104,6 @@ def _runs(ctx: Context, data: str) -> list[dict]:
     return [{"loss": loss, "act": act, **training_results(ctx, loss, act, data)} for loss, act in _pairs(ctx)]
 
 
-def _figure_refs(prefix: str, sentence: str) -> str:
-    """``sentence`` with the references to one figure per data set and the data sets' names."""
-    refs = ", ".join(rf"\ref{{fig:{prefix}-{data}}}" for data in DATASETS)
-    return sentence.format(refs, tex_escape(" and ".join(f"{data} data" for data in DATASETS)))
-
-
 def _diverged_note(runs: list[dict]) -> str:
     items = [f"{r['loss']}/{r['act']} (" + ", ".join(f"seed {d['seed']} at step {d['step']}" for d in r["diverged"])
              + ")" for r in runs if r["diverged"]]
@@ -126,21 +121,41 @@ def _settings_text(ctx: Context) -> str:
             f"diverges when its loss stops being finite or a layer's mean weight or bias leaves ±{BLOWUP:g}.")
 
 
+def _facets(ctx: Context) -> list[str | None]:
+    """The losses drawn apart, one figure each, when one panel would hold more than MAX_SERIES runs."""
+    losses = list(dict.fromkeys(loss for loss, _ in ctx.pairs))
+    return losses if len(set(ctx.pairs)) > MAX_SERIES and len(losses) > 1 else [None]
+
+
+def _facet_label(data: str, loss: str | None) -> str:
+    return f"fig:persistence-{data}" + (f"-{loss}" if loss else "")
+
+
 def persistence_section(ctx: Context) -> str:
+    labels = [_facet_label(data, loss) for data in DATASETS for loss in _facets(ctx)]
     out = [r"\section{Persistence past $t=0$ (the referee's question)}\label{sec:persistence}",
-           tex_escape(_settings_text(ctx) + " Sign statistic: the mean of δ^l over the entries with p^l > 0; "
+           tex_prose(_settings_text(ctx) + " Sign statistic: the mean of δ^l over the entries with p^l > 0; "
                       "drawn as its running mean over steps (mean over seeds with a 95% Student-t band), divided by the "
                       "largest size of that mean so that activations whose gradients differ by orders of magnitude "
-                      "share an axis; the sign, the question here, is unchanged.") + " "
-           + _figure_refs("persistence", "Figures {} show the runs on {}.")]
+                      "share an axis; the sign, the question here, is unchanged.") + " Figures "
+           + ", ".join(rf"\ref{{{label}}}" for label in labels)
+           + tex_prose(" show the runs on " + " and ".join(f"{data} data" for data in DATASETS)
+                       + (", one figure per loss." if len(_facets(ctx)) > 1 else "."))]
     for data in DATASETS:
-        runs = _runs(ctx, data)
-        figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / f"persistence_{data}", ctx)
-        out.append(figure_tex(ctx, figure, f"fig:persistence-{data}",
-                              rf"Training on {data} data: the running mean of the sign statistic (top), the mean "
-                              r"bias (middle) and the sparsity, the fraction of $h=0$ (bottom), per layer. Colour: "
-                              r"activation; solid MSE, dashed cross-entropy; bands: 95\% intervals over seeds. "
-                              + tex_escape(_diverged_note(runs))))
+        for loss in _facets(ctx):
+            with ctx.tracking() as used:
+                runs = [run for run in _runs(ctx, data) if loss is None or run["loss"] == loss]
+            name = f"persistence_{data}" + (f"_{loss}" if loss else "")
+            figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / name, ctx)
+            which = f"{data} data" + (f", {loss.upper()} loss" if loss else "")
+            style = "" if loss else r"solid MSE, dashed cross-entropy; "
+            out.append(figure_tex(ctx, figure, _facet_label(data, loss),
+                                  rf"Training on {which}: the running mean of the sign statistic (top), the mean "
+                                  r"bias (middle) and the sparsity, the fraction of $h=0$ (bottom), per layer. Colour: "
+                                  rf"activation; {style}bands: 95\% intervals over seeds. The "
+                                  r"top row's axis is set by the steps after the first tenth of the run, where the "
+                                  r"running mean averages more than a few batches; the earliest bands run off it. "
+                                  + tex_prose(_diverged_note(runs)), sources=used, networks=("N4",)))
     out.append(_persistence_paragraph(ctx))
     return "\n".join(out)
 
@@ -168,17 +183,19 @@ def _persistence_paragraph(ctx: Context) -> str:
         if hits:
             text += f", first at step {ctx.numbers.add(f'persist {data} first', hits[0][0])} ({hits[0][1]})"
         parts.append(text)
-    return tex_escape("In numbers: " + "; ".join(parts) + ". Per layer, with intervals: Table "
+    return tex_prose("In numbers: " + "; ".join(parts) + ". Per layer, with intervals: Table "
                       ) + r"\ref{tab:persistence} (appendix)."
 
 
 def training_appendix(ctx: Context) -> str:
     rows, drift_rows = [], []
+    with ctx.tracking() as used:
+        runs = {data: _runs(ctx, data) for data in DATASETS}
     for data in DATASETS:
-        for run in _runs(ctx, data):
+        for run in runs[data]:
             for layer_key, entry in run["summary"].layers.items():
                 pair = f"{run['loss']}/{run['act']}" + (" (diverged)" if run["diverged"] else "")
-                label = [tex_escape(data), tex_escape(pair), layer_key]
+                label = [tex_prose(data), tex_prose(pair), layer_key]
                 key = f"train {data} {run['loss']} {run['act']} {layer_key}"
                 rows.append(label + _persistence_cells(ctx, key, entry))
                 drift_rows.append(label + _drift_cells(ctx, key, entry))
@@ -187,11 +204,13 @@ def training_appendix(ctx: Context) -> str:
         r"\subsection{Persistence and drift per layer}",
         table(["data", "pair", "layer", "sign statistic at t=0", "fraction of steps > 0", "first step < 0 (seeds)"],
               rows, "Persistence of the sign per layer (95\\% intervals over seeds); first step $<0$: where the "
-              "running mean of the sign statistic first turns negative.", "lp{3cm}lrrr", size=r"\small",
+              "running mean of the sign statistic first turns negative." + source_note(ctx, "tab:persistence", used, ("N4",)),
+              "lp{2.6cm}lrrr", size=r"\footnotesize",
               label="tab:persistence"),
         table(["data", "pair", "layer", "Δ mean b", "Δ mean W", "sparsity start → end"], drift_rows,
-              "Total drift of each layer's mean bias and mean weight, and sparsity (fraction of $h=0$).",
-              "lp{3cm}lrrr", size=r"\small", label="tab:drift")])
+              "Total drift of each layer's mean bias and mean weight, and sparsity (fraction of $h=0$)."
+              + source_note(ctx, "tab:drift", used, ("N4",)),
+              "lp{2.6cm}lrrr", size=r"\footnotesize", label="tab:drift")])
 
 
 def _persistence_cells(ctx: Context, key: str, entry: LayerSummary) -> list[str]:

@@ -67,7 +67,7 @@ def test_pdf_has_summary_sections_appendix_and_the_json_numbers(built):
     text = pdf_text(second.pdf)
     for heading in ("Summary", "The sign at t = 0", "The net drift at t = 0", "Persistence past t = 0",
                     "self/label split", "empirical claims at small scale", "Derivations", "Tables",
-                    "Monte Carlo by initialization", "Environment"):
+                    "Monte Carlo by initialization", "Networks", "Scope and limitations", "Provenance"):
         assert heading in text, heading
     assert text.index("Summary") < text.index("The sign at t = 0") < text.index("Derivations")
     payload = json.loads(second.json.read_text())
@@ -270,3 +270,119 @@ def test_pdf_shows_the_split_per_data_set(built):
     for data in ("noise", "teacher", "digits", "text"):
         assert f"Self/label split on {data} data" in text, data
     assert "supersedes the design notes" in text  # R6: every block vanishes at eps = 0, not only the last
+
+
+# Issue 26: real typesetting, provenance, a quick build that says so.
+PLAIN_FORMULA = {"caret": re.compile(r"[\^ˆ]"), "tilde": re.compile(r"[~˜]"), "backquote": re.compile(r"`"),
+                 # a subscript written with an underscore after a single letter: δ_i, s_V, x_1 (file names such as
+                 # r6_transformer.py keep theirs: the letter before the underscore follows another one)
+                 "underscore subscript": re.compile(r"(?<![\w])[A-Za-z\u0370-\u03ff]_[\w(]")}
+
+
+def test_pdf_text_has_no_plain_text_formula_notation(built):
+    """No literal caret, tilde, backquote or underscore-subscript anywhere in the PDF's text: every formula
+    is typeset (SymPy's LaTeX printer or hand-written LaTeX)."""
+    _, _, second = built
+    text = subprocess.run(["pdftotext", str(second.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    # the provenance appendix prints the command line as typed (a custom activation's caret included)
+    environment = json.loads(second.json.read_text())["results"]["environment"]
+    start = text.rindex("python -m driftproof report")
+    end = text.find(environment["commit"], start)
+    text = text[:start] + text[end if end > 0 else start + len(environment["command"]) + 40:]
+    for name, pattern in PLAIN_FORMULA.items():
+        hits = [text[max(m.start() - 30, 0):m.end() + 30].replace("\n", " ") for m in pattern.finditer(text)]
+        assert not hits, (name, hits[:5])
+
+
+def test_latex_log_has_no_overfull_box_above_one_point(built):
+    folder, _, _ = built
+    log = (folder / "report.log").read_text(errors="replace")
+    boxes = re.findall(r"Overfull \\[hv]box \((\d+(?:\.\d+)?)pt too wide\)(.*\n.*\n.*)", log)
+    assert all(float(width) <= 1.0 for width, _ in boxes), boxes[:3]
+
+
+def test_every_caption_names_its_source_and_networks_and_the_appendix_lists_them(built):
+    """Every figure's caption ends with its source key (the cached results it was drawn from, listed in the
+    provenance appendix with the command that regenerates them) and, where networks were run, their rows of
+    the configurations table; the appendix names the versions the numbers rest on."""
+    folder, _, second = built
+    tex = "".join(p.read_text() for p in (folder / "generated").glob("*.tex"))
+    payload = json.loads(second.json.read_text())
+    sources = payload["results"]["sources"]
+    figures = re.findall(r"\\caption\{(.*)\}\\label\{(fig:[^}]+)\}", tex)
+    assert len(figures) == payload["figures"]
+    for caption, label in figures:
+        key = re.search(r"Source \\hyperref\[app:provenance\]\{\\textsf\{(S\d+)\}\}\.$", caption)
+        assert key, label
+        assert sources[key.group(1)]["label"] == label and sources[key.group(1)]["command"].startswith("python -m")
+        if label != "fig:signmaps":  # the sign maps are proofs about the activation: no network
+            assert r"(Table~\ref{tab:configs})" in caption, label
+    cache_files = {p.name for p in (folder / "cache").glob("*.json")}
+    listed = {f for entry in sources.values() for f in entry["files"] if f.endswith(".json")}
+    assert listed and listed <= cache_files
+    text = re.sub(r"\s+", " ", pdf_text(second.pdf))
+    appendix = text[text.rindex("Provenance"):]
+    for name in ("python-flint", "mpmath", "numpy", "scipy", "sympy", "numba", "matplotlib", "scikit-learn",
+                 "pdfTeX", "commit", "tree", "machine", "build time", "python -m driftproof report --quick"):
+        assert name in appendix, name
+    environment = payload["results"]["environment"]
+    assert environment["tree"] in ("clean", "dirty (uncommitted changes)", "unknown")
+    assert re.fullmatch(r"[\d.]+ s wall, [\d.]+ s CPU .*", environment["build time"])
+
+
+def test_quick_build_says_so_on_page_one_with_its_scale(built):
+    _, first, second = built
+    page = re.sub(r"\s+", " ", subprocess.run(["pdftotext", "-l", "1", str(second.pdf), "-"], capture_output=True,
+                                               text=True, check=True).stdout)
+    assert "(quick — not evidence)" in page and "Quick build — not evidence." in page
+    scale = json.loads(second.json.read_text())["results"]["scale"]["trained"]
+    low, high = scale["params"]
+    assert 0 < low <= high < 124e6
+    assert re.search(r"Scale: numpy networks of [\d.]+k?–[\d.]+k? parameters trained for \d+–\d+ steps", page)
+    assert "124M-parameter GPT trained on 3.8B tokens" in page
+    assert first.partial and any("quick" in reason for reason in first.partial)
+
+
+def test_configurations_table_lists_every_network_the_figures_name(built):
+    folder, _, second = built
+    tex = "".join(p.read_text() for p in (folder / "generated").glob("*.tex"))
+    rows = json.loads(second.json.read_text())["results"]["configurations"]
+    named = set(re.findall(r"Networks? ((?:N\d+(?:, )?)+) \(Table~\\ref\{tab:configs\}\)", tex))
+    keys = {key for group in named for key in group.split(", ")}
+    assert keys and keys <= set(rows)
+    trained = [row for row in rows.values() if row["steps"]]
+    assert all(row["params"][0] > 0 and row["runs"] > 0 for row in trained)
+    assert "Scope and limitations" in pdf_text(second.pdf)
+
+
+def test_html_report_is_self_contained_and_shows_the_pdfs_numbers(built):
+    """Issue 26 item 7: one HTML file from the same generated LaTeX: every figure embedded as base64 PNG, no
+    external resource, every number the PDF prints, no LaTeX command left as text."""
+    import html
+
+    folder, _, second = built
+    page = second.html.read_text()
+    payload = json.loads(second.json.read_text())
+    assert page.count('src="data:image/png;base64,') == payload["figures"]
+    assert not re.search(r"""(?:src|href)=["'](?!data:|#)""", page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]+"', "", page)))
+    flat = re.sub(r"\s+", "", text)
+    for key, value in payload["numbers"].items():
+        assert re.sub(r"\s+", "", value) in flat, (key, value)
+    assert not re.search(r"\\[A-Za-z]+", text), re.search(r".{40}\\[A-Za-z]+.{20}", text)
+    assert "Quick build — not evidence." in text and "Scope and limitations" in text
+
+
+@pytest.mark.parametrize("partial, code", [((), 0), (("quick build",), 3)])
+def test_cli_exits_3_for_a_build_that_is_not_evidence(monkeypatch, tmp_path, capsys, partial, code):
+    from driftproof import api
+    from driftproof.cli import main
+    from driftproof.reporting import ReportResult
+
+    def fake(out, **kwargs):
+        return ReportResult(tmp_path, tmp_path / "report.tex", tmp_path / "report.pdf", tmp_path / "report.json", (),
+                            "", 0.1, 0, 0, partial)
+
+    monkeypatch.setattr(api, "report", fake)
+    assert main(["report", "--quick", "--out", str(tmp_path)]) == code
+    assert ("not evidence" in capsys.readouterr().err) == bool(partial)
