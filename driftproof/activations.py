@@ -22,7 +22,7 @@ from .errors import InputError
 from .specs import MAX_SPEC_LENGTH, format_spec, parse_spec, with_defaults
 
 __all__ = ["x", "Activation", "ACTIVATIONS", "get_activation", "parse_expression", "CUSTOM_FUNCTIONS", "register_activation",
-           "builtin_names"]
+           "builtin_names", "stable_form", "numeric_function", "NUMERIC_FUNCTIONS", "check_expression"]
 
 x = sp.Symbol("x", real=True)
 
@@ -63,11 +63,20 @@ _SIGMOID = sp.Lambda(x, 1 / (1 + sp.exp(-x)))
 
 # The whitelist of functions a custom expression may call, and the SymPy object each builds.
 CUSTOM_FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
-    "exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "erf": sp.erf, "sqrt": sp.sqrt,
+    "exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "erf": sp.erf, "erfc": sp.erfc, "sqrt": sp.sqrt,
     "sigmoid": lambda a: _SIGMOID(a), "Abs": sp.Abs, "abs": sp.Abs,
     "Max": sp.Max, "Min": sp.Min, "max": sp.Max, "min": sp.Min, "Heaviside": sp.Heaviside,
+    "sin": sp.sin, "cos": sp.cos, "atan": sp.atan, "asinh": sp.asinh, "sign": sp.sign,
+    "log1p": lambda a: sp.log(1 + a), "expm1": lambda a: sp.exp(a) - 1,
+    "Piecewise": None,  # parsed by _Builder._piecewise: Piecewise((expr, x < c), ..., (expr, True))
 }
+# How many arguments each takes: (fewest, most); most None: any number.
+_ARITY = {**{name: (1, 1) for name in CUSTOM_FUNCTIONS}, **{name: (2, None) for name in ("Max", "Min", "max", "min")},
+          "Piecewise": (1, None)}
+_MAX_NODES = 600  # nodes of sigma*sigma' (SymPy's tree): beyond it every symbolic stage is too slow to bound
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}
+# functions defined and continuous on every real (no domain computation needed)
+_EVERYWHERE = (sp.exp, sp.tanh, sp.erf, sp.erfc, sp.sin, sp.cos, sp.atan, sp.asinh, sp.Abs, sp.Max, sp.Min)
 _MAX_DEPTH = 40
 _MAX_LITERAL = 1e6
 _MAX_EXPONENT = 64
@@ -89,7 +98,8 @@ class _Builder:
         self.text = text
 
     def refuse(self, why: str) -> InputError:
-        return InputError(f"activation {self.text!r}: {why}")
+        text = self.text if len(self.text) <= 80 else self.text[:60] + "..."
+        return InputError(f"activation {text!r}: {why}")
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         if depth > _MAX_DEPTH:
@@ -109,7 +119,10 @@ class _Builder:
 
     def _constant(self, node: ast.Constant) -> sp.Expr:
         if type(node.value) not in (int, float):
-            raise self.refuse(f"only numbers are allowed as constants, got {node.value!r}")
+            what = "imaginary numbers are not allowed" if isinstance(node.value, complex) else "only numbers are allowed"
+            raise self.refuse(f"{what} as constants, got {node.value!r}")
+        if isinstance(node.value, int) and abs(node.value) > _MAX_LITERAL:
+            raise self.refuse(f"a number with {len(str(abs(node.value)))} digits is out of range (|n| <= {_MAX_LITERAL:g})")
         if not math.isfinite(node.value) or abs(node.value) > _MAX_LITERAL:
             raise self.refuse(f"number {node.value!r} is out of range (|n| <= {_MAX_LITERAL:g})")
         return sp.Integer(node.value) if isinstance(node.value, int) else _param_value(node.value)
@@ -139,26 +152,83 @@ class _Builder:
         raise self.refuse(f"operator {type(node.op).__name__} is not allowed")
 
     def _power(self, left: sp.Expr, right: sp.Expr) -> sp.Expr:
+        if right.is_number and right.is_extended_real is False:
+            raise self.refuse(f"exponent {right} is not real")
         if right.is_number and abs(float(right)) > _MAX_EXPONENT:
             raise self.refuse(f"exponent {right} is out of range (|e| <= {_MAX_EXPONENT})")
         if left.is_number and right.is_number and left != 0:
             # Refuse before SymPy expands a huge integer power.
-            if abs(float(right)) * abs(math.log10(abs(float(left)))) > 300:
+            if abs(float(right)) * abs(math.log10(abs(float(abs(left))))) > 300:
                 raise self.refuse("a constant power is out of range (> 1e300)")
+            if left.is_negative and not right.is_integer:
+                raise self.refuse(f"({left})**({right}) is not a real number")
+        if right.is_number and not right.is_integer and left.has(x) and left.is_nonnegative is not True:
+            from .theory.bounded import bounded
+
+            where = bounded(lambda: sp.solveset(left < 0, x, sp.S.Reals), DOMAIN_STEP_LIMIT)
+            if where is not None and where.is_empty:
+                return left**right
+            place = f"for x in {_set_text(where)}" if where is not None else "where its base is negative"
+            raise self.refuse(f"({left})**({right}) is not real {place} (a non-integer power of a negative "
+                              f"number); for an odd root write sign(u)*Abs(u)**({right})")
         return left**right
 
     def _call(self, node: ast.Call, depth: int) -> sp.Expr:
-        if not isinstance(node.func, ast.Name) or node.keywords:
+        if not isinstance(node.func, ast.Name):
             raise self.refuse("only plain calls such as tanh(x) are allowed")
         name = node.func.id
+        if node.keywords:
+            if name in _BUILTINS:
+                raise self.refuse(f"{name}: parameters go in a spec of its own, e.g. --act '{name}(a=0.1)'; "
+                                  "inside an expression a built-in takes its published defaults")
+            raise self.refuse(f"{name} takes no keyword arguments")
+        if name in _ARITY:
+            fewest, most = _ARITY[name]
+            count = len(node.args)
+            if count < fewest or (most is not None and count > most):
+                wanted = f"{fewest}" if fewest == most else f"at least {fewest}"
+                raise self.refuse(f"{name} takes {wanted} argument{'s' if wanted != '1' else ''}, got {count}")
+        if name == "Piecewise":
+            return self._piecewise(node, depth)
         args = [self.build(arg, depth + 1) for arg in node.args]
         if name in CUSTOM_FUNCTIONS:
             return CUSTOM_FUNCTIONS[name](*args)
+        if name in _BUILTINS and len(args) != 1:
+            raise self.refuse(f"{name} takes 1 argument, got {len(args)}")
         if name in _BUILTINS and len(args) == 1:
             builder, defaults, _ = _BUILTINS[name]
             return builder(args[0], **{k: _param_value(v) for k, v in defaults.items()})
         allowed = ", ".join(sorted(CUSTOM_FUNCTIONS))
         raise self.refuse(f"function {name!r} is not allowed (allowed: {allowed}, or a built-in activation)")
+
+
+_COMPARE = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGreaterThan, ast.GtE: sp.GreaterThan}
+
+
+def _piecewise(self, node: ast.Call, depth: int) -> sp.Expr:
+    """Piecewise((expr, condition), ..., (expr, True)): conditions compare expressions with <, <=, >, >=
+    (one comparison each); the last must be True, so the function is defined everywhere."""
+    pieces = []
+    for i, arg in enumerate(node.args):
+        if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
+            raise self.refuse(f"Piecewise piece {i + 1} must be a pair (expression, condition)")
+        value = self.build(arg.elts[0], depth + 2)
+        cond = arg.elts[1]
+        if isinstance(cond, ast.Constant) and cond.value is True:
+            condition = sp.true
+        elif isinstance(cond, ast.Compare) and len(cond.ops) == 1 and type(cond.ops[0]) in _COMPARE:
+            condition = _COMPARE[type(cond.ops[0])](self.build(cond.left, depth + 2),
+                                                   self.build(cond.comparators[0], depth + 2))
+        else:
+            raise self.refuse(f"Piecewise piece {i + 1}: the condition must be one comparison (x < 0) or True")
+        pieces.append((value, condition))
+    if pieces[-1][1] is not sp.true:
+        raise self.refuse("the last piece of Piecewise must have the condition True, so that it is defined "
+                          "for every x")
+    return sp.Piecewise(*pieces)
+
+
+_Builder._piecewise = _piecewise
 
 
 def parse_expression(text: str) -> sp.Expr:
@@ -176,16 +246,48 @@ def parse_expression(text: str) -> sp.Expr:
         raise InputError(f"activation {text!r} is not a valid expression") from None
     except ValueError as error:  # e.g. null bytes
         raise InputError(f"activation {text!r} is not a valid expression: {error}") from None
-    expr = sp.sympify(_Builder(text).build(tree.body))
+    try:
+        expr = sp.sympify(_Builder(text).build(tree.body))
+    except RecursionError:
+        raise InputError(f"activation {text!r} is nested too deeply (at most {_MAX_DEPTH} levels)") from None
+    check_expression(text, expr)
+    return expr
+
+
+def check_expression(text: str, expr: sp.Expr) -> None:
+    """The checks every activation expression passes, typed or handed over as SymPy (register_activation):
+    one variable x, finite and real, degree, size, and defined and continuous on every real.
+
+    Raises:
+        InputError: naming what is wrong.
+    """
     if expr.free_symbols - {x}:
-        raise InputError(f"activation {text!r} must depend on x only")
+        extra = ", ".join(sorted(map(str, expr.free_symbols - {x})))
+        raise InputError(f"activation {text!r} must depend on x only (found {extra})")
     if not expr.has(x):
-        raise InputError(f"activation {text!r} does not depend on x")
-    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
+        raise InputError(f"activation {text!r} does not depend on x (a constant activation has no gradient)")
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I) or any(
+            a.is_number and a.is_extended_real is False for a in sp.preorder_traversal(expr)):
         raise InputError(f"activation {text!r} is not a finite real expression")
     _check_degree(text, expr)
+    _check_size(text, expr)
     _check_domain(text, expr)
-    return expr
+
+
+def _check_size(text: str, expr: sp.Expr) -> None:
+    """Refuse an expression whose sigma*sigma' has more than _MAX_NODES nodes (GELU² nested 4 deep has
+    ~2200): its sign map, moments and compiled code would take minutes with no bound."""
+    try:
+        normalized = _normalize(expr)
+        product = normalized * sp.diff(normalized, x)
+    except (RecursionError, TypeError, ValueError) as error:
+        raise InputError(f"activation {text!r} could not be differentiated ({type(error).__name__})") from None
+    nodes = 0
+    for _ in sp.preorder_traversal(product):
+        nodes += 1
+        if nodes > _MAX_NODES:
+            raise InputError(f"activation {text!r} is too large: sigma*sigma' has more than {_MAX_NODES} nodes "
+                             f"(nest fewer levels, at most {_MAX_DEPTH} and typically 3 for GELU²)")
 
 
 def _check_degree(text: str, expr: sp.Expr) -> None:
@@ -206,14 +308,36 @@ def _check_domain(text: str, expr: sp.Expr) -> None:
     decide (erf, Heaviside), the expression is accepted and the evidence stages judge it."""
     from sympy.calculus.util import continuous_domain
 
-    try:
-        domain = continuous_domain(expr, x, sp.S.Reals)
-    except (NotImplementedError, ValueError, TypeError, RecursionError):
+    from .theory.bounded import bounded
+
+    if not _needs_domain_check(expr):
+        return  # built from functions defined and continuous on every real
+    domain = bounded(lambda: continuous_domain(expr, x, sp.S.Reals), DOMAIN_STEP_LIMIT)
+    if domain is None:  # SymPy could not decide within its limit: the evidence stages judge it
         return
     if domain != sp.S.Reals:
         outside = sp.S.Reals - domain
         raise InputError(f"activation {text!r} is undefined, not real or not continuous for x in "
                          f"{_set_text(outside)}; pre-activations take every real value")
+
+
+DOMAIN_STEP_LIMIT = 2.0  # CPU seconds for SymPy's continuous_domain (it runs away on tanh nested 20 deep)
+
+
+def _needs_domain_check(expr: sp.Expr) -> bool:
+    """False when every node is defined and continuous on the whole real line (polynomials, exp, tanh,
+    erf, sin, ..., powers with a natural exponent or a positive base): no SymPy set computation needed."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow):
+            if node.exp.is_Integer and node.exp >= 0:
+                continue
+            if node.base.is_positive or not node.base.has(x):
+                continue
+            return True
+        if isinstance(node, (sp.log, sp.Piecewise, sp.Heaviside, sp.sign)) or (
+                isinstance(node, sp.Function) and not isinstance(node, _EVERYWHERE)):
+            return True
+    return False
 
 
 def _set_text(points: sp.Set) -> str:
@@ -230,9 +354,157 @@ def _set_text(points: sp.Set) -> str:
     return sp.sstr(points)
 
 
+class dp_logistic(sp.Function):  # noqa: N801 - the name the generated code calls
+    """1/(1 + exp(-u)), for generated code only: printed as a form that never overflows
+    (exp of a non-positive argument only). The symbolic stages never see it."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return (f"((1.0/(1.0 + math.exp(-({u})))) if ({u}) >= 0 else "
+                f"(math.exp({u})/(1.0 + math.exp({u}))))")
+
+
+class dp_softplus(sp.Function):  # noqa: N801
+    """log(1 + exp(u)), for generated code only: max(u, 0) + log1p(exp(-|u|))."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return f"(max(({u}), 0.0) + math.log1p(math.exp(-abs({u}))))"
+
+
+class dp_sech2(sp.Function):  # noqa: N801
+    """1 - tanh(u)**2 = sech(u)**2, for generated code only: 4 e^{-2|u|} / (1 + e^{-2|u|})**2, which keeps
+    its value (1.5e-43 at u = 50) where 1 - tanh(u)**2 cancels to 0, and never overflows."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return f"(4.0*math.exp(-2.0*abs({u}))/(1.0 + math.exp(-2.0*abs({u})))**2)"
+
+
+def _np_sech2(u):
+    e = np.exp(-2.0 * np.abs(np.asarray(u, dtype=float)))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _np_logistic(u):
+    u = np.asarray(u, dtype=float)
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_softplus(u):
+    u = np.asarray(u, dtype=float)
+    return np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u)))
+
+
+NUMERIC_FUNCTIONS = {"dp_logistic": _np_logistic, "dp_softplus": _np_softplus, "dp_sech2": _np_sech2}
+
+
+def _split_exp_sum(base: sp.Expr):
+    """(c, d, v) when base = c + d*exp(v) with numbers c > 0, d > 0, else None."""
+    if not isinstance(base, sp.Add) or len(base.args) != 2:
+        return None
+    const, term = base.as_independent(x, as_Add=True)
+    if not (const.is_number and const.is_positive):
+        return None
+    d, core = term.as_independent(x, as_Add=False)
+    if not (isinstance(core, sp.exp) and d.is_number and d.is_positive):
+        return None
+    return const, d, core.args[0]
+
+
+def _stable_pow(expr: sp.Pow) -> sp.Expr:
+    """(c + d e^v)^-k -> c^-k logistic(-(v + log(d/c)))^k."""
+    if not (expr.exp.is_Integer and expr.exp < 0):
+        return expr
+    parts = _split_exp_sum(expr.base)
+    if parts is None:
+        return expr
+    c, d, v = parts
+    shift = v + sp.log(d / c) if d != c else v
+    return c**expr.exp * dp_logistic(-shift) ** (-expr.exp)
+
+
+def _stable_log(expr: sp.log) -> sp.Expr:
+    """log(c + d e^v) -> log(c) + softplus(v + log(d/c))."""
+    parts = _split_exp_sum(expr.args[0])
+    if parts is None:
+        return expr
+    c, d, v = parts
+    return sp.log(c) + dp_softplus(v + sp.log(d / c) if d != c else v)
+
+
+def _stable_mul(expr: sp.Mul) -> sp.Expr:
+    """exp(w) * logistic(a)^k with w = -a -> logistic(-a) * logistic(a)^(k-1), repeated; exp(a) * logistic(-a)
+    the same way: an exponential that would overflow is folded into a bounded logistic."""
+    factors = list(expr.args)
+    changed = True
+    while changed:
+        changed = False
+        exps = [i for i, f in enumerate(factors) if isinstance(f, sp.exp)]
+        for i in exps:
+            w = factors[i].args[0]
+            for j, f in enumerate(factors):
+                base, power = (f.base, f.exp) if isinstance(f, sp.Pow) else (f, sp.S.One)
+                if not (isinstance(base, dp_logistic) and power.is_Integer and power > 0):
+                    continue
+                a = base.args[0]
+                m = sp.cancel(-w / a)  # exp(-m a) logistic(a)^m = logistic(-a)^m
+                if not (m.is_Integer and 0 < m <= power):
+                    continue
+                factors[j] = base ** (power - m) if power > m else sp.S.One
+                factors[i] = dp_logistic(-a) ** m
+                changed = True
+                break
+            if changed:
+                break
+    return sp.Mul(*factors)
+
+
+def _stable_add(expr: sp.Add) -> sp.Expr:
+    """c - c*tanh(u)**2 -> c*sech2(u); exp(u) - 1 -> expm1(u) (both cancel in floating point)."""
+    from sympy.codegen.cfunctions import expm1
+
+    terms = list(sp.Add.make_args(expr))
+    for i, term in enumerate(terms):  # c*L(a) - c*L(a)**2 = c*L(a)*L(-a)
+        coeff, core = term.as_coeff_Mul()
+        if isinstance(core, dp_logistic) and -coeff * core**2 in terms:
+            rest = [t for k, t in enumerate(terms) if k != i and t != -coeff * core**2]
+            return sp.Add(coeff * core * dp_logistic(-core.args[0]), *rest)
+    const, rest = expr.as_independent(x, as_Add=True)
+    if const == 0:
+        return expr
+    terms = list(sp.Add.make_args(rest))
+    for i, term in enumerate(terms):
+        coeff, core = term.as_coeff_Mul()
+        others = terms[:i] + terms[i + 1:]
+        if isinstance(core, sp.Pow) and core.exp == 2 and isinstance(core.base, sp.tanh) and coeff == -const:
+            return sp.Add(const * dp_sech2(core.base.args[0]), *others)
+        if isinstance(core, sp.exp) and coeff == -const:
+            return sp.Add(coeff * expm1(core.args[0]), *others)
+    return expr
+
+
+def stable_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` rewritten for floating-point evaluation (equal as a function): logistic and softplus
+    pieces written so that no exponential overflows where the function itself is moderate
+    (x - 0.01*sigmoid((x-40)*10000) at x = 0, sigmoid(1000*x)*x at x = -1). For generated code
+    only (numpy, Numba); the symbolic stages keep the expression as written."""
+    out = expr.replace(lambda e: isinstance(e, sp.Pow), _stable_pow)
+    out = out.replace(lambda e: isinstance(e, sp.log), _stable_log)
+    out = out.replace(lambda e: isinstance(e, sp.Mul), _stable_mul)
+    return out.replace(lambda e: isinstance(e, sp.Add), _stable_add)
+
+
 def _normalize(expr: sp.Expr) -> sp.Expr:
     """Rewrite Max/Min/Abs/Heaviside as Piecewise so every numeric printer handles it."""
-    if expr.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside):
+    if expr.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign):
         expr = expr.rewrite(sp.Piecewise)
     return sp.piecewise_fold(expr)
 
@@ -287,11 +559,11 @@ class Activation:
         return tuple(sorted(points))
 
     def _lambdify(self, expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
-        function = sp.lambdify(x, expr, modules=["scipy", "numpy"])
+        function = numeric_function(expr)
 
         def call(values):
             values = np.asarray(values, dtype=float)
-            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
                 result = function(values)
             return np.broadcast_to(np.asarray(result, dtype=float), values.shape).copy()
 
@@ -313,7 +585,7 @@ class Activation:
 
     def python_source(self, expr: sp.Expr | None = None) -> str:
         """A Python expression in ``x`` using only the math module (default sigma): Numba compiles it."""
-        return pycode(self.normalized if expr is None else expr, fully_qualified_modules=True)
+        return pycode(stable_form(self.normalized if expr is None else expr), fully_qualified_modules=True)
 
     def latex(self) -> str:
         return sp.latex(self.expr)
@@ -321,6 +593,11 @@ class Activation:
     def to_dict(self) -> dict:
         return {"name": self.name, "expression": str(self.expr), "params": dict(self.params),
                 "custom": self.custom, "description": self.description}
+
+
+def numeric_function(expr: sp.Expr) -> Callable:
+    """``expr`` as a numpy function of x, from its :func:`stable_form` (the raw callable, no error state)."""
+    return sp.lambdify(x, stable_form(expr), modules=[NUMERIC_FUNCTIONS, "scipy", "numpy"])
 
 
 def builtin_names() -> list[str]:
@@ -351,6 +628,7 @@ def register_activation(name: str, expression: sp.Expr | str, description: str =
         extra = expression.free_symbols - {x}
         if extra:
             raise InputError(f"the expression may use only the symbol x, found {', '.join(map(str, extra))}")
+        check_expression(str(expression), expression)  # the checks of the string path
         expr = expression
     else:
         raise InputError(f"expression must be a SymPy expression or a string, got {type(expression).__name__}")
@@ -376,15 +654,30 @@ def get_activation(spec: str) -> Activation:
     return _build_activation(spec)
 
 
+def _names_a_builtin_call(spec: str) -> bool:
+    """True when ``spec`` is a call of a built-in activation with keyword arguments (a spec, not an expression)."""
+    try:
+        tree = ast.parse(spec.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return False
+    return (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in _BUILTINS
+            and bool(tree.keywords) and not tree.args)
+
+
 @lru_cache(maxsize=128)
 def _build_activation(spec: str) -> Activation:
     try:
         name, params = parse_spec(spec, "activation")
-    except InputError:
+    except InputError as error:
+        if _names_a_builtin_call(spec):  # leaky_relu(a=nan): the spec's own message, not the expression parser's
+            raise
         name, params = None, None
     if name is not None and name in _BUILTINS:
         builder, defaults, description = _BUILTINS[name]
         values = with_defaults("activation", name, params, defaults)
+        for key, value in values.items():
+            if abs(value) > _MAX_LITERAL:
+                raise InputError(f"{name} parameter {key} = {value:g} is out of range (|{key}| <= {_MAX_LITERAL:g})")
         if name == "clipped_relu2" and values["c"] <= 0:
             raise InputError(f"clipped_relu2 parameter c must be positive, got {values['c']:g}")
         expr = builder(x, **{k: _param_value(v) for k, v in values.items()})

@@ -31,9 +31,13 @@ def _number(node: ast.AST, what: str) -> float:
         value = _number(node.operand, what)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node.value, int) and abs(node.value) > 1e300:
+            raise InputError(f"{what} is out of range ({len(str(abs(node.value)))} digits)")
         if not math.isfinite(node.value):
             raise InputError(f"{what} must be finite, got {node.value!r}")
         return float(node.value)
+    if isinstance(node, ast.Name) and node.id.lower() in ("nan", "inf", "infinity"):
+        raise InputError(f"{what} must be a finite number, got {node.id!r}")
     raise InputError(f"{what} must be a number, got {ast.unparse(node)!r}")
 
 
@@ -63,6 +67,8 @@ def parse_spec(text: str, kind: str) -> tuple[str, dict[str, float]]:
         for keyword in tree.keywords:
             if keyword.arg is None:
                 raise InputError(f"{kind} {text!r}: parameters must be key=number")
+            if keyword.arg in params:
+                raise InputError(f"{kind} {text!r}: parameter {keyword.arg!r} is given twice")
             params[keyword.arg] = _number(keyword.value, f"{kind} parameter {keyword.arg!r}")
         return tree.func.id, params
     raise InputError(f"{kind} {text!r} is not of the form name or name(key=value, ...)")
@@ -72,8 +78,14 @@ def format_spec(name: str, params: dict[str, float]) -> str:
     """The canonical text of a spec: ``name`` or ``name(a=0.01)``."""
     if not params:
         return name
-    inner = ", ".join(f"{key}={value:g}" for key, value in params.items())
+    inner = ", ".join(f"{key}={_number_text(value)}" for key, value in params.items())
     return f"{name}({inner})"
+
+
+def _number_text(value: float) -> str:
+    """A parameter as short as it reads (0.01, 5) but never rounded: 2.0000001 stays 2.0000001."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def with_defaults(kind: str, name: str, params: dict[str, float], defaults: dict[str, float]) -> dict[str, float]:

@@ -161,6 +161,64 @@ COMMAND_CASES = [
     ["--frobnicate"],
 ]
 
+# --- expressions (the activation parser and registry): one line that names the piece -------------------
+EXPRESSION_CASES = [
+    ("x**(1/3)", "is not real for x in (-inf, 0)"),
+    ("x**(2/3)", "is not real for x in (-inf, 0)"),
+    ("exp()", "exp takes 1 argument, got 0"),
+    ("exp(x,x)", "exp takes 1 argument, got 2"),
+    ("tanh(x,1)", "tanh takes 1 argument, got 2"),
+    ("sigmoid(x,x)", "sigmoid takes 1 argument, got 2"),
+    ("erf(x,x,x)", "erf takes 1 argument, got 3"),
+    ("sqrt(x,2)", "sqrt takes 1 argument, got 2"),
+    ("Heaviside(x,0.5)", "Heaviside takes 1 argument, got 2"),
+    ("Max(x)", "Max takes at least 2 arguments, got 1"),
+    ("gelu(x,x)", "gelu takes 1 argument, got 2"),
+    ("x**1j", "imaginary numbers are not allowed"),
+    ("exp(1j*x)", "imaginary numbers are not allowed"),
+    ("x*(-1)**0.5", "is not a real number"),
+    ("(-1)**(1/3)*x", "is not a real number"),
+    ("1" + "0" * 400 + "*x", "401 digits"),
+    ("clipped_relu2(c=1e300)", "parameter c = 1e+300 is out of range"),
+    ("leaky_relu(a=1, a=2)", "parameter 'a' is given twice"),
+    ("leaky_relu(a=nan)", "parameter 'a' must be a finite number, got 'nan'"),
+    ("leaky_relu(a=inf)", "parameter 'a' must be a finite number, got 'inf'"),
+    ("leaky_relu(x, a=2)", "parameters go in a spec of its own"),
+    ("Piecewise((0, x < 0))", "the last piece of Piecewise must have the condition True"),
+    ("Piecewise((0, x < 0 < 1), (x, True))", "the condition must be one comparison"),
+    ("tanh(" * 41 + "x" + ")" * 41, "nested more than 40 levels deep"),
+    ("gelu2(gelu2(gelu2(gelu2(x))))", "is too large: sigma*sigma' has more than 600 nodes"),
+]
+EXPRESSION_ARGV = [(command, ["--act", text], piece) for text, piece in EXPRESSION_CASES
+                   for command in ("derive", "verify")]
+
+
+@pytest.mark.parametrize("command,option,piece", EXPRESSION_ARGV, ids=lambda v: v if isinstance(v, str) else v[-1][:40])
+def test_a_bad_expression_is_refused_naming_the_piece(command, option, piece, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err, seconds = _run([command, *option], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("driftproof: error: "), (code, err)
+    assert piece in lines[0] and "Traceback" not in err and len(lines[0]) < 400, lines[0]
+    assert _files(tmp_path) == [] and seconds < SECONDS
+
+
+def test_a_parameter_keeps_its_full_precision(capsys, tmp_path, monkeypatch):
+    """student_t(nu=2.0000001) is a valid init (nu > 2), not refused as nu=2 after rounding to 6 digits."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err, seconds = _run(["derive", "--init", "student_t(nu=2.0000001)", "--json"], capsys)
+    assert code in (0, 1, 3) and "2.0000001" in out, (code, err)
+
+
+@pytest.mark.parametrize("act", ["tanh(" * 20 + "x" + ")" * 20, "gelu2(gelu2(gelu2(x)))"])
+def test_deep_nesting_ends_within_the_time_limit(act, capsys, tmp_path, monkeypatch):
+    """derive on tanh nested 20 deep, GELU² nested 3 deep (refused: too large) ends with a
+    verdict or a refusal within the limit."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err, seconds = _run(["derive", "--act", act], capsys)
+    assert code in (0, 1, 2, 3) and "Traceback" not in err and seconds < SECONDS, (code, err, seconds)
+
+
 CASES = ([[command, *case] for command in NETWORK_COMMANDS for case in NETWORK_CASES]
          + [[command, *case] for command in ("verify", "mc", "train") for case in NUMERIC_CASES]
          + COMMAND_CASES)
@@ -385,6 +443,9 @@ ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e308)"], "shifted(mean=1e308
               for argv in (["mc", "--samples", "2048"], ["verify"], ["derive"], TRAIN_QUICK + ["--out", "out"])]
 ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e120)"], "second moment")
               for argv in (["mc", "--samples", "2048"], TRAIN_QUICK + ["--out", "out"])]
+# verify --arch resmlp is quadratic in the depth: estimated before any work, refused past the hour (it hung for hours).
+ENV_CASES += [({}, ["verify", "--arch", "resmlp", "--depth", depth], "verify --arch resmlp") for depth in ("32", "64")]
+ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "60"}, ["verify", "--arch", "resmlp", "--depth", "8"], "verify --arch resmlp")]
 # A transformer's training states its estimate; over DRIFTPROOF_MAX_SECONDS it is refused before any work.
 ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "2"}, [*TRAIN_QUICK, "--arch", arch, "--out", "out"], f"train --arch {arch}")
               for arch in ("gpt", "vit")]

@@ -43,6 +43,7 @@ def _layer_numbers(layer: LayerPrediction, field: MeanField, init: str, scale: f
     return MeanFieldNumbers(layer=layer.layer, q=layer.q, T_next=layer.T_next, T_next_stderr=layer.T_next_stderr,
                             delta_given_positive=layer.delta_given_positive, delta_mean=layer.delta_mean,
                             dW_mean_per_lr=layer.dW_mean, db_mean_per_lr=layer.db_mean, init=init,
+                            dW_mean_error_per_lr=layer.dW_error, db_mean_error_per_lr=layer.db_error,
                             applicable=field.applicable, note=field.note, drift_scale=scale)
 
 

@@ -99,7 +99,7 @@ def gpt_config(config: Config, context: int = SHAPE["context"]) -> Config:
 
 def arch_config(config: Config, arch: str) -> Config:
     """``config`` as the network ``arch`` (gpt or vit) is built from: its outputs and input size."""
-    if arch == "gpt":
+    if arch == "gpt":  # this module's two arms differ here: the GPT reads windows of the text's characters
         return gpt_config(config)
     check_shape(config, arch)
     if config.loss != "ce":
@@ -224,6 +224,7 @@ def symbolic_rows(config: Config, arch: str = "gpt") -> list[Evidence]:
 def train_spec(config: Config, arch: str = "gpt") -> TrainSpec:
     s = TRAIN_SIZES
     return TrainSpec(arch=arch, data=DATA[arch], opt="adamw", lr=s["lr"], steps=s["steps"], batch=s["batch"],
+                     # held out: 16 text windows for the GPT; the ViT's split of the digits (360 images)
                      seeds=s["seeds"], n_test=s["n_test"] if arch == "gpt" else 360, kernel="numpy", control=None,
                      threads=1, eval_every=s["steps"], heads=SHAPE["heads"], context=SHAPE["context"])
 
@@ -280,6 +281,7 @@ def budget(config: Config, inits: int = T0_INITS, arch: str = "gpt") -> Budget:
 def describe(config: Config, arch: str = "gpt") -> dict:
     """The verification's configuration entries that differ for a transformer (its init, outputs, shape)."""
     net = arch_config(config, arch)
+    # the GPT's shape names its context; the ViT's images are 16 tokens
     shape = SHAPE if arch == "gpt" else {"heads": SHAPE["heads"], "batch": SHAPE["batch"], "tokens": 16}
     return {"init": INIT, "init_name": "pytorch-default", "scale": "U(±1/√fan_in)",
             "classes": net.classes, "input_dim": net.d_in, **shape, "inits": T0_INITS, "norm": "rms"}

@@ -43,9 +43,12 @@ def verification_html(result: Verification) -> str:
     rows = [[escape(row.kind), escape(row_name(row)), verdict_cell(row.verdict), escape(row_summary(row))]
             for row in result.evidence]
     config = result.config
-    caption = escape(f"driftproof verify — loss {config['loss']}, activation {config['act']}, init {config['init']}, "
-                     f"width {config['width']}, depth {config['depth']}, classes {config['classes']}, "
-                     f"seed {config['seed']}")
+    if config.get("arch") == PROBE_ARCH:  # a user's PyTorch model (driftproof.torch)
+        caption = escape(probe_title(result))
+    else:
+        caption = escape(f"driftproof verify — loss {config['loss']}, activation {config['act']}, init "
+                         f"{config['init']}, width {config['width']}, depth {config['depth']}, classes "
+                         f"{config['classes']}, seed {config['seed']}")
     colour = VERDICT_COLOURS.get(str(result.verdict), "#ffffff")
     verdict = (f'<p><span style="background:{colour};padding:2px 6px;font-weight:bold">'
                f'{escape(str(result.verdict).upper())}</span> {escape(headline(result))}</p>')

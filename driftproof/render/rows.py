@@ -42,10 +42,13 @@ def number(value, spec: str = ".4g") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def drift_word(value: float, scale: float) -> str:
-    """negative / positive / none, with 'none' below 1e-12 of the layer's scale."""
+def drift_word(value: float, scale: float, error: float = 0.0) -> str:
+    """negative / positive / none, with 'none' below 1e-12 of the layer's scale, and 'unresolved' where
+    the value lies within its error bound (the R5 row and the verdict line use this one rule)."""
     if abs(value) <= 1e-12 * max(scale, 1e-300):
         return "none"
+    if abs(value) <= error:
+        return "unresolved"
     return "negative" if value < 0 else "positive"
 
 
@@ -141,11 +144,16 @@ def _r4(numbers: MeanFieldNumbers) -> str:
 
 def _r5(numbers: MeanFieldNumbers) -> str:
     dw, db, scale = numbers.dW_mean_per_lr, numbers.db_mean_per_lr, numbers.drift_scale
-    text = (f"first SGD step per unit lr: Δ mean W = {dw:+.3g} ({drift_word(dw, scale)}), "
-            f"Δ mean b = {db:+.3g} ({drift_word(db, scale)})")
+    dw_error, db_error = numbers.dW_mean_error_per_lr or 0.0, numbers.db_mean_error_per_lr or 0.0
+    text = (f"first SGD step per unit lr: Δ mean W = {dw:+.3g}{_pm(dw_error)} ({drift_word(dw, scale, dw_error)}), "
+            f"Δ mean b = {db:+.3g}{_pm(db_error)} ({drift_word(db, scale, db_error)})")
     if numbers.layer == 1:
         text += "; E[x] = 0 so layer 1's weights do not drift on average"
     return text
+
+
+def _pm(error: float) -> str:
+    return f" ± {error:.2g}" if error else ""
 
 
 def sign_test_text(test: SignTestNumbers) -> str:
@@ -265,7 +273,8 @@ def _drift_text(result: Verification) -> str:
     drift = result.rows(result="R5")
     if drift:
         inner = [r for r in drift if r.key.layer > 1] or drift
-        words = {drift_word(_read(r.numbers, "db_mean_per_lr"), 1e-300) for r in inner}
+        words = {drift_word(_read(r.numbers, "db_mean_per_lr"), _read(r.numbers, "drift_scale") or 1e-300,
+                            _read(r.numbers, "db_mean_error_per_lr") or 0.0) for r in inner}
         text += "; predicted net drift of mean bias" + ("es" if len(inner) > 1 else "") + ": " + "/".join(sorted(words))
     r6 = [r for r in result.rows(kind="symbolic", result="R6") if _read(r.numbers, "outcome") in ("zero", "negligible")]
     if r6:

@@ -32,13 +32,22 @@ def _blocks_text(numbers: TransformerMonteCarloNumbers) -> str:
                      f"of mean |δ|)" for b in numbers.blocks)
 
 
+def _units(numbers: TransformerMonteCarloNumbers) -> str:
+    """The units of δ in these rows: of one sample's loss, for text the mean over the window's tokens."""
+    if numbers.data == "text":
+        return (f"δ of each window's mean token loss (per-token values are {numbers.context}× these, "
+                "as driftproof probe prints them)")
+    return "δ of each image's loss"
+
+
 def _montecarlo(numbers: TransformerMonteCarloNumbers, arch: str) -> str:
     test = numbers.sign_test
     text = (f"{_READOUTS[numbers.readout]}: mean over {numbers.inits} independent inits (seeds "
             f"{numbers.seeds[0]}-{numbers.seeds[1]}, one batch of {numbers.batch} "
             f"{get_arch(arch).batch_text.format(context=numbers.context)} each; width {numbers.width}, "
             f"{numbers.depth} blocks, "
-            f"{numbers.heads} heads), {numbers.confidence:.0%} t: {_blocks_text(numbers)}. Sign test: "
+            f"{numbers.heads} heads), {numbers.confidence:.0%} t, {_units(numbers)}: {_blocks_text(numbers)}. "
+            f"Sign test: "
             f"{test.positive}/{test.tested} blocks positive, {test.negative} negative, "
             f"{test.unresolved} unresolved (alpha={test.alpha:g}, Holm over blocks)")
     if numbers.readout == "gaussian":

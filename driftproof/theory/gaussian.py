@@ -20,7 +20,7 @@ import sympy as sp
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
-from ..activations import Activation, x
+from ..activations import Activation, numeric_function, x
 from ..results import Estimate
 
 __all__ = ["gaussian_moment", "MOMENTS", "GH_NODES", "GL_NODES", "TAIL_SD", "QUAD_TOLERANCE", "quad",
@@ -102,7 +102,7 @@ def _monomial_integral(n: int, a: sp.Expr, b: sp.Expr) -> sp.Expr:
 @lru_cache(maxsize=256)
 def _integrand(activation: Activation, name: str):
     """The moment's integrand as a numpy function (lambdify costs ~50 ms: build it once)."""
-    return sp.lambdify(x, MOMENTS[name][0](activation), modules=["scipy", "numpy"])
+    return numeric_function(MOMENTS[name][0](activation))
 
 
 @lru_cache(maxsize=8)
@@ -172,18 +172,62 @@ def _segments(kinks: list[float], positive_only: bool) -> list[tuple[float, floa
     return [(a, b) for a, b in zip(points[:-1], points[1:]) if a != b]
 
 
+FEATURE_LEVELS = (0, 1, -1, 4, -4, 16, -16, 64, -64)  # values of an inner argument u(x) that mark a feature
+
+
+@lru_cache(maxsize=256)
+def feature_points(expr: sp.Expr) -> tuple[float, ...]:
+    """Points that mark narrow features of ``expr``: for each argument u(x) of exp, tanh, erf, erfc and
+    log that is a polynomial of degree <= 4, the real x where u'(x) = 0 (the centre of a bump such as
+    exp(-(10000*(x-1))**2)) and where u(x) takes the values FEATURE_LEVELS (its flanks, at the scale
+    of the feature, however narrow). Quadrature splits there, so that a feature of width 1e-4 is
+    integrated, not stepped over by nodes a standard deviation apart."""
+    points: set[float] = set()
+    for node in sp.preorder_traversal(expr):
+        if not isinstance(node, (sp.exp, sp.tanh, sp.erf, sp.erfc, sp.log)):
+            continue
+        u = node.args[0]
+        if not u.has(x) or not u.is_polynomial(x):
+            continue
+        poly = sp.Poly(u, x)
+        if poly.degree() > 4 or poly.degree() < 1 or not all(c.is_Number for c in poly.coeffs()):
+            continue
+        scale = max(abs(float(c)) for c in poly.all_coeffs()[:-1])
+        if scale < 1e2:  # a feature on the scale of 1: Gauss-Legendre per standard deviation sees it
+            continue
+        for target in [poly.diff(x)] + [poly - level for level in FEATURE_LEVELS]:
+            if target.degree() < 1:
+                continue
+            for root in np.roots([float(c) for c in target.all_coeffs()]):
+                if abs(root.imag) <= 1e-12 * max(1.0, abs(root.real)) and math.isfinite(root.real):
+                    points.add(float(root.real))
+    return tuple(sorted(points))
+
+
+def _split_points(activation: Activation, name: str) -> list[float]:
+    """Where quadrature splits: kinks, narrow features, and (for moments of sigma sigma') the roots of
+    the sign map already proved (where the integrand changes sign)."""
+    points = {b for b in activation.breakpoints if math.isfinite(b)}
+    points |= set(feature_points(MOMENTS[name][0](activation)))
+    if "sigma_dsigma" in name:
+        from .signmap import sign_map  # cached: verify has proved it already
+
+        points |= {r.value for r in sign_map(activation).roots if math.isfinite(r.value)}
+    return sorted(points)
+
+
 def _numeric(activation: Activation, name: str, q: float) -> Estimate:
     positive_only = MOMENTS[name][1]
     f = _integrand(activation, name)
     sd = math.sqrt(q)
-    kinks = [b for b in activation.breakpoints if math.isfinite(b)]
+    kinks = _split_points(activation, name)
     if not kinks and not positive_only:
         return _gauss_hermite(f, sd)
     segments = _segments(kinks, positive_only)
     parts = [_segment(f, sd, a, b) for a, b in segments]
     if all(part is not None for part in parts):
         return Estimate.bounded(sum(v for v, _ in parts), sum(e for _, e in parts),
-                                f"quadrature: Gauss-Legendre split at kinks, {GL_NODES} nodes per sd to "
+                                f"quadrature: Gauss-Legendre split at kinks, narrow features and sign changes, {GL_NODES} nodes per sd to "
                                 f"{TAIL_SD:g} sd (error |G(n) - G(2n)|)")
     return _quadpack(f, q, segments)
 

@@ -44,6 +44,8 @@ class LayerPrediction:
     dW_mean: float  # predicted first-step change of mean(W^l), per unit lr (R5)
     db_mean: float  # predicted first-step change of mean(b^l), per unit lr (R5)
     moments_exact: bool
+    db_error: float = 0.0  # bound on |db_mean - exact|, from the quadrature's error and T's stderr
+    dW_error: float = 0.0
 
     @property
     def relative_error(self) -> float:
@@ -122,15 +124,25 @@ def mean_field(config: Config) -> MeanField:
         delta_mean = s2 * T_next * m["sigma_dsigma"].mean
         delta_pos = s2 * T_next * m["sigma_dsigma_pos"].mean / 0.5
         h_prev = 0.0 if index == 0 else moments[index - 1]["sigma"].mean
+        h_prev_error = 0.0 if index == 0 else _error(moments[index - 1]["sigma"])
+        delta_error = s2 * abs(T_next) * _error(m["sigma_dsigma"]) + abs(delta_mean) * abs(T_rel)
         layers.append(LayerPrediction(
             layer=index + 1, q=q_l, s2_next=s2, T_next=T_next, T_next_stderr=T_rel * T_next,
             E_sigma=m["sigma"].mean, E_sigma2=m["sigma2"].mean, E_sigma_dsigma=m["sigma_dsigma"].mean,
             delta_given_positive=delta_pos, delta_mean=delta_mean, h_mean_prev=h_prev,
             dW_mean=-delta_mean * h_prev + 0.0, db_mean=-delta_mean + 0.0,
-            moments_exact=all(mo.is_exact for mo in m.values())))
+            moments_exact=all(mo.is_exact for mo in m.values()), db_error=delta_error,
+            dW_error=delta_error * abs(h_prev) + abs(delta_mean) * h_prev_error))
         # q_l = 0 only where the variance underflowed (x*1e-300 two layers deep): no number, not a crash.
         T_next = N * s2 * (m["p_sigma_dsigma"].mean / q_l) * T_next if q_l > 0 else math.nan
     return MeanField(tuple(reversed(layers)), output, applicable, note)
+
+
+def _error(estimate: Estimate) -> float:
+    """The half-width of an estimate's interval (0 for an exact value; the quadrature's error bound)."""
+    if estimate.is_exact:
+        return 0.0
+    return max(abs(estimate.ci_high - estimate.mean), abs(estimate.mean - estimate.ci_low))
 
 
 def delta_conditional(config: Config, layer: int, p: np.ndarray, field: MeanField | None = None) -> np.ndarray:

@@ -44,8 +44,8 @@ def _nan(device) -> torch.Tensor:
 
 
 def _fraction(mask: torch.Tensor) -> torch.Tensor:
-    """The fraction of True entries, counted exactly (float64 sum)."""
-    return mask.sum(dtype=torch.float64) / max(1, mask.numel())
+    """The fraction of True entries, counted exactly (an integer count, then one division in float64)."""
+    return mask.sum().to(torch.float64) / max(1, mask.numel())
 
 
 def _spikes(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -141,7 +141,7 @@ class Watch:
                 return
             flat = p.detach().reshape(p.shape[0], -1)
             mask = flat > 0
-            counts = mask.sum(1, dtype=torch.float64)
+            counts = mask.sum(1).to(torch.float64)
             self._pending[f"L{index}.nonpos_frac"] = _fraction(~mask)
 
             def on_grad(grad):

@@ -44,13 +44,21 @@ def output_gradient_split(loss, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     return loss.split(z, y)
 
 
-def split_deltas(net: Network, loss, z: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per hidden layer, the self and the label part of delta^l per sample (two backward passes).
+def split_deltas(net: Network, loss, z: np.ndarray, y: np.ndarray, full: list[np.ndarray] | None = None
+                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per hidden layer, the self and the label part of delta^l per sample.
 
-    Needs ``net.backward(dz)`` after a forward on the batch (the loop's step leaves the cache so).
+    With ``full`` (the step's own deltas, backpropagated from the whole dl/dz), one backward pass: the
+    self part's, and the label part is ``full - self`` (backpropagation is linear in dl/dz, so this equals
+    the label part's own backward up to rounding; ``tests/training/test_split.py`` checks it). Without,
+    two backward passes, one per part (the reference). Needs ``net.backward(dz)`` after a forward on the
+    batch (the loop's step leaves the cache so).
     """
     parts = output_gradient_split(loss, z, y)
     dtype = net.params["V"].dtype
+    if full is not None:
+        self_part = net.backward(parts[0].astype(dtype)).deltas
+        return self_part, [whole - mine for whole, mine in zip(full, self_part)]
     self_part, label_part = (net.backward(part.astype(dtype)).deltas for part in parts)
     return self_part, label_part
 

@@ -6,7 +6,7 @@ sampled: every statement comes from an outward-rounded enclosure.
 
 How a sign is proved
     * The SymPy tree is walked once into Arb operations (Add, Mul, Pow, exp, log, tanh, erf,
-      erfc, sqrt, Abs, Max, Min, Heaviside, Piecewise, numbers, pi, E); any other node makes
+      erfc, sin, cos, atan, asinh, sqrt, Abs, Max, Min, Heaviside, Piecewise, numbers, pi, E); any other node makes
       the expression *unsupported* (``Unsupported``). Nothing is eval'd or lambdified.
       ``c + c*erf(a)``, ``c - c*erf(a)``, ``c + c*tanh(a)`` and ``c - c*tanh(a)**2`` are first
       rewritten through erfc / exp (exact identities) so that tails do not cancel.

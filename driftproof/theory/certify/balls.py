@@ -56,6 +56,13 @@ def _tanh(v):
     return 2 / ((-2 * v).exp() + 1) - 1
 
 
+def _asinh(v):
+    """asinh; on a Taylor series (arb_series has no asinh) as log(v + sqrt(v^2 + 1)), the same function."""
+    if isinstance(v, arb):
+        return v.asinh()
+    return (v + (v * v + 1).sqrt()).log()
+
+
 def _exp(v):
     """exp, keeping the enclosure positive on a wide ball: Arb's exp of [999984, 1000000] is a ball about
     0 ([+/- 3e434294]), and dividing by it gives nan; exp is increasing, so the hull of the ends is exact."""
@@ -174,7 +181,8 @@ def _compile_node_uncached(expr, sym, args):  # noqa: C901 - one dispatch table 
             return lambda v: base(v).rsqrt()
         return lambda v: (exponent(v) * base(v).log()).exp()
     unary = {sp.exp: _exp, sp.log: lambda a: a.log(), sp.erf: lambda a: a.erf(),
-             sp.erfc: lambda a: a.erfc(), sp.tanh: _tanh}
+             sp.erfc: lambda a: a.erfc(), sp.tanh: _tanh, sp.sin: lambda a: a.sin(), sp.cos: lambda a: a.cos(),
+             sp.atan: lambda a: a.atan(), sp.asinh: _asinh}
     for kind, op in unary.items():
         if isinstance(expr, kind) and len(args) == 1:
             inner = args[0]

@@ -17,8 +17,9 @@ from .rewrite import prepare
 __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 
 # The budget is counted in work, never in wall-clock time, so that the same expression gets the same
-# answer on a quiet and on a loaded machine: one unit is one box of branch and bound (an enclosure at
-# 64 bits); a point evaluation at b bits costs b/64 units, a Taylor series of length n costs n, and a
+# answer on a quiet and on a loaded machine: one unit is one enclosure at 64 bits of an expression of
+# at most 64 nodes (larger ones cost in proportion); at b bits it costs b/64 units, a Taylor series of
+# length n costs n, an end-point interval evaluation WIDE_BOX_COST, and a
 # SymPy step on a tail (factor, together, limit) costs SYMPY_STEP_COST units and runs in a bounded child
 # process with a fixed CPU-time limit (theory/bounded.py): factor of exp(-(x - c)**2) with a float c
 # can build a polynomial of huge degree.
@@ -32,8 +33,9 @@ POINT_PRECS = (64, 256, 1024, 4096)
 MIN_REL_WIDTH = 1e-13
 TAYLOR_REL_WIDTH = 1e-4
 MAX_MULTIPLICITY = 8
-WIDE_BOX = 4.0  # boxes wider than this also get end-point interval arithmetic (exp of a wide ball)
-WIDE_BOX_COST = 8  # work units for one such evaluation (a walk of the SymPy tree)
+NODES_PER_UNIT = 64  # an expression of n nodes costs max(1, n / 64) units per evaluation
+INTERVAL_MAX_SIZE = 4  # end-point intervals on boxes only for expressions of at most 4 * 64 nodes (a Python walk)
+WIDE_BOX_COST = 40  # work units for one end-point evaluation (a walk of the SymPy tree in Python)
 
 
 class _OutOfTime(Exception):
@@ -78,6 +80,8 @@ class _Certifier:
         self.f_raw = _compile(sp.sympify(expr), sym, {}) if self.expr != expr else None
         self.budget = budget
         self.meter = meter if meter is not None else [0]  # work spent, shared with helper certifiers
+        # an evaluation costs in proportion to the expression's size (GELU² nested 4 deep has ~2000 nodes)
+        self.size = max(1.0, sum(1 for _ in sp.preorder_traversal(self.expr)) / NODES_PER_UNIT)
         self.boxes = 0
         self._forms: dict = {}
         self._slope = None
@@ -95,11 +99,11 @@ class _Certifier:
         return self.meter[0]
 
     def value(self, ball: arb, prec: int = BOX_PREC) -> arb:
-        self.charge(prec / BOX_PREC)
+        self.charge(self.size * prec / BOX_PREC)
         with _prec(prec):
             out = self.f(ball)
             if self.f_raw is not None and not (out.is_finite() and _ball_sign(out) is not None):
-                self.charge(prec / BOX_PREC)
+                self.charge(self.size * prec / BOX_PREC)
                 other = self.f_raw(ball)
                 if not out.is_finite():
                     return other
@@ -112,7 +116,7 @@ class _Certifier:
 
     def series(self, ball: arb, length: int, prec: int = BOX_PREC):
         """Taylor coefficients f^(j)(ball)/j!, j < length, or None through an undecided branch."""
-        self.charge(length * prec / BOX_PREC)
+        self.charge(self.size * length * prec / BOX_PREC)
         with _prec(prec):
             try:
                 out = self.f(arb_series([ball, 1], prec=length))
@@ -159,8 +163,8 @@ class _Certifier:
                 events.append(("sign", u, v, _ball_sign(coeffs[0])))
                 continue
             slope = None if coeffs is None else _ball_sign(coeffs[1])
-            if slope is None and width > WIDE_BOX:
-                # exp over a wide box: a ball straddles 0 where end-point intervals stay positive
+            if slope is None and self.size <= INTERVAL_MAX_SIZE:
+                # exp over a wide range: a ball straddles 0 where end-point intervals stay positive
                 s = self.interval_sign(self.expr, u, v)
                 if s is not None:
                     events.append(("sign", u, v, s))
@@ -185,7 +189,7 @@ class _Certifier:
 
     def interval_sign(self, expr: sp.Expr, u: float, v: float) -> int | None:
         """The sign of ``expr`` on [u, v] from end-point interval arithmetic (extended.py), or None."""
-        self.charge(WIDE_BOX_COST)
+        self.charge(self.size * WIDE_BOX_COST)
         try:
             with _prec(BOX_PREC):
                 return _xi_eval(expr, self.sym, _XI(arb(u), arb(v))).sign()
@@ -312,6 +316,7 @@ class _Certifier:
 
     def enclosure_sign(self, g: sp.Expr, box: _XI) -> int | None:
         for form in self.forms(g):
+            self.charge(self.size * WIDE_BOX_COST)
             try:
                 with _prec(BOX_PREC):
                     s = _xi_eval(form, self.sym, box).sign()
