@@ -444,6 +444,9 @@ ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e308)"], "shifted(mean=1e308
               for argv in (["mc", "--samples", "2048"], ["verify"], ["derive"], TRAIN_QUICK + ["--out", "out"])]
 ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e120)"], "second moment")
               for argv in (["mc", "--samples", "2048"], TRAIN_QUICK + ["--out", "out"])]
+# verify --arch resmlp is quadratic in the depth: estimated before any work, refused past the hour (it hung for hours).
+ENV_CASES += [({}, ["verify", "--arch", "resmlp", "--depth", depth], "verify --arch resmlp") for depth in ("32", "64")]
+ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "60"}, ["verify", "--arch", "resmlp", "--depth", "8"], "verify --arch resmlp")]
 # A transformer's training states its estimate; over DRIFTPROOF_MAX_SECONDS it is refused before any work.
 ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "2"}, [*TRAIN_QUICK, "--arch", arch, "--out", "out"], f"train --arch {arch}")
               for arch in ("gpt", "vit")]
