@@ -110,13 +110,14 @@ COMMAND_CASES = [
     ["mc", "--mode", "nope"],
     ["mc", "--method", "nope"],
     ["mc", "--width", "65536"],
-    ["mc", "--mode", "marginal", "--width", "65536"],
+    ["mc", "--mode", "marginal", "--width", "65536", "--init", "laplace"],  # every weight drawn: hours
+    ["mc", "--mode", "marginal", "--width", "65536", "--samples", "100000000"],  # projected, still hours
     ["mc", "--layer", "0"],
     ["mc", "--layer", "5"],
     ["mc", "--alpha", "0"],
     ["mc", "--samples", "0"],
     ["mc", "--mode", "marginal", "--layer", "1"],
-    ["mc", "--mode", "marginal", "--samples", "100000000"],
+    ["mc", "--mode", "marginal", "--samples", "1000000000"],  # projected: about 3 h at width 256
     ["mc", "--method", "reduced", "--loss", "mse"],
     ["mc", "--method", "antithetic", "--init", "centered"],
     ["derive", "--latex", "--json", "--act", "nope"],
