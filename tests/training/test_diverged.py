@@ -82,8 +82,9 @@ def test_verify_training_rows_of_diverged_runs_are_inconclusive_and_say_why(caps
 
 
 def test_persistence_counts_only_the_runs_that_did_not_diverge():
+    from driftproof.payloads import TrainingNumbers
     from driftproof.render.training import _persistence
 
-    numbers = {"sizes": {"steps": 100}, "seeds": 3, "diverged": [{"role": "main", "seed": 1, "step": 7}],
-               "first_negative_running_mean": {"L1": [None, 40], "L2": [None, None]}}
+    numbers = TrainingNumbers(sizes={"steps": 100}, seeds=3, diverged=[{"role": "main", "seed": 1, "step": 7}],
+                              first_negative_running_mean={"L1": [None, 40], "L2": [None, None]})
     assert _persistence(numbers) == "running mean < 0 in 1/2 seeds, first at step 40 of 100 (1 diverged, left out)"
