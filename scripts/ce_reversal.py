@@ -2,7 +2,7 @@
 
 The base cell: a ReLU MLP (width 64, depth 2, He init) trained with cross-entropy on the digits by plain SGD
 (lr 0.1, batch 64, 150 steps), every step logged with the self/label split. From it, one factor is changed
-at a time: optimizer (SGD, Adam, AdamW), learning rate, width, depth, data (digits, random labels, a teacher
+at a time: optimizer (SGD, Adam, AdamW, Muon; SGD with the gradient clipped to global norm 1), learning rate, width, depth, data (digits, random labels, a teacher
 network's labels), label noise (a fraction of the digits' training labels replaced by uniform random ones),
 and, as the reference, the loss (MSE). Each cell trains SEEDS seeds (seeds are the unit of replication:
 mean and 95% Student-t interval over them, n printed).
@@ -42,7 +42,9 @@ BASE_SPEC = dict(data="digits", opt="sgd", lr=0.1, batch=64, n_train=1024, n_tes
 # factor -> [(value label, config changes, spec changes, label noise)]
 FACTORS = {
     "optimizer": [("sgd", {}, {}, 0.0), ("adam lr 1e-3", {}, {"opt": "adam", "lr": 1e-3}, 0.0),
-                  ("adamw lr 1e-3 wd 0.1", {}, {"opt": "adamw", "lr": 1e-3, "wd": 0.1}, 0.0)],
+                  ("adamw lr 1e-3 wd 0.1", {}, {"opt": "adamw", "lr": 1e-3, "wd": 0.1}, 0.0),
+                  ("muon lr 0.02", {}, {"opt": "muon", "lr": 0.02}, 0.0),
+                  ("sgd, clip norm 1", {}, {"clip_norm": 1.0}, 0.0)],
     "learning rate": [("sgd lr 0.01", {}, {"lr": 0.01}, 0.0), ("sgd lr 0.1", {}, {}, 0.0),
                       ("sgd lr 0.5", {}, {"lr": 0.5}, 0.0)],
     "width": [("width 32", {"width": 32}, {}, 0.0), ("width 64", {}, {}, 0.0), ("width 256", {"width": 256}, {}, 0.0)],

@@ -70,11 +70,18 @@ class ClaimsCheck:
                    "complete": self.complete, "smoke_grid": self.grid in QUICK_GRIDS,
                    "completeness": {"text": self.completeness_text(), "expected": self.expected,
                                     "not_run": len(self.missing), "missing": list(self.missing)},
-                   "claims": [claim_dict(row) for row in self.rows],
-                   "families": {family: [claim_dict(row) for row in rows] for family, rows in self.families.items()}}
+                   "claims": [self._row_dict(row) for row in self.rows],
+                   "families": {family: [self._row_dict(row) for row in rows]
+                                for family, rows in self.families.items()}}
         if self.run is not None:
             payload["sweep"] = self.run
         return {**payload, "environment": environment()}
+
+    def _row_dict(self, row: Evidence) -> dict:
+        """A claim row as JSON, labelled with the grid it was judged on (a smoke grid in every row) and
+        whether that grid is complete."""
+        return {**claim_dict(row), "grid": self.grid, "smoke_grid": self.grid in QUICK_GRIDS,
+                "complete": self.complete}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=json_default)

@@ -213,7 +213,7 @@ class RoleSummary:
     layers: dict[str, LayerSummary]
     output: dict[str, Estimate]  # w_drift, b_drift of the output layer
     final: dict[str, Estimate]  # loss, train_loss, train_acc, test_loss, test_acc at the last step
-    # Seeds whose run diverged (non-finite batch loss): left out of every summary above, listed here.
+    # Seeds whose run diverged (driftproof.divergence's rule): left out of every summary above, listed here.
     diverged: tuple[int, ...] = ()
     # True when every run diverged: then the summary is over each run's steps before its divergence.
     before_divergence: bool = False

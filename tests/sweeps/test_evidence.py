@@ -138,6 +138,7 @@ def test_claims_on_a_partial_grid_name_what_is_missing_and_exit_3(tmp_path, caps
     payload = json.loads(capsys.readouterr().out)
     assert payload["completeness"]["not_run"] == len(jobs) - 2 and payload["smoke_grid"] is True
     assert len(payload["completeness"]["missing"]) == len(jobs) - 2
+    assert all(row["smoke_grid"] and row["grid"] == "quick" and not row["complete"] for row in payload["claims"])
     assert main(["claims", "--out", str(tmp_path / "partial")]) == 3
     text = capsys.readouterr().out
     assert f"not run: {len(jobs) - 2} of {len(jobs)} configurations of the 'quick' grid" in text
