@@ -186,7 +186,7 @@ class _Builder:
             if left.is_negative and not right.is_integer:
                 raise self.refuse(f"({left})**({right}) is not a real number")
         if right.is_number and not right.is_integer and left.has(x) and left.is_nonnegative is not True:
-            from .theory.bounded import bounded
+            from .bounded import bounded
 
             where = bounded(lambda: sp.solveset(left < 0, x, sp.S.Reals), DOMAIN_STEP_LIMIT)
             if where is not None and where.is_empty:
@@ -332,7 +332,7 @@ def _check_domain(text: str, expr: sp.Expr) -> None:
     decide (erf, Heaviside), the expression is accepted and the evidence stages judge it."""
     from sympy.calculus.util import continuous_domain
 
-    from .theory.bounded import bounded
+    from .bounded import bounded
 
     if not _needs_domain_check(expr):
         return  # built from functions defined and continuous on every real

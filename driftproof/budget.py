@@ -28,6 +28,10 @@ __all__ = ["Budget", "memory_limit", "time_limit", "mc_budget", "check_budget", 
 # per CPU-second per thread by the counter kernels (~2.2e8 at width 256, ~1.7e8 at width 1024 under
 # load; the lower, rounded down), and drawn by numpy in the wrapper.
 COUNTER_RATE, NUMPY_RATE = 1.5e8, 4.5e7
+# The projected sampler (Gaussian inits, montecarlo/projected.py): CPU-seconds per sample per unit and
+# layer, and per sample (scripts/bench_mc.py part (p): 2.6 µs + 28.6 ns × width × depth under CE/GELU at
+# load 12; rounded up).
+PROJECTED_UNIT_SECONDS, PROJECTED_SAMPLE_SECONDS = 4e-8, 4e-6
 ANNOUNCE_SECONDS = 10.0
 DEFAULT_MAX_SECONDS = 3600.0
 _NUMPY_BATCH_BYTES = 8 << 22  # samplers._BUDGET_NUMBERS doubles
@@ -112,9 +116,22 @@ def mc_budget(config: Config, *, mode: str, samples: int, method: str, layer: in
         # the estimator refuses it too; here it is refused before an estimate is announced for it
         raise InputError(f"layer must be an integer in 1..{config.depth}, got {layer!r}")
     from .montecarlo.estimators import MAX_COUNTER_BATCH, counter_based
+    from .montecarlo.methods import draws_used
 
     threads, width, depth = _threads(), config.width, config.depth
     layer = depth if layer is None else layer
+    projected = draws_used(config, method, layer, "philox" if counter_based(config, layer, method, rng) else "numpy",
+                           "auto") == "projected"
+    if projected:  # O(width) per layer: scratch per thread, the batch's rows or sums
+        first = 0 if mode == "marginal" else layer
+        seconds = samples * (PROJECTED_SAMPLE_SECONDS + PROJECTED_UNIT_SECONDS * width * (depth - first + 1)) / threads
+        scratch = threads * 8 * (3 * depth + 10) * max(width, config.d_in)
+        if mode == "marginal":
+            held = MAX_COUNTER_BATCH * depth * 4 * 8 * 2
+        else:  # the context draw of p (numpy, whole matrices), then batches of per-unit rows
+            held = 8 * sum(a * b for a, b in config.fans[:layer]) + min(samples, first_batch) * width * 8 * 6
+        where = "" if mode == "marginal" else f", layer {layer}"
+        return Budget(int(scratch + held), seconds, f"mc {mode}{where}, width {width}, depth {depth}")
     if mode == "marginal":
         per_sample = _weights(config, 0)
         if rng == "philox":

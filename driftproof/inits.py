@@ -8,18 +8,26 @@ assumption of the sign argument (R3) each: ``shifted`` is not zero-mean, ``cente
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from .errors import InputError
 from .specs import format_spec, parse_number, parse_spec, with_defaults
 
 __all__ = ["Init", "Scale", "INITS", "SCALES", "get_init", "get_scale"]
 
-_TRUNC_LO, _TRUNC_HI = float(ndtr(-2.0)), float(ndtr(2.0))
-# Var of N(0,1) cut at +-2: 1 - 2*2*phi(2) / (Phi(2) - Phi(-2))
-_TRUNC_STD = float(np.sqrt(1.0 - 4.0 * np.exp(-2.0) / np.sqrt(2 * np.pi) / (_TRUNC_HI - _TRUNC_LO)))
+
+
+@lru_cache(maxsize=None)
+def _truncation() -> tuple[float, float, float]:
+    """(Φ(-2), Φ(2), the std of N(0,1) cut at ±2), on first use: scipy.special stays off the import path
+    of the commands that never draw a truncated normal (it costs ~0.2-0.5 s at import)."""
+    from scipy.special import ndtr
+
+    lo, hi = float(ndtr(-2.0)), float(ndtr(2.0))
+    # Var of N(0,1) cut at +-2: 1 - 2*2*phi(2) / (Phi(2) - Phi(-2))
+    return lo, hi, float(np.sqrt(1.0 - 4.0 * np.exp(-2.0) / np.sqrt(2 * np.pi) / (hi - lo)))
 
 
 def _unit(name: str, params: dict, rng: np.random.Generator, shape) -> np.ndarray:
@@ -29,7 +37,10 @@ def _unit(name: str, params: dict, rng: np.random.Generator, shape) -> np.ndarra
     if name == "uniform":
         return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), shape)
     if name == "truncated_normal":
-        return ndtri(rng.uniform(_TRUNC_LO, _TRUNC_HI, shape)) / _TRUNC_STD  # inverse-CDF sampling
+        from scipy.special import ndtri
+
+        lo, hi, std = _truncation()
+        return ndtri(rng.uniform(lo, hi, shape)) / std  # inverse-CDF sampling
     if name == "laplace":
         return rng.laplace(0.0, 1.0 / np.sqrt(2.0), shape)
     if name == "rademacher":

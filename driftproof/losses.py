@@ -81,6 +81,60 @@ class Loss:
             raise ValueError(f"{self.name} has no constant curvature")
         return classes * self.output_scale(classes)
 
+    # ∂ℓ/∂z = g(z) − c·y, the one definition that every other form is checked against (the Numba
+    # kernels' in tests/montecarlo/test_loss_forms.py): the prediction part g(z) depends on the logits
+    # alone, the label part −c·y on the targets alone (DESIGN.md §2 item D).
+
+    def label_scale(self, classes: int) -> float:
+        """c in the label part −c·y of ∂ℓ/∂z: 1 for cross-entropy, the output scale (1 or 1/K) for MSE."""
+        return 1.0 if self.family == "ce" else self.output_scale(classes)
+
+    def prediction_part(self, z: np.ndarray) -> np.ndarray:
+        """g(z), the part of ∂ℓ/∂z (n, K) that the logits alone determine: softmax(z) (CE), s·z (MSE)."""
+        z = np.asarray(z, dtype=np.float64)
+        if self.family == "ce":
+            e = np.exp(_shifted(z))
+            return e / e.sum(axis=1, keepdims=True)
+        return self.output_scale(z.shape[1]) * z
+
+    def split(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(g(z), −c·y): the two parts of :attr:`grad` per sample, (n, K) each; ``y`` labels (n,) or, for
+        MSE, real targets (n, K). Their sum is ``grad(z, y)`` up to rounding (MSE computes s·(z − y))."""
+        z = np.asarray(z, dtype=np.float64)
+        return self.prediction_part(z), -self.label_scale(z.shape[1]) * _targets(y, z)
+
+    def curvature(self, classes: int) -> float | None:
+        """tr ∇²_z ℓ where it is a constant (MSE: K·s, so K for the sum and 1 for the mean), else None
+        (cross-entropy: Σ_k π_k(1 − π_k), which depends on z; see :meth:`hessian_trace`)."""
+        return None if self.family == "ce" else self.mse_curvature(classes)
+
+    def hessian_trace(self, z: np.ndarray) -> np.ndarray:
+        """tr ∇²_z ℓ per sample (n,): Σ_k π_k(1 − π_k) for cross-entropy, the constant K·s for MSE."""
+        z = np.asarray(z, dtype=np.float64)
+        constant = self.curvature(z.shape[1])
+        if constant is not None:
+            return np.full(len(z), constant)
+        pi = self.prediction_part(z)
+        return (pi * (1.0 - pi)).sum(axis=1)
+
+    def symbolic_gradient(self, z_k: sp.Symbol, y_k: sp.Symbol, pi_k: sp.Symbol, classes: sp.Symbol) -> sp.Expr:
+        """∂ℓ/∂z_k for any K, in the symbols given: s·(z_k − y_k) (s = 1, or 1/K for the mean) or π_k − y_k."""
+        if self.family == "ce":
+            return pi_k - y_k
+        scale = 1 / classes if self.mean_reduction else sp.Integer(1)
+        return scale * (z_k - y_k)
+
+    @property
+    def linear_gradient(self) -> bool:
+        """True where ∂ℓ/∂z is affine in z (MSE): then E[V ∂ℓ/∂z] needs only the second moments of the
+        weights (R1 is exact for any zero-mean D, no Stein step), and the curvature is a constant."""
+        return self.family == "mse"
+
+    @property
+    def real_targets(self) -> bool:
+        """True where the loss takes real targets (n, K) as well as labels (MSE: a teacher's outputs)."""
+        return self.family == "mse"
+
     def symbolic(self, classes: int = 3) -> tuple[sp.Expr, tuple[sp.Symbol, ...], sp.Symbol]:
         """The loss as a SymPy expression of logits z_1..z_K and the true class's logit.
 

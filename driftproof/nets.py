@@ -16,13 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from .config import Config
+from .norms import LN_EPS, layernorm, layernorm_backward
 from .network import DTYPES, Backward, dtype_of
 from .pointwise import Pointwise
 from .archs import NAMES as ARCHS, get_arch
 
 __all__ = ["MLP", "ResMLP", "ARCHS", "build_net", "Backward", "DTYPES", "LN_EPS"]
 
-LN_EPS = 1e-5
 
 
 class _Net:
@@ -114,24 +114,6 @@ class MLP(_Net):
         return Backward({k: grads[k] for k in P}, [dl * n for dl in deltas])
 
 
-def _layernorm(r: np.ndarray, gamma: np.ndarray, beta: np.ndarray):
-    mu = r.mean(axis=1, keepdims=True)
-    centered = r - mu
-    inv = 1.0 / np.sqrt((centered * centered).mean(axis=1, keepdims=True) + LN_EPS)
-    xhat = centered * inv
-    return xhat * gamma + beta, (xhat, inv)
-
-
-def _layernorm_backward(du: np.ndarray, gamma: np.ndarray, saved) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dr, dgamma, dbeta) of u = gamma * (r - mean) / sqrt(var + eps) + beta, row-wise."""
-    xhat, inv = saved
-    dgamma = (du * xhat).sum(axis=0)
-    dbeta = du.sum(axis=0)
-    dxhat = du * gamma
-    dr = inv * (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=1, keepdims=True))
-    return dr, dgamma, dbeta
-
-
 class ResMLP(_Net):
     """Pre-norm residual MLP: embedding, ``depth`` blocks LN -> W -> sigma -> U, final LN, readout."""
 
@@ -160,13 +142,13 @@ class ResMLP(_Net):
         r = x @ P["E"].T + P["e"]
         rs, us, ln, ps, hs, ds = [r], [], [], [], [], []
         for layer in range(1, self.depth + 1):
-            u, saved = _layernorm(r, P[f"g{layer}"], P[f"beta{layer}"])
+            u, saved = layernorm(r, P[f"g{layer}"], P[f"beta{layer}"])
             p = u @ P[f"W{layer}"].T
             p += P[f"b{layer}"]
             h, d = self.sigma(p)
             r = r + h @ P[f"U{layer}"].T + P[f"a{layer}"]
             us.append(u), ln.append(saved), ps.append(p), hs.append(h), ds.append(d), rs.append(r)
-        uf, savedf = _layernorm(r, P["gf"], P["betaf"])
+        uf, savedf = layernorm(r, P["gf"], P["betaf"])
         z = uf @ P["V"].T + P["c"]
         self.cache = {"x": x, "r": rs, "u": us, "ln": ln, "p": ps, "h": hs, "d": ds, "uf": uf, "lnf": savedf}
         return z
@@ -176,7 +158,7 @@ class ResMLP(_Net):
         n = dz.shape[0]
         g = dz / n
         grads = {"V": g.T @ C["uf"], "c": g.sum(axis=0)}
-        dr, grads["gf"], grads["betaf"] = _layernorm_backward(g @ P["V"], P["gf"], C["lnf"])
+        dr, grads["gf"], grads["betaf"] = layernorm_backward(g @ P["V"], P["gf"], C["lnf"])
         deltas = [None] * self.depth
         for layer in range(self.depth, 0, -1):
             i = layer - 1
@@ -187,7 +169,7 @@ class ResMLP(_Net):
             grads[f"W{layer}"] = delta.T @ C["u"][i]
             grads[f"b{layer}"] = delta.sum(axis=0)
             du = delta @ P[f"W{layer}"]
-            dr_ln, grads[f"g{layer}"], grads[f"beta{layer}"] = _layernorm_backward(du, P[f"g{layer}"], C["ln"][i])
+            dr_ln, grads[f"g{layer}"], grads[f"beta{layer}"] = layernorm_backward(du, P[f"g{layer}"], C["ln"][i])
             dr = dr + dr_ln  # the residual path plus the block's branch
         grads["E"] = dr.T @ C["x"]
         grads["e"] = dr.sum(axis=0)

@@ -67,7 +67,7 @@ class Optimizer:
 
     def __init__(self, kind: str, schedule: Schedule, *, wd: float = 0.0, momentum: float = 0.9,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 hidden_matrices: Iterable[str] | None = None, clip_norm: float | None = None):
+                 hidden_matrices: Iterable[str] | None = None, clip_norm: float | None = None, fused: bool = True):
         if kind not in OPTIMIZERS:
             raise InputError(f"opt must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
         if not (math.isfinite(wd) and wd >= 0):
@@ -78,6 +78,7 @@ class Optimizer:
                                           and clip_norm > 0):
             raise InputError(f"clip_norm must be a positive number, got {clip_norm!r}")
         self.clip_norm = clip_norm
+        self.fused = fused  # Adam's update in one compiled pass (False: the numpy reference, for tests and benchmarks)
         self.kind, self.schedule, self.wd, self.momentum = kind, schedule, wd, momentum
         self.betas, self.eps = (MUON_ADAM_BETAS if kind == "muon" else betas), eps
         # muon: the names Muon updates (None: every 2-D parameter)
@@ -111,18 +112,35 @@ class Optimizer:
                 buf += grad
                 theta -= lr * buf
             else:
-                m, v = self._buffers(name, theta, 2)
-                b1, b2 = self.betas
-                m *= b1
-                m += (1 - b1) * grad
-                v *= b2
-                v += (1 - b2) * (grad * grad)
-                step_size = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-                if self.kind in ("adamw", "muon") and decay:
-                    theta *= 1 - lr * decay
-                # eps scaled as in the bias-corrected form m_hat / (sqrt(v_hat) + eps)
-                theta -= step_size * m / (np.sqrt(v) + self.eps * math.sqrt(1 - b2**self.t))
+                (self._adam if self.fused else self._adam_reference)(name, theta, grad, lr, decay)
         return lr
+
+    def _adam_reference(self, name: str, theta: np.ndarray, grad: np.ndarray, lr: float, decay: float) -> None:
+        """Adam / AdamW as written in the papers, one numpy expression per line (temporaries for each)."""
+        m, v = self._buffers(name, theta, 2)
+        b1, b2 = self.betas
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        v += (1 - b2) * (grad * grad)
+        step_size = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        if self.kind in ("adamw", "muon") and decay:
+            theta *= 1 - lr * decay
+        # eps scaled as in the bias-corrected form m_hat / (sqrt(v_hat) + eps)
+        theta -= step_size * m / (np.sqrt(v) + self.eps * math.sqrt(1 - b2**self.t))
+
+    def _adam(self, name: str, theta: np.ndarray, grad: np.ndarray, lr: float, decay: float) -> None:
+        """:meth:`_adam_reference` in one compiled pass (:mod:`driftproof.fused_adam`): the same operations in the
+        same order and precision, so the same bits; contiguous parameters only (else the reference)."""
+        if not theta.flags.c_contiguous:
+            return self._adam_reference(name, theta, grad, lr, decay)
+        from .fused_adam import adam_update  # Numba: only where Adam runs
+
+        m, v = self._buffers(name, theta, 2)
+        b2 = self.betas[1]
+        step_size = lr * math.sqrt(1 - b2**self.t) / (1 - self.betas[0]**self.t)
+        keep = 1 - lr * decay if self.kind in ("adamw", "muon") and decay else None
+        adam_update(theta, grad, m, v, self.betas, keep, step_size, self.eps * math.sqrt(1 - b2**self.t))
 
     def _is_hidden(self, name: str, theta: np.ndarray) -> bool:
         return theta.ndim == 2 and (self.hidden is None or name in self.hidden)

@@ -23,7 +23,7 @@ from .results import Estimate, RowKey, register_payload
 __all__ = ["Payload", "Interval", "SignMapNumbers", "LastLayerNumbers", "MeanFieldNumbers", "MonteCarloNumbers",
            "TrainingNumbers", "ResidualTheoryNumbers", "ResidualMonteCarloNumbers", "TransformerTheoryNumbers",
            "TransformerMonteCarloNumbers", "TransformerTrainingNumbers", "BlockEstimate", "TransformerBlock",
-           "SignTestNumbers", "payload_type"]
+           "SignTestNumbers", "ProbeLayerNumbers", "payload_type"]
 
 
 def _plain(value):
@@ -374,6 +374,28 @@ class TransformerTrainingNumbers(Payload):
     seconds: float = _field()
 
 
+@dataclass(frozen=True, kw_only=True)
+class ProbeLayerNumbers(Payload):
+    """One MLP layer of a user's PyTorch model at t = 0 (``driftproof.torch.check_init``, ``driftproof probe``):
+    E[δ | p > 0] over ``inits`` re-initializations in ``units`` (per token or per sample), its self and label
+    parts where the loss has them, the fraction p ≤ 0, and the sign test over the model's layers."""
+
+    module: str = _field()
+    gated: bool = _field()
+    estimate: Estimate = _field(_estimate)
+    scale: float = _field()
+    relative: float | None = _field()
+    nonpos_frac: Estimate = _field(_estimate)
+    units: str = _field()
+    inits: int = _field()
+    seeds: tuple[int, int] = _field(tuple)
+    confidence: float = _field()
+    sign_test: SignTestNumbers = _field(SignTestNumbers.from_dict)
+    self_part: Estimate | None = _field(_estimate, omit=True)
+    label_part: Estimate | None = _field(_estimate, omit=True)
+
+
+_PROBE = {("montecarlo", "MC"): ProbeLayerNumbers}  # key.arch "torch": a user's model, not a registry architecture
 _TRANSFORMER = {("symbolic", "R6"): TransformerTheoryNumbers, ("montecarlo", "MC"): TransformerMonteCarloNumbers,
                 ("training", "train"): TransformerTrainingNumbers}
 _NETWORK = {("symbolic", "R3"): SignMapNumbers, ("symbolic", "R1"): LastLayerNumbers,
@@ -390,7 +412,7 @@ def payload_type(kind: str, key: RowKey) -> type[Payload] | None:
     ``key.arch`` None: the MLP's and the residual MLP's rows; gpt, vit: the transformers'. Rows of
     another architecture (the gated MLP's, whose module builds its own rows) keep their dicts.
     """
-    table = {None: _NETWORK, **dict.fromkeys(_TRANSFORMER_ARCHS, _TRANSFORMER)}.get(key.arch, {})
+    table = {None: _NETWORK, **dict.fromkeys(_TRANSFORMER_ARCHS, _TRANSFORMER), "torch": _PROBE}.get(key.arch, {})
     return table.get((kind, key.result))
 
 

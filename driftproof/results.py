@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Callable
 
 import numpy as np
-from scipy.special import ndtri, stdtrit  # scipy.stats costs ~0.5 s at import
 
 __all__ = ["json_default", "Verdict", "HOLDS", "VIOLATED", "INCONCLUSIVE", "ZERO", "INFO", "combine", "Estimate",
            "RowKey", "Evidence", "Verification", "register_display",
@@ -135,6 +134,8 @@ class Estimate:
     def normal(cls, mean: float, stderr: float, n: int, confidence: float, method: str = "normal",
                seed: int | None = None) -> Estimate:
         """A normal-approximation interval mean ± z_{(1+c)/2} · stderr."""
+        from scipy.special import ndtri  # on first use: scipy.special costs ~0.2-0.5 s at import
+
         half = float(ndtri(0.5 + confidence / 2)) * stderr
         return cls(float(mean), float(stderr), int(n), float(mean - half), float(mean + half), confidence, method,
                    seed)
@@ -149,6 +150,8 @@ class Estimate:
         mean = float(data.mean()) if n else math.nan
         stderr = low = high = math.nan
         if n >= 2:
+            from scipy.special import stdtrit  # on first use, as ndtri
+
             with np.errstate(over="ignore", invalid="ignore"):  # huge values of a diverging run: no interval
                 std = float(data.std(ddof=1))
                 stderr = std / math.sqrt(n)

@@ -139,19 +139,23 @@ def tex_prose(text: str) -> str:
     return "".join(out).replace("$$", "")
 
 
-def round_to_error(value: float, error: float | None, digits: int = 2) -> tuple[str, str]:
+def round_to_error(value: float, error: float | None, digits: int = 2,
+                   scale: float | None = None) -> tuple[str, str]:
     """``value`` and ``error`` as printed: the error to ``digits`` significant digits, the value to the same
     decimal place (scientific notation where the numbers are very small or large). Without a usable error
-    the value keeps 4 significant digits and the error reads ``n/a``."""
+    the value keeps 4 significant digits and the error reads ``n/a``. ``scale``: the size that decides between
+    fixed and scientific notation (default the larger of the value and the error), so that the numbers of one
+    interval share a notation."""
     if value is None or not math.isfinite(value):
         return ("n/a" if value is None else str(value)), "n/a"
     if error is None or not math.isfinite(error) or error <= 0:
         return f"{value:.4g}", "n/a" if error is None or not math.isfinite(error) else "0"
     place = math.floor(math.log10(error)) - (digits - 1)  # decimal exponent of the last kept digit
-    if 1e-4 <= max(abs(value), error) < 1e6 and place >= -17:
+    size = max(abs(value), error, scale or 0.0)
+    if 1e-4 <= size < 1e6 and place >= -17:
         value_text = f"{round(value, -place):.{max(-place, 0)}f}"
     else:
-        exponent = math.floor(math.log10(max(abs(value), error)))
+        exponent = math.floor(math.log10(size))
         value_text = f"{value / 10 ** exponent:.{max(exponent - place, 0)}f}e{exponent}"
     if 1e-4 <= error < 1e6:
         error_text = f"{round(error, -place):.{max(-place, 0)}f}"

@@ -6,8 +6,15 @@ run in the same process with the same number of BLAS/intra-op threads, interleav
 several repeats (the median is reported, so a busy neighbour on a shared machine hurts
 both sides alike). ``--no-torch`` skips PyTorch (it is not a dependency of driftproof).
 
+``--measurement`` times only the cost of measuring (issue 27 item 4), before and after, side by side in
+one run: the default training loop (MLP width 128, depth 3, batch 64, digits, Adam, every step logged
+with the self/label split) with the two-pass split and the reference Adam ("before") against the
+one-pass split (label part = delta - self part) and the fused Adam ("after"), interleaved; plus the
+Adam update alone on the same network's parameters. Writes scripts/results/bench_train_measurement.json.
+
 Writes scripts/results/bench_train.json. Usage:
     PYTHONPATH=. python scripts/bench_train.py [--steps 100] [--repeats 5] [--threads 1]
+    PYTHONPATH=. python scripts/bench_train.py --measurement [--steps 300] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -92,13 +99,88 @@ def torch_rate(steps: int, dtype: str) -> float:
     return steps / (time.perf_counter() - start)
 
 
+def _measured_loop_rate(steps: int, after: bool, log_every: int = 1) -> float:
+    """steps/s of ``train``'s loop on the digits (width 128, depth 3, Adam, logging every step with the split)."""
+    import driftproof.optim as optim
+    import driftproof.training.measure as measure
+    from driftproof.training.split import split_deltas
+
+    config = Config(loss="ce", act="relu", width=128, depth=3)
+    spec = TrainSpec(data="digits", opt="adam", lr=1e-3, steps=steps, batch=64, seeds=1, log_every=log_every,
+                     eval_every=steps, n_train=1024, n_test=128, control=None)
+    data = dataset_for(config, spec, 0)
+    original_split, original_init = measure.split_deltas, optim.Optimizer.__init__
+    if not after:  # the code before: two backward passes for the split, Adam with fresh temporaries
+        measure.split_deltas = lambda net, loss, z, y, full=None: split_deltas(net, loss, z, y)
+
+        def reference_init(self, *args, **kwargs):
+            original_init(self, *args, **kwargs)
+            self.fused = False
+        optim.Optimizer.__init__ = reference_init
+    try:
+        start = time.perf_counter()
+        train_seed(config, spec, 0, data)
+        return steps / (time.perf_counter() - start)
+    finally:
+        measure.split_deltas, optim.Optimizer.__init__ = original_split, original_init
+
+
+def _adam_rate(steps: int, fused: bool) -> float:
+    """Adam updates/s on the parameters of the width-128, depth-3 MLP (random gradients, drawn beforehand)."""
+    config = Config(loss="ce", act="relu", width=128, depth=3, input_dim=64)
+    net = build_net("mlp", config, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    grads = [{k: rng.standard_normal(v.shape) for k, v in net.params.items()} for _ in range(8)]
+    opt = make_optimizer("adam", 1e-3, steps=steps)
+    opt.fused = fused
+    start = time.perf_counter()
+    for t in range(steps):
+        opt.step(net.params, grads[t % 8])
+    return steps / (time.perf_counter() - start)
+
+
+def measurement_main(args) -> None:
+    import os
+
+    samples = {"loop_before": [], "loop_after": [], "adam_reference": [], "adam_fused": []}
+    load = [os.getloadavg()]
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        for _ in range(args.repeats):  # interleaved: a neighbour's load hits both sides alike
+            samples["loop_before"].append(_measured_loop_rate(args.steps, after=False))
+            samples["loop_after"].append(_measured_loop_rate(args.steps, after=True))
+            samples["adam_reference"].append(_adam_rate(20 * args.steps, fused=False))
+            samples["adam_fused"].append(_adam_rate(20 * args.steps, fused=True))
+            load.append(os.getloadavg())
+    paired = {"loop": [a / b for a, b in zip(samples["loop_after"], samples["loop_before"])],
+              "adam": [a / b for a, b in zip(samples["adam_fused"], samples["adam_reference"])]}
+    result = {"what": "train's loop logging every step with the self/label split (MLP w128 d3, batch 64, digits, "
+                      "Adam), before (two-pass split, reference Adam) and after (one-pass split, fused Adam); "
+                      "and the Adam update alone on that network's parameters",
+              "steps": args.steps, "repeats": args.repeats, "threads": args.threads,
+              "steps_per_s_median": {k: statistics.median(v) for k, v in samples.items()},
+              "speedup_median_of_paired_ratios": {k: statistics.median(v) for k, v in paired.items()},
+              "samples": samples, "load": load,
+              "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                          "platform": platform.platform()}}
+    path = OUT.parent / "bench_train_measurement.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({"steps_per_s_median": result["steps_per_s_median"],
+                      "speedup": result["speedup_median_of_paired_ratios"], "load": load}, indent=1))
+    print(f"wrote {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--measurement", action="store_true", help="time the measuring cost, before and after")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch intra-op threads on both sides")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch side (PyTorch not installed)")
     args = parser.parse_args()
+    if args.measurement:
+        measurement_main(args)
+        return
     torch = None
     torch_note = "skipped (--no-torch)"
     if not args.no_torch:

@@ -110,13 +110,14 @@ COMMAND_CASES = [
     ["mc", "--mode", "nope"],
     ["mc", "--method", "nope"],
     ["mc", "--width", "65536"],
-    ["mc", "--mode", "marginal", "--width", "65536"],
+    ["mc", "--mode", "marginal", "--width", "65536", "--init", "laplace"],  # every weight drawn: hours
+    ["mc", "--mode", "marginal", "--width", "65536", "--samples", "100000000"],  # projected, still hours
     ["mc", "--layer", "0"],
     ["mc", "--layer", "5"],
     ["mc", "--alpha", "0"],
     ["mc", "--samples", "0"],
     ["mc", "--mode", "marginal", "--layer", "1"],
-    ["mc", "--mode", "marginal", "--samples", "100000000"],
+    ["mc", "--mode", "marginal", "--samples", "1000000000"],  # projected: about 3 h at width 256
     ["mc", "--method", "reduced", "--loss", "mse"],
     ["mc", "--method", "antithetic", "--init", "centered"],
     ["derive", "--latex", "--json", "--act", "nope"],
@@ -443,6 +444,9 @@ ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e308)"], "shifted(mean=1e308
               for argv in (["mc", "--samples", "2048"], ["verify"], ["derive"], TRAIN_QUICK + ["--out", "out"])]
 ENV_CASES += [({}, [*argv, "--init", "shifted(mean=1e120)"], "second moment")
               for argv in (["mc", "--samples", "2048"], TRAIN_QUICK + ["--out", "out"])]
+# verify --arch resmlp is quadratic in the depth: estimated before any work, refused past the hour (it hung for hours).
+ENV_CASES += [({}, ["verify", "--arch", "resmlp", "--depth", depth], "verify --arch resmlp") for depth in ("32", "64")]
+ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "60"}, ["verify", "--arch", "resmlp", "--depth", "8"], "verify --arch resmlp")]
 # A transformer's training states its estimate; over DRIFTPROOF_MAX_SECONDS it is refused before any work.
 ENV_CASES += [({"DRIFTPROOF_MAX_SECONDS": "2"}, [*TRAIN_QUICK, "--arch", arch, "--out", "out"], f"train --arch {arch}")
               for arch in ("gpt", "vit")]

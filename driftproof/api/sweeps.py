@@ -13,6 +13,7 @@ from ..render.claims import FAMILY_NAMES, claim_dict, claims_text, evidence_text
 from ..render.html import table_html, verdict_cell
 from ..results import Evidence, json_default
 from ..sweeps import DEFAULT_OUT, GRIDS, SweepStore, by_family, claims_of_families, make_grid, run_grid
+from ..sweeps.claims import configuration_name
 from ..sweeps.store import sweep_folder_conflict
 from .common import output_folder, progress_bar
 
@@ -33,6 +34,26 @@ class ClaimsCheck:
     out: str
     grid: str | None = None
     run: dict | None = field(default=None, compare=False)
+    # the grid's configurations that ``out`` does not hold (names), and how many the grid has (None: unknown grid)
+    missing: tuple[str, ...] = ()
+    expected: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when ``out`` records its grid and holds a result for every configuration of it."""
+        return self.expected is not None and not self.missing
+
+    @property
+    def exit_code(self) -> int:
+        """0 on a complete grid; 3 (inconclusive) when the grid is unknown or configurations are missing."""
+        return 0 if self.complete else 3
+
+    def completeness_text(self) -> str:
+        if self.expected is None:
+            return "grid unknown (no sweep.json): completeness cannot be checked, so nothing here is a judgement"
+        if not self.missing:
+            return f"complete: all {self.expected} configurations of the {self.grid!r} grid"
+        return f"not run: {len(self.missing)} of {self.expected} configurations of the {self.grid!r} grid"
 
     @property
     def families(self) -> dict[str, tuple[Evidence, ...]]:
@@ -46,11 +67,21 @@ class ClaimsCheck:
 
     def to_dict(self) -> dict:
         payload = {"out": self.out, "grid": self.grid, "n_results": self.n_results,
-                   "claims": [claim_dict(row) for row in self.rows],
-                   "families": {family: [claim_dict(row) for row in rows] for family, rows in self.families.items()}}
+                   "complete": self.complete, "smoke_grid": self.grid in QUICK_GRIDS,
+                   "completeness": {"text": self.completeness_text(), "expected": self.expected,
+                                    "not_run": len(self.missing), "missing": list(self.missing)},
+                   "claims": [self._row_dict(row) for row in self.rows],
+                   "families": {family: [self._row_dict(row) for row in rows]
+                                for family, rows in self.families.items()}}
         if self.run is not None:
             payload["sweep"] = self.run
         return {**payload, "environment": environment()}
+
+    def _row_dict(self, row: Evidence) -> dict:
+        """A claim row as JSON, labelled with the grid it was judged on (a smoke grid in every row) and
+        whether that grid is complete."""
+        return {**claim_dict(row), "grid": self.grid, "smoke_grid": self.grid in QUICK_GRIDS,
+                "complete": self.complete}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=json_default)
@@ -62,10 +93,16 @@ class ClaimsCheck:
         return f"ClaimsCheck({self.n_results} configurations in {self.out}{grid}: {verdicts})"
 
     def __str__(self) -> str:
-        text = claims_text(list(self.claims), self.n_results, self.out)
+        text = claims_text(list(self.claims), self.n_results, self.out, grid=self.grid)
+        head = self.completeness_text()
+        if self.missing:
+            shown = list(self.missing[:20]) + ([f"... and {len(self.missing) - 20} more (--json lists all)"]
+                                               if len(self.missing) > 20 else [])
+            head += ":\n" + "\n".join(f"  - {name}" for name in shown)
         if self.grid in QUICK_GRIDS:
-            return f"on the {self.grid!r} grid: a smoke test with few seeds and steps, not the paper's sweep\n{text}"
-        return text if self.grid is None else f"on the {self.grid!r} grid\n{text}"
+            return (f"on the {self.grid!r} grid: a smoke test with few seeds and steps, not the paper's sweep\n"
+                    f"{head}\n{text}")
+        return f"{head}\n{text}" if self.grid is None else f"on the {self.grid!r} grid; {head}\n{text}"
 
     def _repr_html_(self) -> str:
         tables = []
@@ -94,7 +131,13 @@ def _stored(out: str | Path) -> list[dict]:
 
 
 def _check(results: list[dict], out: str | Path, grid: str | None, run: dict | None = None) -> ClaimsCheck:
-    return ClaimsCheck(tuple(claims_of_families(results)), len(results), str(out), grid, run)
+    missing, expected = (), None
+    if grid in GRIDS:
+        jobs = make_grid(grid)
+        stored = {r["key"] for r in results}
+        missing = tuple(f"{configuration_name(job.to_dict())} seed {job.seed}" for job in jobs if job.key not in stored)
+        expected = len(jobs)
+    return ClaimsCheck(tuple(claims_of_families(results)), len(results), str(out), grid, run, missing, expected)
 
 
 def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str = "default",

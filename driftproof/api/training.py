@@ -70,34 +70,13 @@ class TrainingRun:
         """Per layer: the sign statistic, the mean weight and the sparsity over training, every seed
         (main in red, tanh control in blue); diverged runs are left out and named in the title.
         Returns a matplotlib Figure (not shown)."""
-        from matplotlib.figure import Figure
+        from ..render.curves import curves_figure
 
-        depth = int(self.result.config["depth"])
-        figure = Figure(figsize=(3.6 * depth, 7.2), layout="constrained")
-        axes = figure.subplots(3, depth, squeeze=False)
         stopped = {(d.role, d.seed) for d in self.diverged}
-        colours = {"main": "tab:red", "control": "tab:blue"}
-        panels = (("sign", "sign statistic E[δ|p>0]"), ("w_mean", "mean weight"), ("zero_frac", "sparsity (h = 0)"))
-        for row, (metric, label) in enumerate(panels):
-            for layer in range(1, depth + 1):
-                ax = axes[row][layer - 1]
-                labelled = set()
-                for log in self.result.logs:
-                    if (log.role, log.seed) in stopped:
-                        continue
-                    label = None if log.role in labelled else f"{log.act} ({log.role})"
-                    labelled.add(log.role)
-                    ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colours[log.role],
-                            lw=0.8, alpha=0.7, label=label)
-                if metric == "sign":
-                    ax.axhline(0.0, color="black", lw=0.6)
-                ax.set_title(f"layer {layer}", fontsize=8)
-                ax.set_xlabel("step", fontsize=8)
-                ax.set_ylabel(label, fontsize=8)
-        axes[0][0].legend(fontsize=7)
         note = f"; left out (diverged): {sorted(stopped)}" if stopped else ""
-        figure.suptitle(repr(self) + note, fontsize=8)
-        return figure
+        panels = (("sign", "sign statistic E[δ|p>0]"), ("w_mean", "mean weight"), ("zero_frac", "sparsity (h = 0)"))
+        return curves_figure(self.result.logs, int(self.result.config["depth"]), panels, repr(self) + note,
+                             left_out=stopped, lw=0.8)
 
 
 def train(loss: str = "ce", act: str = "relu", *, init: str = "normal", scale: str = "he", width: int = 128,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Arch
-from .mlp import MLP_DATASETS, layer_columns, layer_metrics, verify_budget
+from .mlp import MLP_DATASETS, layer_columns, layer_metrics
 
 __all__ = ["ARCH"]
 
@@ -24,6 +24,13 @@ def sources() -> tuple:
                                                                                     arch="resmlp")))
 
 
+def verify_budget(config):
+    """The R6 Monte Carlo rows (per init and block; quadratic in the depth)."""
+    from ..evidence.residual import verify_budget as budget
+
+    return budget(config)
+
+
 def derivations(config) -> tuple:
     """R1-R5, then R6 for the pre-norm residual MLP (LayerNorm, eps 1e-5)."""
     from ..nets import LN_EPS
@@ -36,5 +43,5 @@ def derivations(config) -> tuple:
 _columns = layer_columns(("u_mean",))  # the mean of each block's output matrix U^l
 ARCH = Arch(
     name="resmlp", title="ResMLP", help="pre-norm residual MLP with LayerNorm (R6)", family="mlp",
-    network=network, datasets=MLP_DATASETS, sources=sources, budget=verify_budget, metrics=layer_metrics(_columns), columns=_columns,
+    network=network, datasets=MLP_DATASETS, sources=sources, budget=verify_budget, long_verify=True, metrics=layer_metrics(_columns), columns=_columns,
     derivations=derivations, derives="also R6 for the pre-norm residual MLP", extra_params=lambda d_in, width, depth: 2 * width * width * depth, floats_per_unit=8)

@@ -30,4 +30,4 @@ def run(args: argparse.Namespace) -> int:
         print_json(check.to_dict())
     else:
         print(check)
-    return 0
+    return check.exit_code  # 3 (inconclusive) unless the grid is known and complete

@@ -200,7 +200,7 @@ def _slow_unit(kind, param, word, k0, k1, c0, c1, c2):
             b0, b1, b2, b3 = philox(k0, k1, c0, c1, c2, attempt)
             attempt += _ONE
             z = normal(b0, k0, k1, c0, c1 ^ np.uint64(1 << 41), c2 ^ attempt)
-        return z / 0.8796256610342398  # the std of N(0,1) cut at ±2 (inits._TRUNC_STD)
+        return z / 0.8796256610342398  # the std of N(0,1) cut at ±2 (inits._truncation)
     # Student t(ν) = Z / sqrt(2G/ν), G ~ Gamma(ν/2); Gamma(a) for a < 1 by Gamma(a+1) U^(1/a).
     nu = param
     z = normal(word, k0, k1, c0, c1, c2)

@@ -27,11 +27,7 @@ def output_parts(config: Config, z: np.ndarray) -> tuple[np.ndarray, float]:
     """The prediction part g(z) of ∂ℓ/∂z (S, K) and the scale c of its label part -c·onehot(y):
     CE: softmax(z) and 1; MSE: s·z and s (s = 1, or 1/K for the mean reduction)."""
     loss = config.loss_fn
-    if loss.family == "ce":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True), 1.0
-    scale = loss.output_scale(config.classes)
-    return scale * z, scale
+    return loss.prediction_part(z), loss.label_scale(config.classes)
 
 
 def _log_odds(z: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr  # scipy.stats costs ~0.7 s at import
 
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, ZERO
 
@@ -80,6 +79,8 @@ def signs(mean: np.ndarray, stderr: np.ndarray, alpha: float) -> np.ndarray:
         return np.zeros(0, dtype=int)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(stderr > 0, np.abs(mean) / stderr, np.where(mean != 0, np.inf, 0.0))
+    from scipy.special import ndtr  # here, not at import: scipy.special costs ~0.2-0.5 s (scipy.stats ~0.7 s)
+
     pvalues = 2.0 * ndtr(-score)  # two-sided normal tail
     return np.where(holm(pvalues, alpha), np.sign(mean), 0).astype(int)
 

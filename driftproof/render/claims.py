@@ -11,15 +11,16 @@ from __future__ import annotations
 import textwrap
 
 from ..archs import family_names
+from ..paper import PaperRecord
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, Verdict
 from ..sweeps.claims import ACC_MARGIN, by_family
 from ..sweeps.sign_t0 import OUTCOMES
 from ..sweeps.stats import HingeFit
 from ..training.summary import jsonable
-from .estimates import interval_text, ratio_text
+from .estimates import as_estimate, interval_text, ratio_text
 from .terminal import terminal_width
 
-__all__ = ["STATEMENTS", "VERDICT_WORDS", "verdict_word", "row_word", "statement", "evidence_text", "claim_dict",
+__all__ = ["divergence_text", "paper_text", "MEASURE_NAMES", "STATEMENTS", "VERDICT_WORDS", "verdict_word", "row_word", "statement", "evidence_text", "claim_dict",
            "claims_text", "FAMILY_NAMES", "T0_RESOLUTION_NOTE"]
 
 STATEMENTS = {
@@ -58,6 +59,26 @@ def row_word(row: Evidence) -> str:
     return OUTCOMES[Verdict(row.verdict)]
 
 
+def _n_text(estimate) -> str:
+    """`` (n = 10)``, `` (n = 3: no interval)``, and where the interval was cut to the parameter's range, so."""
+    estimate = as_estimate(estimate)
+    if not estimate.n:
+        return ""
+    if not estimate.defined:
+        return f" (n = {estimate.n}: no interval)"
+    cut = estimate.method.split("cut to ", 1)
+    return f" (n = {estimate.n}" + (f", interval cut to {cut[1]}" if len(cut) == 2 else "") + ")"
+
+
+def _iv(estimate, fmt: str = "{:+.3g}") -> str:
+    """An estimate with its interval and its n (every interval printed by ``claims`` says its n)."""
+    return interval_text(estimate, fmt) + _n_text(estimate)
+
+
+def _ratio(estimate) -> str:
+    return ratio_text(estimate) + _n_text(estimate)
+
+
 def statement(row: Evidence) -> str:
     return STATEMENTS[row.key.result]
 
@@ -70,7 +91,7 @@ def _setting(job: dict) -> str:
 
 def _layers_text(ratios: dict) -> str:
     """``name: L1 2.00x [..], L2 ...; name: ...`` for per-layer ratio Estimates."""
-    return "; ".join(f"{name}: " + ", ".join(f"L{i + 1} {ratio_text(r)}" for i, r in enumerate(layers))
+    return "; ".join(f"{name}: " + ", ".join(f"L{i + 1} {_ratio(r)}" for i, r in enumerate(layers))
                      for name, layers in ratios.items())
 
 
@@ -78,16 +99,19 @@ def _c1(numbers: dict) -> str:
     if "rise" not in numbers:
         return f"only {numbers['n']} natural ReLU runs"
     groups = numbers["rise_by_group"]
-    rising = [f"{name} {interval_text(e, '{:+.2f}')}" for name, e in groups.items() if e.sign == 1]
-    falling = [f"{name} {interval_text(e, '{:+.2f}')}" for name, e in groups.items() if e.sign == -1]
-    return (f"mean change of layer-mean held-out sparsity start->end {interval_text(numbers['rise'], '{:+.3f}')} "
+    rising = [f"{name} {_iv(e, '{:+.2f}')}" for name, e in groups.items() if e.sign == 1]
+    falling = [f"{name} {_iv(e, '{:+.2f}')}" for name, e in groups.items() if e.sign == -1]
+    return (f"mean change of layer-mean held-out sparsity start->end {_iv(numbers['rise'], '{:+.3f}')} "
             f"over {numbers['n_runs']} runs ({numbers['n_rose']} rose, {numbers['n_fell']} fell by >1 point); "
             f"rises significantly in: {'; '.join(rising) or 'none'}; "
             f"falls significantly in: {'; '.join(falling) or 'none'}; "
             f"highest final layer-mean sparsity {numbers['max_final_layer_mean']:.2f} "
             f"({_setting(numbers['max_final_setting'])}); highest in one layer during training "
             f"{numbers['max_layer_sparsity']:.2f} (layer {numbers['max_layer']}, "
-            f"{_setting(numbers['max_layer_setting'])}); paper ~0.90")
+            f"{_setting(numbers['max_layer_setting'])}); paper ~0.90"
+            + ("; change end - start by measure (layer mean, paired per run): " + ", ".join(
+                f"{MEASURE_NAMES[name]} {_iv(e, '{:+.3f}')}" for name, e in numbers["rise_by_measure"].items())
+               if numbers.get("rise_by_measure") else ""))
 
 
 def _fit_text(fit: HingeFit) -> str:
@@ -113,7 +137,7 @@ def _c2(numbers: dict) -> str:
 
 
 def _c3(numbers: dict) -> str:
-    if not numbers:
+    if "spike_ratio" not in numbers:
         return "no paired relu2/relu runs"
     return (f"max|h|/median|h| of ReLU^2 over ReLU, paired by seed: {_layers_text(numbers['spike_ratio'])}. "
             f"Against ReLU's ratio squared (what squaring alone gives): "
@@ -121,31 +145,31 @@ def _c3(numbers: dict) -> str:
 
 
 def _c4(numbers: dict) -> str:
-    if not numbers:
+    if "spike_ratio_vs_relu2" not in numbers:
         return "no paired clipped_relu2/relu2 runs"
     text = ("spike ratio clipped/unclipped ReLU^2: " + _layers_text(numbers["spike_ratio_vs_relu2"])
             + ". Clipped ReLU^2 over ReLU: " + _layers_text(numbers["spike_ratio_vs_relu"])
             + ". Held-out accuracy clipped - unclipped: "
-            + "; ".join(f"{n} {interval_text(e, '{:+.3f}')}" for n, e in numbers["acc_diff"].items())
+            + "; ".join(f"{n} {_iv(e, '{:+.3f}')}" for n, e in numbers["acc_diff"].items())
             + f" (margin {ACC_MARGIN:g}). Clip reached in some layer in "
             + ", ".join(f"{n} {100 * f:.0f}%" for n, f in numbers["clip_bound_fraction"].items()) + " of runs")
     for name, entry in numbers.get("sensitivity", {}).items():
         text += (f". Sensitivity, {name} vs ReLU^2: " + _layers_text(entry["spike_ratio_vs_relu2"])
-                 + "; accuracy " + "; ".join(f"{n} {interval_text(e, '{:+.3f}')}" for n, e in entry["acc_diff"].items()))
+                 + "; accuracy " + "; ".join(f"{n} {_iv(e, '{:+.3f}')}" for n, e in entry["acc_diff"].items()))
     return text
 
 
 def _c5(numbers: dict) -> str:
-    if not numbers:
+    if "test_loss" not in numbers:
         return "no GELU^2 runs on real data"
     parts = []
     for arch, losses in numbers["test_loss"].items():
         best = min((e.mean, act) for act, e in losses.items() if e.n)[1]
         parts.append(f"{arch} (lowest: {best}): "
-                     + ", ".join(f"{act} {interval_text(e, '{:.3f}')}" for act, e in losses.items()))
+                     + ", ".join(f"{act} {_iv(e, '{:.3f}')}" for act, e in losses.items()))
     return ("held-out cross-entropy on real data (digits; text for the GPT), 95% t over seeds: " + "; ".join(parts)
             + ". GELU^2 minus other, paired: "
-            + "; ".join(f"{arch}: " + ", ".join(f"{o} {interval_text(e, '{:+.3f}')}" for o, e in d.items())
+            + "; ".join(f"{arch}: " + ", ".join(f"{o} {_iv(e, '{:+.3f}')}" for o, e in d.items())
                         for arch, d in numbers["gelu2_minus_other"].items()))
 
 
@@ -173,15 +197,20 @@ def _t0(numbers: dict) -> str:
         groups.setdefault((cell["data"], cell["arch"], cell["act"]), []).append(cell)
     parts = []
     for (data, arch, act), cells in groups.items():
-        signs = ", ".join(f"L{c['layer']} {interval_text(c['sign_t0'], '{:+.2g}')}" for c in cells)
+        signs = ", ".join(f"L{c['layer']} {_iv(c['sign_t0'], '{:+.2g}')}" for c in cells)
         seeds = cells[0]["sign_t0"].n
         parts.append(f"{act} ({data} {arch}, {seeds} seed{'s' if seeds != 1 else ''}, {cells[0]['n_samples'][0]} "
                      f"samples a batch): {signs}; {_persistence(cells)}")
+    pooled = numbers.get("pooled")
+    pooled_text = "" if pooled is None else (
+        f"; pooled over networks (one value per run, its mean over layers): {pooled.positive} of {pooled.n} "
+        f"positive, exact sign test p = {pooled.p_value:.2g}")
     return (f"E[δ|p>0] at t = 0 (first training batch, before any update), mean over seeds with 95% t intervals: "
             f"{numbers['positive']} of {len(numbers['cells'])} (activation, layer) cells resolved positive, "
-            f"{numbers['negative']} negative, {numbers['unresolved']} zero within interval"
-            f"{_no_interval_text(numbers)} (two-sided t over "
-            f"seeds, Holm at family-wise {numbers['alpha']:g}); {numbers['seed_values_positive']} of "
+            f"{numbers['negative']} negative, {numbers['unresolved']} unresolved"
+            f"{_no_interval_text(numbers)} (exact sign test over "
+            f"seeds per cell, Holm at family-wise {numbers['alpha']:g}){pooled_text}; "
+            f"{numbers['seed_values_positive']} of "
             f"{numbers['seed_values']} per-seed values positive. " + "; ".join(parts)
             + f". Note: {T0_RESOLUTION_NOTE}")
 
@@ -196,14 +225,69 @@ _EVIDENCE = {"C1": _c1, "C2": _c2, "C3": _c3, "C4": _c4, "C5": _c5, "T0": _t0}
 
 
 def evidence_text(row: Evidence) -> str:
-    """The one readable line of evidence for a claim row."""
-    return _EVIDENCE[row.key.result](row.numbers)
+    """The readable evidence for a claim row: the numbers, the sign tests, the divergence, the paper beside."""
+    text = _EVIDENCE[row.key.result](row.numbers)
+    if row.numbers.get("sign_tests"):
+        text += ". Sign tests over seeds (Holm): " + _sign_tests_text(row.numbers["sign_tests"])
+    for extra in (divergence_text(row.numbers.get("divergence")), paper_text(row.numbers.get("paper_record"))):
+        if extra:
+            text += ". " + extra
+    return text
 
 
 def claim_dict(row: Evidence) -> dict:
     """A claim row as JSON: key, verdict (the enum's value), the numbers, and the words printed for it."""
     return {"claim": row.key.result, "key": row.key.to_dict(), "kind": row.kind, "verdict": str(row.verdict),
             "word": row_word(row), "statement": statement(row), "evidence": evidence_text(row), "numbers": jsonable(row.numbers)}
+
+
+MEASURE_NAMES = {"zero": "exact zeros", "nonpos": "p <= 0", "near_zero": "|h| < 0.05 RMS(h)"}
+
+
+def _sign_tests_text(tests: dict) -> str:
+    """``name 10/10 positive (p = 0.002, resolved +)`` for the exact sign tests of a claim."""
+    word = {1: "resolved +", -1: "resolved -", 0: "unresolved"}
+    return "; ".join(f"{name} {t.positive}/{t.n} positive (p = {t.p_value:.2g}, {word[t.call]})"
+                     for name, t in tests.items())
+
+
+def divergence_text(record: dict | None) -> str:
+    """Which configurations lost seeds to divergence, and which are not measured (most seeds diverged)."""
+    if not record:
+        return ""
+    configurations = record.get("configurations", {})
+    if not configurations:
+        return f"diverged: none of {record['runs']} runs"
+    parts = [f"{name}: {count['text']}" + ("" if count["measured"] else " (not measured)")
+             for name, count in configurations.items()]
+    return (f"diverged: {record['runs_diverged']} of {record['runs']} runs, left out of every statistic ("
+            + "; ".join(parts) + ")")
+
+
+def _scale_text(scale: dict) -> str:
+    if not scale:
+        return "no runs"
+    parts = []
+    if "params" in scale:
+        low, high = scale["params"]
+        parts.append(f"{low:,} parameters" if low == high else f"{low:,}-{high:,} parameters")
+    parts.append(f"{'/'.join(str(s) for s in scale['steps'])} steps")
+    if "tokens" in scale:
+        parts.append(f"{scale['tokens'][1]:,} tokens")
+    elif "samples" in scale:
+        parts.append(f"{scale['samples'][1]:,} samples")
+    parts.append(f"{scale['runs']} runs, {scale['seeds']} seeds")
+    return ", ".join(parts)
+
+
+def paper_text(record) -> str:
+    """The paper's value beside ours: ``paper: ... | ours: ... (scale) | verdict``."""
+    if record is None:
+        return ""
+    record = PaperRecord.from_dict(record) if isinstance(record, dict) else record
+    ours = "n/a" if record.ours is None else _iv(record.ours, "{:.3g}")
+    return (f"paper: {record.paper_statement} (124M-parameter GPT, 3.8B tokens). Ours: {ours} ({record.note}; "
+            f"{_scale_text(record.our_scale)}). Against the paper: {record.verdict.upper()}")
 
 
 FAMILY_NAMES = family_names()  # each family's name, from its architectures' registry entries

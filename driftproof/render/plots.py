@@ -12,11 +12,11 @@ import numpy as np
 from ..archs import get_arch
 from .figure import new_figure
 
-__all__ = ["new_figure", "draw_sign_map", "draw_conditional", "sign_map_figure", "verification_figure",
+__all__ = ["new_figure", "draw_sign_map", "sign_map_curve", "SIGN_COLOURS", "draw_conditional", "sign_map_figure", "verification_figure",
            "claims_figure", "transformer_figure", "CONFIG_FIELDS"]
 
 CONFIG_FIELDS = ("loss", "act", "init", "scale", "width", "depth", "classes", "input_dim", "seed")
-SIGN_COLOURS = {1: "tab:green", -1: "tab:red", 0: "0.6"}
+SIGN_COLOURS = {1: "#0072B2", -1: "#D55E00", 0: "#999999"}  # Okabe-Ito: blue +, vermillion −, grey 0
 
 
 def _finite(xs, ys):
@@ -25,23 +25,61 @@ def _finite(xs, ys):
     return xs[keep], ys[keep]
 
 
-def draw_sign_map(ax, activation, intervals, lo: float = -4.0, hi: float = 4.0) -> None:
-    """σσ'(p) on [lo, hi] with the proved sign intervals of R3 shaded (green +, red -, grey 0); ``intervals``
-    have ``lo``, ``hi``, ``sign`` and ``certified`` (a sign map's or an R3 row's)."""
-    p = np.linspace(lo, hi, 801)
+def sign_map_curve(activation, lo: float = -4.0, hi: float = 4.0, points: int = 801):
+    """(p, σσ'(p)) on an even grid of [lo, hi]: the curve a sign map is drawn over."""
+    p = np.linspace(lo, hi, points)
     with np.errstate(all="ignore"):
         values = np.broadcast_to(activation.numpy_sigma_dsigma(p), p.shape)
-    ax.plot(*_finite(p, values), color="black", lw=1.2, label="σσ'(p)")
+    return p, values
+
+
+def _interval(interval) -> tuple[float, float, int, bool]:
+    """(lo, hi, sign, certified) of a sign map's interval, or of a report's (lo, hi, sign) triple."""
+    if isinstance(interval, (tuple, list)):
+        return float(interval[0]), float(interval[1]), int(interval[2]), True
+    return float(interval.lo), float(interval.hi), int(interval.sign), interval.certified is not False
+
+
+def draw_sign_map(ax, grid, values, intervals, roots=()) -> None:
+    """σσ'(p) over ``grid`` with the sign intervals of R3 shaded in colour-blind-safe colours (SIGN_COLOURS:
+    blue +, vermillion −, grey 0; an unproved interval faint), its roots dashed, and an asinh axis where
+    the values span orders of magnitude (a small negative dip stays visible beside large positive values).
+    The one sign-map drawing: ``Verification.plot()``, ``Derivations.plot()`` and the report's figure."""
+    grid, values = np.asarray(grid, dtype=float), np.asarray(values, dtype=float)
     for interval in intervals:
-        a, b = max(float(interval.lo), lo), min(float(interval.hi), hi)
+        lo, hi, sign, certified = _interval(interval)
+        a, b = max(lo, grid[0]), min(hi, grid[-1])
         if a < b:
-            certain = interval.certified is not False
-            ax.axvspan(a, b, color=SIGN_COLOURS[int(interval.sign)], alpha=0.15 if certain else 0.05, lw=0)
-    ax.axhline(0.0, color="0.5", lw=0.6)
-    ax.axvline(0.0, color="0.5", lw=0.6, ls=":")
+            ax.axvspan(a, b, color=SIGN_COLOURS[sign], alpha=0.16 if certified else 0.05, lw=0)
+    ax.plot(*_finite(grid, values), color="black", lw=1.1, label="σσ'(p)")
+    ax.axhline(0, color="black", lw=0.5)
+    for root in roots:
+        if grid[0] <= root <= grid[-1]:
+            ax.axvline(root, color="#333333", lw=0.7, ls="--")
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() < 0 and finite.max() > 30 * max(-finite.min(), 1e-12):
+        _asinh_axis(ax, finite, max(1e-3, 0.5 * abs(finite.min())))
+
+
+def _asinh_axis(ax, values: np.ndarray, linear_width: float) -> None:
+    """An asinh axis with a few labelled ticks that never collide: the minimum, 0, and the decades above
+    twice the linear width (the default locator crowds labels around 0)."""
+    from matplotlib import ticker
+
+    ax.set_yscale("asinh", linear_width=linear_width)
+    low, high = float(values.min()), float(values.max())
+    ticks = [float(f"{low:.1g}"), 0.0]
+    ticks += [10.0 ** k for k in range(int(np.ceil(np.log10(2 * linear_width))), int(np.floor(np.log10(high))) + 1)]
+    ax.set_yticks(ticks)
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
+
+
+def _sign_map_axes(ax, activation, intervals) -> None:
+    draw_sign_map(ax, *sign_map_curve(activation), intervals)
     ax.set_xlabel("p")
     ax.set_ylabel("σ(p) σ'(p)")
-    ax.set_title(f"sign map of {activation.name} (R3): shaded green +, red −", fontsize=8)
+    ax.set_title(f"sign map of {activation.name} (R3): shaded blue +, vermillion −", fontsize=8)
 
 
 def draw_conditional(ax, p, means, stderrs, layer: int, label: str, theory=None, theory_method: str = "") -> None:
@@ -62,7 +100,7 @@ def draw_conditional(ax, p, means, stderrs, layer: int, label: str, theory=None,
 
 def sign_map_figure(activation, intervals, title: str = ""):
     figure, axes = new_figure(6.0, 3.6)
-    draw_sign_map(axes[0][0], activation, intervals)
+    _sign_map_axes(axes[0][0], activation, intervals)
     if title:
         figure.suptitle(title, fontsize=8)
     return figure
@@ -85,7 +123,7 @@ def verification_figure(verification):
     activation = get_activation(verification.config["act"])
     figure, axes = new_figure(11.0, 4.0, 1, 2)
     r3 = verification.rows(result="R3")
-    draw_sign_map(axes[0][0], activation, r3[0].numbers.intervals if r3 else ())
+    _sign_map_axes(axes[0][0], activation, r3[0].numbers.intervals if r3 else ())
     units = [row for row in verification.rows(kind="montecarlo", result="MC") if row.numbers.units]
     ax = axes[0][1]
     if units:

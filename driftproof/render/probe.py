@@ -15,25 +15,24 @@ ARCH = "torch"  # key.arch of the rows (driftproof.torch.initcheck.ARCH)
 
 def probe_row_name(row) -> str:
     """The row's label: the module whose output is p."""
-    gate = " (gate)" if row.numbers.get("gated") else ""
-    return f"{row.numbers['module']}{gate} E[δ|p>0]"
+    gate = " (gate)" if row.numbers.gated else ""
+    return f"{row.numbers.module}{gate} E[δ|p>0]"
 
 
-def _relative(numbers: dict) -> str:
-    return "" if numbers.get("relative") is None else f" ({100 * numbers['relative']:+.2f}% of mean |δ|)"
+def _relative(numbers) -> str:
+    return "" if numbers.relative is None else f" ({100 * numbers.relative:+.2f}% of mean |δ|)"
 
 
 def probe_row_summary(row) -> str:
     """The row's details: the estimate with its units and interval, the split, the sparsity at init."""
-    n = row.numbers
-    test = n["sign_test"]
-    text = (f"{interval_text(n['estimate'], '{:+.3g}')} {n['units']}{_relative(n)}, mean over {n['inits']} inits "
-            f"(seeds {n['seeds'][0]}-{n['seeds'][1]}), {n['confidence']:.0%} t")
-    if "self" in n:
-        text += (f"; self part {interval_text(n['self'], '{:+.3g}')}, label part "
-                 f"{interval_text(n['label'], '{:+.3g}')}")
-    text += (f"; p ≤ 0 in {interval_text(n['nonpos_frac'], '{:.3f}')} of entries; sign test over "
-             f"{test['tested']} layers at alpha={test['alpha']:g}, Holm")
+    n = row.numbers  # a ProbeLayerNumbers (driftproof.payloads)
+    text = (f"{interval_text(n.estimate, '{:+.3g}')} {n.units}{_relative(n)}, mean over {n.inits} inits "
+            f"(seeds {n.seeds[0]}-{n.seeds[1]}), {n.confidence:.0%} t")
+    if n.self_part is not None:
+        text += (f"; self part {interval_text(n.self_part, '{:+.3g}')}, label part "
+                 f"{interval_text(n.label_part, '{:+.3g}')}")
+    text += (f"; p ≤ 0 in {interval_text(n.nonpos_frac, '{:.3f}')} of entries; sign test over "
+             f"{n.sign_test.tested} layers at alpha={n.sign_test.alpha:g}, Holm")
     return text
 
 
@@ -53,7 +52,7 @@ def probe_headline(result) -> str:
     positive = sum(1 for row in rows if str(row.verdict) == "holds")
     text = (f"E[δ|p > 0] ≥ 0 at init {claim} for {c['model']} ({positive}/{len(rows)} MLP layers resolved positive "
             f"over {c['inits']} inits, Holm at alpha={c['alpha']:g}; δ {c['delta_units']})")
-    negative = [row.numbers["module"] for row in rows if str(row.verdict) == "violated"]
+    negative = [row.numbers.module for row in rows if str(row.verdict) == "violated"]
     if negative:
         text += "; negative in " + ", ".join(negative)
     if not c.get("split"):
@@ -72,13 +71,13 @@ def probe_figure(verification):
     ax = axes[0][0]
     rows = verification.evidence
     x = np.arange(1, len(rows) + 1, dtype=float)
-    scale = np.array([row.numbers["scale"] for row in rows], float)
-    mean, low, high = (np.array([row.numbers["estimate"][k] for row in rows], float) / scale
+    scale = np.array([row.numbers.scale for row in rows], float)
+    mean, low, high = (np.array([getattr(row.numbers.estimate, k) for row in rows], float) / scale
                        for k in ("mean", "ci_low", "ci_high"))
     ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=4, capsize=3, lw=1,
                 label=f"{verification.config['inits']} inits, 95%")
     ax.axhline(0.0, color="0.5", lw=0.6)
-    ax.set_xticks(x, [row.numbers["module"] for row in rows], rotation=60, ha="right", fontsize=6)
+    ax.set_xticks(x, [row.numbers.module for row in rows], rotation=60, ha="right", fontsize=6)
     ax.set_ylabel("E[δ | p > 0] / mean |δ|")
     ax.set_title(f"{verification.config['model']} at t = 0: the sign statistic at each MLP layer", fontsize=8)
     ax.legend(fontsize=7)

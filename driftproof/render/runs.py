@@ -92,7 +92,7 @@ def run_text(result, folder, width: int | None = None, wide: bool = False) -> st
         lines.append(f"{'act':<10}{'layer':<6}{'sign t=0':<34}{'% steps > 0':<14}{'first < 0':<16}"
                      f"{'weight drift':<34}{'bias drift':<34}{'zeros start->max->end'}")
     lines += _layer_lines(result, width, wide) + _first_step_lines(result)
-    lines += [f"diverged: {d.act} ({d.role}) seed {d.seed}: non-finite batch loss from step {d.step}"
+    lines += [f"diverged: {d.act} ({d.role}) seed {d.seed}: from step {d.step} (see driftproof.divergence)"
               for d in result.diverged]
     lines += [f"note: {note}" for note in result.notes]
     if not wide:

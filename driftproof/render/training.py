@@ -89,5 +89,5 @@ def training_row_text(numbers: TrainingNumbers) -> str:
                 f"{_sizes(numbers)}")
     if numbers.diverged:
         runs = ", ".join(f"{d['act']} seed {d['seed']} at step {d['step']}" for d in numbers.diverged)
-        text = f"diverged (non-finite batch loss): {runs}. " + text
+        text = f"diverged (a non-finite loss, or one above 4x the constant predictor's): {runs}. " + text
     return text

@@ -119,7 +119,7 @@ def _trained(ctx: Context) -> list[Network]:
 def _sweeps(ctx: Context) -> list[Network]:
     from ..sweeps.grid import Job
     from ..sweeps.job import _config, _spec
-    from .sweep_sections import sweep_results
+    from .sweep_results import sweep_results
 
     results, _ = sweep_results(ctx)
     groups: dict[tuple, list[Job]] = {}

@@ -8,11 +8,11 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from ..render.plots import SIGN_COLOURS, draw_sign_map
 from .style import TEXT_WIDTH, act_label, apply_limits, color, linestyle, marker, new_figure, save
 
 __all__ = ["sign_map_figure", "headline_figure", "width_gap_figure"]
 
-_SIGN_COLORS = {1: "#0072B2", -1: "#D55E00", 0: "#999999"}
 
 
 def _grid(n: int, columns: int = 4) -> tuple[int, int]:
@@ -26,39 +26,17 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
     rows, columns = _grid(len(panels))
     fig, axes = new_figure(rows, columns, 1.55 * rows + 0.45)
     for ax, panel in zip(axes.flat, panels):
-        grid, values = np.asarray(panel["grid"]), np.asarray(panel["values"])
-        for lo, hi, sign in panel["intervals"]:
-            ax.axvspan(max(lo, grid[0]), min(hi, grid[-1]), color=_SIGN_COLORS[sign], alpha=0.16, lw=0)
-        ax.plot(grid, values, color="black", lw=1.1)
-        ax.axhline(0, color="black", lw=0.5)
-        for root in panel["roots"]:
-            if grid[0] <= root <= grid[-1]:
-                ax.axvline(root, color="#333333", lw=0.7, ls="--")
-        finite = values[np.isfinite(values)]
-        if finite.size and finite.max() > 30 * max(-finite.min(), 1e-12) and finite.min() < 0:
-            _asinh_axis(ax, finite, max(1e-3, 0.5 * abs(finite.min())))
+        draw_sign_map(ax, panel["grid"], panel["values"], panel["intervals"], panel["roots"])
         ax.set_title(act_label(panel["name"]))
         ax.set_xlabel("pre-activation p")
         ax.grid(alpha=0.25, lw=0.5)
     axes[0][0].set_ylabel("σ(p)σ'(p)")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    handles = [matplotlib.patches.Patch(color=_SIGN_COLORS[s], alpha=0.4, label=label)
+    handles = [matplotlib.patches.Patch(color=SIGN_COLOURS[s], alpha=0.4, label=label)
                for s, label in ((1, "σσ' > 0"), (-1, "σσ' < 0"), (0, "σσ' = 0"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
     return save(fig, path, ctx)
-
-
-def _asinh_axis(ax, values: np.ndarray, linear_width: float) -> None:
-    """An asinh axis with a few labelled ticks that never collide: the minimum, 0, and the decades above
-    twice the linear width (the default locator crowds labels around 0)."""
-    ax.set_yscale("asinh", linear_width=linear_width)
-    low, high = float(values.min()), float(values.max())
-    ticks = [float(f"{low:.1g}"), 0.0]
-    ticks += [10.0 ** k for k in range(int(np.ceil(np.log10(2 * linear_width))), int(np.floor(np.log10(high))) + 1)]
-    ax.set_yticks(ticks)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def _thin(p: np.ndarray, count: int) -> np.ndarray:

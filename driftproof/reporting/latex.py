@@ -92,10 +92,11 @@ def table(columns: list[str], rows: list[list[str]], caption: str, align: str | 
     continued = (rf"\multicolumn{{{len(columns)}}}{{l}}{{\small\emph{{Table \thetable{{}} continued}}}}\\" + "\n"
                  + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead")
     if not breakable:  # a table in the running text: one block, never split, never interleaved with floats
-        text = ("\\begin{center}" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
+        # a minipage keeps the caption on the table's page
+        text = ("\\begin{center}\\begin{minipage}{\\linewidth}\\centering" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
                 + rf"\captionof{{table}}{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + "\n"
                 + rf"\begin{{tabular}}{{{align}}}" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule" + "\n"
-                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + "\\end{center}")
+                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + "\\end{minipage}\\end{center}")
         return text
     text = (rf"\begin{{longtable}}{{{align}}}" + "\n" + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "")
             + r"\\" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule\endfirsthead" + "\n" + continued + "\n"
@@ -178,9 +179,9 @@ def interval(ctx, key: str, estimate, digits: int = 3) -> str:
         return ctx.numbers.add(key, estimate.mean, digits)
     error = estimate.stderr if math.isfinite(estimate.stderr) and estimate.stderr > 0 else \
         (estimate.ci_high - estimate.ci_low) / 4
-    mean, _ = round_to_error(estimate.mean, error)
-    low, _ = round_to_error(estimate.ci_low, error)
-    high, _ = round_to_error(estimate.ci_high, error)
+    scale = max(abs(estimate.mean), abs(estimate.ci_low), abs(estimate.ci_high))
+    mean, low, high = (round_to_error(v, error, scale=scale)[0] for v in (estimate.mean, estimate.ci_low,
+                                                                           estimate.ci_high))
     return (f"{ctx.numbers.add(key, mean)} [{ctx.numbers.add(key + ' lo', low)}, "
             f"{ctx.numbers.add(key + ' hi', high)}]")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +16,7 @@ from ..archs import families as arch_families
 from ..render.claims import FAMILY_NAMES, T0_RESOLUTION_NOTE, evidence_text, row_word
 from ..render.estimates import interval_text
 from ..results import Evidence
-from ..sweeps import DEFAULT_OUT, SweepStore, claims_by_family, make_grid, run_sweep
+from ..sweeps import claims_by_family
 from ..sweeps.claims import family_of
 from ..texutil import tex_prose
 from .claims import Claim
@@ -25,42 +24,14 @@ from .context import Context
 from .figures_sweep import FAMILY_TITLES, cliff_figure, loss_figure, sparsity_figure, spikes_figure
 from .configurations import sweep_networks
 from .latex import figure_tex, table
+from .sweep_results import TRANSFORMER_OUT, sweep_results
 
 __all__ = ["sweep_results", "sweep_section", "sweep_appendix", "sweep_claims", "TRANSFORMER_OUT"]
 
-TRANSFORMER_OUT = "sweeps/transformer"
 # The claims in a few words, for the summary page (the full statements head the section's table).
 SHORT = {"C1": "ReLU sparsity rises in training", "C2": "accuracy falls off a cliff at high sparsity",
          "C3": "ReLU² amplifies activation spikes", "C4": "clipping ReLU² removes them at no accuracy cost",
          "C5": "GELU² reaches the lowest held-out loss", "T0": "the theorem's sign E[δ|p>0] > 0 at t = 0"}
-
-
-def sweep_results(ctx: Context) -> tuple[list[dict], str]:
-    """Stored results (default MLP sweep and, when stored, the transformer sweep) and a sentence naming them.
-
-    Without a stored default sweep (or with --quick) the quick grid runs into the report folder (seconds;
-    stored, so a rebuild reuses it)."""
-    if ctx.sweep_results is not None:
-        return ctx.sweep_results
-    default = [] if ctx.quick else SweepStore(DEFAULT_OUT).load()
-    if default:
-        source = f"the default sweep stored in {DEFAULT_OUT} ({len(default)} configurations)"
-        ctx.sweep_folders.append(f"{DEFAULT_OUT} ({len(default)} results)")
-    else:
-        store = SweepStore(Path(ctx.folder) / "sweep-quick")
-        if not store.load():
-            run_sweep(make_grid("quick"), store, workers=1)
-        default = store.load()
-        ctx.sweep_folders.append(f"{store.root} ({len(default)} results, quick grid)")
-        source = (f"the quick grid ({len(default)} tiny configurations; run `driftproof sweep` for the default "
-                  "grid and rebuild: these verdicts are not the default sweep's)")
-    transformer = SweepStore(TRANSFORMER_OUT).load()
-    if transformer:
-        ctx.sweep_folders.append(f"{TRANSFORMER_OUT} ({len(transformer)} results)")
-    source += (f" and the transformer sweep stored in {TRANSFORMER_OUT} ({len(transformer)} configurations)"
-               if transformer else f"; no transformer sweep is stored in {TRANSFORMER_OUT}")
-    ctx.sweep_results = (default + transformer, source)
-    return ctx.sweep_results
 
 
 def _families(ctx: Context) -> dict[str, list[Evidence]]:

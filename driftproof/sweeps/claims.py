@@ -4,8 +4,12 @@
 (``kind="claim"``, ``key=RowKey("C1", arch=family)`` ...) and the t = 0 sign row ``T0``
 (:mod:`.sign_t0`), its verdict (holds: supported, violated: not
 supported, inconclusive) and ``numbers``: everything the verdict rests on, as Estimates and
-plain values. Intervals are 95% Student-t over seeds or configurations (C2: percentile
-bootstrap). A claim without the results it needs is inconclusive, never guessed. The words
+plain values. Intervals are 95% Student-t over seeds (none from fewer than 5 values; C2: percentile
+bootstrap over points); questions about a sign (C3, C5, T0) are exact sign tests over seeds with Holm
+across the cells judged together. Diverged runs (the rule of :mod:`driftproof.divergence`) enter no
+statistic: each claim's ``numbers["divergence"]`` names and counts them per configuration, and a
+configuration where most seeds diverged is *not measured* (none of its seeds is used).
+A claim without the results it needs is inconclusive, never guessed. The words
 printed for a reader are made from these numbers by :mod:`driftproof.render.claims`.
 """
 
@@ -18,15 +22,17 @@ from dataclasses import replace
 import numpy as np
 
 from ..archs import families
+from ..divergence import NOT_LEARNABLE, RULE, divergence_step, divergence_summary
+from ..paper import paper_records
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Evidence, RowKey, Verdict
-from ..training.summary import seed_estimate
+from ..training.summary import paired_change, seed_estimate
 from .grid import Job
 from .sign_t0 import sign_t0_numbers, sign_t0_verdict
-from .stats import HingeFit, fit_changepoint, geometric_ratio
+from .stats import HingeFit, fit_changepoint, geometric_ratio, holm_sign_tests
 
 __all__ = ["claims_table", "claims_by_family", "family_of", "FAMILIES", "claim_c1", "claim_c2", "claim_c3",
            "claim_c4", "claim_c5", "claim_t0", "claims_of_families", "by_family", "ACC_MARGIN", "PAPER", "CLAIMS",
-           "ROWS"]
+           "ROWS", "configuration_name", "screen_divergence", "SELECTS"]
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5")
 ROWS = CLAIMS + ("T0",)  # the rows of a family's table: the paper's claims, then the sign at t = 0
@@ -43,12 +49,79 @@ def _claim(name: str, verdict: Verdict, numbers: dict) -> Evidence:
     return Evidence(kind="claim", key=RowKey(name), verdict=verdict, numbers=numbers)
 
 
+# Divergence: per configuration (a job but its seed) -------------------------------------------
+
+def _config_key(job: dict) -> tuple:
+    return tuple(sorted((k, v) for k, v in job.items() if k != "seed"))
+
+
+def configuration_name(job: dict) -> str:
+    """A configuration (a job without its seed) for a reader: activation, data, arch, size, optimizer."""
+    return (f"{Job.from_dict(job).label} {job['data']} {job['arch']} w{job['width']} d{job['depth']} "
+            f"{job['opt']} lr {job['lr']:g} wd {job['wd']:g} init {job['scale']} {job['steps']} steps")
+
+
+def screen_divergence(results: list[dict]) -> tuple[list[dict], dict]:
+    """The runs a statistic may use, and the divergence record of the configurations that lost seeds.
+
+    Returns ``(kept, record)``: ``kept`` holds the runs that did not diverge, of configurations where
+    at most half the seeds diverged; ``record`` is ``{"rule": ..., "configurations": {name: count}}``
+    for every configuration with a diverged seed (``count``: :class:`~driftproof.divergence.DivergenceCount`
+    as a dict, ``measured`` False where most seeds diverged) and ``not_measured``: those names.
+    """
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in results:
+        if _diverged(r) and not r.get("diverged"):  # stored before the rule: judged now, at its last step
+            r = {**r, "diverged": True, "diverged_at": r["job"]["steps"]}
+        groups[_config_key(r["job"])].append(r)
+    kept, configurations, not_measured = [], {}, []
+    for runs in groups.values():
+        count = divergence_summary(runs)
+        if count.diverged:
+            name = configuration_name(runs[0]["job"])
+            configurations[name] = count.to_dict()
+            if not count.measured:
+                not_measured.append(name)
+        if count.measured:
+            kept += [r for r in runs if not r.get("diverged") and r.get("test_loss") is not None]
+    return kept, {"rule": RULE, "configurations": configurations, "not_measured": sorted(not_measured),
+                  "runs_diverged": sum(c["diverged"] for c in configurations.values()), "runs": len(results)}
+
+
+def _is_plain(job: dict) -> bool:
+    return job.get("force") is None
+
+
+# Which runs each claim looks at (its divergence record names only these configurations).
+SELECTS = {
+    "C1": lambda job: job["act"] == "relu" and _is_plain(job),
+    "C2": lambda job: job["act"] == "relu" and job["data"] in REAL_DATA,
+    "C3": lambda job: job.get("block") == "acts" and _is_plain(job) and Job.from_dict(job).label in ("relu", "relu2"),
+    "C4": lambda job: job.get("block") == "acts" and _is_plain(job) and job["act"] in ("relu", "relu2", "clipped_relu2"),
+    "C5": lambda job: job.get("block") == "acts" and _is_plain(job) and job["data"] in REAL_DATA
+    and Job.from_dict(job).label in _ACTS_C5,
+    "T0": lambda job: job.get("block") == "acts" and _is_plain(job),
+}
+
+
 def _label(r: dict) -> str:
     return Job.from_dict(r["job"]).label
 
 
+def _diverged(r: dict) -> bool:
+    """By the rule of :mod:`driftproof.divergence`; a result stored before the rule (no ``reference_loss``)
+    is judged on its final losses against ln K (K = 10 outside the GPT, whose vocabulary it did not record)."""
+    if r.get("diverged"):
+        return True
+    if "reference_loss" in r or r["job"]["arch"] == "gpt":
+        return False
+    # a key that is present and None was not finite; an absent key was not measured (0.0 passes)
+    return divergence_step([], math.log(10), final_train=r.get("train_loss", 0.0), final_test=r.get("test_loss", 0.0),
+                           learnable=r["job"]["data"] not in NOT_LEARNABLE, steps=r["job"]["steps"]) is not None
+
+
 def _ok(r: dict) -> bool:
-    return not r.get("diverged") and r.get("test_loss") is not None
+    return not _diverged(r) and r.get("test_loss") is not None
 
 
 def _mean_layers(values) -> float:
@@ -75,7 +148,7 @@ def claim_c1(results: list[dict]) -> Evidence:
     if len(runs) < 3:
         return _claim("C1", INCONCLUSIVE, {"n": len(runs)})
     rise = [_mean_layers(r["sparsity_end"]) - _mean_layers(r["sparsity_start"]) for r in runs]
-    pooled = seed_estimate(rise)
+    pooled = paired_change([_mean_layers(r["sparsity_start"]) for r in runs], [_mean_layers(r["sparsity_end"]) for r in runs])
     top_final = max(runs, key=lambda r: _mean_layers(r["sparsity_end"]))
     top_layer = max(runs, key=lambda r: max(r["sparsity_max"]))
     numbers = {"rise": pooled, "rise_by_group": _rise_by_group(runs, rise), "n_runs": len(runs),
@@ -83,8 +156,21 @@ def claim_c1(results: list[dict]) -> Evidence:
                "max_final_layer_mean": _mean_layers(top_final["sparsity_end"]), "max_final_setting": top_final["job"],
                "max_layer_sparsity": max(top_layer["sparsity_max"]),
                "max_layer": int(np.argmax(top_layer["sparsity_max"])) + 1,
-               "max_layer_setting": top_layer["job"], "paper": PAPER["C1_max_sparsity"]}
+               "max_layer_setting": top_layer["job"], "paper": PAPER["C1_max_sparsity"],
+               "rise_by_measure": _rise_by_measure(runs)}
     return _claim("C1", _BY_SIGN[pooled.sign], numbers)
+
+
+def _rise_by_measure(runs: list[dict]) -> dict[str, Estimate]:
+    """End minus start of the layer-mean sparsity per run, per measure (exact zeros, p <= 0, near zero)."""
+    out = {}
+    for name in ("zero", "nonpos", "near_zero"):
+        pairs = [(r["sparsity_measures"][name]["start"], r["sparsity_measures"][name]["end"]) for r in runs
+                 if name in r.get("sparsity_measures", {})]
+        pairs = [(a, b) for a, b in pairs if None not in a and None not in b]
+        if pairs:
+            out[name] = paired_change([_mean_layers(a) for a, _ in pairs], [_mean_layers(b) for _, b in pairs])
+    return out
 
 
 # C2 --------------------------------------------------------------------------------------------
@@ -158,7 +244,8 @@ def _pairs(results: list[dict], act_a: str, act_b: str, data: str | None = None)
     index = {}
     for r in results:
         job = r["job"]
-        if job.get("block") == "acts" and job.get("force") is None and (data is None or job["data"] == data):
+        if job.get("block") == "acts" and job.get("force") is None and (data is None or job["data"] == data) \
+                and _ok(r):
             index[(_label(r), job["data"], job["arch"], job["seed"])] = r
     groups = defaultdict(list)
     for (act, data_name, arch, seed), r in sorted(index.items()):
@@ -183,11 +270,6 @@ def _intermediate(depth: int) -> list[int]:
     return list(range(1, depth - 1)) or list(range(depth))
 
 
-def _above_one(ratio: Estimate) -> int:
-    """+1 if the ratio's interval lies above 1, -1 if it lies at or below 1, else 0."""
-    return 1 if ratio.ci_low > 1 else -1 if ratio.ci_high <= 1 else 0
-
-
 def claim_c3(results: list[dict]) -> Evidence:
     """C3: ReLU^2 amplifies spikes relative to ReLU, per layer (paper: ~25x at GPT scale)."""
     groups = _pairs(results, "relu2", "relu")
@@ -198,11 +280,13 @@ def claim_c3(results: list[dict]) -> Evidence:
     beyond = {f"{data} {arch}": _per_layer_ratios(pairs, lambda layer: layer["max_over_median"],
                                                   lambda layer: (layer["max_over_median"] or math.nan) ** 2)
               for (data, arch), pairs in groups.items()}
-    calls = [_above_one(layers[i]) for layers in spikes.values() for i in _intermediate(len(layers))]
+    tests = holm_sign_tests({f"{name} L{i + 1}": [math.log(v) for v in layers[i].values or () if v > 0]
+                             for name, layers in spikes.items() for i in _intermediate(len(layers))})
+    calls = [t.call for t in tests.values()]
     verdict = HOLDS if calls and all(c == 1 for c in calls) else VIOLATED if calls and all(
         c == -1 for c in calls) else INCONCLUSIVE
     numbers = {"spike_ratio": spikes, "kurtosis_ratio": _spike_ratios(groups, "kurtosis"),
-               "spike_ratio_vs_relu_squared": beyond, "paper": PAPER["C3_spike_ratio"]}
+               "spike_ratio_vs_relu_squared": beyond, "paper": PAPER["C3_spike_ratio"], "sign_tests": tests}
     return _claim("C3", verdict, numbers)
 
 
@@ -262,18 +346,18 @@ def claim_c4(results: list[dict]) -> Evidence:
     return _claim("C4", _c4_verdict(spikes, acc), numbers)
 
 
-def _c5_arch(results: list[dict], arch: str) -> tuple[dict[str, Estimate], dict[str, Estimate]]:
+def _c5_arch(results: list[dict], arch: str) -> tuple[dict[str, Estimate], dict[str, list[float]]]:
     """Held-out loss per activation on real data (digits; text for the GPT), and GELU^2 minus each other (paired)."""
     losses = {}
     for act in _ACTS_C5:
         runs = [r for r in results if r["job"].get("block") == "acts" and r["job"]["arch"] == arch
                 and r["job"]["data"] in REAL_DATA and _label(r) == act]
-        losses[act] = seed_estimate([_loss(r) for r in runs]).within(0.0)  # a loss is >= 0
+        losses[act] = seed_estimate([_loss(r) for r in runs if _ok(r)]).within(0.0)  # a loss is >= 0
     diffs = {}
     for other in _ACTS_C5[1:]:
         groups = _pairs(results, "gelu2", other)
         pairs = [pair for data in REAL_DATA for pair in groups.get((data, arch), [])]
-        diffs[other] = seed_estimate([_loss(a) - _loss(b) for a, b in pairs])
+        diffs[other] = [_loss(a) - _loss(b) for a, b in pairs]
     return losses, diffs
 
 
@@ -284,12 +368,16 @@ def claim_c5(results: list[dict]) -> Evidence:
         losses, arch_diffs = _c5_arch(results, arch)
         if losses["gelu2"].n:
             per_arch[arch], diffs[arch] = losses, arch_diffs
-    # +1: GELU^2 lower than the other (interval below 0), -1: higher
-    calls = [-d.sign for arch_diffs in diffs.values() for d in arch_diffs.values()]
+    # one sign test per (arch, other) over the paired seeds, Holm across them: +1 GELU^2 lower, -1 higher
+    tests = holm_sign_tests({f"{arch} {other}": [-d for d in values]
+                             for arch, arch_diffs in diffs.items() for other, values in arch_diffs.items() if values})
+    calls = [t.call for t in tests.values()]
     if not calls:
         return _claim("C5", INCONCLUSIVE, {})
     verdict = HOLDS if all(c == 1 for c in calls) else VIOLATED if any(c == -1 for c in calls) else INCONCLUSIVE
-    return _claim("C5", verdict, {"test_loss": per_arch, "gelu2_minus_other": diffs})
+    estimates = {arch: {other: seed_estimate(values) for other, values in arch_diffs.items()}
+                 for arch, arch_diffs in diffs.items()}
+    return _claim("C5", verdict, {"test_loss": per_arch, "gelu2_minus_other": estimates, "sign_tests": tests})
 
 
 def claim_t0(results: list[dict]) -> Evidence:
@@ -312,9 +400,17 @@ def claims_table(results: list[dict], family: str = "mlp") -> list[Evidence]:
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
     results = [r for r in results if family_of(r["job"]) == family]
-    rows = [claim_c1(results), claim_c2(results), claim_c3(results), claim_c4(results), claim_c5(results),
-            claim_t0(results)]
-    return [replace(row, key=replace(row.key, arch=family)) for row in rows]
+    kept, _ = screen_divergence(results)
+    rows = [claim_c1(kept), claim_c2(kept), claim_c3(kept), claim_c4(kept), claim_c5(kept), claim_t0(kept)]
+    used = {row.key.result: [r for r in kept if SELECTS[row.key.result](r["job"])] for row in rows}
+    trained = {name: sum(select(r["job"]) for r in results) for name, select in SELECTS.items()}
+    records = paper_records(rows, used, trained)
+    out = []
+    for row, paper in zip(rows, records):
+        _, record = screen_divergence([r for r in results if SELECTS[row.key.result](r["job"])])
+        numbers = {**row.numbers, "divergence": record, "paper_record": paper}
+        out.append(replace(row, key=replace(row.key, arch=family), numbers=numbers))
+    return out
 
 
 def claims_of_families(results: list[dict]) -> list[Evidence]:

@@ -32,7 +32,8 @@ from ..training.options import OPTIONS
 __all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
 
 # Bump when run_job measures differently: stored results of the old measurements stop matching.
-MEASURE_VERSION = 2  # 2: the sign statistic at t = 0 and its persistence (``sign``)
+MEASURE_VERSION = 3  # 2: the sign statistic at t = 0 and its persistence (``sign``); 3: divergence by
+# the rule of driftproof.divergence, three sparsity measures (``sparsity_measures``)
 
 # Clipped ReLU^2 threshold, relative to the activation scale (see ``job.clip_threshold``).
 # The paper's c = 50 clips a GPT's ReLU^2 at p = sqrt(50) = 7.1 pre-activation standard
@@ -112,6 +113,8 @@ Job.__doc__ = "One training configuration of the sweep (one seed); its fields ar
 
 
 ACTS = ("relu", "relu2", "clipped_relu2", "gelu", "gelu2")
+# Seeds per configuration (DESIGN.md §3): 10 in the MLP family's default grid, 5 in the transformer grid.
+SEEDS, TRANSFORMER_SEEDS = 10, 5
 FORCE_LEVELS = (0.1, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.95, 0.97, 0.99)
 
 
@@ -123,25 +126,25 @@ def _act_jobs(data, arch, seeds, **common) -> list[Job]:
 
 def _default() -> list[Job]:
     jobs: list[Job] = []
-    # C3-C5: five activations x {digits resmlp, noise resmlp, digits mlp} x 5 seeds = 75. The pre-norm
+    # C3-C5: five activations x {digits resmlp, noise resmlp, digits mlp} x 10 seeds = 150. The pre-norm
     # ResMLP is the GPT-like case; in the plain MLP, ReLU^2 and GELU^2 at He init blow up with depth.
     for data, arch in (("digits", "resmlp"), ("noise", "resmlp"), ("digits", "mlp")):
-        jobs += _act_jobs(data, arch, range(5))
-        # C4 sensitivity: the tighter clip (3 sd) on the same seeds = 15
+        jobs += _act_jobs(data, arch, range(SEEDS))
+        # C4 sensitivity: the tighter clip (3 sd) on the same seeds = 30
         jobs += [Job(act="clipped_relu2", clip=clip_relative(CLIP_SD_TIGHT), data=data, arch=arch, seed=seed)
-                 for seed in range(5)]
-    # C1: ReLU's natural sparsity across init scale x lr x weight decay (SGD and AdamW) x data = 32
+                 for seed in range(SEEDS)]
+    # C1: ReLU's natural sparsity across init scale x lr x weight decay (SGD and AdamW) x data = 32 x 10 seeds
     for data, (opt, lrs), scale, wd in itertools.product(
             ("digits", "noise"), (("sgd", (0.03, 0.3)), ("adamw", (1e-3, 1e-2))), ("he", "std=0.02"), (0.0, 0.1)):
-        for lr in lrs:
+        for lr, seed in itertools.product(lrs, range(SEEDS)):
             jobs.append(Job(act="relu", data=data, opt=opt, lr=lr, wd=wd if opt == "adamw" else wd / 100,
-                            scale=scale, block="natural"))
-    # C1 width axis: 64 and 256 at the default optimizer, digits and noise = 4
-    for data, width in itertools.product(("digits", "noise"), (64, 256)):
-        jobs.append(Job(act="relu", data=data, width=width, block="natural"))
-    # C2: forced sparsity 10%..99% x 3 seeds on digits = 39; with the acts block's five unforced
+                            scale=scale, seed=seed, block="natural"))
+    # C1 width axis: 64 and 256 at the default optimizer, digits and noise = 4 x 10 seeds
+    for data, width, seed in itertools.product(("digits", "noise"), (64, 256), range(SEEDS)):
+        jobs.append(Job(act="relu", data=data, width=width, seed=seed, block="natural"))
+    # C2: forced sparsity 10%..99% x 10 seeds on digits = 130; with the acts block's ten unforced
     # ReLU digits MLP runs (the same hyperparameters) they form the all-else-equal series C2 fits.
-    for q, seed in itertools.product(FORCE_LEVELS, range(3)):
+    for q, seed in itertools.product(FORCE_LEVELS, range(SEEDS)):
         jobs.append(Job(act="relu", force=q, data="digits", seed=seed, block="forced"))
     return jobs
 
@@ -169,14 +172,15 @@ def _transformer_jobs(shapes, seeds, force_levels) -> list[Job]:
     for shape in shapes:
         jobs += [Job(act=act, clip=CLIP_RELATIVE if act == "clipped_relu2" else None, seed=seed, block="acts",
                      **shape) for act, seed in itertools.product(TRANSFORMER_ACTS, seeds)]
-        # C2: forced sparsity on ReLU, one seed per level; with the unforced ReLU runs, the cliff series
-        jobs += [Job(act="relu", force=q, block="forced", **shape) for q in force_levels]
+        # C2: forced sparsity on ReLU at each level, as many seeds; with the unforced ReLU runs, the cliff series
+        jobs += [Job(act="relu", force=q, seed=seed, block="forced", **shape)
+                 for q, seed in itertools.product(force_levels, seeds)]
     return jobs
 
 
 def _transformer() -> list[Job]:
-    """C1-C5 on the GPT and the ViT: six activations x 3 seeds, and ReLU forced from 10% to 99% sparsity."""
-    return _transformer_jobs(_grid_shapes(), range(3), TRANSFORMER_FORCE)
+    """C1-C5 on the GPT and the ViT: six activations x 5 seeds, and ReLU forced from 10% to 99% sparsity x 5 seeds."""
+    return _transformer_jobs(_grid_shapes(), range(TRANSFORMER_SEEDS), TRANSFORMER_FORCE)
 
 
 def _transformer_quick() -> list[Job]:

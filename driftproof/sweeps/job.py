@@ -1,9 +1,13 @@
 """Train one sweep configuration and measure what the claims need (issue 6).
 
 Measured on the held-out set: loss and accuracy; per hidden layer, the fraction of exact
-zeros in h (activation sparsity) and the spike statistics of h. Measured on a fixed probe
-batch (the first ``PROBE`` held-out samples) every ``steps // 20`` steps: the sparsity
-trajectory, so C1 can ask whether sparsity *rises during* training. Measured on each step's own
+zeros in h (activation sparsity), the other sparsity measures (``measure.sparsity_measures``:
+p <= 0, |h| < 0.05 RMS(h)) and the spike statistics of h. Measured on a fixed probe batch (the
+first ``PROBE`` held-out samples) every ``steps // 20`` steps: the sparsity trajectory of each
+measure, so C1 can ask whether sparsity *rises during* training (``sparsity_measures``: start,
+end, max per layer). Every step's batch loss decides, with the final losses, whether the run
+diverged and at which step (the one rule of :mod:`driftproof.divergence`); ``scale`` records the
+parameters, steps, samples and (GPT) tokens. Measured on each step's own
 training batch, at every step: per hidden layer (per block's MLP for a transformer), the sign
 statistic E[δ | p > 0] (``sign``: its value at t = 0 with the batch standard error and the counts,
 and its persistence: the fraction of steps positive and the first step its running mean turns
@@ -25,7 +29,8 @@ from ..config import Config
 from ..archs import get_arch
 from ..nets import build_net
 from ..training.loop import Step, run_loop, shuffled_batches
-from ..training.measure import accuracy, sign_statistic
+from ..divergence import NOT_LEARNABLE, divergence_step, reference_loss
+from ..training.measure import SPARSITY_MEASURES, accuracy, sign_statistic, sparsity_measures
 from ..training.summary import first_negative_running_mean
 from ..training.spec import TrainSpec, dataset_for, make_spec_optimizer, net_config, net_shape
 from .forced import force_sparsity
@@ -71,18 +76,47 @@ def clip_threshold(job: Job, cfg: Config, x: np.ndarray) -> float:
 
 
 class SparsityTrajectory:
-    """Loop observer: per layer, the fraction of h == 0 on a fixed probe batch every ``every`` steps and the last."""
+    """Loop observer: per layer, the sparsity of h on a fixed probe batch every ``every`` steps and the last:
+    ``sparsity`` the fraction h == 0, and every measure of ``measure.sparsity_measures`` in ``measures``."""
 
     def __init__(self, probe: np.ndarray, every: int):
         self.probe, self.every = probe, every
         self.steps: list[int] = []
         self.sparsity: list[list[float]] = []
+        self.measures: dict[str, list[list[float]]] = {name: [] for name in SPARSITY_MEASURES}
 
     def observe(self, step: Step, net) -> None:
         if step.t % self.every == 0 or step.last:
-            net.forward(self.probe)
+            with np.errstate(all="ignore"):
+                net.forward(self.probe)
             self.steps.append(step.t)
-            self.sparsity.append([float(np.mean(h == 0)) for h in net.cache["h"]])
+            layers = [sparsity_measures(p, h) for p, h in zip(net.cache["p"], net.cache["h"])]
+            self.sparsity.append([layer["zero"] for layer in layers])
+            for name in SPARSITY_MEASURES:
+                self.measures[name].append([_finite(layer[name]) for layer in layers])
+
+    def summary(self) -> dict[str, dict[str, list]]:
+        """Per measure: its value per layer at the first and last probe and its highest (None: undefined)."""
+        out = {}
+        for name, rows in self.measures.items():
+            values = np.array([[math.nan if v is None else v for v in row] for row in rows], float)
+            with np.errstate(all="ignore"):
+                high = np.nanmax(values, axis=0) if np.isfinite(values).any() else np.full(values.shape[1], np.nan)
+            out[name] = {"start": [_finite(v) for v in values[0]], "end": [_finite(v) for v in values[-1]],
+                         "max": [_finite(v) for v in high]}
+        return out
+
+
+class BatchLosses:
+    """Loop observer: every step's batch-mean loss, and the number of logits (the reference loss's K)."""
+
+    def __init__(self):
+        self.values: list[float] = []
+        self.classes = 0
+
+    def observe(self, step: Step, net) -> None:
+        self.values.append(step.loss)
+        self.classes = int(step.z.shape[-1])
 
 
 class SignRecord:
@@ -165,14 +199,16 @@ def _evaluate(net, loss, data) -> dict:
     with np.errstate(all="ignore"):
         z = net.forward(data.x_test)
         hs = [h.copy() for h in net.cache["h"]]
+        ps = [p.copy() for p in net.cache["p"]]
         test_loss = float(np.mean(loss.value(z.astype(float), y_test)))
         zt = net.forward(data.x_train[train])
         return {"test_loss": test_loss if math.isfinite(test_loss) else None,
                 "test_acc": accuracy(z, y_test),
                 "train_loss": _finite(np.mean(loss.value(zt.astype(float), y_train))),
                 "train_acc": accuracy(zt, y_train),
-                "layers": [{"sparsity": float(np.mean(h == 0)), **{k: _finite(v) for k, v in spike_stats(h).items()}}
-                           for h in hs]}
+                "layers": [{"sparsity": float(np.mean(h == 0)),
+                            **{k: _finite(v) for k, v in sparsity_measures(p, h).items()},
+                            **{k: _finite(v) for k, v in spike_stats(h).items()}} for p, h in zip(ps, hs)]}
 
 
 def _run(job: Job) -> dict:
@@ -182,23 +218,42 @@ def _run(job: Job) -> dict:
     net, cfg, clip = _network(job, net_config(config, data), data)
     trajectory, last, signs = SparsityTrajectory(data.x_test[:PROBE], max(1, job.steps // 20)), UpdateLoss(), \
         SignRecord()
+    losses = BatchLosses()
     batches = shuffled_batches(data.x_train, data.y_train, min(job.batch, len(data.x_train)),
                                np.random.default_rng([job.seed, 3]))
     # the sign first: the trajectory's forward on the probe overwrites the step's cache
-    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, job.steps, [signs, trajectory, last],
+    outcome = run_loop(net, make_spec_optimizer(spec), batches, cfg.loss_fn, job.steps, [signs, losses, trajectory, last],
                        stop_on_divergence=True)
     out = {"key": job.key, "job": job.to_dict(), "label": job.label, "measure_version": MEASURE_VERSION,
-           "act_resolved": cfg.act, "clip_c": clip, "diverged": outcome.diverged,
-           "diverged_at": outcome.diverged_at, "steps_done": outcome.updates,
-           "trajectory": {"step": trajectory.steps, "sparsity": trajectory.sparsity}, "sign": signs.result()}
+           "act_resolved": cfg.act, "clip_c": clip, "steps_done": outcome.updates,
+           "trajectory": {"step": trajectory.steps, "sparsity": trajectory.sparsity, **trajectory.measures},
+           "sign": signs.result()}
     out.update(_evaluate(net, cfg.loss_fn, data))
+    out.update(_divergence(job, cfg, losses, out))
+    out["scale"] = _scale(job, net, spec)
     out["last_batch_loss"] = _finite(last.value)
     sparsity = np.array(trajectory.sparsity)
     out["sparsity_start"] = [float(v) for v in sparsity[0]]
     out["sparsity_max"] = [float(v) for v in sparsity.max(axis=0)]
     out["sparsity_end"] = [float(v) for v in sparsity[-1]]
+    out["sparsity_measures"] = trajectory.summary()
     out["seconds"] = time.perf_counter() - start
     return out
+
+
+def _scale(job: Job, net, spec: TrainSpec) -> dict:
+    """What the run saw: parameters, updates, training samples (sequences for the GPT) and tokens."""
+    tokens = spec.context if job.arch == "gpt" else 1
+    return {"params": int(net.n_params), "steps": job.steps, "samples": job.steps * job.batch,
+            "tokens": job.steps * job.batch * tokens if job.arch == "gpt" else None}
+
+
+def _divergence(job: Job, cfg: Config, losses: BatchLosses, measured: dict) -> dict:
+    """``diverged``, ``diverged_at`` and the reference loss, by the one rule of :mod:`driftproof.divergence`."""
+    reference = reference_loss(cfg.loss_fn.family, losses.classes)  # the sweep trains with cross-entropy
+    step = divergence_step(losses.values, reference, final_train=measured["train_loss"],
+                           final_test=measured["test_loss"], learnable=job.data not in NOT_LEARNABLE, steps=job.steps)
+    return {"diverged": step is not None, "diverged_at": step, "reference_loss": reference}
 
 
 def _finite(value) -> float | None:

@@ -4,12 +4,17 @@ Each sweep job records, per hidden layer (a transformer: per block's MLP), the s
 its first training batch before any update, with the batch standard error and the counts, and its
 persistence over the run (``run_job``'s ``sign``). Here the runs of the ``acts`` block are grouped
 into cells (data, architecture, activation, layer); each cell's t = 0 sign is the mean over seeds
-with a 95% Student-t interval (the network realization is the unit of replication, as in the
-theorem's expectation). A cell's sign is *resolved* when its two-sided Student-t test rejects 0
-under Holm's procedure at family-wise level ``ALPHA`` over every cell of the family.
+with a 95% Student-t interval (none from fewer than 5 seeds; the network realization is the unit
+of replication, as in the theorem's expectation). A cell's sign is *resolved* when its exact
+two-sided sign test over seeds rejects a zero median under Holm's procedure at family-wise level
+``ALPHA`` over every cell of the family (10 seeds give p >= 2^-9 = 0.002 per cell, so Holm over
+more than 25 cells resolves none of them). Beside the cells, the *pooled* test: each network
+(run) contributes one value, its mean sign statistic over its layers, and one exact sign test over
+these independent networks asks whether the sign is positive in the family as a whole.
 
-Outcome (and verdict): ``positive`` (holds) when every cell is resolved positive; ``negative``
-(violated) when some cell is resolved negative; ``zero within interval`` (inconclusive) otherwise;
+Outcome (and verdict): ``positive`` (holds) when every cell is resolved positive, or the pooled
+test rejects with more positive networks and no cell is resolved negative; ``negative`` (violated)
+when some cell is resolved negative; ``zero within interval`` (inconclusive) otherwise;
 ``not recorded`` (inconclusive) when no run of the family carries the sign (a sweep stored before
 the sign was measured). A sweep has a few seeds: an effect of ~1e-5 of a small GPT (resolved
 positive over 600 inits, see ``verify --arch gpt``) stays unresolved here, which is a statement
@@ -22,26 +27,16 @@ import math
 from collections import defaultdict
 
 import numpy as np
-from scipy.special import stdtr
-
 from ..montecarlo.signtest import holm
-from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Verdict
+from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 from ..training.summary import seed_estimate
 from .grid import Job
+from .stats import sign_test
 
 __all__ = ["sign_t0_numbers", "sign_t0_verdict", "ALPHA", "OUTCOMES"]
 
 ALPHA = 0.05  # family-wise, Holm over the cells of one family
 OUTCOMES = {HOLDS: "positive", VIOLATED: "negative", INCONCLUSIVE: "zero within interval"}
-
-
-def _p_value(estimate: Estimate) -> float:
-    """Two-sided Student-t p-value of mean = 0 over the seeds (1 where undefined: fewer than 2 seeds)."""
-    if estimate.n < 2 or not math.isfinite(estimate.stderr):
-        return 1.0
-    if estimate.stderr == 0:
-        return 0.0 if estimate.mean != 0 else 1.0
-    return float(2 * stdtr(estimate.n - 1, -abs(estimate.mean) / estimate.stderr))
 
 
 def _cells(runs: list[dict]) -> dict[tuple, list[tuple[int, dict]]]:
@@ -57,11 +52,13 @@ def _cells(runs: list[dict]) -> dict[tuple, list[tuple[int, dict]]]:
 def _cell(key: tuple, records: list[tuple[int, dict]]) -> dict:
     data, arch, act, layer = key
     t0 = [rec["t0"] for _, rec in records]
-    sign = seed_estimate([math.nan if v["mean"] is None else v["mean"] for v in t0])
+    values = [math.nan if v["mean"] is None else v["mean"] for v in t0]
+    sign = seed_estimate(values)
+    test = sign_test(values, None)
     batch_se = [v["stderr"] for v in t0 if v["stderr"] is not None]
     fractions = [rec["positive_fraction"] for _, rec in records]
     return {"data": data, "arch": arch, "act": act, "layer": layer, "seeds": [seed for seed, _ in records],
-            "sign_t0": sign, "p_value": _p_value(sign),
+            "sign_t0": sign, "p_value": test.p_value, "sign_test": test,
             "batch_stderr_median": float(np.median(batch_se)) if batch_se else None,
             "n_samples": [v["n_samples"] for v in t0], "n_positive": [v["n_positive"] for v in t0],
             "positive_fraction": seed_estimate([math.nan if f is None else f for f in fractions]).within(0.0, 1.0),
@@ -82,6 +79,11 @@ def sign_t0_numbers(results: list[dict]) -> dict:
         cell["call"] = int(np.sign(cell["sign_t0"].mean)) if resolved else 0
     values = [v for c in cells for v in c["sign_t0"].values or ()]
     one_seed = [c["sign_t0"].n < 2 for c in cells]  # no interval: neither resolved nor "zero within" one
+    per_network = [float(np.mean(layers)) for layers in
+                   ([rec["t0"]["mean"] for rec in r["sign"] if rec["t0"]["mean"] is not None] for r in recorded)
+                   if layers]
+    numbers["pooled"] = sign_test(per_network, ALPHA)
+    numbers["per_network"] = seed_estimate(per_network)  # each network's mean over its layers
     numbers.update(cells=cells, positive=sum(c["call"] == 1 for c in cells),
                    negative=sum(c["call"] == -1 for c in cells),
                    unresolved=sum(c["call"] == 0 and not single for c, single in zip(cells, one_seed)),
@@ -96,4 +98,7 @@ def sign_t0_verdict(numbers: dict) -> Verdict:
         return INCONCLUSIVE
     if numbers["negative"]:
         return VIOLATED
-    return HOLDS if numbers["positive"] == len(numbers["cells"]) else INCONCLUSIVE
+    pooled = numbers.get("pooled")
+    if numbers["positive"] == len(numbers["cells"]) or (pooled is not None and pooled.call == 1):
+        return HOLDS
+    return INCONCLUSIVE

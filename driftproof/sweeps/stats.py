@@ -11,29 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..results import Estimate
+from ..spikes import spike_stats
 
-__all__ = ["spike_stats", "fit_hinge", "fit_changepoint", "HingeFit", "geometric_ratio"]
+__all__ = ["spike_stats", "fit_hinge", "fit_changepoint", "HingeFit", "geometric_ratio", "SignTest", "sign_test",
+           "holm_sign_tests", "ALPHA"]
 
-
-def spike_stats(h: np.ndarray) -> dict:
-    """Spike statistics of one layer's activations ``h`` (any shape; samples x units).
-
-    ``max_over_median`` = max|h| / median|h| over the *active* entries (h != 0): with ReLU
-    more than half the entries are often exactly 0, and the median over all of them would be 0.
-    ``kurtosis`` is Pearson's (a Gaussian has 3) of all entries of h pooled; ``nan`` where the
-    statistic is undefined (no active entry; constant h).
-    """
-    flat = np.abs(np.asarray(h, dtype=np.float64).ravel())
-    active = flat[flat != 0]
-    out = {"max_abs": float(flat.max()) if flat.size else math.nan,
-           "median_active": float(np.median(active)) if active.size else math.nan,
-           "active_frac": float(active.size / flat.size) if flat.size else math.nan}
-    out["max_over_median"] = out["max_abs"] / out["median_active"] if active.size else math.nan
-    values = np.asarray(h, dtype=np.float64).ravel()
-    centered = values - values.mean() if values.size else values
-    var = float(np.mean(centered**2)) if values.size else 0.0
-    out["kurtosis"] = float(np.mean(centered**4) / var**2) if var > 0 else math.nan
-    return out
+ALPHA = 0.05  # family-wise level of the sign questions judged together (Holm)
 
 
 def _design(s: np.ndarray, s0: float) -> np.ndarray:
@@ -151,7 +134,63 @@ def geometric_ratio(numerator, denominator, confidence: float = 0.95) -> Estimat
     """
     pairs = [(a, b) for a, b in zip(numerator, denominator)
              if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0]
-    logs = Estimate.student_t([math.log(a / b) for a, b in pairs], confidence)
+    from ..training.summary import seed_estimate  # no interval from fewer than MIN_INTERVAL_N pairs
+
+    logs = seed_estimate([math.log(a / b) for a, b in pairs])
     ratio = math.exp(logs.mean)
+    method = "student_t: geometric mean of ratios" + ("" if logs.defined else f", {logs.method.split(': ', 1)[-1]}")
     return Estimate(ratio, ratio * logs.stderr, logs.n, math.exp(logs.ci_low), math.exp(logs.ci_high), confidence,
-                    "student_t: geometric mean of ratios", None, tuple(a / b for a, b in pairs))
+                    method, None, tuple(a / b for a, b in pairs))
+
+
+@dataclass(frozen=True)
+class SignTest:
+    """An exact two-sided sign test over independent replicates (seeds): is the median 0?
+
+    ``positive`` and ``negative`` count the replicates of each sign (zeros and non-finite values are
+    dropped, as the test prescribes), ``p_value`` is the exact binomial p-value of ``positive`` out of
+    ``n`` = positive + negative at probability 1/2 (scipy.stats.binomtest). ``call`` is +1 / -1 where
+    the test rejects at the level it was judged at (alone, or under Holm with others), else 0.
+    With n replicates the smallest p-value is 2^(1-n): 5 seeds can never reject at 0.05.
+    """
+
+    positive: int
+    negative: int
+    p_value: float
+    call: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.positive + self.negative
+
+    def to_dict(self) -> dict:
+        return {"positive": self.positive, "negative": self.negative, "n": self.n, "p_value": self.p_value,
+                "call": self.call, "method": "exact sign test (binomial, two-sided)"}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SignTest:
+        return cls(int(data["positive"]), int(data["negative"]), float(data["p_value"]), int(data.get("call", 0)))
+
+
+def sign_test(values, alpha: float | None = ALPHA) -> SignTest:
+    """The exact sign test of ``values`` (one per seed); called at level ``alpha`` (None: not called)."""
+    from scipy.stats import binomtest  # scipy.stats costs ~0.5 s at import: only where a sign is judged
+
+    data = [float(v) for v in values if v is not None and math.isfinite(v) and v != 0]
+    positive = sum(v > 0 for v in data)
+    p = float(binomtest(positive, len(data), 0.5).pvalue) if data else 1.0
+    call = 0 if alpha is None or p > alpha else (1 if 2 * positive > len(data) else -1)
+    return SignTest(positive, len(data) - positive, p, call)
+
+
+def holm_sign_tests(groups: dict, alpha: float = ALPHA) -> dict:
+    """:func:`sign_test` of each group's values, called under Holm's procedure at family-wise ``alpha``."""
+    from ..montecarlo.signtest import holm
+
+    tests = {name: sign_test(values, None) for name, values in groups.items()}
+    if not tests:
+        return {}
+    rejected = holm(np.array([t.p_value for t in tests.values()]), alpha)
+    return {name: SignTest(t.positive, t.negative, t.p_value,
+                           (1 if 2 * t.positive > t.n else -1) if hit else 0)
+            for (name, t), hit in zip(tests.items(), rejected)}

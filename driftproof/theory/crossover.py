@@ -82,7 +82,7 @@ def label_rate(net: MLP, loss, data: Dataset, batch: int) -> tuple[float, float]
     by this network's own readout (so it is this draw's value, averaged over draws by the caller).
     """
     classes = net.config.classes
-    scale = loss.output_scale(classes) if loss.family == "mse" else 1.0
+    scale = loss.label_scale(classes)
     net.forward(data.x_train)
     h_train = net.cache["h"][-1].astype(float)
     y_train = _targets(data.y_train, classes)

@@ -80,8 +80,8 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
 
 def output_curvature(loss: Loss, classes: int, logit_variance: float, seed: int = 0) -> Estimate:
     """T^{L+1}: K for mse, 1 for mse_mean (exact), the CE curvature otherwise."""
-    if loss.family == "mse":
-        value = loss.mse_curvature(classes)
-        return Estimate.exact(value)
+    constant = loss.curvature(classes)
+    if constant is not None:
+        return Estimate.exact(constant)
     return ce_curvature(logit_variance, classes, seed)
 

@@ -68,11 +68,7 @@ def logit_variance(init, var: float, n: int, sum_h2: float, sum_h: float) -> flo
 def _loss_gradient(config: Config) -> tuple[sp.Expr, sp.Expr]:
     """dl/dz_1 from the loss's symbolic form (a K = 3 instance), and its generic form."""
     expr, z, y = config.loss_fn.symbolic(3)
-    derivative = sp.diff(expr, z[0])
-    if config.loss_fn.family == "mse":
-        scale = 1 / K if config.loss_fn.mean_reduction else sp.Integer(1)
-        return derivative, scale * (z_k - y_k)
-    return derivative, pi_k - y_k
+    return sp.diff(expr, z[0]), config.loss_fn.symbolic_gradient(z_k, y_k, pi_k, K)
 
 
 @lru_cache(maxsize=64)
@@ -91,7 +87,7 @@ def derive_last_layer(config: Config) -> tuple[Derivation, Coefficients]:
                                                 sp.Eq(E(V_ki * V_kj), rho + mu**2), sp.Eq(E(y_k), 1 / K)),
              f"init {init.name}: mu = {values[mu]:g}, s^2 = {values['var']:.6g}, rho = {values[rho]:.6g}; labels independent"),
     ]
-    if loss.family == "mse":
+    if loss.linear_gradient:  # R1: exact for any zero-mean D
         scale = 1 / K if loss.mean_reduction else 1
         per_k = sp.expand(V_ki * (V_ki * h_i + V_kj * S - y_k))
         expectation = per_k.subs(V_ki**2, s**2 + mu**2).subs(V_ki * V_kj, rho + mu**2).subs(V_ki * y_k, mu / K)
@@ -189,7 +185,7 @@ def conditional_last_layer(config: Config, p: np.ndarray, coeffs: Coefficients |
     coeffs = coeffs or coefficients(config)
     others = h.sum() - h
     A, B, C0, curvature = coeffs.A, coeffs.B, coeffs.C0, coeffs.curvature
-    if config.loss_fn.family == "ce":
+    if config.loss_fn.curvature(config.classes) is None:  # CE: the curvature depends on these p's logits
         init = config.init_dist
         var, _ = init.covariance(config.stds[-1], len(p))
         n = len(p)

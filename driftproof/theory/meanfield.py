@@ -112,7 +112,7 @@ def mean_field(config: Config) -> MeanField:
     T = output_curvature(config.loss_fn, K, logit_variance, config.seed)
     T_value, T_rel = T.mean, (T.stderr / T.mean if T.mean else 0.0)
     scale = config.loss_fn.output_scale(K)
-    if config.loss_fn.family == "mse":  # E[(z_k - y_k) h_j] = -E[h]/K; E[z_k - y_k] = -1/K
+    if config.loss_fn.linear_gradient:  # E[(z_k - y_k) h_j] = -E[h]/K; E[z_k - y_k] = -1/K
         output = OutputPrediction(logit_variance, T_value, T.stderr, T.method,
                                   scale * moments[-1]["sigma"].mean / K, scale / K)
     else:  # sum_k (pi_k - y_k) = 0: the output layer's mean weight and bias do not move

@@ -85,7 +85,7 @@ class Residual:
         """True when R6 gives E[delta | p] = 0 exactly: a norm with eps = 0 and a readout that
         is Gaussian (any loss) or has independent zero-mean entries under MSE."""
         init = self.config.init_dist
-        readout_ok = init.gaussian or (self.config.loss_fn.family == "mse" and init.zero_mean and init.independent)
+        readout_ok = init.gaussian or (self.config.loss_fn.linear_gradient and init.zero_mean and init.independent)
         return self.norm != "none" and self.eps == 0.0 and readout_ok and init.zero_mean and init.kind != "centered"
 
     def rho(self, a_value):
@@ -131,8 +131,9 @@ def psi_derivatives(res: Residual, variance: float) -> tuple[Estimate, Estimate]
     config = res.config
     sv2 = res.stds["V"] ** 2
     loss = config.loss_fn
-    if loss.family == "mse":
-        return Estimate.exact(sv2 * loss.mse_curvature(config.classes) / 2), Estimate.exact(0.0)
+    constant = loss.curvature(config.classes)
+    if constant is not None:
+        return Estimate.exact(sv2 * constant / 2), Estimate.exact(0.0)
     logit = sv2 * variance
     t = ce_curvature(logit, config.classes, config.seed)
     step = 1e-3 * max(logit, 1e-6)
@@ -275,7 +276,7 @@ def predict(res: Residual) -> ResidualPrediction:
         if res.vanishes:
             trace = Estimate.exact(0.0, "exact: rho'(a) = 0 (eps = 0)")
         else:
-            exact = res.norm == "none" and later == 0 and config.loss_fn.family == "mse"
+            exact = res.norm == "none" and later == 0 and config.loss_fn.linear_gradient
             method = "exact (Stein, MSE)" if exact else "mean field: radial Laplacian through later blocks"
             trace = Estimate(trace_at(res, a_out, later), 0.0, 0, math.nan, math.nan, 0.95, method)
             trace = Estimate.exact(trace.mean, method) if exact else trace

@@ -22,6 +22,7 @@ import torch
 from ..config import environment
 from ..errors import InputError
 from ..evidence.transformer import ALPHA, CONFIDENCE, t0_result
+from ..payloads import ProbeLayerNumbers, SignTestNumbers
 from ..results import HOLDS, INCONCLUSIVE, VIOLATED, Estimate, Evidence, RowKey, Verification, combine
 from .capture import measure, sign_of
 from .layers import find_layers, unwrap_compiled
@@ -82,9 +83,9 @@ def _one_init(make_model, seed: int, batch, loss, where) -> tuple[list[str], dic
     return [layer.name for layer in layers], {k: np.array(v) for k, v in values.items()}, info
 
 
-def _estimate(values: np.ndarray, seed: int) -> dict:
+def _estimate(values: np.ndarray, seed: int) -> Estimate:
     return replace(Estimate.student_t(values, CONFIDENCE, f"student_t over {len(values)} inits"), seed=seed,
-                   values=None).to_dict()
+                   values=None)
 
 
 def _verdicts(test, count: int) -> list:
@@ -138,18 +139,18 @@ def check_init(make_model, batch, loss_fn="ce", *, inits: int = 256, seed: int =
     for index, (name, verdict) in enumerate(zip(names, verdicts)):
         estimate = replace(estimates[index], values=None)
         scale = float(np.nanmean(stacked["scale"][:, index]))
-        numbers = {"module": name, "gated": info["gated"][index], "estimate": estimate.to_dict(),
-                   "scale": scale, "relative": estimate.mean / scale if scale else None,
-                   "nonpos_frac": _estimate(stacked["nonpos"][:, index], seed), "units": info["units"],
-                   "inits": inits, "seeds": [seed, seed + inits - 1], "confidence": CONFIDENCE,
-                   "sign_test": test.to_dict()}
-        if "self" in stacked:
-            numbers["self"] = _estimate(stacked["self"][:, index], seed)
-            numbers["label"] = _estimate(stacked["label"][:, index], seed)
+        numbers = ProbeLayerNumbers(
+            module=name, gated=info["gated"][index], estimate=estimate, scale=scale,
+            relative=estimate.mean / scale if scale else None, nonpos_frac=_estimate(stacked["nonpos"][:, index], seed),
+            units=info["units"], inits=inits, seeds=(seed, seed + inits - 1), confidence=CONFIDENCE,
+            sign_test=SignTestNumbers.of(test),
+            self_part=_estimate(stacked["self"][:, index], seed) if "self" in stacked else None,
+            label_part=_estimate(stacked["label"][:, index], seed) if "label" in stacked else None)
         rows.append(Evidence("montecarlo", RowKey("MC", layer=index + 1, init=INIT, data=data, arch=ARCH),
                              verdict, numbers))
     name = model_name or getattr(make_model, "__qualname__", repr(make_model))
-    config = {"arch": ARCH, "model": name, "act": name, "init": INIT, "loss": loss.name, "loss_family": loss.family, "split": "self" in stacked, "inits": inits,
+    config = {"arch": ARCH, "model": name, "act": name, "init": INIT, "loss": loss.name, "loss_family": loss.family,
+              "split": "self" in stacked, "inits": inits,
               "seed": seed, "data": data, "batch_shape": list(getattr(batch[0], "shape", ())),
               "rows": info["rows"], "delta_units": info["units"], "layers": names, "params": info["params"],
               "device": info["device"], "dtype": info["dtype"], "alpha": ALPHA, "seconds": seconds,

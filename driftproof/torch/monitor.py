@@ -132,8 +132,15 @@ class Watch:
     def _after(self, module, inputs, output):
         if not self._armed or not self._first("output"):
             return
-        out = output_tensor(output)
-        self._scale = float(self.rows) if self.rows is not None else float(out.numel() // max(1, out.shape[-1]))
+        if self.rows is not None:
+            self._scale = float(self.rows)
+            return
+        try:
+            out = output_tensor(output)
+        except InputError:  # an output without logits: δ stays ∂L/∂p (the monitor never stops the training)
+            self._scale = 1.0
+            return
+        self._scale = float(out.numel() // max(1, out.shape[-1])) if out.dim() > 1 else 1.0
 
     def _up_hook(self, index: int):
         def hook(module, inputs, p):
@@ -158,7 +165,8 @@ class Watch:
 
     def _down_hook(self, index: int):
         def hook(module, inputs):
-            if not self._armed or not self._first(f"down{index}"):
+            if (not self._armed or not inputs or not isinstance(inputs[0], torch.Tensor)
+                    or not self._first(f"down{index}")):
                 return
             h = inputs[0].detach()
             rms = h.float().pow(2).mean().sqrt()
@@ -168,7 +176,8 @@ class Watch:
 
     def _input_hook(self, lname: str):
         def hook(module, inputs):
-            if not self._armed or not self._first(f"in:{lname}"):
+            if (not self._armed or not inputs or not isinstance(inputs[0], torch.Tensor)
+                    or not self._first(f"in:{lname}")):
                 return
             for stat, value in zip(("max", "min", "max_med"), _spikes(inputs[0])):
                 self._pending[f"in:{lname}.{stat}"] = value
@@ -194,6 +203,7 @@ class Watch:
         if not isinstance(loss, torch.Tensor):
             record["loss"] = math.nan if loss is None else float(loss)
         record["lr"] = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer is not None else math.nan
+        record["rows"] = self._scale  # δ = rows · ∂L/∂p: the units of this step's sign statistic
         self._pending, self._seen = {}, set()
         if loss is not None and not math.isfinite(record["loss"]) and self.diverged_at is None:
             self.diverged_at = self.t

@@ -46,7 +46,7 @@ def run_result(w) -> TrainResult:
               "scale": "model's own", "width": max(width) if width else 0, "depth": depth, "classes": None,
               "seed": 0, "layers": [layer.name for layer in w.layers],
               "down": [layer.down_name for layer in w.layers], "gated": [layer.gated for layer in w.layers],
-              "delta_units": "per row of the loss (rows · ∂L/∂p)", "near_zero": w.near_zero}
+              "delta_units": "per row of the loss: rows · ∂L/∂p, the column rows giving the factor", "near_zero": w.near_zero}
     spec = {"arch": "torch", "data": "user's", "opt": type(w.optimizer).__name__ if w.optimizer else "user's",
             "lr": float(lrs[0]) if len(lrs) else None, "batch": None, "steps": w.t, "seeds": 1,
             "every": w.every, "log_every": w.every}

@@ -6,7 +6,8 @@ that update uses: ``L{l}.sign`` is the mean of delta^l over the entries with p^l
 estimator: entries of one sample are not independent). The last step is always logged.
 
 ``L{l}.self`` and ``L{l}.label`` split ``L{l}.sign`` exactly into the part backpropagated from
-g(z) and the part from -y (DESIGN.md §2 item D, :mod:`.split`); they add up to ``L{l}.sign``.
+g(z) and the part from -y (DESIGN.md §2 item D, :mod:`.split`); they add up to ``L{l}.sign``. The self
+part takes one extra backward pass; the label part is the step's delta minus it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,26 @@ from .loop import Network, Step
 from .split import PARTS, split_deltas
 
 __all__ = ["sign_statistic", "sign_statistics", "layer_columns", "split_columns", "split_metrics", "accuracy",
-           "RunMetrics", "LayerSigns", "SplitSigns", "Progress"]
+           "RunMetrics", "LayerSigns", "SplitSigns", "Progress", "sparsity_measures", "SPARSITY_MEASURES", "NEAR_ZERO"]
+
+# Sparsity at the down-projection input h = sigma(p) (the paper's place), three ways (issue 22 item 3):
+# ``zero``: exact zeros (the paper's measure; 0 by construction for GELU/SiLU, and for GELU^2 at large
+# |p| an artefact of float underflow: GELU(p) is exactly 0.0 in float64 below p ~ -38); ``nonpos``: the
+# fraction of pre-activations p <= 0 (independent of sigma and of floating point); ``near_zero``: the
+# fraction of |h| < NEAR_ZERO x RMS(h) over the layer's entries, a scale-free "effectively off" that
+# counts an underflowed 0.0 and a 1e-30 alike, so it does not depend on where float64 runs out.
+NEAR_ZERO = 0.05
+SPARSITY_MEASURES = ("zero", "nonpos", "near_zero")
+
+
+def sparsity_measures(p: np.ndarray, h: np.ndarray) -> dict[str, float]:
+    """The fractions ``zero`` (h == 0), ``nonpos`` (p <= 0) and ``near_zero`` (|h| < NEAR_ZERO RMS(h)) of one
+    layer's entries; ``near_zero`` is NaN where h is all zero or not finite (no scale to be relative to)."""
+    h64 = np.asarray(h, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rms = float(np.sqrt(np.mean(h64 * h64)))
+    near = float(np.mean(np.abs(h64) < NEAR_ZERO * rms)) if math.isfinite(rms) and rms > 0 else math.nan
+    return {"zero": _mean(h == 0), "nonpos": _mean(np.asarray(p) <= 0), "near_zero": near}
 
 # The training rows log every step of 12 small runs (~1,200 steps in verify): these helpers compute the
 # same numbers as numpy's mean and the textbook statistic, bit for bit, without their per-call overhead.
@@ -75,7 +95,8 @@ def split_columns(depth: int) -> list[str]:
 def split_metrics(net: Network, loss, step: Step) -> dict[str, float]:
     """The split columns at one step: the mean of each part of delta^l over entries with p^l > 0, with its SE.
 
-    Two extra backward passes on the step's batch (the cache still holds its forward). NaN for a
+    One extra backward pass on the step's batch (the cache still holds its forward): the self part's; the
+    label part is the step's delta minus it. NaN for a
     network without ``backward(dz)``: the split needs the backward of an arbitrary output gradient.
     """
     return _signs(net, loss, step, full=False)
@@ -85,7 +106,8 @@ def _signs(net: Network, loss, step: Step, *, full: bool) -> dict[str, float]:
     """Per layer the sign statistics of the self and label parts of delta (NaN for a network without
     ``backward(dz)``) and, with ``full``, of delta itself (``L{l}.sign``), each with its batch SE."""
     split = hasattr(net, "backward")
-    parts = split_deltas(net, loss, step.z, step.y) if split else None
+    # one backward pass (the self part); the label part is the step's delta minus it
+    parts = split_deltas(net, loss, step.z, step.y, full=step.back.deltas) if split else None
     out = {} if split else {name: math.nan for name in split_columns(net.depth)}
     for layer in range(1, net.depth + 1):
         names, deltas = [], []

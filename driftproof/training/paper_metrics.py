@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..data import Dataset
+from ..spikes import spike_stats as layer_spike_stats
 from ..transformer import MATRICES
 from .loop import Network, Step
 from .measure import sign_statistic, split_columns
@@ -66,13 +67,11 @@ def transformer_split(net: Network, loss, step: Step) -> dict[str, float]:
 
 
 def spike_stats(values: np.ndarray) -> dict[str, float]:
-    """max, min and max|x| / median|x| over the nonzero entries (as the sweep's spike statistic:
-    after a ReLU more than half the entries are often exactly 0); NaN ratio without a nonzero entry."""
-    absolute = np.abs(values)
-    active = absolute[absolute != 0]
-    median = float(np.median(active)) if active.size else 0.0
+    """max, min and the spike statistic max|x| / median|x| over the nonzero entries (the sweep's one
+    definition, :func:`driftproof.spikes.spike_stats`: after a ReLU more than half the entries are
+    often exactly 0); NaN ratio without a nonzero entry."""
     return {"max": float(values.max()), "min": float(values.min()),
-            "max_med": float(absolute.max()) / median if median > 0 else math.nan}
+            "max_med": layer_spike_stats(values)["max_over_median"]}
 
 
 def _mean(array: np.ndarray) -> float:

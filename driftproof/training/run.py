@@ -59,7 +59,7 @@ class TrainResult:
 
     @property
     def diverged(self) -> tuple[Divergence, ...]:
-        """The runs that diverged (non-finite batch loss), with the first such step."""
+        """The runs that diverged (a non-finite loss, or above 4x the constant predictor's), with the step."""
         return tuple(Divergence(log.role, log.act, log.seed, log.diverged_at) for log in self.logs
                      if log.diverged_at is not None)
 

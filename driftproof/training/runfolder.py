@@ -142,6 +142,8 @@ def _drawn(result: TrainResult) -> list[RunLog]:
 def _figures(result: TrainResult, folder: Path) -> None:
     import matplotlib
 
+    from ..render.curves import ROLE_COLOURS, curves_figure
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -153,35 +155,10 @@ def _figures(result: TrainResult, folder: Path) -> None:
               ("sparsity.png", "zero_frac", r"sparsity: $h^l = 0$ (solid), $p^l \leq 0$ (dotted)")]
     if transformer:  # no biases
         panels.pop(2)
-    colors = {"main": "tab:red", "control": "tab:blue"}
     for filename, metric, ylabel in panels:
-        fig, axes = plt.subplots(1, depth, figsize=(4.2 * depth, 3.4), squeeze=False)
-        for layer, ax in enumerate(axes[0], start=1):
-            labelled = set()
-            for log in _drawn(result):
-                label = f"{log.act} ({log.role})" if log.role not in labelled else None
-                labelled.add(log.role)
-                ax.plot(log.columns["step"], log.columns[f"L{layer}.{metric}"], color=colors[log.role],
-                        alpha=0.7, lw=1, label=label)
-                if metric == "zero_frac":
-                    ax.plot(log.columns["step"], log.columns[f"L{layer}.nonpos_frac"], color=colors[log.role],
-                            alpha=0.5, lw=1, ls=":", label=r"$p \leq 0$" if label else None)
-                if metric == "zero_frac" and transformer:  # the paper's sparsity, on the held-out set
-                    values = log.columns[f"L{layer}.val_zero_frac"]
-                    keep = np.isfinite(values)
-                    ax.plot(log.columns["step"][keep], values[keep], color=colors[log.role], lw=1.2, ls="--",
-                            marker=".", label="held-out zeros" if label else None)
-            if metric == "sign":
-                ax.axhline(0.0, color="black", lw=0.8)
-            ax.set_title(f"layer {layer}")
-            ax.set_xlabel("step")
-            ax.set_ylabel(ylabel)
-            if ax.get_legend_handles_labels()[0]:  # every run of the panel may have diverged
-                ax.legend(fontsize=7)
-        fig.suptitle(_title(result), fontsize=9)
-        fig.tight_layout()
-        fig.savefig(folder / filename, dpi=110)
-        plt.close(fig)
+        figure = curves_figure(_drawn(result), depth, [(metric, ylabel)], _title(result), width=4.2, height=3.4)
+        figure.savefig(folder / filename, dpi=110)
+    colors = ROLE_COLOURS
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
     for log in _drawn(result):
         steps = log.columns["step"]

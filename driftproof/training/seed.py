@@ -64,7 +64,28 @@ def train_seed(config: Config, spec: TrainSpec, seed: int, data: Dataset, *, rol
     observers = [metrics] + ([Progress(tick)] if tick is not None else [])
     optimizer = make_spec_optimizer(spec, getattr(net, "hidden_matrices", lambda: None)())
     outcome = run_loop(net, optimizer, batches, cfg.loss_fn, spec.steps, observers)
-    return RunLog(role, cfg.act, seed, metrics.columns(), outcome.diverged_at)
+    columns = metrics.columns()
+    diverged_at = outcome.diverged_at if outcome.diverged_at is not None else _diverged_by_rule(cfg, data, columns)
+    return RunLog(role, cfg.act, seed, columns, diverged_at)
+
+
+def _diverged_by_rule(cfg: Config, data: Dataset, columns: dict[str, np.ndarray]) -> int | None:
+    """The logged step at which a run that stayed finite diverged by the rule of :mod:`driftproof.divergence`
+    (a loss above 4x the constant predictor's), or None."""
+    from ..divergence import NOT_LEARNABLE, divergence_step, reference_loss
+
+    loss = cfg.loss_fn
+    classes = int(data.classes)
+    y = None if loss.family == "ce" else data.y_train
+    reference = reference_loss(loss.family, classes, y, scale=loss.output_scale(classes))
+
+    def last(name: str) -> float | None:
+        value = float(columns[name][-1]) if name in columns and len(columns[name]) else math.nan
+        return value if math.isfinite(value) else None
+
+    index = divergence_step(columns["loss"], reference, final_train=last("train_loss"), final_test=last("test_loss"),
+                            learnable=data.name not in NOT_LEARNABLE)
+    return None if index is None else int(columns["step"][index])
 
 
 def sign_at_init(config: Config, spec: TrainSpec, data: Dataset, seeds: list[int], batch: int) -> dict[str, list]:

@@ -100,7 +100,7 @@ def dataset_for(config: Config, spec: TrainSpec, seed: int) -> Dataset:
     The text corpus is the same for every seed; its samples are windows of ``spec.context`` characters.
     """
     rng = np.random.default_rng([seed, 1])
-    regression = spec.data == "teacher" and config.loss_fn.family == "mse"
+    regression = spec.data == "teacher" and config.loss_fn.real_targets
     return make_dataset(spec.data, input_dim=spec.context if spec.data == "text" else config.d_in, classes=config.classes, n_train=spec.n_train,
                         n_test=spec.n_test, rng=rng, regression=regression)
 

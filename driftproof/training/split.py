@@ -36,30 +36,29 @@ def _targets(y: np.ndarray, classes: int) -> np.ndarray:
 
 
 def output_gradient_split(loss, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(g(z), -s y): the two parts of ``loss.grad(z, y)`` per sample, shape (n, K) each.
+    """(g(z), -s y): the two parts of ``loss.grad(z, y)`` per sample, shape (n, K) each (:meth:`Loss.split`).
 
     Cross-entropy: ``softmax(z)`` and ``-onehot(y)``. MSE: ``s z`` and ``-s y`` with the loss's
     output scale ``s`` (1, or 1/K for the mean reduction); ``y`` may be real targets (n, K).
     """
-    z = np.asarray(z, dtype=np.float64)
-    classes = z.shape[1]
-    if loss.family == "ce":
-        # softmax as SciPy computes it, the same bits without its ~40 µs per call (once per logged step)
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True), -_targets(y, classes)
-    if loss.family == "mse":
-        scale = loss.output_scale(classes)
-        return scale * z, -scale * _targets(y, classes)
-    raise ValueError(f"no self/label split for the loss family {loss.family!r}")
+    return loss.split(z, y)
 
 
-def split_deltas(net: Network, loss, z: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per hidden layer, the self and the label part of delta^l per sample (two backward passes).
+def split_deltas(net: Network, loss, z: np.ndarray, y: np.ndarray, full: list[np.ndarray] | None = None
+                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per hidden layer, the self and the label part of delta^l per sample.
 
-    Needs ``net.backward(dz)`` after a forward on the batch (the loop's step leaves the cache so).
+    With ``full`` (the step's own deltas, backpropagated from the whole dl/dz), one backward pass: the
+    self part's, and the label part is ``full - self`` (backpropagation is linear in dl/dz, so this equals
+    the label part's own backward up to rounding; ``tests/training/test_split.py`` checks it). Without,
+    two backward passes, one per part (the reference). Needs ``net.backward(dz)`` after a forward on the
+    batch (the loop's step leaves the cache so).
     """
     parts = output_gradient_split(loss, z, y)
     dtype = net.params["V"].dtype
+    if full is not None:
+        self_part = net.backward(parts[0].astype(dtype)).deltas
+        return self_part, [whole - mine for whole, mine in zip(full, self_part)]
     self_part, label_part = (net.backward(part.astype(dtype)).deltas for part in parts)
     return self_part, label_part
 

@@ -2,8 +2,10 @@
 
 Every interval is a Student-t interval over seeds (:meth:`Estimate.student_t`): the network
 realization is the unit of replication (the theory's expectation is over the random weights,
-and one network has one draw of them). With a single seed the interval is undefined (NaN in
-memory, null in JSON). Every summary is a frozen dataclass with ``to_dict``/``from_dict``.
+and one network has one draw of them). From fewer than ``MIN_INTERVAL_N`` = 5 seeds there is no
+interval (NaN in memory, null in JSON; the method says "no interval (n = 3 < 5)"): a t-interval
+from 2-4 values rests on a variance estimate with 1-3 degrees of freedom and on normality that so
+few values cannot check. Every summary is a frozen dataclass with ``to_dict``/``from_dict``.
 """
 
 from __future__ import annotations
@@ -18,17 +20,30 @@ from .seed import RunLog
 from .split import CROSSOVER_WINDOW, crossover_step
 
 __all__ = ["seed_estimate", "LayerSummary", "RoleSummary", "TrainSummary", "Comparison", "summarize",
-           "first_step_vs_theory", "first_step_from_dict", "jsonable", "first_negative_running_mean", "CONFIDENCE"]
+           "first_step_vs_theory", "first_step_from_dict", "jsonable", "first_negative_running_mean", "CONFIDENCE",
+           "MIN_INTERVAL_N", "paired_change"]
 
 CONFIDENCE = 0.95
+MIN_INTERVAL_N = 5  # no Student-t interval from fewer values (DESIGN.md §3)
 # the range of each final metric: an interval over seeds is cut to it (Estimate.within)
 RANGES = {"loss": (0.0, math.inf), "train_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
           "train_acc": (0.0, 1.0), "test_acc": (0.0, 1.0)}
 
 
 def seed_estimate(values) -> Estimate:
-    """Mean and Student-t interval over seeds of ``values`` (non-finite values dropped)."""
-    return Estimate.student_t(values, CONFIDENCE)
+    """Mean and Student-t interval over seeds of ``values`` (non-finite values dropped); no interval (NaN
+    bounds, the method says so) from fewer than MIN_INTERVAL_N values."""
+    estimate = Estimate.student_t(values, CONFIDENCE)
+    if estimate.n >= MIN_INTERVAL_N:
+        return estimate
+    return Estimate(estimate.mean, estimate.stderr, estimate.n, math.nan, math.nan, CONFIDENCE,
+                    f"student_t: no interval (n = {estimate.n} < {MIN_INTERVAL_N})", None, estimate.values)
+
+
+def paired_change(start, end) -> Estimate:
+    """End minus start per seed (a paired change, e.g. "sparsity rises"), over seeds, with its interval."""
+    return seed_estimate([b - a for a, b in zip(start, end)
+                          if a is not None and b is not None and math.isfinite(a) and math.isfinite(b)])
 
 
 def _fraction(values) -> Estimate:
@@ -85,6 +100,9 @@ class LayerSummary:
     self_end: Estimate | None = None  # mean over the last CROSSOVER_WINDOW logged steps
     label_end: Estimate | None = None
     crossover: tuple[int | None, ...] | None = None  # per seed: the label part overtakes (crossover_step)
+    # "sparsity rises": end minus start per seed, paired (the statistic C1 uses in the sweep's claims)
+    zero_frac_rise: Estimate | None = None
+    nonpos_frac_rise: Estimate | None = None
 
     @property
     def turned(self) -> list[int]:
@@ -161,6 +179,8 @@ def _layer_summary(logs: list[RunLog], key: str, columns: set[str]) -> LayerSumm
         zero_frac_argmax_step=tuple(int(log.columns["step"][int(np.nanargmax(z))]) for log, z in zip(logs, zeros)),
         nonpos_frac_start=_fraction([c[0] for c in column("nonpos_frac")]),
         nonpos_frac_end=_fraction([c[-1] for c in column("nonpos_frac")]),
+        zero_frac_rise=paired_change([z[0] for z in zeros], [z[-1] for z in zeros]),
+        nonpos_frac_rise=paired_change([c[0] for c in column("nonpos_frac")], [c[-1] for c in column("nonpos_frac")]),
         u_drift=drift("u_mean") if f"{key}.u_mean" in columns else None,
         **_split_summary(logs, key, columns))
 
@@ -193,7 +213,7 @@ class RoleSummary:
     layers: dict[str, LayerSummary]
     output: dict[str, Estimate]  # w_drift, b_drift of the output layer
     final: dict[str, Estimate]  # loss, train_loss, train_acc, test_loss, test_acc at the last step
-    # Seeds whose run diverged (non-finite batch loss): left out of every summary above, listed here.
+    # Seeds whose run diverged (driftproof.divergence's rule): left out of every summary above, listed here.
     diverged: tuple[int, ...] = ()
     # True when every run diverged: then the summary is over each run's steps before its divergence.
     before_divergence: bool = False

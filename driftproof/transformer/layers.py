@@ -12,12 +12,12 @@ import functools
 
 import numpy as np
 
+from ..norms import LN_EPS, RMS_EPS, layernorm, layernorm_backward, rmsnorm, rmsnorm_backward
+
 __all__ = ["RMS_EPS", "LN_EPS", "linear", "linear_backward", "rmsnorm", "rmsnorm_backward", "layernorm",
            "layernorm_backward", "rope_tables", "rope", "rope_backward", "split_heads", "merge_heads",
            "causal_bias", "attention", "attention_backward", "embed_backward"]
 
-RMS_EPS = 1e-6  # the paper's RMSNorm
-LN_EPS = 1e-5
 
 
 def linear(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -28,37 +28,6 @@ def linear(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dx, dW) of y = x W^T."""
     return dy @ w, dy.T @ x
-
-
-def rmsnorm(x: np.ndarray, g: np.ndarray, eps: float = RMS_EPS):
-    """y = g * x / sqrt(mean(x^2) + eps), row-wise, with a learnable gain g."""
-    inv = 1.0 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
-    xhat = x * inv
-    return xhat * g, (xhat, inv)
-
-
-def rmsnorm_backward(dy: np.ndarray, g: np.ndarray, saved) -> tuple[np.ndarray, np.ndarray]:
-    """(dx, dg) of :func:`rmsnorm`."""
-    xhat, inv = saved
-    dxhat = dy * g
-    dx = inv * (dxhat - xhat * np.mean(dxhat * xhat, axis=-1, keepdims=True))
-    return dx, np.sum(dy * xhat, axis=0)
-
-
-def layernorm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = LN_EPS):
-    """y = g * (x - mean) / sqrt(var + eps) + b, row-wise."""
-    centered = x - x.mean(axis=-1, keepdims=True)
-    inv = 1.0 / np.sqrt(np.mean(centered * centered, axis=-1, keepdims=True) + eps)
-    xhat = centered * inv
-    return xhat * g + b, (xhat, inv)
-
-
-def layernorm_backward(dy: np.ndarray, g: np.ndarray, saved) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx, dg, db) of :func:`layernorm`."""
-    xhat, inv = saved
-    dxhat = dy * g
-    dx = inv * (dxhat - dxhat.mean(axis=-1, keepdims=True) - xhat * np.mean(dxhat * xhat, axis=-1, keepdims=True))
-    return dx, np.sum(dy * xhat, axis=0), dy.sum(axis=0)
 
 
 def rope_tables(length: int, head_dim: int, dtype=np.float64, base: float = 10000.0):

@@ -147,8 +147,8 @@ from driftproof.compiled import activation_kernels
 import numpy as np
 m = activation_kernels(Config(act="silu").activation)
 p = np.ones(6)
-for kernel in (m.activate, m.activate_parallel):  # the training step's and Monte Carlo's
-    kernel(p, np.empty_like(p), np.empty_like(p))
+for kernel in (m.module.activate, m.module.activate_parallel):  # the training step's and Monte Carlo's
+    kernel(m.code, p, np.empty_like(p), np.empty_like(p))
     print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()))
 """
 

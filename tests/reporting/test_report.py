@@ -248,7 +248,7 @@ def test_a_split_figure_for_each_data_set(computed):
 
 def test_label_part_on_noise_is_zero_at_t0_in_the_reports_runs(computed):
     """Noise data, random labels: the label part at t = 0 is within its 95% interval of 0 in every layer of the
-    report's own runs (3 seeds), and over the 32 further networks (seeds 2000..2031) of the report's size,
+    report's own runs (where they have 5 seeds or more; 3 seeds get no interval), and over the 32 further networks (seeds 2000..2031) of the report's size,
     whose interval must also be narrower than half the self part there (so "contains 0" is not for want of
     resolution). A false failure has probability about 5% per interval for a true zero; the seeds are fixed."""
     _, first = computed
@@ -257,7 +257,10 @@ def test_label_part_on_noise_is_zero_at_t0_in_the_reports_runs(computed):
     assert noise
     for key, value in noise.items():
         label = value["label_t0"]
-        assert label["ci_low"] <= 0.0 <= label["ci_high"], (key, label)
+        if label["n"] >= 5:
+            assert label["ci_low"] <= 0.0 <= label["ci_high"], (key, label)
+        else:  # the report's 3 seeds: no t-interval from fewer than 5 values (DESIGN.md §3)
+            assert label["ci_low"] is None and label["ci_high"] is None, (key, label)
         init = value["init"]
         assert init["label"]["n"] == 32, key
         assert init["label"]["ci_low"] <= 0.0 <= init["label"]["ci_high"], (key, init["label"])

@@ -71,33 +71,50 @@ def _runs(arch: str, means: list[float], spread: float, seeds: int = 5) -> list[
 
 
 def test_t0_reads_positive_negative_and_unresolved():
-    positive = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5), "gpt")[5]
+    positive = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5, seeds=10), "gpt")[5]
     assert positive.key == RowKey("T0", arch="gpt") and positive.verdict == HOLDS and row_word(positive) == "positive"
-    assert positive.numbers["positive"] == 4 and positive.numbers["seed_values_positive"] == 20
+    # four cells of 10 seeds, all positive: exact sign test p = 2^-9 each, below Holm's 0.05 / 4
+    assert positive.numbers["positive"] == 4 and positive.numbers["seed_values_positive"] == 40
     cell = positive.numbers["cells"][0]
-    assert cell["sign_t0"].n == 5 and cell["first_negative_running_mean"] == [40, None, None, None, None]
-    negative = claims_table(_runs("gpt", [1e-3, -2e-3], 1e-5), "gpt")[5]
+    assert cell["sign_t0"].n == 10 and cell["first_negative_running_mean"] == [40] + [None] * 9
+    assert cell["p_value"] == pytest.approx(2 ** -9)
+    negative = claims_table(_runs("gpt", [1e-3, -2e-3], 1e-5, seeds=10), "gpt")[5]
     assert negative.verdict == VIOLATED and row_word(negative) == "negative"
-    small = claims_table(_runs("gpt", [1e-5, 1e-5], 1e-4), "gpt")[5]  # an effect far below the spread over seeds
+    small = claims_table(_runs("gpt", [1e-5, 1e-5], 1e-4, seeds=10), "gpt")[5]  # far below the spread over seeds
     assert small.verdict == INCONCLUSIVE and row_word(small) == "zero within interval"
     assert "may not resolve an effect of ~1e-5" in evidence_text(small)
     one_seed = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5, seeds=1), "gpt")[5]
     assert one_seed.verdict == INCONCLUSIVE and row_word(one_seed) == "no interval (1 seed)"
-    # a cell of one seed has no interval: it is not counted as "zero within interval"
+    # a cell of one seed has no interval: it is not counted as unresolved
     assert one_seed.numbers["unresolved"] == 0 and one_seed.numbers["no_interval"] == 4
-    assert "0 zero within interval, 4 without an interval (1 seed)" in evidence_text(one_seed)
+    assert "0 unresolved, 4 without an interval (1 seed)" in evidence_text(one_seed)
 
 
-def test_holm_over_the_cells_keeps_a_single_borderline_cell_unresolved():
-    """Eight cells; two at p = 0.031 (two-sided t over 5 seeds) are significant alone but not after Holm at 0.05
-    (the 7th smallest p-value is held to 0.05 / 2)."""
-    wiggle = np.sin(np.arange(5) * 1.7)
-    runs = [_fake("gpt", act, seed, [1.0 + 0.01 * wiggle[seed]] * 3 + [0.01 + 0.01 * wiggle[seed]])
-            for act in ("relu", "gelu") for seed in range(5)]
+def test_five_seeds_resolve_no_cell_but_the_pooled_sign_test_over_networks_does():
+    """5 seeds per cell: the smallest two-sided sign-test p is 2^-4 = 0.0625, so no cell is resolved; the pooled
+    test over the 10 independent networks (relu and gelu x 5 seeds, all positive) has p = 2^-9 and holds."""
+    row = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5, seeds=5), "gpt")[5]
+    assert row.numbers["positive"] == 0 and row.numbers["unresolved"] == 4
+    pooled = row.numbers["pooled"]
+    assert (pooled.positive, pooled.n, pooled.call) == (10, 10, 1) and pooled.p_value == pytest.approx(2 ** -9)
+    assert row.verdict == HOLDS and "10 of 10 positive, exact sign test p = 0.002" in evidence_text(row)
+    # and the cells' intervals: 5 seeds is the least that gets one
+    assert all(cell["sign_t0"].defined for cell in row.numbers["cells"])
+    four = claims_table(_runs("gpt", [1e-3, 2e-3], 1e-5, seeds=4), "gpt")[5]
+    assert not any(cell["sign_t0"].defined for cell in four.numbers["cells"])
+    assert "(n = 4: no interval)" in evidence_text(four)
+
+
+def test_holm_over_the_cells_keeps_borderline_cells_unresolved():
+    """Eight cells of 10 seeds: five all positive (p = 2^-9 = 0.002), three with 9 of 10 positive (p = 0.0215, each
+    significant alone at 0.05); Holm holds the 6th smallest p-value to 0.05 / 3 = 0.0167 and stops there."""
+    nine = [1.0] * 9 + [-1.0]
+    runs = [_fake("gpt", act, seed, [1.0] + [1.0 if act == "relu" else nine[seed]] * 3)
+            for act in ("relu", "gelu") for seed in range(10)]
     numbers = sign_t0_numbers(runs)
-    borderline = [c for c in numbers["cells"] if c["layer"] == 4]
-    assert all(0.025 < c["p_value"] < 0.05 and c["call"] == 0 for c in borderline)
-    assert numbers["positive"] == 6 and numbers["unresolved"] == 2
+    borderline = [c for c in numbers["cells"] if c["act"] == "gelu" and c["layer"] > 1]
+    assert all(c["p_value"] == pytest.approx(0.021484375) and c["call"] == 0 for c in borderline)
+    assert numbers["positive"] == 5 and numbers["unresolved"] == 3
 
 
 def test_results_stored_before_the_sign_say_not_recorded(tmp_path):

@@ -79,8 +79,11 @@ def test_changepoint_refuses_too_few_points():
 
 
 def test_geometric_ratio():
-    r = geometric_ratio([4.0, 9.0, 16.0], [1.0, 1.0, 1.0])
-    assert r.mean == pytest.approx((4 * 9 * 16) ** (1 / 3)) and r.ci_low < r.mean < r.ci_high
-    assert r.values == (4.0, 9.0, 16.0) and r.n == 3
+    r = geometric_ratio([4.0, 9.0, 16.0, 25.0, 36.0], [1.0] * 5)
+    assert r.mean == pytest.approx((4 * 9 * 16 * 25 * 36) ** (1 / 5)) and r.ci_low < r.mean < r.ci_high
+    assert r.values == (4.0, 9.0, 16.0, 25.0, 36.0) and r.n == 5
+    three = geometric_ratio([4.0, 9.0, 16.0], [1.0, 1.0, 1.0])  # fewer than 5 pairs: no interval
+    assert three.mean == pytest.approx((4 * 9 * 16) ** (1 / 3)) and not three.defined and three.n == 3
+    assert "no interval (n = 3 < 5)" in three.method
     one = geometric_ratio([2.0, None, math.nan], [1.0, 1.0, 1.0])
     assert one.n == 1 and one.mean == 2.0 and not one.defined

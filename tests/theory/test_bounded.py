@@ -7,7 +7,7 @@ import time
 import sympy as sp
 
 from driftproof.activations import get_activation
-from driftproof.theory.bounded import WALL_FACTOR, WALL_SLACK, bounded
+from driftproof.bounded import WALL_FACTOR, WALL_SLACK, bounded
 from driftproof.theory.signmap import sign_map
 
 

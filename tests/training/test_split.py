@@ -39,6 +39,22 @@ def test_self_plus_label_is_the_full_delta(arch, loss, seed):
         assert np.max(np.abs(lab)) > 1e-6 * scale  # the label part is not trivially zero
 
 
+@settings(max_examples=15)
+@given(arch=split_archs, loss=split_losses, seed=seeds)
+def test_the_one_pass_label_part_equals_its_own_backward(arch, loss, seed):
+    """The logged split takes one backward (the self part) and the label part as delta minus it: equal to the
+    label part's own backward pass (the two-pass reference) to rounding, in every layer."""
+    net, fn, x, y = _batch(arch, loss, seed)
+    _, z, back = net.loss_and_backward(x, y, fn)
+    two_self, two_label = split_deltas(net, fn, z, y)
+    one_self, one_label = split_deltas(net, fn, z, y, full=back.deltas)
+    for a, b, c, d in zip(two_self, one_self, two_label, one_label):
+        np.testing.assert_array_equal(a, b)  # the same backward pass
+        scale = np.max(np.abs(a)) + np.max(np.abs(c))
+        np.testing.assert_allclose(d, c, rtol=0, atol=1e-12 * scale)
+        assert np.max(np.abs(c)) > 1e-6 * scale  # a label part to compare, not zeros
+
+
 def test_split_of_regression_targets():
     """MSE on real-valued targets (the teacher's): the label part is -y, the split still exact."""
     net, fn, x, y = _batch("mlp", "mse", 3, regression=True)

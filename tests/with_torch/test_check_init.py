@@ -3,12 +3,15 @@ the self/label split, the units of δ, and clear refusals."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from driftproof.errors import InputError
-from driftproof.results import HOLDS, VIOLATED, Verification
+from driftproof.payloads import ProbeLayerNumbers
+from driftproof.results import HOLDS, VIOLATED, Verification, json_default
 from driftproof.render import verdict_table, verification_json
 from driftproof.torch import check_init, find_layers
 
@@ -20,10 +23,14 @@ def test_relu_mlp_holds_by_sampling_and_the_split_adds_up():
     result = check_init(TwoLayer, batch(), "ce", inits=40, seed=0)
     assert isinstance(result, Verification) and result.verdict == HOLDS and result.exit_code == 0
     (row,) = result.evidence
-    assert row.key.arch == "torch" and row.key.layer == 1 and row.numbers["module"] == "fc1"
-    assert row.numbers["units"] == "per sample" and row.numbers["estimate"]["n"] == 40
-    total = row.numbers["self"]["mean"] + row.numbers["label"]["mean"]
-    assert total == pytest.approx(row.numbers["estimate"]["mean"], rel=1e-5)
+    assert row.key.arch == "torch" and row.key.layer == 1 and row.numbers.module == "fc1"
+    assert row.numbers.units == "per sample" and row.numbers.estimate.n == 40
+    total = row.numbers.self_part.mean + row.numbers.label_part.mean
+    assert total == pytest.approx(row.numbers.estimate.mean, rel=1e-5)
+    # the row holds its typed payload, declares every key it writes, and reads back from JSON as it was
+    assert type(row.numbers) is ProbeLayerNumbers and row.numbers.extra == {}
+    again = Verification.from_dict(json.loads(json.dumps(result.to_dict(), default=json_default)))
+    assert again.evidence == result.evidence and type(again.evidence[0].numbers) is ProbeLayerNumbers
     text = verdict_table(result, width=120)
     assert "holds by sampling, not proved" in text and "per sample" in text
     assert Verification.from_dict(verification_json(result)).verdict == HOLDS
@@ -35,20 +42,20 @@ def test_an_activation_with_negative_sigma_sigma_prime_is_violated():
     # σ(x) = exp(-x): σσ' = -exp(-2x) < 0 everywhere, so E[δ|p>0] < 0 (R3), called as a function
     result = check_init(lambda: TwoLayer(act=lambda p: torch.exp(-p)), batch(), "mse", inits=40, seed=1)
     assert result.verdict == VIOLATED and result.exit_code == 1
-    assert result.evidence[0].numbers["estimate"]["ci_high"] < 0
+    assert result.evidence[0].numbers.estimate.ci_high < 0
 
 
 def test_numpy_batches_are_taken_as_tensors():
     x, y = batch()
     from_numpy = check_init(TwoLayer, (x.numpy(), y.numpy().astype("int32")), "ce", inits=5)
-    assert from_numpy.evidence[0].numbers["estimate"] == check_init(TwoLayer, (x, y), "ce", inits=5).evidence[0].numbers["estimate"]
+    assert from_numpy.evidence[0].numbers.estimate == check_init(TwoLayer, (x, y), "ce", inits=5).evidence[0].numbers.estimate
 
 
 def test_gated_ffn_takes_the_gate_branch():
     layers = find_layers(Gated())
     assert [(layer.name, layer.gated, layer.down_name) for layer in layers] == [("mlp.gate_proj", True, "mlp.down_proj")]
     result = check_init(Gated, batch(), F.cross_entropy, inits=8)
-    assert result.evidence[0].numbers["gated"] and "(gate)" in verdict_table(result, width=100)
+    assert result.evidence[0].numbers.gated and "(gate)" in verdict_table(result, width=100)
 
 
 def test_where_selects_layers_and_the_error_names_the_modules():
@@ -62,7 +69,7 @@ def test_where_selects_layers_and_the_error_names_the_modules():
 
 def test_an_unknown_loss_gets_no_split_and_says_so():
     result = check_init(TwoLayer, batch(), lambda out, y: F.cross_entropy(out, y, label_smoothing=0.1), inits=6)
-    assert "self" not in result.evidence[0].numbers
+    assert result.evidence[0].numbers.self_part is None and "self_part" not in result.evidence[0].to_dict()["numbers"]
     assert "no self/label split" in verdict_table(result, width=100)
     smoothed = check_init(TwoLayer, batch(), torch.nn.CrossEntropyLoss(label_smoothing=0.1), inits=6)
     assert not smoothed.config["split"]  # recognized as cross-entropy, but not of the form c (g(z) - y)
@@ -87,4 +94,4 @@ def test_bad_input_is_refused_in_one_line():
 def test_a_compiled_model_is_measured_through_its_eager_module():
     eager = check_init(TwoLayer, batch(), inits=5)
     compiled = check_init(lambda: torch.compile(TwoLayer()), batch(), inits=5)
-    assert compiled.evidence[0].numbers["estimate"] == eager.evidence[0].numbers["estimate"]
+    assert compiled.evidence[0].numbers.estimate == eager.evidence[0].numbers.estimate

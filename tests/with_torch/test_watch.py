@@ -73,7 +73,7 @@ def test_watch_logs_every_k_steps_and_its_run_folder_reads_back(tmp_path):
     first = w.records[0]
     assert {"L1.sign", "L1.sign_se", "L1.zero_frac", "L1.near_zero_frac", "L1.nonpos_frac",
             "in:mlp.down_proj.max_med", "W:mlp.gate_proj.weight.neg_frac", "W:out.weight.drift"} <= set(first)
-    assert first["W:out.weight.drift"] == 0.0 and w.records[-1]["W:out.weight.drift"] != 0.0
+    assert first["rows"] == 32.0 and first["W:out.weight.drift"] == 0.0 and w.records[-1]["W:out.weight.drift"] != 0.0
     # the drift is the change of the mean since step 0, measured before each logged update
     assert w.records[-1]["W:inp.weight.drift"] == pytest.approx(
         w.records[-1]["W:inp.weight.mean"] - first["W:inp.weight.mean"], abs=1e-12)
@@ -98,6 +98,21 @@ def test_eval_forwards_and_other_steps_are_not_measured():
     loss.backward()
     assert w.step(loss)["step"] == 3
     assert w.close() is not None
+
+
+def test_outputs_without_logits_never_stop_the_training():
+    class DictOut(TwoLayer):
+        def forward(self, x):
+            return {"scores": super().forward(x)}
+
+    model = DictOut()
+    w = watch(model, every=1, rows=None)
+    x, y = batch()
+    loss = torch.nn.functional.cross_entropy(model(x)["scores"], y)
+    loss.backward()
+    record = w.step(loss)
+    w.close()
+    assert record["L1.sign"] == record["L1.sign"] and record["rows"] == 1.0  # δ = ∂L/∂p: no logits, no rows
 
 
 def test_watch_refuses_what_it_cannot_measure(tmp_path):

@@ -9,7 +9,7 @@ import sympy as sp
 from flint import arb, arb_series
 
 from .balls import Unsupported, _compile, _prec, _Undecided
-from ..bounded import bounded
+from ...bounded import bounded
 from .extended import INF, _TailFail, _XI, _xi_eval
 from .results import CertifiedInterval, CertifiedRoot, Isolation
 from .rewrite import prepare
@@ -21,7 +21,7 @@ __all__ = ["isolate_sign", "DEFAULT_BUDGET"]
 # at most 64 nodes (larger ones cost in proportion); at b bits it costs b/64 units, a Taylor series of
 # length n costs n, an end-point interval evaluation WIDE_BOX_COST, and a
 # SymPy step on a tail (factor, together, limit) costs SYMPY_STEP_COST units and runs in a bounded child
-# process with a fixed CPU-time limit (theory/bounded.py): factor of exp(-(x - c)**2) with a float c
+# process with a fixed CPU-time limit (driftproof/bounded.py): factor of exp(-(x - c)**2) with a float c
 # can build a polynomial of huge degree.
 DEFAULT_BUDGET = 200_000  # work units (about 10 s on one core of the reference machine)
 SYMPY_STEP_LIMIT = 0.3  # CPU seconds for one SymPy step

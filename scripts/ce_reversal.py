@@ -1,0 +1,123 @@
+"""Which factor decides whether the drift reverses under cross-entropy (issue 22 item 5): one factor at a time.
+
+The base cell: a ReLU MLP (width 64, depth 2, He init) trained with cross-entropy on the digits by plain SGD
+(lr 0.1, batch 64, 150 steps), every step logged with the self/label split. From it, one factor is changed
+at a time: optimizer (SGD, Adam, AdamW, Muon; SGD with the gradient clipped to global norm 1), learning rate, width, depth, data (digits, random labels, a teacher
+network's labels), label noise (a fraction of the digits' training labels replaced by uniform random ones),
+and, as the reference, the loss (MSE). Each cell trains SEEDS seeds (seeds are the unit of replication:
+mean and 95% Student-t interval over them, n printed).
+
+Per cell and hidden layer: the bias drift b(end) - b(0) (the paper's negative drift is < 0), the sign
+statistic E[δ|p>0] at t = 0 and its mean over the last 10 logged steps, the self and label parts at the end
+(DESIGN.md §2 item D: the sign at the end is self + label), the fraction of steps with a positive sign, and
+the step at which its running mean first turns negative (per seed).
+
+Writes scripts/results/ce_reversal.json. Usage:
+    PYTHONPATH=. python scripts/ce_reversal.py [--seeds 5] [--steps 150] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from driftproof.config import Config
+from driftproof.training import TrainSpec
+from driftproof.training.seed import train_seed
+from driftproof.training.spec import dataset_for
+from driftproof.training.summary import jsonable, seed_estimate, summarize
+
+OUT = Path(__file__).parent / "results" / "ce_reversal.json"
+BASE_CONFIG = dict(loss="ce", act="relu", width=64, depth=2)
+BASE_SPEC = dict(data="digits", opt="sgd", lr=0.1, batch=64, n_train=1024, n_test=256, control=None, log_every=1)
+
+# factor -> [(value label, config changes, spec changes, label noise)]
+FACTORS = {
+    "optimizer": [("sgd", {}, {}, 0.0), ("adam lr 1e-3", {}, {"opt": "adam", "lr": 1e-3}, 0.0),
+                  ("adamw lr 1e-3 wd 0.1", {}, {"opt": "adamw", "lr": 1e-3, "wd": 0.1}, 0.0),
+                  ("muon lr 0.02", {}, {"opt": "muon", "lr": 0.02}, 0.0),
+                  ("sgd, clip norm 1", {}, {"clip_norm": 1.0}, 0.0)],
+    "learning rate": [("sgd lr 0.01", {}, {"lr": 0.01}, 0.0), ("sgd lr 0.1", {}, {}, 0.0),
+                      ("sgd lr 0.5", {}, {"lr": 0.5}, 0.0)],
+    "width": [("width 32", {"width": 32}, {}, 0.0), ("width 64", {}, {}, 0.0), ("width 256", {"width": 256}, {}, 0.0)],
+    "depth": [("depth 1", {"depth": 1}, {}, 0.0), ("depth 2", {}, {}, 0.0), ("depth 4", {"depth": 4}, {}, 0.0)],
+    "data": [("digits", {}, {}, 0.0), ("noise (random labels)", {}, {"data": "noise"}, 0.0),
+             ("teacher", {}, {"data": "teacher"}, 0.0)],
+    "label noise": [("0%", {}, {}, 0.0), ("50%", {}, {}, 0.5), ("100%", {}, {}, 1.0)],
+    "loss": [("ce", {}, {}, 0.0), ("mse", {"loss": "mse"}, {}, 0.0)],
+}
+
+
+def _noisy(data, fraction: float, seed: int):
+    """``data`` with ``fraction`` of its training labels replaced by uniform random classes (generator seed+7)."""
+    if fraction == 0:
+        return data
+    rng = np.random.default_rng([seed, 7])
+    y = data.y_train.copy()
+    chosen = rng.random(len(y)) < fraction
+    y[chosen] = rng.integers(0, int(y.max()) + 1, int(chosen.sum()))
+    return replace(data, y_train=y)
+
+
+def run_cell(config_changes: dict, spec_changes: dict, noise: float, seeds: int, steps: int) -> dict:
+    config = Config(**{**BASE_CONFIG, **config_changes})
+    spec = TrainSpec(**{**BASE_SPEC, **spec_changes, "steps": steps, "seeds": seeds})
+    logs = []
+    for seed in range(seeds):
+        data = _noisy(dataset_for(config, spec, seed), noise, seed)
+        logs.append(train_seed(config, spec, seed, data))
+    summary = summarize(logs, config.depth).roles["main"]
+    layers = {}
+    for key, layer in summary.layers.items():
+        ends = [float(np.nanmean(log.columns[f"{key}.sign"][-10:])) for log in logs if log.diverged_at is None]
+        layers[key] = {"b_drift": layer.b_drift, "w_drift": layer.w_drift, "sign_t0": layer.sign_t0,
+                       "sign_end": seed_estimate(ends), "self_end": layer.self_end, "label_end": layer.label_end,
+                       "positive_fraction": layer.positive_fraction,
+                       "first_negative_running_mean": list(layer.first_negative_running_mean)}
+    return {"config": {**BASE_CONFIG, **config_changes}, "spec": {**BASE_SPEC, **spec_changes, "steps": steps},
+            "label_noise": noise, "seeds": seeds, "diverged_seeds": list(summary.diverged), "layers": layers,
+            "test_acc": summary.final["test_acc"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 30 steps: a smoke test of the script")
+    args = parser.parse_args()
+    seeds, steps = (2, 30) if args.quick else (args.seeds, args.steps)
+    start, load = time.perf_counter(), [os.getloadavg()]
+    cells, done = {}, {}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for factor, values in FACTORS.items():
+            cells[factor] = {}
+            for label, config_changes, spec_changes, noise in values:
+                key = json.dumps([config_changes, spec_changes, noise], sort_keys=True)
+                if key not in done:  # the base cell appears under several factors: trained once
+                    done[key] = run_cell(config_changes, spec_changes, noise, seeds, steps)
+                cells[factor][label] = done[key]
+                layer1 = done[key]["layers"]["L1"]
+                print(f"{factor:13s} {label:22s} L1 b drift {layer1['b_drift'].mean:+.4f} "
+                      f"sign end {layer1['sign_end'].mean:+.2e} self {layer1['self_end'].mean:+.2e} "
+                      f"label {layer1['label_end'].mean:+.2e}", flush=True)
+            load.append(os.getloadavg())
+    payload = {"command": f"PYTHONPATH=. python scripts/ce_reversal.py --seeds {seeds} --steps {steps}"
+                          + (" --quick" if args.quick else ""),
+               "base": {"config": BASE_CONFIG, "spec": BASE_SPEC}, "seeds": seeds, "steps": steps,
+               "cells": jsonable(cells), "seconds": time.perf_counter() - start, "load": load,
+               "machine": {"python": platform.python_version(), "platform": platform.platform()}}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(payload, indent=1, default=lambda v: v.to_dict() if hasattr(v, "to_dict") else None))
+    print(f"{payload['seconds']:.0f} s -> {OUT}")
+
+
+if __name__ == "__main__":
+    main()
