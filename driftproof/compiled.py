@@ -7,7 +7,7 @@ named by a hash, and imported from there: Numba's ``cache=True`` then keys its o
 a stable file, and a second process does not compile again.
 
 One module holds every built-in activation at its default parameters: ``act(code, x)`` and
-``act_d(code, x)`` branch on the activation's code (its place in :func:`builtin_names`), so the
+``act_d(code, x)`` branch on the activation's code (its place in :func:`core_names`), so the
 Monte Carlo kernels are compiled once for all of them, not once per activation (a compiled kernel
 took ~10-25 CPU-seconds per activation). Custom expressions, registered names and built-ins with
 other parameters get a module of their own, whose ``act(code, x)`` ignores the code. The built-in
@@ -39,7 +39,7 @@ import textwrap
 from pathlib import Path
 from types import ModuleType
 
-from .activations import Activation, builtin_names, get_activation
+from .activations import Activation, core_names, get_activation
 from .envcheck import cache_problem, cache_root
 
 __all__ = ["cache_dir", "activation_kernels", "kernel_source", "builtin_source", "builtin_code", "Kernels"]
@@ -166,8 +166,10 @@ def kernel_source(activation: Activation) -> str:
 
 
 def builtin_source() -> str:
-    """The source of the one module of every built-in activation at its default parameters."""
-    names = builtin_names()
+    """The source of the one module of the thirteen core built-ins at their default parameters (the
+    catalogue's other activations get a module of their own when used: compiling 61 branches would
+    cost every command that compiles)."""
+    names = core_names()
     return _module_source(names, [get_activation(name) for name in names])
 
 
@@ -176,7 +178,7 @@ def builtin_code(activation: Activation) -> int | None:
     expression, a registered name, a built-in with other parameters)."""
     if activation.custom:
         return None
-    names = builtin_names()
+    names = core_names()
     return names.index(activation.name) if activation.name in names else None
 
 
