@@ -18,6 +18,8 @@ from .errors import InputError
 __all__ = ["check_numba_threads", "check_jit", "check_matplotlib_backend", "cache_problem", "cache_root"]
 
 _TRUE = {"1", "true", "yes", "on"}
+# matplotlib's built-in non-interactive backends (matplotlib.backends.BackendFilter.NON_INTERACTIVE)
+_FILE_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 
 
 def check_numba_threads() -> None:
@@ -45,7 +47,7 @@ def check_jit(what: str = "the Monte Carlo kernels") -> None:
 def check_matplotlib_backend() -> None:
     """``MPLBACKEND``, when set, must name a backend matplotlib knows (it refuses others when imported)."""
     name = os.environ.get("MPLBACKEND")
-    if not name:
+    if not name or name.lower() in _FILE_BACKENDS:  # known without importing matplotlib (~0.5 s)
         return
     try:
         from matplotlib import rcsetup  # a bad MPLBACKEND already fails this import (before matplotlib is loaded)

@@ -8,7 +8,6 @@ from pathlib import Path
 import matplotlib
 import matplotlib.ticker
 import numpy as np
-from scipy.special import stdtrit
 
 from .style import AXIS_MULTIPLE, act_label, activation_legend, apply_limits, color, linestyle, new_figure, save
 
@@ -25,7 +24,7 @@ def band(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = stacked.shape[0]
     if n < 2:
         return mean, mean, mean
-    half = stdtrit(n - 1, 0.975) * np.nanstd(stacked, axis=0, ddof=1) / np.sqrt(n)
+    half = _t975(n) * np.nanstd(stacked, axis=0, ddof=1) / np.sqrt(n)
     return mean, mean - half, mean + half
 
 
@@ -174,3 +173,11 @@ def split_figure(runs: list[dict], path: Path, ctx=None, predicted: dict | None 
         handles += [matplotlib.lines.Line2D([], [], color="black", lw=0.9, ls="--", label="first-order prediction")]
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=7)
     return save(fig, path, ctx, meta)
+
+
+def _t975(n: int) -> float:
+    """Student-t 0.975 quantile with n - 1 degrees of freedom; scipy.special is imported here, not at
+    import time (it costs every command ~0.2 s, and the command line imports this module to build its parsers)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(n - 1, 0.975))

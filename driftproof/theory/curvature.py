@@ -11,7 +11,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import expit
 
 from ..losses import Loss
 from ..results import Estimate
@@ -44,6 +43,8 @@ def ce_curvature(variance: float, classes: int, seed: int = 0, samples: int | No
     if variance == 0:
         return Estimate.exact(1 - 1 / classes, "exact (v = 0)")
     if classes == 2:
+        from scipy.special import expit  # ~0.2 s at import: only the K = 2 case needs it
+
         sd = math.sqrt(2 * variance)
 
         def integrand(u):

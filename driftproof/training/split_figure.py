@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.special import stdtrit  # scipy.stats costs ~0.5 s at import
 
 from .run import TrainResult
 
@@ -27,7 +26,7 @@ def _band(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     n = stacked.shape[0]
     if n < 2:
         return mean, np.zeros_like(mean)
-    return mean, stdtrit(n - 1, 0.975) * np.nanstd(stacked, axis=0, ddof=1) / np.sqrt(n)
+    return mean, _t975(n) * np.nanstd(stacked, axis=0, ddof=1) / np.sqrt(n)
 
 
 def save_split_figure(result: TrainResult, folder: str | Path) -> Path | None:
@@ -68,3 +67,11 @@ def save_split_figure(result: TrainResult, folder: str | Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _t975(n: int) -> float:
+    """Student-t 0.975 quantile with n - 1 degrees of freedom; scipy.special is imported here, not at
+    import time (it costs every command ~0.2 s, and the command line imports this module to build its parsers)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(n - 1, 0.975))
