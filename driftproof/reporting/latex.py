@@ -194,13 +194,14 @@ def pm(ctx, key: str, mean: float, stderr: float) -> str:
 
 
 def figure_tex(ctx, figure: Path, label: str, caption: str, width: str | None = None, sources=None,
-               networks: tuple[str, ...] = ()) -> str:
+               networks: tuple[str, ...] = (), placement: str = "!htbp") -> str:
     """A float with the figure (its PDF in ``figures/``), a caption and a label; counts it.
 
     ``sources``: the cached results (file names) or stored sweeps it was drawn from; the caption ends with
     their short key (listed in the provenance appendix) and the rows of the configurations table
     (``networks``) it shows. By default the figure is placed at the width it was drawn at (recorded by
-    ``style.save``), so its font sizes are the printed sizes.
+    ``style.save``), so its font sizes are the printed sizes. ``placement``: LaTeX's float placement (``H``
+    pins the figure where it stands, as the summary's headline figure is).
     """
     if width is None:
         drawn = ctx.results.get("figures", {}).get(Path(figure).stem, {}).get("width_in")
@@ -208,7 +209,7 @@ def figure_tex(ctx, figure: Path, label: str, caption: str, width: str | None = 
     ctx.figure_count += 1
     ctx.figure_labels.append(label)
     caption += source_note(ctx, label, sources, networks)
-    return "\n".join([r"\begin{figure}[!htbp]\centering", rf"\includegraphics[width={width}]{{figures/{figure.name}}}",
+    return "\n".join([rf"\begin{{figure}}[{placement}]\centering", rf"\includegraphics[width={width}]{{figures/{figure.name}}}",
                       rf"\caption{{{caption}}}\label{{{label}}}", r"\end{figure}"])
 
 

@@ -68,7 +68,8 @@ def headline_tex(ctx: Context) -> str:
         f"draw), so that both losses share an axis. Lines: the theory, C σ(p)σ'(p) / C (solid MSE, dashed CE); points: "
         f"Monte Carlo over the output weights and labels, {sizes['samples']} samples per unit, 95% error bars, about "
         f"28 of the {sizes['width']} units per loss (normal init, He scale, K = 10, seed {ctx.seed}). The claim: "
-        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.", sources=used, networks=("N1",))
+        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.", sources=used, networks=("N1",),
+                      placement="H")  # on the summary page, or at the top of the next: never later
 
 
 def _in_units_of_c(act: str, units: dict) -> dict:

@@ -28,7 +28,7 @@ def summary_tex(ctx: Context, claims: list[Claim]) -> str:
     return "\n".join([
         r"\section*{Summary}",
         r"\noindent " + scale_line(ctx) + r"\par\smallskip",
+        headline_tex(ctx),  # pinned here (placement H): the verdict table can run past page 1, the figure not
         table(["claim", "verdict", "the number that decides it (95% interval)", r"\S"], rows,
               "Each claim, its verdict, and the number it turns on; the evidence is in the claim's section.",
-              r"p{5.0cm}lp{8.0cm}r", size=r"\small", label="tab:verdicts", breakable=False),
-        headline_tex(ctx)])
+              r"p{5.0cm}lp{8.0cm}r", size=r"\small", label="tab:verdicts", breakable=False)])

@@ -137,8 +137,10 @@ def test_g1_form_under_mse():
 @pytest.mark.parametrize("data", get_arch("mlp").datasets)
 def test_trains_on_every_data_set_the_mlp_does(data):
     assert get_arch("glu").datasets == get_arch("mlp").datasets
+    # LeCun scale: a gated unit multiplies two branches, so at He scale the variance grows roughly as q^2 per
+    # layer; at depth 2 on the digits the He-scaled GLU starts at 9.3 nats held out and diverges (seeds 0-2).
     run = api.train("ce", "silu", arch="glu", data=data, width=8, depth=2, steps=4, seeds=1, control=False,
-                    n_train=64, n_test=32, lr=0.01)
+                    n_train=64, n_test=32, lr=0.01, scale="lecun")
     assert not run.diverged and np.isfinite(run.result.logs[0].columns["loss"]).all()
 
 
