@@ -27,7 +27,7 @@ from .latex import compile_pdf, missing_tex, table
 from .scope_sections import scope_section
 from .montecarlo_sections import drift_section, montecarlo_appendix, montecarlo_claims, montecarlo_text
 from .residual_sections import residual_appendix, residual_claims, residual_section
-from .summary import summary_tex
+from .summary import summary_tex, verdicts_appendix
 from .sweep_sections import sweep_appendix, sweep_claims, sweep_section
 from .theory_sections import derivation_appendix, mean_field_appendix, sign_map_appendix, sign_section, theory_claims
 from .split_sections import split_appendix, split_section
@@ -250,7 +250,7 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     _write(generated / "banner.tex", banner + "\n")
     _write(generated / "summary.tex", summary_tex(ctx, claims) + "\n")
     _write(generated / "sections.tex", "\n\n".join(sections) + "\n")
-    _write(generated / "appendix.tex", "\n\n".join(appendix) + "\n")
+    _write(generated / "appendix.tex", "\n\n".join([verdicts_appendix(ctx, claims), *appendix]) + "\n")
     timings = {"wall": time.perf_counter() - start, "cpu": _cpu_seconds() - cpu_start, "load": load}
     _write(generated / "environment.tex", _provenance_tex(ctx, timings) + "\n")
     _write(generated / "numbers.tex", ctx.numbers.macros())

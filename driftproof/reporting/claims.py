@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["Claim"]
+from ..paper import INCONCLUSIVE_WORD, NOT_REPRODUCED, REPRODUCED
+
+__all__ = ["Claim", "against_paper"]
+
+
+def against_paper(verdict: str) -> str:
+    """A claim's verdict as the verdict against the paper: reproduced, not reproduced at this scale, or
+    inconclusive."""
+    if verdict in ("holds", "supported"):
+        return REPRODUCED
+    if verdict in ("violated", "not supported"):
+        return NOT_REPRODUCED
+    return INCONCLUSIVE_WORD
 
 
 @dataclass(frozen=True)
@@ -14,6 +26,12 @@ class Claim:
     ``key`` is structured (``t0-sign``, ``drift``, ``persistence``, ``C1/GPT``, ...) and never the words
     printed; ``number`` is the deciding number with its interval, as printed; ``section`` the LaTeX label
     of the section with the claim's figure.
+
+    The page-1 table reads the short fields: ``family`` (the architectures the evidence comes from),
+    ``paper`` (the paper's value in a few words; empty for a question the paper does not state),
+    ``versus`` (the verdict against the paper, one of :data:`driftproof.paper.VERDICTS`; for a question
+    beyond the paper the verdict itself), ``ours`` (our value with its interval and n) and ``scale``
+    (the networks and samples it rests on).
     """
 
     key: str
@@ -22,6 +40,11 @@ class Claim:
     number: str
     evidence: str
     section: str
+    family: str = ""
+    paper: str = ""
+    versus: str = ""
+    ours: str = ""
+    scale: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -15,7 +15,8 @@ from ..training.spec import TrainSpec, dataset_for, net_config, net_shape
 from .context import Context
 from .latex import table
 
-__all__ = ["Network", "networks", "sweep_networks", "configurations_tex", "scale_line", "PAPER_PARAMS", "PAPER_TOKENS", "refs"]
+__all__ = ["Network", "networks", "sweep_networks", "configurations_tex", "scale_line", "scale_of", "count_text",
+           "PAPER_PARAMS", "PAPER_TOKENS", "refs"]
 
 # The paper's scale (its GPT): parameters and training tokens, for the statement of scale on page 1.
 PAPER_PARAMS = 124e6
@@ -156,7 +157,7 @@ def refs(*keys: str) -> str:
     return ("network " if len(keys) == 1 else "networks ") + ", ".join(keys) + r" (Table~\ref{tab:configs})"
 
 
-def _count(value: int) -> str:
+def count_text(value: int) -> str:
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
             return f"{value / limit:.3g}{suffix}"
@@ -165,7 +166,16 @@ def _count(value: int) -> str:
 
 def _params_text(span: tuple[int, int]) -> str:
     low, high = span
-    return _count(low) if low == high else f"{_count(low)}--{_count(high)}"
+    return count_text(low) if low == high else f"{count_text(low)}--{count_text(high)}"
+
+
+def scale_of(ctx: Context, key: str) -> str:
+    """One network of the configurations table in a few words, for the page-1 table: ``N4: 28k params,
+    150 steps, 3 seeds`` (trained) or ``N1: width 128, sampled at t = 0`` (Monte Carlo)."""
+    network = next(n for n in networks(ctx) if n.key == key)
+    if not network.steps:
+        return f"{key}: width {network.widths}, sampled at t = 0"
+    return f"{key}: {_params_text(network.params).replace('--', '–')} params, {network.steps} steps, {network.seeds} seeds"
 
 
 def configurations_tex(ctx: Context) -> str:
@@ -196,9 +206,9 @@ def scale_line(ctx: Context) -> str:
     tokens = max((n.tokens for n in gpt), default=0)
     ctx.record("scale", "trained", {"params": [low, high], "steps": steps, "seeds": seeds, "runs": runs,
                                     "gpt_tokens": tokens})
-    text = (f"Scale: numpy networks of {_count(low)}–{_count(high)} parameters trained for {steps[0]}–{steps[-1]} "
+    text = (f"Scale: numpy networks of {count_text(low)}–{count_text(high)} parameters trained for {steps[0]}–{steps[-1]} "
             f"steps with {seeds[0]}–{seeds[-1]} seeds per configuration ({runs} runs in all"
-            + (f"; the largest GPT saw {_count(tokens)} tokens" if tokens else "")
-            + f"), against the paper's {_count(int(PAPER_PARAMS))}-parameter GPT trained on "
-            f"{_count(int(PAPER_TOKENS))} tokens, about {float(f'{PAPER_PARAMS / high:.2g}'):,.0f} times our largest.")
+            + (f"; the largest GPT saw {count_text(tokens)} tokens" if tokens else "")
+            + f"), against the paper's {count_text(int(PAPER_PARAMS))}-parameter GPT trained on "
+            f"{count_text(int(PAPER_TOKENS))} tokens, about {float(f'{PAPER_PARAMS / high:.2g}'):,.0f} times our largest.")
     return tex_prose(text) + r" Every network: Table~\ref{tab:configs}."

@@ -39,10 +39,12 @@ def sign_map_figure(panels: list[dict], path: Path, ctx=None) -> Path:
     return save(fig, path, ctx)
 
 
-def _thin(p: np.ndarray, count: int) -> np.ndarray:
-    """Indices of about ``count`` units spread evenly over the sorted pre-activations."""
+def _thin(p: np.ndarray, count: int, shift: float = 0.0) -> np.ndarray:
+    """Indices of about ``count`` units spread evenly over the sorted pre-activations, starting ``shift`` of a
+    step in (two losses drawn over the same units take alternate ones, so neither's markers hide the other's)."""
     order = np.argsort(p)
-    return order[np.unique(np.linspace(0, len(order) - 1, count).round().astype(int))]
+    step = (len(order) - 1) / max(count - 1, 1)
+    return order[np.unique(np.clip(np.arange(count) * step + shift * step, 0, len(order) - 1).round().astype(int))]
 
 
 def headline_figure(panels: list[dict], path: Path, ctx=None, points: int = 28) -> Path:
@@ -57,11 +59,11 @@ def headline_figure(panels: list[dict], path: Path, ctx=None, points: int = 28) 
     meta = {"axes": {}}
     for ax, panel in zip(axes.flat, panels):
         c, series = color(panel["act"], acts), {}
-        for loss, data in panel["losses"].items():
+        for index, (loss, data) in enumerate(panel["losses"].items()):
             p, mc, se, theory = (np.asarray(data[k], dtype=float) for k in ("p", "mc", "se", "theory"))
             order = np.argsort(p)
             ax.plot(p[order], theory[order], color=c, ls=linestyle(loss), lw=1.1)
-            keep = _thin(p, points)
+            keep = _thin(p, points, shift=index / max(len(panel["losses"]), 1))
             ax.errorbar(p[keep], mc[keep], yerr=1.96 * se[keep], fmt=marker(loss), ms=2.6, mfc="white", mec=c,
                         ecolor=c, elinewidth=0.7, capsize=0, mew=0.8)
             series[loss] = np.concatenate([theory, mc[keep] - 1.96 * se[keep], mc[keep] + 1.96 * se[keep]])

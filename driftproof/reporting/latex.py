@@ -188,7 +188,10 @@ def interval(ctx, key: str, estimate, digits: int = 3) -> str:
 
 def pm(ctx, key: str, mean: float, stderr: float) -> str:
     """``mean ± stderr`` as report numbers (recorded under ``key`` and ``key se``), the mean rounded to the
-    standard error's second significant digit."""
+    standard error's second significant digit; a standard error at the value's floating-point resolution
+    (a zero-variance estimator, 1e-19 beside 0.2) leaves the value at six significant digits, not twenty."""
+    if stderr is not None and math.isfinite(stderr) and 0 <= stderr < 1e-12 * abs(mean):
+        return ctx.numbers.add(key, f"{mean:.6g}") + r" $\pm$ " + ctx.numbers.add(key + " se", f"{stderr:.1g}")
     value, error = round_to_error(mean, stderr)
     return ctx.numbers.add(key, value) + r" $\pm$ " + ctx.numbers.add(key + " se", error)
 

@@ -12,6 +12,7 @@ from ..montecarlo import compare_conditional, compare_marginal, conditional, mar
 from ..montecarlo.compare import unit_predictions
 from ..texutil import round_to_error, tex_prose
 from .claims import Claim
+from .configurations import scale_of
 from .context import Context
 from .figures_theory import headline_figure, width_gap_figure
 from .latex import figure_tex, pm, source_note, table
@@ -66,9 +67,10 @@ def headline_tex(ctx: Context) -> str:
         f"The claim at t = 0: E[δ_i | p] on the last hidden layer against its pre-activation p_i, divided by the "
         f"loss's constant C (R1 for MSE: K s_V²; R2 for cross-entropy: s_V² E[Σ π(1 − π)] over the logits of this "
         f"draw), so that both losses share an axis. Lines: the theory, C σ(p)σ'(p) / C (solid MSE, dashed CE); points: "
-        f"Monte Carlo over the output weights and labels, {sizes['samples']} samples per unit, 95% error bars, about "
-        f"28 of the {sizes['width']} units per loss (normal init, He scale, K = 10, seed {ctx.seed}). The claim: "
-        f"every point with p > 0 at or above zero.") + r" Section~\ref{sec:sign}.", sources=used, networks=("N1",),
+        f"Monte Carlo over the output weights and labels, {sizes['samples']} samples per unit, with 95% error bars "
+        f"(where none shows, shorter than the marker); about 28 of the {sizes['width']} units per loss, the two "
+        f"losses at alternate units (normal init, He scale, K = 10, seed {ctx.seed}). The claim: every point with "
+        f"p > 0 at or above zero.") + r" Section~\ref{sec:sign}.", sources=used, networks=("N1",),
                       placement="H")  # on the summary page, or at the top of the next: never later
 
 
@@ -226,4 +228,7 @@ def montecarlo_claims(ctx: Context) -> list[Claim]:
     return [Claim("t0-sign-mc", "The same at init for inits the proof does not cover (uniform, truncated normal, "
                   "Laplace, Rademacher): Monte Carlo", verdict, number,
                   f"sign test (alpha = {ALPHA:g}, Holm) holds in {holds} of {len(verdicts)} (pair, init) cases"
-                  + (f"; {'; '.join(bad)}" if bad else ""), "sec:sign")]
+                  + (f"; {'; '.join(bad)}" if bad else ""), "sec:sign",
+                  family="MLP", versus=verdict, ours=f"holds in {holds} of {len(verdicts)} (pair, init); closest to 0: "
+                  f"{mean} [{low}, {high}], n = {pooled['n']}",
+                  scale=scale_of(ctx, "N1") + f", {MC_SIZES[ctx.quick]['samples']} samples per unit")]

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..archs import families as arch_families
+from ..paper import NOT_RUN, PAPER_SHORT, PaperRecord
 from ..render.claims import FAMILY_NAMES, T0_RESOLUTION_NOTE, evidence_text, row_word
 from ..render.estimates import interval_text
 from ..results import Evidence
@@ -22,11 +23,13 @@ from ..texutil import tex_prose
 from .claims import Claim
 from .context import Context
 from .figures_sweep import FAMILY_TITLES, cliff_figure, loss_figure, sparsity_figure, spikes_figure
-from .configurations import sweep_networks
+from .configurations import count_text, sweep_networks
 from .latex import figure_tex, table
 from .sweep_results import TRANSFORMER_OUT, sweep_results
 
 __all__ = ["sweep_results", "sweep_section", "sweep_appendix", "sweep_claims", "TRANSFORMER_OUT"]
+
+SHORT_FAMILY = {"mlp": "MLP", "gpt": "GPT", "vit": "ViT", "glu": "GLU"}
 
 # The claims in a few words, for the summary page (the full statements head the section's table).
 SHORT = {"C1": "ReLU sparsity rises in training", "C2": "accuracy falls off a cliff at high sparsity",
@@ -194,11 +197,49 @@ def sweep_appendix(ctx: Context) -> str:
                             "p{2.2cm}p{1.9cm}p{11.6cm}", size=r"\footnotesize", label="tab:claims-evidence")])
 
 
+def _ours(record: PaperRecord) -> str:
+    """Our value against the paper's, with its interval and n, in a few words (the page-1 table)."""
+    if record.ours is None:
+        return "n/a: " + record.note.split(";")[0].split(":")[0]
+    if record.claim == "T0":  # decided by the exact sign test over networks, not by the t interval
+        return record.note.replace(" (mean over layers)", "")
+    if not record.ours.defined:
+        return f"{record.ours.mean:.3g}, no interval (n = {record.ours.n})"
+    return f"{interval_text(record.ours, '{:.3g}')}, n = {record.ours.n}"
+
+
+def _scale(record: PaperRecord) -> str:
+    scale = record.our_scale
+    if not scale:
+        return "no runs"
+    parts = []
+    if "params" in scale:
+        low, high = (count_text(v) for v in scale["params"])
+        parts.append(f"{low} params" if low == high else f"{low}–{high} params")
+    parts.append(f"{'/'.join(str(s) for s in scale['steps'])} steps")
+    parts.append(f"{scale['seeds']} seeds, {scale['runs']} runs")
+    return ", ".join(parts)
+
+
 def sweep_claims(ctx: Context) -> list[Claim]:
+    """C1-C5 and T0 per architecture family, each with the paper's value beside ours; one 'not run' row
+    naming the families without stored runs."""
     out = []
-    for family, rows in _families(ctx).items():
+    families = _families(ctx)
+    for family, rows in families.items():
         for row in rows:
+            record = row.numbers.get("paper_record")
             out.append(Claim(f"{row.key.result}/{family}", f"{row.key.result} {FAMILY_NAMES[family]}: "
                              f"{SHORT[row.key.result]}",
-                             row_word(row), _deciding(row), evidence_text(row), "sec:empirical"))
+                             row_word(row), _deciding(row), evidence_text(row), "sec:empirical",
+                             family=SHORT_FAMILY.get(family, family), paper=PAPER_SHORT[row.key.result],
+                             versus=record.verdict if record else NOT_RUN,
+                             ours=_ours(record) if record else "n/a", scale=_scale(record) if record else ""))
+    missing = [family for family in FAMILY_NAMES if family not in families]
+    if missing:
+        names = ", ".join(FAMILY_NAMES[family] for family in missing)
+        out.append(Claim("C1-C5/not-run", f"C1–C5 and T0 on the {names}", NOT_RUN,
+                         "no stored sweep of these architectures", "no stored sweep of these architectures",
+                         "sec:empirical", family=", ".join(SHORT_FAMILY.get(f, f) for f in missing),
+                         paper="GPT: as above", versus=NOT_RUN, ours="no runs", scale="--"))
     return out

@@ -13,7 +13,7 @@ from ..results import HOLDS, VIOLATED, Verification, combine
 from ..texutil import round_to_error, tex_escape, tex_number, tex_prose
 from ..theory.derive import derive_all
 from ..theory.signmap import sign_map
-from .claims import Claim
+from .claims import Claim, against_paper
 from .context import Context
 from .figures_theory import sign_map_figure
 from .latex import figure_tex, source_note, table
@@ -229,10 +229,13 @@ def theory_claims(ctx: Context) -> list[Claim]:
     verdicts = {pair: theory_results(ctx, *pair)[0].verdict for pair in ctx.pairs}
     proved = sum(v == HOLDS for v in verdicts.values())
     others = [f"{l}/{a}: {v}" for (l, a), v in verdicts.items() if v != HOLDS]
+    verdict = str(combine(verdicts.values()))
     sign = Claim("t0-sign-proof", "E[δ|p] ≥ 0 for p > 0 at initialization (MSE and CE; R1–R3 proofs)",
-                 str(combine(verdicts.values())), f"proved for {proved} of {len(verdicts)} (loss, activation) pairs "
+                 verdict, f"proved for {proved} of {len(verdicts)} (loss, activation) pairs "
                  "(exact or certified sign map; a proof, no sampling error)",
-                 "symbolic R1/R2/R3 + mean field R4" + (f"; {'; '.join(others)}" if others else ""), "sec:sign")
+                 "symbolic R1/R2/R3 + mean field R4" + (f"; {'; '.join(others)}" if others else ""), "sec:sign",
+                 family="any", paper="≥ 0 (the theorem)", versus=against_paper(verdict),
+                 ours=f"proved for {proved} of {len(verdicts)} pairs", scale="a proof: exact or certified")
     drift = _drift_numbers(ctx)
     negative = {pair: v for pair, v in drift.items() if v < -1e-12}
     if negative:
@@ -242,10 +245,14 @@ def theory_claims(ctx: Context) -> list[Claim]:
     else:
         number = "no pair with a negative predicted drift"
     zero = sorted({act for (loss, act), v in drift.items() if abs(v) <= 1e-12})
-    return [sign, Claim("drift", "Positive gradients make mean weights and biases drift negative (R5)",
-                        str(HOLDS if negative else VIOLATED), number,
+    verdict = str(HOLDS if negative else VIOLATED)
+    ours = f"Δb/η < 0 in {len(negative)} of {len(drift)} pairs" + (f"; 0 for odd σ ({', '.join(zero)})" if zero else "")
+    return [sign, Claim("drift", "Positive gradients make each layer's mean bias, and the mean weight past the first "
+                        "layer, drift negative (R5)", verdict, number,
                         f"negative for {len(negative)} of {len(drift)} pairs; zero for {', '.join(zero) or 'none'} "
-                        "(odd activations: E[σσ'] = 0)", "sec:drift")]
+                        "(odd activations: E[σσ'] = 0)", "sec:drift",
+                        family="MLP", paper="negative, early in training", versus=against_paper(verdict), ours=ours,
+                        scale="mean field (width → ∞), first SGD step")]
 
 
 def _inf(value: float) -> str:

@@ -97,12 +97,39 @@ def test_summary_page_has_the_verdict_table_and_the_headline_figure(built):
     folder, _, second = built
     first_pages = subprocess.run(["pdftotext", "-l", "2", "-layout", str(second.pdf), "-"], capture_output=True,
                                  text=True, check=True).stdout
-    assert "the number that decides it" in first_pages
     assert "Figure 1" in first_pages and "E[δi | p]" in re.sub(r"\s+", " ", first_pages).replace("δ i", "δi")
     claims = json.loads(second.json.read_text())["results"]["claims"]
     assert {"t0-sign-proof", "t0-sign-mc", "drift", "persistence"} <= set(claims)
     for claim in claims.values():
         assert claim["verdict"] and claim["number"] and claim["section"].startswith("sec:")
+        assert claim["versus"] and claim["ours"] and claim["family"]
+    assert "the number that decides it" in pdf_text(second.pdf), "every deciding number, in the appendix"
+
+
+def test_page_one_shows_the_papers_values_beside_ours_the_scale_and_the_verdicts(built):
+    """Page 1 alone answers: per claim the paper's value, ours with n, the verdict against the paper, per family;
+    the scale line; the persistence answer per loss."""
+    from driftproof.paper import PAPER_CLAIMS, VERDICTS
+
+    _, _, second = built
+    page = re.sub(r"\s+", " ", subprocess.run(["pdftotext", "-l", "1", str(second.pdf), "-"], capture_output=True,
+                                               text=True, check=True).stdout)
+    claims = json.loads(second.json.read_text())["results"]["claims"]
+    sweep = [c for c in claims.values() if c["key"][:2] in ("C1", "C2", "C3", "C4", "C5", "T0") and "/" in c["key"]]
+    assert sweep, "C1-C5 rows from the sweep"
+    for claim in sweep:
+        value = PAPER_CLAIMS.get(claim["key"].split("/")[0], (None, None))[1]
+        if value is not None:  # the paper's number: ~90% zeros, a cliff at ~70%, a ~25x spike ratio
+            assert (f"{value:.0%}" if value < 1 else f"{value:g}x") in page, (claim["key"], value)
+        assert claim["versus"] in VERDICTS
+    assert any(c["key"].endswith("not-run") for c in claims.values()), "families without runs are named 'not run'"
+    assert "not run" in page and "GPT" in page
+    for word in {c["versus"] for c in claims.values()} & set(VERDICTS):
+        assert word in page, word
+    assert "Scale: numpy networks of" in page and "124M-parameter GPT" in page
+    answer = page[page.index("Persistence past t = 0"):]
+    assert "under MSE the sign" in answer and "under CE the sign" in answer
+    assert re.search(r"n = \d+", page), "our values carry their n"
 
 
 def test_rebuild_uses_the_cache(computed, rebuilt_without_tex):
