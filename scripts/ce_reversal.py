@@ -12,8 +12,10 @@ statistic E[δ|p>0] at t = 0 and its mean over the last 10 logged steps, the sel
 (DESIGN.md §2 item D: the sign at the end is self + label), the fraction of steps with a positive sign, and
 the step at which its running mean first turns negative (per seed).
 
-Writes scripts/results/ce_reversal.json. Usage:
-    PYTHONPATH=. python scripts/ce_reversal.py [--seeds 5] [--steps 150] [--quick]
+Per (cell, layer) the bias drift and the late sign also get an exact sign test over seeds, called under Holm
+across every cell and layer (one family per question). Writes driftproof/stored/ce_reversal.json (with --quick:
+scripts/results/ce_reversal_quick.json). Usage:
+    PYTHONPATH=. python scripts/ce_reversal.py [--seeds 10] [--steps 150] [--quick]
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from driftproof.config import Config
+from driftproof.sweeps.stats import ALPHA, holm_sign_tests
 from driftproof.training import TrainSpec
 from driftproof.training.seed import train_seed
 from driftproof.training.spec import dataset_for
 from driftproof.training.summary import jsonable, seed_estimate, summarize
 
-OUT = Path(__file__).parent / "results" / "ce_reversal.json"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "driftproof" / "stored" / "ce_reversal.json"
+QUICK = ROOT / "scripts" / "results" / "ce_reversal_quick.json"
 BASE_CONFIG = dict(loss="ce", act="relu", width=64, depth=2)
 BASE_SPEC = dict(data="digits", opt="sgd", lr=0.1, batch=64, n_train=1024, n_test=256, control=None, log_every=1)
 
@@ -52,8 +57,12 @@ FACTORS = {
     "data": [("digits", {}, {}, 0.0), ("noise (random labels)", {}, {"data": "noise"}, 0.0),
              ("teacher", {}, {"data": "teacher"}, 0.0)],
     "label noise": [("0%", {}, {}, 0.0), ("50%", {}, {}, 0.5), ("100%", {}, {}, 1.0)],
+    "init scale": [("he", {}, {}, 0.0), ("lecun", {"scale": "lecun"}, {}, 0.0)],
     "loss": [("ce", {}, {}, 0.0), ("mse", {"loss": "mse"}, {}, 0.0)],
 }
+# The sign questions judged over every cell together (Holm, family-wise ALPHA): per (cell, hidden layer), is the
+# bias drift's median over seeds non-zero, and is the late sign statistic's?
+TESTED = {"b_drift": "b_drift", "sign_end": "sign_end"}
 
 
 def _noisy(data, fraction: float, seed: int):
@@ -87,12 +96,27 @@ def run_cell(config_changes: dict, spec_changes: dict, noise: float, seeds: int,
             "test_acc": summary.final["test_acc"]}
 
 
+def _judge(done: dict) -> dict:
+    """Exact sign tests over seeds of each (cell, layer)'s TESTED values, Holm across all of them per question."""
+    out = {"method": f"exact two-sided sign test over seeds, Holm across every (cell, layer) at family-wise {ALPHA:g}"}
+    for question, measure in TESTED.items():
+        family = {(key, layer): values[measure].values or () for key, cell in done.items()
+                  for layer, values in cell["layers"].items()}
+        calls = holm_sign_tests(family, ALPHA)
+        for (key, layer), test in calls.items():
+            done[key]["layers"][layer][f"{question}_test"] = test
+        out[question] = {"tests": len(calls), "called": sum(t.call != 0 for t in calls.values())}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 30 steps: a smoke test of the script")
     args = parser.parse_args()
+    if args.seeds < 1 or args.steps < 1:
+        parser.error(f"--seeds and --steps must be positive integers, got {args.seeds} and {args.steps}")
     seeds, steps = (2, 30) if args.quick else (args.seeds, args.steps)
     start, load = time.perf_counter(), [os.getloadavg()]
     cells, done = {}, {}
@@ -109,14 +133,17 @@ def main() -> None:
                       f"sign end {layer1['sign_end'].mean:+.2e} self {layer1['self_end'].mean:+.2e} "
                       f"label {layer1['label_end'].mean:+.2e}", flush=True)
             load.append(os.getloadavg())
+    tests = _judge(done)
     payload = {"command": f"PYTHONPATH=. python scripts/ce_reversal.py --seeds {seeds} --steps {steps}"
                           + (" --quick" if args.quick else ""),
                "base": {"config": BASE_CONFIG, "spec": BASE_SPEC}, "seeds": seeds, "steps": steps,
-               "cells": jsonable(cells), "seconds": time.perf_counter() - start, "load": load,
+               "cells": jsonable(cells), "sign_tests": tests, "seconds": time.perf_counter() - start, "load": load,
                "machine": {"python": platform.python_version(), "platform": platform.platform()}}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(payload, indent=1, default=lambda v: v.to_dict() if hasattr(v, "to_dict") else None))
-    print(f"{payload['seconds']:.0f} s -> {OUT}")
+    out = QUICK if args.quick else OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=1, default=lambda v: v.to_dict() if hasattr(v, "to_dict") else None)
+                   + "\n")
+    print(f"{payload['seconds']:.0f} s on one core, load {load[0][0]:.1f} -> {load[-1][0]:.1f} -> {out}")
 
 
 if __name__ == "__main__":

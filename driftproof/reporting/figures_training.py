@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -19,12 +20,18 @@ _ROWS = (("sign", "sign statistic, running\nmean / its largest size"), ("b_mean"
 
 
 def band(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over seeds (rows) and its 95% Student-t band (the mean alone for one seed)."""
-    mean = np.nanmean(stacked, axis=0)
-    n = stacked.shape[0]
-    if n < 2:
-        return mean, mean, mean
-    half = _t975(n) * np.nanstd(stacked, axis=0, ddof=1) / np.sqrt(n)
+    """Mean over seeds (rows) and its 95% Student-t band, at each step over the seeds with a finite value there;
+    no band (low = high = the mean) where fewer than MIN_INTERVAL_N = 5 seeds have one (DESIGN.md §3)."""
+    from ..training.summary import MIN_INTERVAL_N
+
+    stacked = np.atleast_2d(np.asarray(stacked, dtype=float))
+    n = np.isfinite(stacked).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a step no seed reached: NaN mean, no band
+        mean = np.nanmean(stacked, axis=0)
+        sd = np.nanstd(stacked, axis=0, ddof=1)
+    t = {int(k): _t975(int(k)) for k in np.unique(n) if k >= MIN_INTERVAL_N}
+    half = np.array([t[int(k)] * s / math.sqrt(k) if int(k) in t else 0.0 for k, s in zip(n, sd)])
     return mean, mean - half, mean + half
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .run import TrainResult
+from .summary import MIN_INTERVAL_N
 
 __all__ = ["FIGURE", "save_split_figure"]
 
@@ -20,11 +21,12 @@ FIGURE = "split.png"
 
 
 def _band(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over seeds and the half-width of its 95% t-interval (0 for one seed)."""
+    """Mean over seeds and the half-width of its 95% t-interval (0, no band, from fewer than MIN_INTERVAL_N = 5
+    seeds: DESIGN.md §3)."""
     stacked = np.vstack(columns)
     mean = np.nanmean(stacked, axis=0)
     n = stacked.shape[0]
-    if n < 2:
+    if n < MIN_INTERVAL_N:
         return mean, np.zeros_like(mean)
     return mean, _t975(n) * np.nanstd(stacked, axis=0, ddof=1) / np.sqrt(n)
 
@@ -61,7 +63,9 @@ def save_split_figure(result: TrainResult, folder: str | Path) -> Path | None:
         ax.legend(fontsize=7)
     c, s = result.config, result.spec
     fig.suptitle(f"self/label split: {s['arch']} width {c['width']} depth {c['depth']}, {c['loss']}, {c['act']}, "
-                 f"{s['data']}, {s['opt']} lr {s['lr']:g}, {len(logs)} seeds (95% t-bands)", fontsize=9)
+                 f"{s['data']}, {s['opt']} lr {s['lr']:g}, {len(logs)} seeds "
+                 + ("(95% t-bands)" if len(logs) >= MIN_INTERVAL_N else f"(no band from fewer than {MIN_INTERVAL_N} seeds)"),
+                 fontsize=9)
     fig.tight_layout()
     path = Path(folder) / FIGURE
     fig.savefig(path, dpi=110)

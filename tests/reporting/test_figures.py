@@ -175,3 +175,20 @@ def test_sparsity_of_relu_is_drawn_beside_activations_without_zeros(tmp_path):
     axis = ctx.results["figures"]["p"]["axes"]["L1.zero_frac"]
     assert axis["dropped"] == [] and "mse/relu" in axis["spans"]
     assert axis["ylim"][1] > 0.45
+
+
+def test_no_band_from_fewer_than_five_seeds():
+    """A t-band needs at least 5 seeds at that step (DESIGN.md §3): 4 seeds draw the mean alone, 5 a band."""
+    from driftproof.reporting.figures_training import band
+    from driftproof.training.split_figure import _band
+
+    rng = np.random.default_rng(3)
+    four, five = rng.standard_normal((4, 12)), rng.standard_normal((5, 12))
+    mean, low, high = band(four)
+    assert np.array_equal(low, mean) and np.array_equal(high, mean)
+    assert np.all(_band(list(four))[1] == 0)
+    _, low, high = band(five)
+    assert np.all(high - low > 0) and np.all(_band(list(five))[1] > 0)
+    five[:2, 3] = np.nan  # a step where only 3 seeds have a value: no band there, a band elsewhere
+    _, low, high = band(five)
+    assert low[3] == high[3] and np.all(np.delete(high - low, 3) > 0)

@@ -88,3 +88,14 @@ def test_empty_results_are_inconclusive():
     assert [r.key.result for r in rows] == ["C1", "C2", "C3", "C4", "C5", "T0"]
     assert all(isinstance(r, Evidence) and r.kind == "claim" and r.verdict == INCONCLUSIVE for r in rows)
     assert [claim_dict(r)["verdict"] for r in rows] == ["inconclusive"] * 6
+
+
+def test_c5_losses_the_figure_draws_leave_diverged_runs_out():
+    """C5's figure draws ``numbers["test_loss"]``: a diverged GELU^2 run (flagged, or a held-out loss past the
+    rule's 4 ln 10) is neither in its mean nor in its n."""
+    runs = [fake(_acts(act, seed), loss=0.2 + 0.01 * seed) for seed in range(6) for act in ("relu", "gelu", "gelu2")]
+    gelu2 = [r for r in runs if r["job"]["act"] == "gelu2"]
+    gelu2[0].update(diverged=True, diverged_at=7, test_loss=1e9)
+    gelu2[1]["test_loss"] = 50.0  # not flagged, but above 4 ln 10 = 9.2 nats: diverged by the rule
+    drawn = claim_c5(runs).numbers["test_loss"]["resmlp"]["gelu2"]
+    assert drawn.n == 4 and drawn.mean == pytest.approx(np.mean([0.22, 0.23, 0.24, 0.25]))

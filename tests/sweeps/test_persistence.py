@@ -1,0 +1,134 @@
+"""The persistence study: per-seed measures by hand, sign tests and Holm on planted runs, divergence left out and
+named, a tiny real run, and the shipped results judged again from their own per-seed values."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from driftproof.sweeps.persistence import (CALL_FIELDS, STUDY, Cell, CellResult, answers, families, judge,
+                                           load_stored, run_cell, seed_measures)
+from driftproof.training.seed import RunLog
+
+STEPS = 40
+
+
+def _columns(sign: float, b_slope: float, rng, depth: int = 2) -> dict:
+    """Logged columns of a planted run: a sign statistic around ``sign``, biases drifting at ``b_slope``."""
+    step = np.arange(STEPS + 1, dtype=float)
+    out = {"step": step, "test_acc": np.full(STEPS + 1, 0.5)}
+    for layer in range(1, depth + 1):
+        noise = 0.1 * abs(sign) * rng.standard_normal(STEPS + 1)
+        out[f"L{layer}.sign"] = sign + noise
+        out[f"L{layer}.self"] = 2 * sign + noise
+        out[f"L{layer}.label"] = -sign + 0 * noise
+        out[f"L{layer}.b_mean"] = b_slope * step
+        out[f"L{layer}.w_mean"] = 0.5 * b_slope * step
+    return out
+
+
+def _planted(sign: float, b_slope: float, diverge=()):
+    """A ``train`` function that plants the run of every seed (seeds in ``diverge`` diverge at step 3)."""
+    def train(config, spec, seed, data):
+        rng = np.random.default_rng(seed)
+        return RunLog("main", config.act, seed, _columns(sign, b_slope, rng), 3 if seed in diverge else None)
+    return train
+
+
+def test_seed_measures_by_hand():
+    step = np.arange(8, dtype=float)
+    sign = np.array([1.0, 0.5, -2.0, -1.0, 0.2, -0.4, -0.6, -0.8])  # running mean: 1, .75, -.17 -> step 2
+    columns = {"step": step, "L1.sign": sign, "L1.self": sign + 1, "L1.label": -np.ones(8),
+               "L1.b_mean": 0.1 * step, "L1.w_mean": -0.2 * step}
+    m = seed_measures(columns, 1)["L1"]
+    assert m["sign_t0"] == 1.0 and m["first_negative"] == 2
+    assert m["sign_late"] == pytest.approx(-0.7)  # the last quarter: 2 of 8 logged steps
+    assert m["self_late"] == pytest.approx(0.3) and m["label_late"] == -1.0
+    assert m["positive_fraction"] == pytest.approx(3 / 8)
+    assert m["b_drift"] == pytest.approx(0.7) and m["w_drift"] == pytest.approx(-1.4)
+
+
+def _study(seeds):
+    return {**STUDY, "seeds": seeds, "width": 4, "steps": STEPS}
+
+
+def test_planted_signs_called_under_holm_and_divergence_named():
+    study = _study(12)
+    plants = {Cell("ce", "noise", "sgd", None, "relu"): _planted(+1e-2, -1e-3),  # persists, drifts negative
+              Cell("ce", "digits", "sgd", None, "relu"): _planted(-1e-2, +1e-3, diverge=(0, 5)),  # reverses
+              Cell("ce", "digits", "sgd", None, "gelu"): _planted(+1e-2, -1e-3, diverge=range(7)),  # most diverge
+              Cell("ce", "digits", "sgd", None, "tanh"): _planted(+1e-2, 0.0)}  # a control: its own family
+    results = judge([run_cell(cell, study, train=train) for cell, train in plants.items()])
+    persist, reverse, gone, control = results
+    verdict = CALL_FIELDS.index("verdict")
+    for layer in ("L1", "L2"):
+        assert persist.calls[layer]["sign"][verdict] == "persists"
+        assert persist.calls[layer]["b_drift"][verdict] == "negative"
+        assert reverse.calls[layer]["sign"][verdict] == "reverses"
+        assert reverse.calls[layer]["b_drift"][verdict] == "positive"
+        assert reverse.calls[layer]["sign"][:2] == [0, 10]  # the two diverged seeds are not counted
+    assert reverse.seeds == tuple(s for s in range(12) if s not in (0, 5))
+    assert reverse.divergence.text() == "2 of 12 seeds diverged at step 3"
+    assert not gone.measured and gone.calls == {}  # most seeds diverged: not measured, in no family
+    assert families(results) == {"sign/paper": 4, "sign/controls": 2, "b_drift/paper": 4, "b_drift/controls": 2,
+                                 "w_drift/paper": 4, "w_drift/controls": 2}
+    assert control.calls["L1"]["b_drift"][verdict] == "unresolved"  # zero drift: no sign to call
+    (answer,) = [a for a in answers(results) if a["data"] == "digits"]
+    assert answer["not_measured"] == ["gelu"] and answer["counts"]["sign"]["reverses"] == 2
+    assert "tanh" in answer["controls"] and answer["cases"] == 2
+
+
+def test_holm_needs_enough_seeds():
+    """Five agreeing seeds give p = 2^-4 = 0.0625: never a call, however clear each seed is."""
+    results = judge([run_cell(Cell("mse", "noise", "sgd", None, "relu"), _study(5), train=_planted(1.0, -1.0))])
+    assert results[0].calls["L1"]["sign"][CALL_FIELDS.index("verdict")] == "unresolved"
+
+
+def test_tiny_real_run_round_trips():
+    study = {**STUDY, "seeds": 2, "width": 4, "steps": 6, "n_train": 64, "n_test": 32, "batch": 8}
+    (result,) = judge([run_cell(Cell("ce", "digits", "adamw", 1.0, "relu"), study)])
+    assert set(result.layers) == {"L1", "L2"} and result.seeds == (0, 1)
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    again = CellResult.from_dict(data)
+    assert again.cell == result.cell and again.calls == result.calls
+    assert data["layers"]["L1"]["estimates"]["sign_t0"][1] is None  # n = 2: no interval
+
+
+def test_bad_input_exits_2(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "persistence.py"
+    spec = importlib.util.spec_from_file_location("persistence_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--seeds", "0"])
+    assert exit_info.value.code == 2 and "--seeds must be a positive integer" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def stored():
+    data = load_stored()
+    if data is None:
+        pytest.skip("driftproof/stored/persistence.json is not shipped in this checkout")
+    return data
+
+
+def test_stored_calls_regenerate_from_stored_values(stored):
+    """Judging the stored per-seed values again gives every stored call (sign tests and Holm, recomputed)."""
+    again = judge(stored["cells"])
+    assert [r.calls for r in again] == [r.calls for r in stored["cells"]]
+    assert families(again) == stored["design"]["holm_families"]
+
+
+def test_stored_study_is_powered_and_excludes_diverged(stored):
+    assert not stored["quick"] and stored["scale"]["seeds"] >= 10
+    for cell in stored["cells"]:
+        assert cell.divergence.n == stored["scale"]["seeds"]
+        assert not set(cell.seeds) & set(cell.divergence.diverged_seeds)
+        for layer in cell.layers.values():
+            assert all(len(values) == len(cell.seeds) for values in layer.values())
+        if cell.measured:
+            assert len(cell.seeds) >= math.ceil(stored["scale"]["seeds"] / 2)
