@@ -136,7 +136,8 @@ def persistence_section(ctx: Context) -> str:
     labels = [_facet_label(data, loss) for data in DATASETS for loss in _facets(ctx)]
     out = [r"\section{Persistence past $t=0$ (the referee's question)}\label{sec:persistence}",
            tex_prose(_settings_text(ctx) + " Sign statistic: the mean of δ^l over the entries with p^l > 0; "
-                      "drawn as its running mean over steps (mean over seeds with a 95% Student-t band), divided by the "
+                      "drawn as its running mean over steps (mean over seeds with a 95% Student-t band, none from fewer "
+                      "than 5 seeds), divided by the "
                       "largest size of that mean so that activations whose gradients differ by orders of magnitude "
                       "share an axis; the sign, the question here, is unchanged.") + " Figures "
            + ", ".join(rf"\ref{{{label}}}" for label in labels)
@@ -153,7 +154,7 @@ def persistence_section(ctx: Context) -> str:
             out.append(figure_tex(ctx, figure, _facet_label(data, loss),
                                   rf"Training on {which}: the running mean of the sign statistic (top), the mean "
                                   r"bias (middle) and the sparsity, the fraction of $h=0$ (bottom), per layer. Colour: "
-                                  rf"activation; {style}bands: 95\% intervals over seeds. The "
+                                  rf"activation; {style}bands: 95\% intervals over seeds (none drawn from fewer than 5 seeds). The "
                                   r"top row's axis is set by the steps after the first tenth of the run, where the "
                                   r"running mean averages more than a few batches; the earliest bands run off it. "
                                   + tex_prose(_diverged_note(runs)), sources=used, networks=("N4",)))

@@ -164,7 +164,7 @@ class CellResult:
         layers = {layer: {m: tuple(math.nan if v is None and m != "first_negative" else v for v in values)
                           for m, values in item["values"].items()} for layer, item in data["layers"].items()}
         return cls(Cell(**data["cell"]), tuple(data["seeds"]), layers, DivergenceCount.from_dict(data["divergence"]),
-                   tuple(data["test_acc"]["values"]), {k: v["calls"] for k, v in data["layers"].items()})
+                   tuple(data["test_acc"]["values"]), {k: v["calls"] for k, v in data["layers"].items() if v["calls"]})
 
 
 # How the stored file writes an estimate and a judged sign test (one list each, keys named once, in the file too)
