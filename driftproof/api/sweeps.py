@@ -95,6 +95,11 @@ class ClaimsCheck:
     def __str__(self) -> str:
         text = claims_text(list(self.claims), self.n_results, self.out, grid=self.grid)
         head = self.completeness_text()
+        shipped = (self.run or {}).get("shipped")
+        if shipped is not None:
+            head += (f"\nshipped with driftproof: run at commit {str(shipped.get('commit', '?'))[:10]} on "
+                     f"{shipped.get('date', '?')} ({shipped.get('wall_minutes', float('nan')):.0f} min wall on "
+                     f"{shipped.get('cpus', '?')} cores); `{shipped.get('command', 'driftproof sweep')}` regenerates it")
         if self.missing:
             shown = list(self.missing[:20]) + ([f"... and {len(self.missing) - 20} more (--json lists all)"]
                                                if len(self.missing) > 20 else [])
@@ -119,7 +124,7 @@ class ClaimsCheck:
         per activation); a matplotlib Figure, not shown. Diverged configurations are left out."""
         from ..render.plots import claims_figure
 
-        return claims_figure(SweepStore(self.out).load(), title=repr(self))
+        return claims_figure(_results_of(self.out), title=repr(self))
 
 
 def _stored(out: str | Path) -> list[dict]:
@@ -141,18 +146,25 @@ def _check(results: list[dict], out: str | Path, grid: str | None, run: dict | N
 
 
 def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str = "default",
-           progress: bool = False) -> ClaimsCheck:
+           progress: bool = False, stored: str | None = None) -> ClaimsCheck:
     """The claims C1-C5 and the sign at t = 0 (T0), per architecture family, from the sweep stored in ``out``
-    (``driftproof claims``).
+    (``driftproof claims``), or from the results shipped with driftproof (``stored``).
 
     Args:
         out: a folder :func:`sweep` wrote.
         run_sweep: when ``out`` holds no results, run ``grid`` there first (``--run-sweep``);
             otherwise an empty folder is refused, naming the command to run.
+        stored: ``"default"`` or ``"transformer"``: judge the full sweep of that grid shipped with the package
+            (``driftproof claims --stored default``; ``out`` is then ignored, ``run`` holds its provenance).
 
     Raises:
-        InputError: ``out`` holds no sweep results (and ``run_sweep`` is False), or foreign files.
+        InputError: ``out`` holds no sweep results (and ``run_sweep`` is False), or foreign files; a ``stored``
+            grid that is not shipped, or a damaged pack.
     """
+    if stored is not None:
+        if run_sweep:
+            raise InputError("--stored reads the sweep shipped with driftproof: it cannot be combined with --run-sweep")
+        return _shipped(stored)
     out = output_folder(out, accept=sweep_folder_conflict) if run_sweep else Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out must be a folder, got the file {str(out)!r}")
@@ -161,8 +173,32 @@ def claims(out: str | Path = DEFAULT_OUT, *, run_sweep: bool = False, grid: str 
         return sweep(grid, out, progress=progress)
     if not results:
         raise InputError(f"no sweep results in {str(out)!r}: run `driftproof sweep --out {out}` first "
-                         f"(or `driftproof claims --run-sweep --out {out}`)")
+                         f"(or `driftproof claims --run-sweep --out {out}`), or judge the sweep shipped with "
+                         f"driftproof: `driftproof claims --stored default`")
     return _check(results, out, SweepStore(out).recorded_grid()[0])
+
+
+def _shipped(grid: str) -> ClaimsCheck:
+    """The claims judged on the results of ``grid`` shipped with the package."""
+    from ..sweeps.shipped import SHIPPED_GRIDS, stored_sweep
+
+    if grid not in SHIPPED_GRIDS:
+        raise InputError(f"--stored must be one of {', '.join(SHIPPED_GRIDS)}, got {grid!r}")
+    shipped = stored_sweep(grid)
+    if shipped is None:
+        raise InputError(f"this installation ships no stored {grid!r} sweep (driftproof/stored/{grid}.json.gz): run "
+                         f"`driftproof sweep --grid {grid}`, then `driftproof claims --out sweeps/{grid}`")
+    return _check(list(shipped.results), f"stored:{grid}", grid, {"shipped": shipped.provenance})
+
+
+def _results_of(out: str) -> list[dict]:
+    """The results a :class:`ClaimsCheck` was judged on: a sweep folder's, or a shipped pack's (``stored:<grid>``)."""
+    if out.startswith("stored:"):
+        from ..sweeps.shipped import stored_sweep
+
+        shipped = stored_sweep(out.removeprefix("stored:"))
+        return [] if shipped is None else list(shipped.results)
+    return SweepStore(out).load()
 
 
 def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=None, workers: int | None = None,

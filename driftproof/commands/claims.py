@@ -13,7 +13,11 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=DEFAULT_OUT, help="the folder `driftproof sweep` wrote (default %(default)s)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--out", default=DEFAULT_OUT, help="the folder `driftproof sweep` wrote (default %(default)s)")
+    source.add_argument("--stored", metavar="GRID", default=None,
+                        help="judge the full sweep shipped with driftproof instead: default (MLP family) or "
+                             "transformer (GPT and ViT); its provenance is in --json's \"sweep\"")
     parser.add_argument("--run-sweep", action="store_true",
                         help="if --out holds no results, run the sweep (--grid) there first; without it an empty "
                              "folder is refused")
@@ -25,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check = api.claims(args.out, run_sweep=args.run_sweep, grid=args.grid,
-                       progress=not args.no_progress and sys.stderr.isatty())
+                       progress=not args.no_progress and sys.stderr.isatty(), stored=args.stored)
     if args.json:
         print_json(check.to_dict())
     else:

@@ -165,7 +165,7 @@ def partial_reasons(ctx: Context) -> list[str]:
         reasons.append("no stored default sweep: C1-C5 from the quick grid")
     if "transformer" not in folders:
         reasons.append("no stored transformer sweep: C1-C5 not run on the GPT and ViT")
-    return reasons
+    return reasons + list(ctx.sweep_incomplete)
 
 
 def banner_tex(reasons: list[str], quick: bool) -> tuple[str, str]:

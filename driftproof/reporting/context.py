@@ -34,6 +34,7 @@ class Context:
     command: str = "driftproof report"  # the command line that regenerates this build
     sources: dict = field(default_factory=dict)  # source key -> {"label", "files", "command"}
     sweep_folders: list = field(default_factory=list)  # stored sweeps the C1-C5 section read
+    sweep_incomplete: list = field(default_factory=list)  # what a stored sweep lacks ("not run: 149 of 165 ...")
     memo: dict = field(default_factory=dict)  # values computed once per build (the configurations table's rows)
 
     @contextmanager

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..errors import InputError
 from .grid import GRIDS, Job, make_grid
 
-__all__ = ["SweepStore", "sweep_folder_conflict"]
+__all__ = ["SweepStore", "sweep_folder_conflict", "check_result", "read_result", "result_checksum", "CHECKSUM"]
 
 
 class SweepStore:
@@ -51,7 +51,7 @@ class SweepStore:
         """Store one result atomically (temporary file in the same folder, then rename)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path(result["key"])
-        _write_atomic(target, json.dumps({**result, CHECKSUM: _checksum(result)}, indent=1, allow_nan=False))
+        _write_atomic(target, json.dumps({**result, CHECKSUM: result_checksum(result)}, indent=1, allow_nan=False))
         return target
 
     def get(self, job: Job) -> dict | None:
@@ -193,7 +193,8 @@ CHECKSUM = "checksum"
 _REQUIRED = {"key": str, "job": dict, "diverged": bool}
 
 
-def _checksum(result: dict) -> str:
+def result_checksum(result: dict) -> str:
+    """The checksum :meth:`SweepStore.put` writes: sha256 of the result without its checksum, keys sorted."""
     body = json.dumps({k: v for k, v in result.items() if k != CHECKSUM}, sort_keys=True, allow_nan=False)
     return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
@@ -212,15 +213,26 @@ def read_result(path: Path) -> tuple[dict | None, str | None]:
         return None, "is not text"
     except (json.JSONDecodeError, RecursionError) as error:
         return None, f"is not valid JSON ({getattr(error, 'msg', 'nested too deep')})"
+    result, problem = check_result(result)
+    if problem is None and path.name != f"{result['key']}.json":
+        return None, f"holds the result {result['key'][:20]!r} under another name (a copy?)"
+    return (result, None) if problem is None else (None, problem)
+
+
+def check_result(result, *, checksum_required: bool = False) -> tuple[dict | None, str | None]:
+    """(result without its checksum, None) when ``result`` (parsed JSON) is a valid sweep result, else (None,
+    what is wrong): its fields, its configuration hashing to its key, its checksum matching its contents
+    (``checksum_required``: a result without one is refused too)."""
     if not isinstance(result, dict) or any(not isinstance(result.get(name), kind) for name, kind in _REQUIRED.items()):
         return None, "is not a sweep result (no key, job or diverged)"
-    if path.name != f"{result['key']}.json":
-        return None, f"holds the result {result['key'][:20]!r} under another name (a copy?)"
+    result = dict(result)
     try:
         if Job.from_dict(result["job"]).key != result["key"]:
             return None, "has a configuration that does not hash to its key (edited, or another version wrote it)"
         stored = result.pop(CHECKSUM, None)
-        if stored is not None and stored != _checksum(result):
+        if stored is None and checksum_required:
+            return None, "has no checksum"
+        if stored is not None and stored != result_checksum(result):
             return None, "has a checksum that does not match its contents (changed after it was written)"
     except (TypeError, ValueError):  # a field of an unexpected type; a non-finite number
         return None, "holds values no sweep writes"

@@ -95,3 +95,17 @@ def test_workers_capped(capsys, tmp_path, workers):
     code, _, err = run(capsys, "sweep", "--grid", "quick", "--workers", workers, "--out", str(tmp_path / "o"))
     assert code == 2 and "at most" in err and not (tmp_path / "o").exists()
     assert worker_count(3, 2) == 2 and worker_count(None, 1) == 1  # never more processes than jobs
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("--stored", "quick"), "--stored must be one of default, transformer"),
+    (("--stored", "default", "--run-sweep"), "cannot be combined with --run-sweep"),
+])
+def test_claims_stored_refusals(capsys, argv, words):
+    code, out, err = run(capsys, "claims", *argv)
+    assert code == 2 and out == "" and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_claims_on_an_empty_folder_names_the_shipped_sweep(capsys, tmp_path):
+    code, _, err = run(capsys, "claims", "--out", str(tmp_path / "none"))
+    assert code == 2 and "driftproof claims --stored default" in err

@@ -1,0 +1,86 @@
+"""The sweep results shipped with the package: packed and read back exactly, refused when damaged, whole,
+and regenerated bit for bit by rerunning a sample of their configurations."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from driftproof.errors import InputError
+from driftproof.sweeps import make_grid, run_job
+from driftproof.sweeps.shipped import load_pack, pack
+from driftproof.sweeps.store import CHECKSUM
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    """Two real results of the quick grid (its two cheapest kinds of configuration), trained here."""
+    jobs = make_grid("quick")
+    return [run_job(jobs[0]), run_job(jobs[-1])]
+
+
+def _read(path):
+    with gzip.open(path, "rt") as stream:
+        return json.load(stream)
+
+
+def _write(path, payload):
+    with gzip.open(path, "wt") as stream:
+        json.dump(payload, stream)
+
+
+def test_round_trip_is_exact_and_deterministic(tmp_path, quick_results):
+    first = pack("quick", quick_results, {"commit": "abc"}, tmp_path / "a.json.gz")
+    second = pack("quick", list(reversed(quick_results)), {"commit": "abc"}, tmp_path / "b.json.gz")
+    assert first.read_bytes() == second.read_bytes()  # sorted, no time stamp: repacking changes no byte
+    shipped = load_pack(first, "quick")
+    assert sorted(shipped.results, key=lambda r: r["key"]) == sorted(quick_results, key=lambda r: r["key"])
+    assert shipped.provenance == {"commit": "abc"}
+
+
+def _changed_value(payload):
+    payload["results"][0]["sparsity_end"][0] += 1e-12
+
+
+def _no_checksum(payload):
+    del payload["results"][0][CHECKSUM]
+
+
+def _edited_job(payload):
+    payload["results"][0]["job"]["seed"] += 100
+
+
+def _duplicate(payload):
+    payload["results"].append(payload["results"][0])
+
+
+@pytest.mark.parametrize("damage, words", [
+    (_changed_value, "checksum that does not match"),
+    (_no_checksum, "has no checksum"),
+    (_edited_job, "does not hash to its key"),
+    (_duplicate, "appears twice"),
+])
+def test_a_damaged_pack_is_refused(tmp_path, quick_results, damage, words):
+    path = pack("quick", quick_results, {}, tmp_path / "quick.json.gz")
+    payload = _read(path)
+    damage(payload)
+    _write(path, payload)
+    with pytest.raises(InputError, match=words) as refused:
+        load_pack(path, "quick")
+    assert "scripts/pack_sweeps.py --grid quick" in str(refused.value)  # says how to regenerate it
+
+
+def test_results_of_another_grid_or_a_truncated_pack_are_refused(tmp_path, quick_results):
+    path = pack("quick", quick_results, {}, tmp_path / "quick.json.gz")
+    with pytest.raises(InputError, match="holds the grid 'quick', not 'default'"):
+        load_pack(path, "default")
+    payload = _read(path)
+    payload["grid"] = "default"  # relabelled: its results are still not the default grid's configurations
+    _write(path, payload)
+    with pytest.raises(InputError, match="not a configuration of this version's 'default' grid"):
+        load_pack(path, "default")
+    path.write_bytes(pack("quick", quick_results, {}, tmp_path / "q2.json.gz").read_bytes()[:-40])
+    with pytest.raises(InputError, match="cannot be read"):
+        load_pack(path, "quick")
