@@ -6,6 +6,7 @@ Trains every cell on one core (one BLAS thread, one process), prints a line per 
 driftproof/stored/persistence.json (with --quick: a smoke run, 2 seeds x 20 steps, to scripts/results/).
 Usage:
     PYTHONPATH=. python scripts/persistence.py [--seeds 16] [--steps 200] [--width 32] [--quick] [--out FILE]
+    PYTHONPATH=. python scripts/persistence.py --table   (the shipped answer as Markdown; trains nothing)
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def _parse(argv):
     parser.add_argument("--width", type=int, default=STUDY["width"])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 20 steps: a smoke test of the script")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--table", action="store_true",
+                        help="train nothing: print the shipped study's answer as a Markdown table")
     args = parser.parse_args(argv)
     for name in ("seeds", "steps", "width"):
         if getattr(args, name) < 1:
@@ -57,6 +60,16 @@ def _line(result) -> str:
 
 def main(argv=None) -> int:
     args = _parse(argv)
+    if args.table:
+        from driftproof.render.persistence import markdown_table
+        from driftproof.sweeps.persistence import load_stored
+
+        stored = load_stored()
+        if stored is None:
+            print("no shipped study: driftproof/stored/persistence.json is missing", file=sys.stderr)
+            return 2
+        print(markdown_table(stored))
+        return 0
     study = {**STUDY, "seeds": args.seeds, "steps": args.steps, "width": args.width}
     if args.quick:
         study.update(seeds=2, steps=20)

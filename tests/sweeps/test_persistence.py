@@ -132,3 +132,29 @@ def test_stored_study_is_powered_and_excludes_diverged(stored):
             assert all(len(values) == len(cell.seeds) for values in layer.values())
         if cell.measured:
             assert len(cell.seeds) >= math.ceil(stored["scale"]["seeds"] / 2)
+
+
+def test_markdown_table_counts_and_reference_numbers():
+    from driftproof.render.persistence import answer_rows, markdown_table
+
+    study = _study(12)
+    results = judge([run_cell(Cell("ce", "digits", "sgd", None, act), study, train=_planted(sign, slope))
+                     for act, sign, slope in (("relu", -1e-2, 1e-3), ("gelu", -1e-2, 1e-3), ("tanh", 1e-2, 0.0))])
+    stored = {"cells": results, "design": {"alpha": 0.05}, "scale": {"seeds": 12}}
+    (row,) = answer_rows(stored)
+    assert row["counts_text"]["sign"] == "0/4/0" and row["counts_text"]["b_drift"] == "0/4/0"
+    assert row["reference"]["b_drift"].mean == pytest.approx(STEPS * 1e-3) and row["reference_seeds"] == 12
+    table = markdown_table(stored)
+    assert "| ce | digits | sgd | none | 0/4/0 | 0/4/0 | 0/4/0 | +0.04" in table
+
+
+def test_report_table_reads_the_shipped_study(stored):
+    from types import SimpleNamespace
+
+    from driftproof.reporting.latex import Numbers
+    from driftproof.reporting.persistence_study import persistence_study_section
+
+    tex = persistence_study_section(SimpleNamespace(numbers=Numbers()))
+    groups = {r.cell.group for r in stored["cells"]}
+    assert tex.count(r" \\") - 2 == len(groups)  # one row per (loss, data, optimizer, clip), two header rows
+    assert stored["command"].split("python ")[1].split(" ")[0] in tex
