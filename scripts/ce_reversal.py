@@ -109,6 +109,35 @@ def _judge(done: dict) -> dict:
     return out
 
 
+def _verdict(test: dict) -> str:
+    return {1: "+", -1: "−", 0: "unresolved"}[test["call"]] + f" ({test['positive']}+/{test['negative']}−)"
+
+
+def markdown_table(payload: dict) -> str:
+    """The stored result as a Markdown table: per factor and value, each hidden layer's bias drift with its interval
+    and sign test, when the running mean of the sign turned negative, the late self and label parts (layer 1)."""
+    from driftproof.render.persistence import estimate_text
+    from driftproof.results import Estimate
+
+    head = ["factor", "value", "L1 Δ mean b [95%]", "L1 sign test", "deepest layer Δ mean b", "running mean < 0",
+            "L1 late self / label", "held-out acc."]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for factor, values in payload["cells"].items():
+        for label, cell in values.items():
+            layers = cell["layers"]
+            first, deep = layers["L1"], layers[list(layers)[-1]]
+            turned = [s for s in first["first_negative_running_mean"] if s is not None]
+            when = (f"{len(turned)}/{len(first['first_negative_running_mean'])} seeds, steps {min(turned)}–{max(turned)}"
+                    if turned else f"never (0/{len(first['first_negative_running_mean'])})")
+            split = (f"{Estimate.from_dict(first['self_end']).mean:+.3f} / "
+                     f"{Estimate.from_dict(first['label_end']).mean:+.3f}")
+            lines.append("| " + " | ".join([
+                factor, label, estimate_text(Estimate.from_dict(first["b_drift"])), _verdict(first["b_drift_test"]),
+                f"L{len(layers)} {estimate_text(Estimate.from_dict(deep['b_drift']))} {_verdict(deep['b_drift_test'])}",
+                when, split, f"{Estimate.from_dict(cell['test_acc']).mean:.2f}"]) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # 12: the study judges ~35 (cell, layer) tests under Holm; 10 seeds that all agree give p = 2^-9 = 0.0020,
@@ -116,7 +145,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=12)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 30 steps: a smoke test of the script")
+    parser.add_argument("--table", action="store_true", help="train nothing: print the shipped result as Markdown")
     args = parser.parse_args()
+    if args.table:
+        if not OUT.is_file():
+            parser.error(f"no shipped result: {OUT} is missing")
+        print(markdown_table(json.loads(OUT.read_text())))
+        return
     if args.seeds < 1 or args.steps < 1:
         parser.error(f"--seeds and --steps must be positive integers, got {args.seeds} and {args.steps}")
     seeds, steps = (2, 30) if args.quick else (args.seeds, args.steps)
@@ -143,7 +178,7 @@ def main() -> None:
                "machine": {"python": platform.python_version(), "platform": platform.platform()}}
     out = QUICK if args.quick else OUT
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(payload, indent=1, default=lambda v: v.to_dict() if hasattr(v, "to_dict") else None)
+    out.write_text(json.dumps(payload, separators=(",", ":"), default=lambda v: v.to_dict() if hasattr(v, "to_dict") else None)
                    + "\n")
     print(f"{payload['seconds']:.0f} s on one core, load {load[0][0]:.1f} -> {load[-1][0]:.1f} -> {out}")
 
