@@ -83,6 +83,13 @@ def verify(config: Config, *, arch: str = "mlp", progress: bool = False, kinds: 
     forked = {index: source for index, source in sources.items() if source.kind == "training"}
     here = {index: source for index, source in sources.items() if source.kind != "training"}
     if concurrent and forked and here and can_fork():
+        if arch not in ("gpt", "vit"):
+            # Both halves need the sign map of σσ' (the derivation; the training runs' mean field splits its
+            # quadrature at the map's roots): certified once here, the forked child inherits it. For a custom
+            # expression the certifier is the slowest step (mish nested 3 deep: about 5 CPU-s), done twice before.
+            from .theory.signmap import sign_map
+
+            sign_map(config.activation)
         mine, theirs = beside(lambda: _rows(here, config, progress), lambda: _rows(forked, config, progress))
         by_source = {**mine, **theirs}
     else:

@@ -30,7 +30,7 @@ from ..nets import LN_EPS
 from ..results import Estimate
 from .curvature import ce_curvature
 from .derivation import Derivation, Step
-from .gaussian import gaussian_moment
+from .gaussian import _hermite_nodes, gaussian_moment
 
 __all__ = ["NORMS", "Residual", "radial", "psi_derivatives", "laplacian_last", "BlockPrediction",
            "ResidualPrediction", "predict", "conditional_block", "derive_residual", "A_SAMPLES", "step_a",
@@ -215,7 +215,7 @@ def _scale(estimate: Estimate, factor: float, method: str) -> Estimate:
 
 def _gauss(values_of, q: float) -> float:
     """E[g(p)], p ~ N(0, q), by 200-node Gauss-Hermite (smooth enough for sigma^2 of the registry's activations)."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(200)
+    nodes, weights = _hermite_nodes(200)  # cached: computing the nodes (an eigenproblem) costs 65 ms a call
     return float(weights @ values_of(math.sqrt(q) * nodes) / math.sqrt(2 * math.pi))
 
 
