@@ -8,7 +8,7 @@ holds (a folder never mixes grids) and ``<root>/.lock`` keeps a second sweep out
 
 Nothing in the folder is trusted blindly (:meth:`SweepStore.audit`): a result counts only when it is
 a readable JSON file named by its own key, its configuration hashes to that key, its checksum (written
-by :meth:`SweepStore.put`) matches its contents, and it belongs to the grid ``sweep.json`` records
+by :meth:`SweepStore.put`; a result without one is refused) matches its contents, and it belongs to the grid ``sweep.json`` records
 (itself checked against that grid's configurations). Anything else is named, never counted: a resume
 recomputes a damaged result, ``claims`` refuses the folder until it is fixed.
 """
@@ -189,7 +189,9 @@ class SweepStore:
 
 
 CHECKSUM = "checksum"
-# Every result has these (older results, written before checksums, are checked by them alone).
+# Every result has these and the checksum. A result without one is refused like any damaged result (a resume
+# recomputes it, claims names it): the key hashes MEASURE_VERSION 3, which reached main with the checksums, so
+# no released writer of a current key left one out; accepting it would let an edit pass by deleting the checksum.
 _REQUIRED = {"key": str, "job": dict, "diverged": bool}
 
 
@@ -213,7 +215,7 @@ def read_result(path: Path) -> tuple[dict | None, str | None]:
         return None, "is not text"
     except (json.JSONDecodeError, RecursionError) as error:
         return None, f"is not valid JSON ({getattr(error, 'msg', 'nested too deep')})"
-    result, problem = check_result(result)
+    result, problem = check_result(result, checksum_required=True)
     if problem is None and path.name != f"{result['key']}.json":
         return None, f"holds the result {result['key'][:20]!r} under another name (a copy?)"
     return (result, None) if problem is None else (None, problem)
@@ -231,7 +233,7 @@ def check_result(result, *, checksum_required: bool = False) -> tuple[dict | Non
             return None, "has a configuration that does not hash to its key (edited, or another version wrote it)"
         stored = result.pop(CHECKSUM, None)
         if stored is None and checksum_required:
-            return None, "has no checksum"
+            return None, "has no checksum (removed, or written by a development version): its numbers cannot be checked"
         if stored is not None and stored != result_checksum(result):
             return None, "has a checksum that does not match its contents (changed after it was written)"
     except (TypeError, ValueError):  # a field of an unexpected type; a non-finite number

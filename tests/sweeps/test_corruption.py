@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftproof.cli import main
-from driftproof.sweeps import Job, grid
+from driftproof.sweeps import Job, grid, store
 
 NAME = "corruption_tiny"
 
@@ -106,6 +106,7 @@ def test_a_folder_that_lies_is_refused_in_one_line(pristine, tmp_path, how):
         payload = json.loads(first.read_text())
         payload.update(key=other.key, job=other.to_dict())
         payload.pop("checksum")
+        payload["checksum"] = store.result_checksum(payload)  # a whole, valid result: only its grid is wrong
         (out / "results" / f"{other.key}.json").write_text(json.dumps(payload))
     else:
         manifest = json.loads((out / "sweep.json").read_text())
@@ -115,3 +116,24 @@ def test_a_folder_that_lies_is_refused_in_one_line(pristine, tmp_path, how):
     assert code == 2 and text == "" and len(err.strip().splitlines()) == 1, err
     assert {"copy": "copy.json", "directory": "is not a file", "foreign": "not a configuration of the grid",
             "relabel": "does not list that grid's configurations", "unknown grid": "names the grid 123"}[how] in err
+
+
+def test_a_result_without_its_checksum_is_refused_by_claims_and_recomputed_by_a_resume(pristine, tmp_path):
+    """A result whose checksum was deleted (an edit that removes it would otherwise pass unchecked): claims
+    refuses the folder naming the file and the command that recomputes it; a resume recomputes it, says so, and
+    writes it with a checksum; claims then counts every result once."""
+    out = tmp_path / "sweep"
+    shutil.copytree(pristine, out)
+    target = sorted((out / "results").glob("*.json"))[0]
+    payload = json.loads(target.read_text())
+    del payload["checksum"]
+    target.write_text(json.dumps(payload, indent=1))
+    code, text, err = run("claims", "--out", str(out))
+    assert code == 2 and text == "" and len(err.strip().splitlines()) == 1, err
+    assert f"results/{target.name} has no checksum" in err and f"sweep --grid {NAME} --out {out}" in err
+    code, text, err = run("sweep", "--grid", NAME, "--out", str(out), "--workers", "1", "--no-progress", "--json")
+    assert code == 0, err
+    assert target.name in err and "no checksum" in err
+    assert "checksum" in json.loads(target.read_text())
+    code, text, err = run("claims", "--out", str(out), "--json")
+    assert code == 0 and json.loads(text)["n_results"] == len(tiny_jobs()), err
