@@ -146,7 +146,9 @@ def output_folder(text, option: str = "--out", *, accept: Accept | None = None, 
         if any(True for _ in _entries(real, option, shown)) and accept is not None and not force:
             reason = accept(real)
             if reason is not None:
-                raise InputError(f"{option} {shown!r} {reason}: {FORCE_HINT}")
+                hint = FORCE_HINT if option.startswith("--") else \
+                    f"choose another {option}, or pass force=True to write into it (replacing driftproof's files there)"
+                raise InputError(f"{option} {shown!r} {reason}: {hint}")
         _probe(real, option, shown)
         if beside:
             _probe(real.parent, option, shown)

@@ -18,15 +18,17 @@ loss that averages over them (PyTorch's default); pass ``rows=1`` for a summed l
 Measurements describe the network before the update of the step they are logged at, on that step's
 batch, as ``driftproof train`` logs them. ``out``: a run folder in ``driftproof train``'s format
 (``driftproof.load(out)``, ``.plot()``), plus ``metrics.jsonl`` (one JSON object per logged step,
-written as the run goes, for TensorBoard or any logger).
+written as the run goes, for TensorBoard or any logger, in the scratch folder ``w.live`` beside ``out`` that
+``close()`` moves into place: ``out`` follows ``driftproof train --out``'s rules).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
-from pathlib import Path
+import weakref
 
 import torch
 
@@ -61,7 +63,7 @@ class Watch:
     at the end (or use it as a context manager)."""
 
     def __init__(self, model: torch.nn.Module, *, every: int = 50, out=None, where=None, near_zero: float = NEAR_ZERO,
-                 rows: int | None = None, optimizer=None, name: str | None = None):
+                 rows: int | None = None, optimizer=None, name: str | None = None, force: bool = False):
         if not isinstance(model, torch.nn.Module):
             raise InputError(f"watch needs a torch.nn.Module, got {type(model).__name__}")
         if hasattr(model, "_orig_mod"):
@@ -76,14 +78,9 @@ class Watch:
         self.linear = linear_modules(model)
         self.matrices = {n: p for n, p in model.named_parameters() if p.dim() == 2}
         self.name = name or type(model).__name__
-        self.folder = Path(out) if out is not None else None
-        self._jsonl = None
-        if self.folder is not None:
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                self._jsonl = open(self.folder / "metrics.jsonl", "w")
-            except OSError as error:
-                raise InputError(f"watch: cannot write the run folder {str(self.folder)!r}: {error.strerror}") from None
+        self.folder, self.live, self._jsonl, self._whole = None, None, None, None
+        if out is not None:
+            self._open_folder(out, force)
         self.t = 0  # the training step the next forward belongs to
         self.diverged_at: int | None = None  # the first logged step whose given loss was not finite
         self.records: list[dict[str, float]] = []
@@ -100,6 +97,37 @@ class Watch:
         for lname, module in self.linear.items():
             self._handles.append(module.register_forward_pre_hook(self._input_hook(lname)))
         self.closed = False
+
+    def _open_folder(self, out, force: bool) -> None:
+        """``out`` checked as ``driftproof train --out`` is (:func:`~driftproof.folders.output_folder`: ``~user``,
+        symbolic links, lengths, writability; an existing non-empty folder must hold a watched run of this model
+        and these layers, unless ``force``), then a scratch folder beside it that :meth:`close` moves into place
+        (:func:`~driftproof.folders.written_whole`): ``out`` never holds half a run, nor one run's figures beside
+        another's records. A Watch dropped without :meth:`close` leaves nothing behind."""
+        from ..folders import output_folder, written_whole
+        from ..training.runfolder import OWNED
+        from .runfolder import watch_folder_conflict
+
+        layers = [layer.name for layer in self.layers]
+        self.folder = output_folder(out, "out", accept=lambda existing: watch_folder_conflict(existing, self.name,
+                                                                                               layers),
+                                    force=force, beside=True)
+        self._whole = written_whole(self.folder, OWNED + ("metrics.jsonl",))
+        try:
+            self.live = self._whole.__enter__()
+            self._jsonl = open(self.live / "metrics.jsonl", "w")
+        except OSError as error:
+            self._discard()
+            raise InputError(f"watch: cannot write the run folder {str(self.folder)!r}: {error.strerror}") from None
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.live, ignore_errors=True)
+
+    def _discard(self) -> None:
+        """Remove the scratch folder (nothing reaches ``out``)."""
+        whole, self._whole = self._whole, None
+        if whole is not None:
+            whole.__exit__(RuntimeError, RuntimeError("discarded"), None)
+        if getattr(self, "_cleanup", None) is not None:
+            self._cleanup.detach()
 
     # -- hooks
     @property
@@ -223,14 +251,22 @@ class Watch:
         if self._jsonl is not None:
             self._jsonl.close()
         if not self.records:
+            self._discard()
             return None
         from .runfolder import run_result
 
         result = run_result(self)
-        if self.folder is not None:
+        if self._whole is not None:
             from ..training.runfolder import save_run
 
-            save_run(result, self.folder)
+            try:
+                save_run(result, self.live)
+            except BaseException as error:
+                self._discard()
+                raise error
+            whole, self._whole = self._whole, None
+            whole.__exit__(None, None, None)  # every file moved into ``out`` (atomic renames), stale ones removed
+            self._cleanup.detach()
         return result
 
     def __enter__(self):
@@ -247,10 +283,14 @@ def watch(model: torch.nn.Module, every: int = 50, out=None, where=None, **optio
 
     Args:
         every: log every ``every``-th step (0, every, 2 every, ...).
-        out: a folder for the run (``driftproof train``'s format plus ``metrics.jsonl``); None keeps the
-            records in memory only (``w.records``).
+        out: a folder for the run (``driftproof train``'s format plus ``metrics.jsonl``), checked at once as
+            ``driftproof train --out`` is: an existing non-empty folder must hold a watched run of this model and
+            these layers (a rerun replaces it), unless ``force=True`` (driftproof's files there are replaced, any
+            other file is left alone). The run is written beside it and moved in by ``close()`` (``metrics.jsonl``
+            grows as the run goes in ``w.live``, that scratch folder); a Watch never closed leaves nothing. None
+            keeps the records in memory only (``w.records``).
         where: which modules' outputs are p (see :func:`~.layers.find_layers`).
         options: ``near_zero`` (default 1e-2 of the RMS), ``rows`` (δ = rows · ∂L/∂p; default the output's
-            rows), ``optimizer`` (its learning rate is logged), ``name``.
+            rows), ``optimizer`` (its learning rate is logged), ``name``, ``force``.
     """
     return Watch(model, every=every, out=out, where=where, **options)

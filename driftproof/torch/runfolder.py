@@ -10,8 +10,10 @@ leave it out. Extra columns: ``L{l}.near_zero_frac``, ``in:<linear>.max|min|max_
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,7 +23,7 @@ from ..training.run import TrainResult
 from ..training.seed import RunLog
 from ..training.summary import summarize
 
-__all__ = ["run_result", "layer_columns"]
+__all__ = ["run_result", "layer_columns", "watch_folder_conflict"]
 
 _BASE = ("step", "lr", "loss", "acc", "train_loss", "train_acc", "test_loss", "test_acc")
 _LAYER = ("sign", "sign_se", "w_mean", "b_mean", "w_grad", "b_grad", "zero_frac", "nonpos_frac", "near_zero_frac")
@@ -55,3 +57,21 @@ def run_result(w) -> TrainResult:
     env = {**environment(), "torch": torch.__version__}
     return TrainResult(config, spec, (0,), {"name": "user's"}, (log,), summarize([log], depth), None, notes, env,
                        "torch", time.perf_counter() - w._began, None)
+
+
+def watch_folder_conflict(folder: Path, name: str, layers: list[str]) -> str | None:
+    """None when the non-empty ``folder`` holds a watched run of the model ``name`` with these ``layers`` (a rerun
+    replaces it); otherwise why ``watch(out=folder)`` may not write there (``driftproof train``'s rule)."""
+    meta_path = Path(folder) / "run.json"
+    if not meta_path.is_file():
+        return "is not empty and is not a driftproof run folder (it has no run.json)"
+    try:
+        config = dict(json.loads(meta_path.read_text())["config"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return "holds a run.json that driftproof did not write"
+    if config.get("arch") != "torch":
+        return f"holds a driftproof train run (arch {config.get('arch')!r}), not a watched one"
+    if config.get("model") != name or config.get("layers") != layers:
+        return (f"holds a watched run of another model ({config.get('model')!r}, layers "
+                f"{', '.join(map(str, config.get('layers') or [])) or 'none'})")
+    return None

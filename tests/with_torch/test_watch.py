@@ -123,5 +123,62 @@ def test_watch_refuses_what_it_cannot_measure(tmp_path):
     with pytest.raises(InputError, match="found no MLP up-projection"):
         watch(torch.nn.Sequential(torch.nn.Linear(3, 3)))
     (tmp_path / "file").write_text("")
-    with pytest.raises(InputError, match="cannot write the run folder"):
+    with pytest.raises(InputError, match="is a file, not a folder"):
         watch(TwoLayer(), out=tmp_path / "file" / "run")
+
+
+def _listing(folder):
+    return sorted((p.relative_to(folder).as_posix(), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
+
+
+def test_watch_out_follows_the_command_lines_out_rules(tmp_path):
+    """out= is checked at once as ``driftproof train --out`` is: a folder of the user's, another model's run or a
+    ``driftproof train`` run is refused in one line (nothing written, no hook left on the model); the same model
+    replaces its own run whole, stale files removed and the user's left alone; force=True writes anyway; ~user,
+    a dangling symbolic link and an overlong name are refused before any step; a Watch closed without a record
+    or dropped unclosed leaves nothing."""
+    model = TwoLayer()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    before = _listing(tmp_path)
+    with pytest.raises(InputError, match=r"out '.*mine' is not empty and is not a driftproof run folder.*force=True"):
+        watch(model, out=mine)
+    assert _listing(tmp_path) == before and not model._forward_hooks and not model._forward_pre_hooks
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "nowhere")
+    for out, words in ((link / "run", "does not exist"), ("~nosuchuser_xyz/run", "no user named"),
+                       (tmp_path / ("n" * 250), "the name is 250 bytes")):
+        with pytest.raises(InputError, match=words):
+            watch(model, out=out)
+    assert _listing(tmp_path) == before and not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+    run = tmp_path / "run"
+    with watch(model, every=1, out=run, name="two") as w:
+        assert w.live.parent == tmp_path and (w.live / "metrics.jsonl").exists() and not run.exists()
+        _train(model, 3, w)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3 and (run / "sign.png").exists()
+    (run / "notes.txt").write_text("mine")
+    (run / "matrices.png").write_bytes(b"stale")  # a file driftproof owns that this run does not write
+    with watch(model, every=2, out=run, name="two") as w:  # the same model and layers: replaced whole
+        _train(model, 3, w)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert (run / "notes.txt").read_text() == "mine" and not (run / "matrices.png").exists()
+    assert json.loads((run / "run.json").read_text())["spec"]["every"] == 2
+    with pytest.raises(InputError, match="holds a watched run of another model"):
+        watch(model, out=run, name="other")
+    with watch(model, every=1, out=run, name="other", force=True) as w:
+        _train(model, 1, w)
+    assert json.loads((run / "run.json").read_text())["config"]["model"] == "other"
+
+    trained = tmp_path / "trained"
+    driftproof.train(steps=2, seeds=1, width=8, data="noise", out=trained, figures=False)
+    with pytest.raises(InputError, match="holds a driftproof train run"):
+        watch(model, out=trained)
+    assert watch(model, out=tmp_path / "empty").close() is None and not (tmp_path / "empty").exists()
+    w = watch(model, out=tmp_path / "dropped")
+    live = w.live
+    for handle in w._handles:
+        handle.remove()
+    del w
+    assert not live.exists() and not (tmp_path / "dropped").exists()
