@@ -42,7 +42,7 @@ h1{font-size:1.5rem;text-align:center}h2{margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;margin:.5rem auto 1.2rem;font-size:.85rem}caption{caption-side:top;text-align:left;
 padding:.3rem 0}td,th{border-top:1px solid #ddd;padding:.2rem .4rem;vertical-align:top;text-align:left}
 th{border-bottom:2px solid #333}figure{margin:1.2rem 0;text-align:center}figure img{max-width:100%}
-figcaption{text-align:left;font-size:.9rem}.hold{background:#dff3df}.bad{background:#f8dada}.unsure{background:#fdf6cf}
+figcaption{text-align:left;font-size:.9rem}.hold{background:#dff3df}.bad{background:#f8dada}.unsure{background:#fdf6cf}.none{background:#ececec}
 code{font-size:.9em}.math{font-family:'Times New Roman',serif;font-style:italic}.display{display:block;margin:.3rem 1rem}
 .tag{font-variant:small-caps;color:#555}"""
 
@@ -210,7 +210,7 @@ class _Converter:
 
     def _cell(self, cell: str) -> str:
         colour = re.match(r"\\cellcolor\{(\w+)", cell)
-        cls = {"green": "hold", "red": "bad"}.get(colour.group(1), "unsure") if colour else ""
+        cls = {"green": "hold", "red": "bad", "black": "none"}.get(colour.group(1), "unsure") if colour else ""
         return f'<td class="{cls}">' + self.inline(cell.rstrip("\\").strip()) + "</td>"
 
 

@@ -41,8 +41,9 @@ def fmt(value, digits: int = 4) -> str:
     if value == 0:
         return "0"
     magnitude = abs(value)
-    if 1e-3 <= magnitude < 1e5:
-        return f"{value:.{digits}g}"
+    text = f"{value:.{digits}g}"
+    if 1e-3 <= magnitude < 1e5 and "e" not in text:  # 9320 to 3 digits is 9.32e3, as elsewhere, not 9.32e+03
+        return text
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 

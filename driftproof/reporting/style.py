@@ -43,10 +43,17 @@ def color(act: str, others: list[str] | None = None) -> str:
     return _OKABE_ITO[7] if index >= 1 else "#882255"
 
 
+# The paper's spelling of the activations the report draws most (the text writes ReLU², not relu2).
+DISPLAY_NAMES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "relu2": "ReLU²", "clipped_relu2": "clipped ReLU²",
+                 "gelu2": "GELU²"}
+
+
 def act_label(name: str) -> str:
     """An activation as a figure names it: a registered name as it is, a custom expression as math (SymPy's
     LaTeX printer, drawn by matplotlib's mathtext; ``**`` for a power where mathtext cannot draw it), never
     with a literal caret."""
+    if name in DISPLAY_NAMES:
+        return DISPLAY_NAMES[name]
     if re.fullmatch(r"[a-z][a-z0-9_]*", name):
         return name
     try:

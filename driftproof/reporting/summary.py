@@ -57,9 +57,9 @@ def verdict_rows(claims: list[Claim]) -> list[list[str]]:
     rows, previous = [], None
     for claim in _ordered(claims):
         brief = _brief(claim)
-        rows.append([tex_prose(brief) if brief != previous else "", tex_prose(claim.family or "--"),
-                     tex_prose(claim.paper or "--"), tex_prose(claim.ours or claim.number),
-                     tex_prose(claim.scale or "--"), _verdict_cell(claim.versus or claim.verdict),
+        rows.append([tex_prose(brief) if brief != previous else "", tex_prose(claim.family or "–"),
+                     tex_prose(claim.paper or "–"), tex_prose(claim.ours or claim.number),
+                     tex_prose(claim.scale or "–"), _verdict_cell(claim.versus or claim.verdict),
                      rf"\ref{{{claim.section}}}"])
         previous = brief
     return rows
@@ -70,14 +70,14 @@ def summary_tex(ctx: Context, claims: list[Claim]) -> str:
         ctx.record("claims", claim.key, claim.to_dict())
     return "\n".join([
         r"\section*{Summary}",
-        r"\noindent " + scale_line(ctx) + r"\par\smallskip",
+        r"\noindent " + scale_line(ctx) + r"\par\smallskip" + "\n",
         r"\noindent " + tex_prose("Persistence past t = 0 (Section ") + r"\ref{sec:persistence}"
         + tex_prose("; a case: one activation and layer, the running mean of its sign statistic over training): "
                     + persistence_answer(ctx) + ".") + r"\par\smallskip",
         table(["claim", "family", "paper", "ours: value [95% interval], n", "our scale", "verdict", r"\S"],
               verdict_rows(claims),
               tex_prose("The paper's value beside ours and the networks ours rests on (Table ") + r"\ref{tab:configs}"
-              + tex_prose("); the verdict against the paper, or, where the paper states nothing (--), holds / "
+              + tex_prose("); the verdict against the paper, or, where the paper states nothing (–), holds / "
                           "violated / inconclusive. n: seeds, runs or samples. Deciding numbers: Table ")
               + r"\ref{tab:verdicts-full}.",
               r"p{3.3cm}p{1.15cm}p{1.9cm}p{4.0cm}p{3.05cm}p{1.75cm}r", size=r"\footnotesize", label="tab:verdicts",

@@ -241,5 +241,5 @@ def sweep_claims(ctx: Context) -> list[Claim]:
         out.append(Claim("C1-C5/not-run", f"C1–C5 and T0 on the {names}", NOT_RUN,
                          "no stored sweep of these architectures", "no stored sweep of these architectures",
                          "sec:empirical", family=", ".join(SHORT_FAMILY.get(f, f) for f in missing),
-                         paper="GPT: as above", versus=NOT_RUN, ours="no runs", scale="--"))
+                         paper="GPT: as above", versus=NOT_RUN, ours="no runs", scale="–"))
     return out

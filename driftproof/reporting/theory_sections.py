@@ -234,7 +234,7 @@ def theory_claims(ctx: Context) -> list[Claim]:
                  verdict, f"proved for {proved} of {len(verdicts)} (loss, activation) pairs "
                  "(exact or certified sign map; a proof, no sampling error)",
                  "symbolic R1/R2/R3 + mean field R4" + (f"; {'; '.join(others)}" if others else ""), "sec:sign",
-                 family="any", paper="≥ 0 (the theorem)", versus=against_paper(verdict),
+                 family="MLP", paper="≥ 0 (the theorem)", versus=against_paper(verdict),
                  ours=f"proved for {proved} of {len(verdicts)} pairs", scale="a proof: exact or certified")
     drift = _drift_numbers(ctx)
     negative = {pair: v for pair, v in drift.items() if v < -1e-12}
