@@ -35,6 +35,13 @@ def band(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, mean - half, mean + half
 
 
+def _bounded(arrays) -> bool:
+    """True when every finite value of ``arrays`` lies within +-BLOWUP (training_sections' blow-up bound)."""
+    from .training_sections import BLOWUP  # here: training_sections imports this module
+
+    return all(np.all(np.abs(a[np.isfinite(a)]) <= BLOWUP) for a in map(np.asarray, arrays))
+
+
 def _stack(run: dict, key: str) -> np.ndarray:
     return np.array([seed["curves"][key] for seed in run["seeds"]], dtype=float)
 
@@ -85,10 +92,13 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
                 skip = max(1, len(run["step"]) // SIGN_AXIS_FROM) if metric == "sign" else 0
                 series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts, skip)
             # a fraction cannot blow up: its axis keeps every series (beside activations without exact zeros,
-            # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale)
-            fraction = metric == "zero_frac"
-            meta["axes"][key] = {**apply_limits(ax, series, math.inf if fraction else AXIS_MULTIPLE),
-                                 "all_kept": fraction}
+            # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale). Nor does a mean
+            # bias that stays within +-BLOWUP (the bound past which a run counts as blown up): beside the tanh
+            # control, whose mean bias stays near 0 by design (R5), a drifting activation would otherwise count
+            # as off scale; a larger one is left to the axis guard
+            keep_all = metric == "zero_frac" or (metric == "b_mean" and _bounded(series.values()))
+            meta["axes"][key] = {**apply_limits(ax, series, math.inf if keep_all else AXIS_MULTIPLE),
+                                 "all_kept": keep_all}
             if metric == "sign":
                 ax.axhline(0, color="black", lw=0.6)
             ax.set_title(f"layer {layer}" if row == 0 else "")
