@@ -116,6 +116,15 @@ def _c1(row: Evidence) -> tuple[Estimate | None, str, str]:
     return rise, (NOT_REPRODUCED if rise.ci_high < 0 or top < 0.9 else INCONCLUSIVE_WORD), note
 
 
+def _with_sensitivity(claim: str, note: str) -> str:
+    """``note`` and, where the package ships one, what the sensitivity check found for ``claim`` (C2, C3; the
+    other claims have none: the note comes back unchanged)."""
+    from .sweeps.sensitivity import sensitivity_text
+
+    text = sensitivity_text(claim)
+    return note if text is None else f"{note}. {text}"
+
+
 def _c2(row: Evidence) -> tuple[Estimate | None, str, str]:
     fit = row.numbers.get("fit")
     if fit is None:
@@ -192,6 +201,8 @@ def paper_records(rows: list[Evidence], runs_by_claim: dict[str, list[dict]],
             out.append(_record(row, None, verdict, note, runs))
             continue
         ours, verdict, note = _OURS[row.key.result](row)
+        if ours is not None:  # C2, C3: what the shipped sensitivity check found, beside the verdict
+            note = _with_sensitivity(row.key.result, note)
         if verdict == NOT_RUN and (trained or {}).get(row.key.result, 0) > len(runs):
             verdict, note = INCONCLUSIVE_WORD, f"{note}: the runs it needs diverged or are not measured"
         if ours is not None and not math.isfinite(ours.mean):
