@@ -12,8 +12,9 @@ from ..errors import InputError
 from ..render.claims import FAMILY_NAMES, claim_dict, claims_text, evidence_text, row_word, statement
 from ..render.html import table_html, verdict_cell
 from ..results import Evidence, json_default
-from ..sweeps import DEFAULT_OUT, GRIDS, SweepStore, by_family, claims_of_families, make_grid, run_grid
+from ..sweeps import DEFAULT_OUT, SweepStore, by_family, claims_of_families, make_grid, run_grid
 from ..sweeps.claims import configuration_name
+from ..sweeps.grid import is_grid
 from ..sweeps.store import sweep_folder_conflict
 from .common import output_folder, progress_bar
 
@@ -56,6 +57,11 @@ class ClaimsCheck:
         return f"not run: {len(self.missing)} of {self.expected} configurations of the {self.grid!r} grid"
 
     @property
+    def smoke(self) -> bool:
+        """Whether the grid judged is a smoke test (``quick``, ``transformer_quick``, or one of them scaled)."""
+        return str(self.grid).partition(":")[0] in QUICK_GRIDS
+
+    @property
     def families(self) -> dict[str, tuple[Evidence, ...]]:
         """The rows grouped by family (``key.arch``), in the order of ``sweeps.FAMILIES``."""
         return {family: tuple(rows) for family, rows in by_family(self.claims).items()}
@@ -67,7 +73,7 @@ class ClaimsCheck:
 
     def to_dict(self) -> dict:
         payload = {"out": self.out, "grid": self.grid, "n_results": self.n_results,
-                   "complete": self.complete, "smoke_grid": self.grid in QUICK_GRIDS,
+                   "complete": self.complete, "smoke_grid": self.smoke,
                    "completeness": {"text": self.completeness_text(), "expected": self.expected,
                                     "not_run": len(self.missing), "missing": list(self.missing)},
                    "claims": [self._row_dict(row) for row in self.rows],
@@ -80,7 +86,7 @@ class ClaimsCheck:
     def _row_dict(self, row: Evidence) -> dict:
         """A claim row as JSON, labelled with the grid it was judged on (a smoke grid in every row) and
         whether that grid is complete."""
-        return {**claim_dict(row), "grid": self.grid, "smoke_grid": self.grid in QUICK_GRIDS,
+        return {**claim_dict(row), "grid": self.grid, "smoke_grid": self.smoke,
                 "complete": self.complete}
 
     def to_json(self) -> str:
@@ -104,7 +110,7 @@ class ClaimsCheck:
             shown = list(self.missing[:20]) + ([f"... and {len(self.missing) - 20} more (--json lists all)"]
                                                if len(self.missing) > 20 else [])
             head += ":\n" + "\n".join(f"  - {name}" for name in shown)
-        if self.grid in QUICK_GRIDS:
+        if self.smoke:
             return (f"on the {self.grid!r} grid: a smoke test with few seeds and steps, not the paper's sweep\n"
                     f"{head}\n{text}")
         return f"{head}\n{text}" if self.grid is None else f"on the {self.grid!r} grid; {head}\n{text}"
@@ -137,7 +143,7 @@ def _stored(out: str | Path) -> list[dict]:
 
 def _check(results: list[dict], out: str | Path, grid: str | None, run: dict | None = None) -> ClaimsCheck:
     missing, expected = (), None
-    if grid in GRIDS:
+    if is_grid(grid):
         jobs = make_grid(grid)
         stored = {r["key"] for r in results}
         missing = tuple(f"{configuration_name(job.to_dict())} seed {job.seed}" for job in jobs if job.key not in stored)
@@ -210,7 +216,9 @@ def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=Non
     a second sweep into the same folder is refused while one runs.
 
     Args:
-        grid: default, quick, transformer or transformer_quick.
+        grid: default, quick, transformer or transformer_quick, or one of them run larger:
+            ``default:seeds=30,steps=2,width=4`` (``driftproof sweep --seeds 30 --steps-mult 2 --width-mult 4``;
+            :func:`driftproof.sweeps.grid.scaled_grid` builds the name).
         scheduler: a Dask scheduler address (``tcp://host:8786``) or Client; None: local processes.
         workers: local processes (default the core count; at most one per job, 4 per core).
         force: write into a non-empty ``out`` that is not a sweep folder (refused otherwise).
@@ -219,8 +227,7 @@ def sweep(grid: str = "default", out: str | Path = DEFAULT_OUT, *, scheduler=Non
         The :class:`ClaimsCheck` of everything stored in ``out``, with ``run`` (what ran now; ``recomputed``
         names the damaged results found and computed again).
     """
-    if grid not in GRIDS:
-        raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {grid!r}")
+    make_grid(grid)  # an unknown grid or scale: InputError with its message, before anything is written
     folder = output_folder(out, accept=sweep_folder_conflict, force=force)
     jobs = make_grid(grid)
     store = SweepStore(folder)

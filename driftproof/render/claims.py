@@ -307,7 +307,7 @@ def claims_text(rows, n_results: int, out: str, width: int | None = None, grid: 
     width = width or terminal_width()
     source = f" (grid {grid})" if grid else ""
     lines = textwrap.wrap(f"claims checked against {n_results} stored configurations in {out}{source}", width)
-    quick = grid in SMOKE_GRIDS
+    quick = str(grid).partition(":")[0] in SMOKE_GRIDS
     if quick:
         lines += textwrap.wrap(f"note: the {grid} grid trains tiny networks for a few steps to test the pipeline; "
                                "its verdicts do not speak for the paper's setting", width)

@@ -22,14 +22,15 @@ import hashlib
 import math
 import itertools
 import json
-from dataclasses import asdict, field, fields, make_dataclass
+from dataclasses import asdict, field, fields, make_dataclass, replace
 
 from .._version import __version__
 from ..archs import all_archs, get_arch
 from ..errors import InputError
 from ..training.options import OPTIONS
 
-__all__ = ["Job", "GRIDS", "make_grid", "CLIP_RELATIVE", "clip_relative", "MEASURE_VERSION"]
+__all__ = ["Job", "GRIDS", "make_grid", "scaled_grid", "grid_scale", "is_grid", "CLIP_RELATIVE", "clip_relative",
+           "MEASURE_VERSION"]
 
 # Bump when run_job measures differently: stored results of the old measurements stop matching.
 MEASURE_VERSION = 3  # 2: the sign statistic at t = 0 and its persistence (``sign``); 3: divergence by
@@ -197,9 +198,66 @@ GRIDS = {"default": _default, "quick": _quick, "transformer": _transformer, "tra
 
 
 def make_grid(name: str) -> list[Job]:
-    """The named grid's jobs (``default`` or ``quick``); InputError for any other name."""
-    if name not in GRIDS:
-        raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {name!r}")
-    jobs = GRIDS[name]()
+    """The named grid's jobs: one of :data:`GRIDS`, or one scaled up (:func:`scaled_grid`, e.g.
+    ``default:seeds=30,width=4``); InputError for any other name."""
+    base, scale = grid_scale(name)
+    jobs = GRIDS[base]()
+    if scale:
+        jobs = _scale(jobs, **scale)
     assert len({j.key for j in jobs}) == len(jobs), "duplicate configurations in the grid"
     return jobs
+
+
+# How a grid is run larger (``driftproof sweep --seeds N --width-mult K --steps-mult K``): every configuration of
+# the named grid, with N seeds instead of its own, K times wider and K times longer. The scaled grid is named
+# ``<grid>:seeds=N,steps=K,width=K`` in its folder's sweep.json and its claims; each result records its own job
+# (width, steps, seed) and its scale (parameters, updates, samples, tokens), so no scaled result is mistaken
+# for the shipped grid's: a configuration's key hashes every field.
+SCALES = {"seeds": 10_000, "width": 64, "steps": 1_000}  # each factor's largest value
+
+
+def scaled_grid(grid: str, seeds: int | None = None, width: int = 1, steps: int = 1) -> str:
+    """The name of ``grid`` run with ``seeds`` seeds per configuration, ``width`` times wider and ``steps`` times
+    longer (``grid`` itself when nothing is scaled); InputError for values out of range."""
+    parts = {"seeds": seeds, "steps": None if steps == 1 else steps, "width": None if width == 1 else width}
+    name = grid + ("" if all(v is None for v in parts.values()) else
+                   ":" + ",".join(f"{k}={v}" for k, v in parts.items() if v is not None))
+    grid_scale(name)  # validated here, with its message
+    return name
+
+
+def grid_scale(name) -> tuple[str, dict]:
+    """(the base grid, its scale factors) of a grid name; InputError naming what is wrong."""
+    if not isinstance(name, str):
+        raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {name!r}")
+    base, _, suffix = name.partition(":")
+    if base not in GRIDS:
+        raise InputError(f"grid must be one of {', '.join(GRIDS)} (optionally scaled, e.g. default:seeds=30,width=2), "
+                         f"got {name!r}")
+    scale = {}
+    for part in suffix.split(",") if suffix else ():
+        key, _, value = part.partition("=")
+        if key not in SCALES or key in scale:
+            raise InputError(f"grid {name!r}: {key!r} is not a scale factor (seeds, steps, width, each at most once)")
+        if not value.isdigit() or not 1 <= int(value) <= SCALES[key]:
+            raise InputError(f"grid {name!r}: {key} must be an integer from 1 to {SCALES[key]}, got {value!r}")
+        scale[key] = int(value)
+    return base, scale
+
+
+def is_grid(name) -> bool:
+    try:
+        grid_scale(name)
+    except InputError:
+        return False
+    return True
+
+
+def _scale(jobs: list[Job], seeds: int | None = None, width: int = 1, steps: int = 1) -> list[Job]:
+    """Every distinct configuration of ``jobs`` (its seed aside) with ``seeds`` seeds (default: its own), ``width``
+    times wider and ``steps`` times longer, in the grid's order."""
+    cells: dict[Job, list[int]] = {}
+    for job in jobs:
+        cells.setdefault(replace(job, seed=0), []).append(job.seed)
+    return [replace(cell, seed=seed, width=cell.width * width, steps=cell.steps * steps)
+            for cell, own in cells.items() for seed in (own if seeds is None else range(seeds))]

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
-from .grid import GRIDS, Job, make_grid
+from .grid import GRIDS, Job, is_grid, make_grid
 
 __all__ = ["SweepStore", "sweep_folder_conflict", "check_result", "read_result", "result_checksum", "CHECKSUM"]
 
@@ -100,7 +100,7 @@ class SweepStore:
         if manifest is None:
             return None, None
         grid, where = manifest.get("grid"), str(self.manifest_path)
-        if not isinstance(grid, str) or grid not in GRIDS:
+        if not is_grid(grid):
             raise InputError(f"{where!r} names the grid {grid!r}, not one of {', '.join(GRIDS)}: the folder's record is "
                              "damaged; move the folder aside and run the sweep again")
         jobs = make_grid(grid)

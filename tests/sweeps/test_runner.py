@@ -99,6 +99,42 @@ def test_grids():
         make_grid("huge")
 
 
+def test_scaled_grids_keep_every_configuration_and_record_their_scale():
+    from driftproof.sweeps.grid import scaled_grid
+
+    default = make_grid("default")
+    assert scaled_grid("default") == "default"
+    more = make_grid(scaled_grid("default", seeds=12))
+    assert len(more) == len(default) // 10 * 12  # every configuration of the default grid has 10 seeds
+    assert {j.key for j in default} < {j.key for j in more}  # the shipped results stay valid inside it
+    name = scaled_grid("transformer", width=2, steps=3)
+    assert name == "transformer:steps=3,width=2"
+    pairs = zip(make_grid("transformer"), make_grid(name), strict=True)
+    assert all(b.width == 2 * a.width and b.steps == 3 * a.steps and b.seed == a.seed and b.act == a.act
+               for a, b in pairs)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("default:seeds=0", "seeds must be an integer from 1"), ("default:width=x", "width must be an integer"),
+    ("default:depth=2", "'depth' is not a scale factor"), ("default:seeds=2,seeds=3", "each at most once"),
+])
+def test_bad_scales_are_refused(name, words):
+    with pytest.raises(InputError, match=words):
+        make_grid(name)
+
+
+def test_a_scaled_sweep_records_its_grid_and_scale(tmp_path):
+    from driftproof import api
+
+    check = api.sweep("quick:seeds=1,steps=2", tmp_path / "sw", workers=2)
+    results = SweepStore(tmp_path / "sw").load()
+    assert check.grid == "quick:seeds=1,steps=2" and check.complete and check.smoke and check.exit_code == 0
+    assert len(results) == 10 and {r["job"]["seed"] for r in results} == {0}  # 5 activations, 1 natural, 4 forced
+    assert {r["job"]["steps"] for r in results} == {120} and all(r["scale"]["steps"] == 120 for r in results
+                                                                 if not r["diverged"])
+    assert api.claims(tmp_path / "sw").grid == "quick:seeds=1,steps=2"
+
+
 def test_key_depends_on_every_field_and_the_version(monkeypatch):
     job = Job()
     assert Job(seed=1).key != job.key and Job(force=0.5).key != job.key and Job(lr=2e-3).key != job.key
