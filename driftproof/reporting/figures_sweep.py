@@ -30,6 +30,7 @@ def sparsity_figure(curves: dict[str, list[dict]], path: Path, ctx=None) -> Path
     """
     fig, axes = _columns(list(curves), 2.5)
     meta = {"axes": {}}
+    banded = False
     for family, groups in curves.items():
         ax, series = axes[family], {}
         grid = np.linspace(0, 1, 41)
@@ -37,6 +38,7 @@ def sparsity_figure(curves: dict[str, list[dict]], path: Path, ctx=None) -> Path
             ax.plot(grid, np.nanmean(group["fraction"], axis=0), color="#999999", lw=0.6, alpha=0.8)
         every = np.vstack([group["fraction"] for group in groups]) if groups else np.full((1, 41), np.nan)
         mean, lo, hi = band(every)
+        banded |= bool(np.any(hi > lo))
         ax.fill_between(grid, lo, hi, color=color("relu"), alpha=0.25, lw=0)
         ax.plot(grid, mean, color=color("relu"), lw=1.8)
         series["all"] = np.concatenate([lo, hi, *[np.nanmean(g["fraction"], axis=0) for g in groups]])
@@ -46,7 +48,9 @@ def sparsity_figure(curves: dict[str, list[dict]], path: Path, ctx=None) -> Path
         ax.grid(alpha=0.25, lw=0.5)
     next(iter(axes.values())).set_ylabel("ReLU sparsity (h = 0),\nmean over layers")
     handles = [matplotlib.lines.Line2D([], [], color="#999999", lw=0.8, label="one setting, mean over seeds"),
-               matplotlib.lines.Line2D([], [], color=color("relu"), lw=1.8, label="all runs, mean and 95% band")]
+               matplotlib.lines.Line2D([], [], color=color("relu"), lw=1.8,
+                                       label="all runs, mean and 95% band" if banded
+                                       else "all runs, mean (no band: fewer than 5 runs)")]
     fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return save(fig, path, ctx, meta)
 

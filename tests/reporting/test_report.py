@@ -172,6 +172,32 @@ def test_every_page_rendered_has_content_and_no_figure_page_is_blank(built, tmp_
             assert ink > 0.02, (index + 1, "a page with a figure caption has almost nothing drawn", inks)
 
 
+def _largest_blank_run(png: Path) -> float:
+    """The tallest band of empty rows in the text block (page number left out), as a fraction of its height."""
+    from matplotlib.image import imread
+
+    image = imread(png)[..., :3]
+    height = image.shape[0]
+    inked = (image[int(0.04 * height):int(0.93 * height)].min(axis=2) < 0.8).any(axis=1)
+    rows = np.flatnonzero(inked)
+    if not rows.size:
+        return 1.0
+    return float(np.diff(np.concatenate([[-1], rows, [inked.size]])).max() - 1) / inked.size
+
+
+def test_no_page_is_more_than_a_third_blank_but_the_last_and_the_one_before_the_appendix(built, tmp_path):
+    """A heading's keep-with-next rule (needspace) once ended pages 40% early: a section that fits starts on
+    the page it follows. The appendix starts a page; the page before it and the last page may end short."""
+    _, _, second = built
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(second.pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    texts = pdf_text(second.pdf).split("\f")
+    appendix = next(i for i, text in enumerate(texts) if re.search(r"^\s*A\s+Every claim", text, re.M))
+    blank = {index + 1: round(_largest_blank_run(page), 2) for index, page in enumerate(pages)
+             if index not in (appendix - 1, len(pages) - 1)}
+    assert max(blank.values()) < 0.34, blank
+
+
 def test_figures_are_drawn_at_their_placed_width_with_readable_fonts(built):
     folder, _, second = built
     payload = json.loads(second.json.read_text())
