@@ -185,15 +185,9 @@ class _Builder:
                 raise self.refuse("a constant power is out of range (> 1e300)")
             if left.is_negative and not right.is_integer:
                 raise self.refuse(f"({left})**({right}) is not a real number")
-        if right.is_number and not right.is_integer and left.has(x) and left.is_nonnegative is not True:
-            from .bounded import bounded
-
-            where = bounded(lambda: sp.solveset(left < 0, x, sp.S.Reals), DOMAIN_STEP_LIMIT)
-            if where is not None and where.is_empty:
-                return left**right
-            place = f"for x in {_set_text(where)}" if where is not None else "where its base is negative"
-            raise self.refuse(f"({left})**({right}) is not real {place} (a non-integer power of a negative "
-                              f"number); for an odd root write sign(u)*Abs(u)**({right})")
+        problem = _negative_base(left, right)
+        if problem is not None:
+            raise self.refuse(problem)
         return left**right
 
     def _call(self, node: ast.Call, depth: int) -> sp.Expr:
@@ -292,10 +286,29 @@ def check_expression(text: str, expr: sp.Expr, domain: bool = True) -> None:
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I) or any(
             a.is_number and a.is_extended_real is False for a in sp.preorder_traversal(expr)):
         raise InputError(f"activation {text!r} is not a finite real expression")
+    for power in expr.atoms(sp.Pow):  # a typed expression met this check in the parser; a SymPy one meets it here
+        problem = _negative_base(*power.args)
+        if problem is not None:
+            raise InputError(f"activation {text!r}: {problem}")
     _check_degree(text, expr)
     _check_size(text, expr)
     if domain:
         _check_domain(text, expr)
+
+
+def _negative_base(base: sp.Expr, exponent: sp.Expr) -> str | None:
+    """Why ``base**exponent`` is not real somewhere on the real line (a non-integer power of a base that can be
+    negative: SymPy's principal root is complex there), or None."""
+    if not (exponent.is_number and not exponent.is_integer and base.has(x) and base.is_nonnegative is not True):
+        return None
+    from .bounded import bounded
+
+    where = bounded(lambda: sp.solveset(base < 0, x, sp.S.Reals), DOMAIN_STEP_LIMIT)
+    if where is not None and where.is_empty:
+        return None
+    place = f"for x in {_set_text(where)}" if where is not None else "where its base is negative"
+    return (f"({base})**({exponent}) is not real {place} (a non-integer power of a negative number); for an odd "
+            f"root write sign(u)*Abs(u)**({exponent})")
 
 
 def _check_size(text: str, expr: sp.Expr) -> None:
@@ -655,9 +668,11 @@ def register_activation(name: str, expression: sp.Expr | str, description: str =
     if isinstance(expression, str):
         expr = parse_expression(expression)
     elif isinstance(expression, sp.Expr):
+        # a user's own sp.Symbol("x") (no assumptions) is this module's real x: same name, same meaning
+        expression = expression.xreplace({s: x for s in expression.free_symbols if getattr(s, "name", None) == "x"})
         extra = expression.free_symbols - {x}
         if extra:
-            raise InputError(f"the expression may use only the symbol x, found {', '.join(map(str, extra))}")
+            raise InputError(f"the expression may use only the symbol x, found {', '.join(sorted(map(str, extra)))}")
         check_expression(str(expression), expression)  # the checks of the string path
         expr = expression
     else:

@@ -14,11 +14,22 @@ from driftproof.errors import InputError
 
 @pytest.mark.parametrize("expr,reason", [(sp.Integer(3), "does not depend on x"), (sp.zoo * x, "finite real"),
                                          (sp.I * x, "finite real"), (sp.sqrt(x), "not real"),
-                                         (sp.tanh(x) * sp.Symbol("y"), "only the symbol x")])
+                                         (sp.tanh(x) * sp.Symbol("y"), "only the symbol x"),
+                                         # SymPy calls x**(1/3) continuous on the reals; its principal root is not
+                                         (x ** sp.Rational(1, 3), "is not real for x in (-inf, 0)"),
+                                         (sp.Symbol("x") ** sp.Rational(2, 5) + x, "is not real for x in (-inf, 0)")])
 def test_register_activation_checks_a_sympy_expression_like_a_string(expr, reason):
     with pytest.raises(InputError) as caught:
         register_activation("mine_bad", expr)
     assert reason in str(caught.value)
+
+
+def test_a_users_own_symbol_x_is_the_variable():
+    """``sp.Symbol("x")`` without assumptions is not this module's real x, but it means it: accepted as x."""
+    own = sp.Symbol("x")
+    act = register_activation("mine_own_x", own * sp.tanh(own))
+    assert act.expr == x * sp.tanh(x)
+    assert np.allclose(act.numpy(np.array([-1.0, 2.0])), [np.tanh(1.0), 2 * np.tanh(2.0)])
 
 
 @pytest.mark.parametrize("text,reference", [
