@@ -101,7 +101,8 @@ def _group(bits, lo, hi, std, shift, seed, tag, sample, row, out, base):
 @njit(cache=True)
 def normal_row(seed, tag, sample, row, std, shift, out, bits):
     """out[i] = std * N_i + shift, N_i the standard normal at (row, i) of stream ``tag`` for ``sample``;
-    ``bits`` (>= CHUNK uint32) is scratch."""
+    ``bits`` (>= CHUNK uint32) is scratch. Callers in compiled code pass ``row`` as ``np.int64(k)``: a bare
+    literal makes Numba compile a specialization per value (three compiles of this and of ``_redraw``)."""
     n = out.shape[0]
     k0, k1 = _U(seed) & _MASK, _U(seed) >> _U(32)
     c1, c2, c3 = _U(row), _U(tag) | ((_U(sample) >> _U(32)) << _U(16)), _U(sample) & _MASK

@@ -89,7 +89,7 @@ def project_forward(std, shift, centered, seed, sample, layer, h, n, p, bits):
     """p = W h in law for the Gaussian W of ``layer`` (p.shape[0] rows, fan-in n, input h[:n]):
     μ (Σh) 1 + c |h̃| ζ, ζ the FORWARD row of (seed, sample, layer). ``bits``: generator scratch."""
     total, mean, square, scale = _input_stats(std, centered, h, n)
-    normal_row(seed, _tag(layer, FORWARD), sample, 0, scale * math.sqrt(square), shift * total, p, bits)
+    normal_row(seed, _tag(layer, FORWARD), sample, np.int64(0), scale * math.sqrt(square), shift * total, p, bits)
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -116,11 +116,11 @@ def project_backward(std, shift, centered, seed, sample, layer, h, n, p, parts, 
     tag = _tag(layer, BACKWARD)
     # Ξ Lᵀ with L the Cholesky factor of the Gram matrix of the parts: e0 = l00 ξ0, e1 = l10 ξ0 + l11 ξ1.
     l00 = math.sqrt(g00)
-    normal_row(seed, tag, sample, 0, 1.0, 0.0, xi[0, :n], bits)
+    normal_row(seed, tag, sample, np.int64(0), 1.0, 0.0, xi[0, :n], bits)
     if parts == 2:
         l10 = g01 / l00 if l00 > 0.0 else 0.0
         l11 = math.sqrt(max(g11 - l10 * l10, 0.0))
-        normal_row(seed, tag, sample, 1, 1.0, 0.0, xi[1, :n], bits)
+        normal_row(seed, tag, sample, np.int64(1), 1.0, 0.0, xi[1, :n], bits)
         for i in range(n):
             xi[1, i] = l10 * xi[0, i] + l11 * xi[1, i]
     for i in range(n):

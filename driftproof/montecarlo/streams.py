@@ -91,13 +91,13 @@ def weight_row(kind, param, std, shift, centered, seed, layer, sample, row, out,
 @njit(cache=True)
 def normal_vector(seed, sample, out, bits):
     """The input x ~ N(0, I) of ``sample``."""
-    normal_row(seed, _tag(0, INPUTS), sample, 0, 1.0, 0.0, out, bits)
+    normal_row(seed, _tag(0, INPUTS), sample, np.int64(0), 1.0, 0.0, out, bits)
 
 
 @njit(cache=True)
 def logit_vector(seed, layer, sample, out, bits):
     """The standard normals behind the logits of ``sample`` (the reduced estimator, R2), layer L+1."""
-    normal_row(seed, _tag(layer, LOGITS), sample, 0, 1.0, 0.0, out, bits)
+    normal_row(seed, _tag(layer, LOGITS), sample, np.int64(0), 1.0, 0.0, out, bits)
 
 
 @njit(cache=True)
