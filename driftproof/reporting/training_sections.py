@@ -17,7 +17,7 @@ from .claims import Claim, against_paper
 from .configurations import scale_of
 from .context import Context
 from .figures_training import persistence_figure
-from .persistence_study import persistence_study_section
+from .persistence_study import ce_reversal_section, persistence_study_section
 from .latex import figure_tex, interval, source_note, table
 from ..texutil import tex_prose
 
@@ -161,6 +161,7 @@ def persistence_section(ctx: Context) -> str:
                                   + tex_prose(_diverged_note(runs)), sources=used, networks=("N4",)))
     out.append(_persistence_paragraph(ctx))
     out.append(persistence_study_section(ctx))  # the shipped study: every loss x data x optimizer x clipping
+    out.append(ce_reversal_section(ctx))  # the shipped one-factor study: why cross-entropy reverses
     return "\n".join(out)
 
 

@@ -34,7 +34,8 @@ from .stats import ALPHA, holm_sign_tests
 __all__ = ["STUDY", "LOSSES", "DATASETS", "OPTIMIZERS", "CLIPS", "PAPER_ACTS", "CONTROLS", "CLIP_NORM",
            "LATE_FRACTION", "MEASURES", "QUESTIONS", "Cell", "CellResult", "cells", "cell_run", "seed_measures",
            "run_cell", "judge", "VERDICTS", "answers", "load_stored", "STORED", "ESTIMATE_FIELDS",
-           "ESTIMATE_METHOD", "CALL_FIELDS", "CALL_METHOD", "estimate_of", "families"]
+           "ESTIMATE_METHOD", "CALL_FIELDS", "CALL_METHOD", "estimate_of", "families", "CE_REVERSAL",
+           "load_ce_reversal"]
 
 # The scale: small enough that the whole study (every cell x STUDY["seeds"]) trains in under 15 minutes on one
 # core (scripts/persistence.py prints its time); the numbers are recorded in the JSON beside the results.
@@ -280,3 +281,16 @@ def load_stored() -> dict | None:
         return None
     data = json.loads(path.read_text())
     return {**data, "cells": [CellResult.from_dict(item) for item in data["cells"]]}
+
+
+CE_REVERSAL = "stored/ce_reversal.json"
+
+
+def load_ce_reversal() -> dict | None:
+    """The shipped one-factor-at-a-time study of the cross-entropy reversal (scripts/ce_reversal.py) as written
+    (cells: factor -> value -> per-layer Estimates as dicts, with their sign tests); None if absent."""
+    import json
+    from importlib.resources import files
+
+    path = files("driftproof").joinpath(CE_REVERSAL)
+    return json.loads(path.read_text()) if path.is_file() else None
