@@ -35,11 +35,9 @@ def band(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, mean - half, mean + half
 
 
-def _bounded(arrays) -> bool:
-    """True when every finite value of ``arrays`` lies within +-BLOWUP (training_sections' blow-up bound)."""
-    from .training_sections import BLOWUP  # here: training_sections imports this module
-
-    return all(np.all(np.abs(a[np.isfinite(a)]) <= BLOWUP) for a in map(np.asarray, arrays))
+def _bounded(arrays, bound: float | None) -> bool:
+    """True when every finite value of ``arrays`` lies within +-``bound`` (None: no bound is known)."""
+    return bound is not None and all(np.all(np.abs(a[np.isfinite(a)]) <= bound) for a in map(np.asarray, arrays))
 
 
 def _stack(run: dict, key: str) -> np.ndarray:
@@ -71,11 +69,12 @@ def _draw(ax, step, run: dict, stacked: np.ndarray, acts: list[str], skip: int =
     return np.concatenate([lo[skip:], hi[skip:]])
 
 
-def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Path:
+def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None, bound: float | None = None) -> Path:
     """Rows: normalized running mean of the sign statistic, mean bias, sparsity; columns: layers.
 
     Runs with a diverged seed are left out (the caption lists them); every axis's limits come from
-    the drawn runs by :func:`~driftproof.reporting.style.apply_limits`.
+    the drawn runs by :func:`~driftproof.reporting.style.apply_limits`. ``bound``: the size past which a mean
+    bias counts as blown up (the caller's rule); a mean-bias axis whose series all stay within it keeps them all.
     """
     drawn = [r for r in runs if not r["diverged"]]
     acts = list(dict.fromkeys(r["act"] for r in runs))
@@ -93,10 +92,10 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None) -> Pa
                 series[f"{run['loss']}/{run['act']}"] = _draw(ax, run["step"], run, stacked, acts, skip)
             # a fraction cannot blow up: its axis keeps every series (beside activations without exact zeros,
             # whose sparsity is a constant 0, any ReLU curve would otherwise count as off scale). Nor does a mean
-            # bias that stays within +-BLOWUP (the bound past which a run counts as blown up): beside the tanh
+            # bias that stays within +-``bound`` (past which a run counts as blown up): beside the tanh
             # control, whose mean bias stays near 0 by design (R5), a drifting activation would otherwise count
             # as off scale; a larger one is left to the axis guard
-            keep_all = metric == "zero_frac" or (metric == "b_mean" and _bounded(series.values()))
+            keep_all = metric == "zero_frac" or (metric == "b_mean" and _bounded(series.values(), bound))
             meta["axes"][key] = {**apply_limits(ax, series, math.inf if keep_all else AXIS_MULTIPLE),
                                  "all_kept": keep_all}
             if metric == "sign":

@@ -149,7 +149,7 @@ def persistence_section(ctx: Context) -> str:
             with ctx.tracking() as used:
                 runs = [run for run in _runs(ctx, data) if loss is None or run["loss"] == loss]
             name = f"persistence_{data}" + (f"_{loss}" if loss else "")
-            figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / name, ctx)
+            figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / name, ctx, bound=BLOWUP)
             which = f"{data} data" + (f", {loss.upper()} loss" if loss else "")
             style = "" if loss else r"solid MSE, dashed cross-entropy; "
             out.append(figure_tex(ctx, figure, _facet_label(data, loss),
