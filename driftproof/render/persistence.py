@@ -11,7 +11,7 @@ import math
 from ..results import Estimate
 from ..sweeps.persistence import CALL_FIELDS, PAPER_ACTS, QUESTIONS, VERDICTS, answers
 
-__all__ = ["answer_rows", "markdown_table", "estimate_text", "call_of", "REFERENCE_ACT"]
+__all__ = ["answer_rows", "markdown_table", "estimate_text", "call_of", "summary_text", "REFERENCE_ACT"]
 
 REFERENCE_ACT = "relu"  # the activation whose numbers stand beside each row's counts
 
@@ -78,3 +78,20 @@ def call_of(result, layer: str, question: str) -> str:
     """The stored verdict of one (cell, layer, question), or ``not measured``."""
     call = result.calls.get(layer, {}).get(question)
     return "not measured" if call is None else call[CALL_FIELDS.index("verdict")]
+
+
+def summary_text(stored: dict) -> str:
+    """One sentence per (loss, data) over every optimizer and clipping: how many (activation, layer) cases of the
+    paper's activations drifted negative and positive (bias, sign tests under Holm), for a summary page."""
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for answer in answers(stored["cells"]):
+        into = totals.setdefault((answer["loss"], answer["data"]), {"negative": 0, "positive": 0, "cases": 0})
+        for verdict in ("negative", "positive"):
+            into[verdict] += answer["counts"]["b_drift"][verdict]
+        into["cases"] += answer["cases"]
+    parts = [f"{loss.upper()} on {data}: bias drift negative in {t['negative']}, positive in {t['positive']} of "
+             f"{t['cases']} cases" for (loss, data), t in totals.items()]
+    scale = stored["scale"]
+    return (f"stored study ({scale['seeds']} seeds per cell; SGD, AdamW, Muon, with and without clipping; "
+            f"{', '.join(PAPER_ACTS)}): " + "; ".join(parts))
+

@@ -146,6 +146,9 @@ def test_markdown_table_counts_and_reference_numbers():
     assert row["reference"]["b_drift"].mean == pytest.approx(STEPS * 1e-3) and row["reference_seeds"] == 12
     table = markdown_table(stored)
     assert "| ce | digits | sgd | none | 0/4/0 | 0/4/0 | 0/4/0 | +0.04" in table
+    from driftproof.render.persistence import summary_text
+
+    assert summary_text(stored).endswith("CE on digits: bias drift negative in 0, positive in 4 of 4 cases")
 
 
 def test_report_table_reads_the_shipped_study(stored):
