@@ -174,7 +174,7 @@ def main() -> None:
     payload = {"command": f"PYTHONPATH=. python scripts/ce_reversal.py --seeds {seeds} --steps {steps}"
                           + (" --quick" if args.quick else ""),
                "base": {"config": BASE_CONFIG, "spec": BASE_SPEC}, "seeds": seeds, "steps": steps,
-               "cells": jsonable(cells), "sign_tests": tests, "seconds": time.perf_counter() - start, "load": load,
+               "cells": jsonable(cells), "sign_tests": tests, "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time(), "load": load,
                "machine": {"python": platform.python_version(), "platform": platform.platform()}}
     out = QUICK if args.quick else OUT
     out.parent.mkdir(parents=True, exist_ok=True)

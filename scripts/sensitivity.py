@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     payload = {"command": command, "version": __version__, "quick": args.quick, "base": BASE, "levels": list(levels),
                "seeds": {"c2": seeds_c2, "c3": seeds_c3},
                "paper": {"c2_knot": 0.70, "c3_ratio": 25.0}, **jsonable(out),
-               "seconds": time.perf_counter() - start, "load": load, "cores": 1,
+               "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time(), "load": load, "cores": 1,
                "machine": {"python": platform.python_version(), "platform": platform.platform()}}
     path = QUICK if args.quick else OUT
     path.parent.mkdir(parents=True, exist_ok=True)
