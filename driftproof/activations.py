@@ -424,6 +424,24 @@ class dp_sech2(sp.Function):  # noqa: N801
         return f"(4.0*math.exp(-2.0*abs({u}))/(1.0 + math.exp(-2.0*abs({u})))**2)"
 
 
+class dp_usech2(sp.Function):  # noqa: N801
+    """u * sech(u)**2, for generated code only: 0 where |u| > 400 (|u| sech(u)**2 < 1e-340 there, below the
+    smallest double), so that u = inf (exp(800)) gives 0 where inf * sech(inf)**2 gives nan."""
+
+    nargs = 1
+
+    def _pythoncode(self, printer) -> str:
+        u = printer._print(self.args[0])
+        return (f"(0.0 if abs({u}) > 400.0 else "
+                f"({u})*4.0*math.exp(-2.0*abs({u}))/(1.0 + math.exp(-2.0*abs({u})))**2)")
+
+
+def _np_usech2(u):
+    u = np.asarray(u, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.abs(u) > 400.0, 0.0, u * _np_sech2(u))
+
+
 def _np_sech2(u):
     e = np.exp(-2.0 * np.abs(np.asarray(u, dtype=float)))
     return 4.0 * e / (1.0 + e) ** 2
@@ -440,7 +458,8 @@ def _np_softplus(u):
     return np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u)))
 
 
-NUMERIC_FUNCTIONS = {"dp_logistic": _np_logistic, "dp_softplus": _np_softplus, "dp_sech2": _np_sech2}
+NUMERIC_FUNCTIONS = {"dp_logistic": _np_logistic, "dp_softplus": _np_softplus, "dp_sech2": _np_sech2,
+                     "dp_usech2": _np_usech2}
 
 
 def _split_exp_sum(base: sp.Expr):
@@ -472,9 +491,62 @@ def _stable_log(expr: sp.log) -> sp.Expr:
     """log(c + d e^v) -> log(c) + softplus(v + log(d/c))."""
     parts = _split_exp_sum(expr.args[0])
     if parts is None:
-        return expr
+        return _log1p(expr)
     c, d, v = parts
     return sp.log(c) + dp_softplus(v + sp.log(d / c) if d != c else v)
+
+
+def _log1p(expr: sp.log) -> sp.Expr:
+    """log(1 + u) -> log1p(u) for u other than a sum: log(1 + 2e-22) is 0 in floating point (logish at -50)."""
+    from sympy.codegen.cfunctions import log1p
+
+    const, rest = expr.args[0].as_independent(x, as_Add=True)
+    if const == 1 and rest != 0 and not isinstance(rest, sp.Add):
+        return log1p(rest)
+    return expr
+
+
+def _common_power(expr: sp.Add) -> sp.Expr:
+    """sum c_i B**e_i (one base B, half-integer e_i) -> B**min(e) * cancel(sum c_i B**(e_i - min(e))):
+    -x**2/(x**2 + 1)**(3/2) + 1/sqrt(x**2 + 1) is 1/(x**2 + 1)**(3/2), and cancels to 7 digits at 1e5."""
+    powers = {p for p in expr.atoms(sp.Pow) if p.base.has(x) and p.exp.is_Rational and p.exp.q == 2}
+    bases = {p.base for p in powers}
+    if len(bases) != 1 or len(powers) < 2:
+        return expr
+    base = bases.pop()
+    low = min(p.exp for p in powers)
+    inside = sp.cancel(sp.expand(sp.powsimp(expr * base ** (-low))))
+    if inside.has(sp.sqrt(base)) or any(p.base == base and not p.exp.is_Integer for p in inside.atoms(sp.Pow)):
+        return expr
+    return base ** low * inside
+
+
+def _conjugate(expr: sp.Add) -> sp.Expr:
+    """A + C r with r = sqrt(B)^(+-1) and A C < 0 somewhere (x + sqrt(x**2 + 4) at x = -1e5 cancels to 7
+    digits): there its conjugate (A**2 - C**2 r**2) / (A - C r), the numerator cancelled symbolically."""
+    combined = _common_power(expr)
+    if combined is not expr:
+        return combined
+    roots = {p for p in expr.atoms(sp.Pow) if p.exp in (sp.S.Half, -sp.S.Half) and p.base.has(x)}
+    if len(roots) != 1:
+        return expr
+    r = roots.pop()
+    a, c = sp.S.Zero, sp.S.Zero
+    for term in sp.Add.make_args(expr):
+        coeff, rest = term.as_independent(r, as_Add=False)
+        if rest == 1:
+            a += term
+        elif rest == r and not coeff.has(r):
+            c += coeff
+        else:
+            return expr
+    if a == 0 or c == 0 or not (a.is_polynomial(x) and c.is_polynomial(x)):
+        return expr
+    square = r.base if r.exp > 0 else 1 / r.base
+    difference = sp.cancel(sp.together(a**2 - c**2 * square))
+    if difference.has(sp.sqrt(r.base)) or sp.count_ops(difference) > sp.count_ops(expr):
+        return expr
+    return sp.Piecewise((expr, sp.Ge(a * c, 0)), (difference / (a - c * r), True))
 
 
 def _stable_mul(expr: sp.Mul) -> sp.Expr:
@@ -501,6 +573,11 @@ def _stable_mul(expr: sp.Mul) -> sp.Expr:
                 break
             if changed:
                 break
+    for i, f in enumerate(factors):  # u * sech2(u) -> usech2(u): inf * 0 is nan
+        if isinstance(f, dp_sech2) and f.args[0] in factors:
+            j = factors.index(f.args[0])
+            factors[i], factors[j] = dp_usech2(f.args[0]), sp.S.One
+            break
     return sp.Mul(*factors)
 
 
@@ -516,16 +593,18 @@ def _stable_add(expr: sp.Add) -> sp.Expr:
             return sp.Add(coeff * core * dp_logistic(-core.args[0]), *rest)
     const, rest = expr.as_independent(x, as_Add=True)
     if const == 0:
-        return expr
+        return _conjugate(expr)
     terms = list(sp.Add.make_args(rest))
     for i, term in enumerate(terms):
         coeff, core = term.as_coeff_Mul()
         others = terms[:i] + terms[i + 1:]
+        if isinstance(core, dp_logistic) and coeff == -const:  # c - c L(a) = c L(-a): 1 - L(40) cancels
+            return sp.Add(const * dp_logistic(-core.args[0]), *others)
         if isinstance(core, sp.Pow) and core.exp == 2 and isinstance(core.base, sp.tanh) and coeff == -const:
             return sp.Add(const * dp_sech2(core.base.args[0]), *others)
         if isinstance(core, sp.exp) and coeff == -const:
             return sp.Add(coeff * expm1(core.args[0]), *others)
-    return expr
+    return _conjugate(expr)
 
 
 def stable_form(expr: sp.Expr) -> sp.Expr:
@@ -536,7 +615,9 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     out = expr.replace(lambda e: isinstance(e, sp.Pow), _stable_pow)
     out = out.replace(lambda e: isinstance(e, sp.log), _stable_log)
     out = out.replace(lambda e: isinstance(e, sp.Mul), _stable_mul)
-    return out.replace(lambda e: isinstance(e, sp.Add), _stable_add)
+    out = out.replace(lambda e: isinstance(e, sp.Add), _stable_add)
+    # sech2 comes out of the sums: fold u * sech2(u) (exp(x) * sech2(exp(x)) at x = 800) once more
+    return out.replace(lambda e: isinstance(e, sp.Mul) and e.has(dp_sech2), _stable_mul)
 
 
 def _normalize(expr: sp.Expr) -> sp.Expr:

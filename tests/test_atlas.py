@@ -3,6 +3,7 @@ command line (table, JSON, HTML) and driftproof.atlas()."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -38,18 +39,16 @@ def test_a_jump_is_stated_with_its_point_mass():
 @pytest.mark.parametrize("name", ["gelu", "silu", "mish", "logish", "serf", "tanhexp", "smish", "bsilu", "xielu",
                                   "squareplus", "elish", "isrlu", "dsilu", "phish"])
 def test_a_certified_sign_is_right_far_out_on_both_tails(name):
-    """Every certified interval has the sign mpmath gives (200 digits) at points out to ±1e8."""
+    """Every certified interval has the sign mpmath gives (_oracle_sign: two precisions agree) at points out to
+    ±1e3. (At 200 digits alone, dSiLU's σσ' at 1e4 cancels to a value of the wrong sign.)"""
     act = get_activation(name)
     smap = sign_map(act)
-    f = sp.lambdify(x, act.sigma_dsigma, modules="mpmath")
-    points = [s * 10.0**k for s in (-1, 1) for k in (-3, -1, 0, 1, 2, 4, 8)] + [-2.5, -0.9, 0.37, 3.3]
+    points = [s * 10.0**k for s in (-1, 1) for k in (-3, -1, 0, 1, 2, 3)] + [-2.5, -0.9, 0.37, 3.3]
     for p in points:
         iv = next((iv for iv in smap.intervals if iv.lo < p < iv.hi), None)
         if iv is None or not iv.certified:
             continue
-        with mpmath.workdps(200):
-            value = f(mpmath.mpf(p))
-        truth = 0 if value == 0 else (1 if value > 0 else -1)
+        truth = _oracle_sign(act.sigma_dsigma, p)
         if truth != 0:
             assert iv.sign == truth, (name, p, smap.describe())
 
@@ -74,3 +73,63 @@ def test_atlas_refuses_a_bad_family_and_an_unwritable_page(capsys, tmp_path):
 def test_the_api_exposes_the_atlas():
     squared = driftproof.atlas("squared")
     assert len(squared.rows) >= 5 and all(r.family == "squared" for r in squared.rows)
+
+
+@functools.lru_cache(maxsize=None)
+def _oracle(expr, left: bool):
+    """σσ' as an mpmath callable: erf through erfc on the side where 1 ± erf cancels, and tanh(a) as
+    (E - 1)/(E + 1) with E = exp(2a), cancelled as a rational function of E (1 + tanh(-960) needs 835 digits
+    as written, and none as 2E/(E + 1))."""
+    expr = expr.replace(sp.erf, lambda a: sp.erfc(-a, evaluate=False) - 1 if left else 1 - sp.erfc(a, evaluate=False))
+    powers = {}
+    expr = expr.replace(sp.tanh, lambda a: (powers.setdefault(a, sp.Dummy()) - 1) / (powers[a] + 1))
+    if powers:
+        expr = sp.cancel(expr).subs({e: sp.exp(2 * a) for a, e in powers.items()})
+    return sp.lambdify(x, expr, modules="mpmath")
+
+
+def _oracle_sign(expr, p: float) -> int:
+    """sign of σσ'(p) by mpmath (erf through erfc on the side where 1 ± erf cancels): the first value that two
+    successive precisions agree on to 1e-6 relative (one precision alone can cancel to a wrong sign); 0 when
+    none do. The precisions start at 40 + |p| digits: 1 - tanh(p)**2 ~ 4 exp(-2|p|) needs about 0.87 |p|."""
+    f = _oracle(expr, p < 0)
+    previous = None
+    base = 40 + int(abs(p))
+    for dps in (base, 2 * base, 4 * base, 8 * base, 16 * base):
+        with mpmath.workdps(dps):
+            value = f(mpmath.mpf(p))
+            if previous is not None and value != 0 and abs(value - previous) <= 1e-6 * abs(value):
+                return 1 if value > 0 else -1
+        previous = value
+    return 0
+
+
+@pytest.mark.parametrize("name", sorted(__import__("driftproof.catalogue", fromlist=["CATALOGUE"]).CATALOGUE))
+def test_every_proved_sign_map_agrees_with_a_dense_high_precision_scan(name):
+    """Each exact or certified map of the catalogue has the sign mpmath gives (50 to 1500 digits) at 300
+    seeded points (seed 7) in [-30, 30], a dense grid of 200 on [-1e-3, 1e-3] (roots near 0) and 24 far points
+    out to ±1e3 (periodic tails through their period; farther out the oracle's precision costs too much). Points within 1e-7 of a root or a breakpoint are skipped;
+    an inconclusive map is skipped (it claims nothing where it says 'sign not proved')."""
+    import numpy as np
+
+    act = get_activation(name)
+    smap = sign_map(act)
+    if not smap.proved:
+        pytest.skip(f"{name}: inconclusive ({smap.reason})")
+    rng = np.random.default_rng(7)
+    far = np.geomspace(40, 1e3, 12)
+    points = np.concatenate([rng.uniform(-30, 30, 300), np.linspace(-1e-3, 1e-3, 200), far, -far])
+    near = [r.value for r in smap.roots] + list(act.breakpoints)
+    period = next((iv.period for iv in smap.intervals if iv.period is not None), None)
+    checked = 0
+    for p in map(float, points):
+        at = p if period is None else smap.intervals[1].lo + math.fmod(p - smap.intervals[1].lo, period) % period
+        if any(abs(at - r) < 1e-7 * max(1.0, abs(r)) for r in near if math.isfinite(r)):
+            continue
+        got = smap.sign_at(p)
+        if got is None:
+            continue
+        truth = _oracle_sign(act.sigma_dsigma, p)
+        assert got == truth, (name, p, smap.describe()[:300])
+        checked += 1
+    assert checked >= 400, checked

@@ -21,7 +21,9 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation, x
+from ..bounded import bounded
 from .certify import DEFAULT_BUDGET, Isolation, Unsupported, isolate_sign
+from .certify.isolate import SYMPY_STEP_LIMIT
 
 __all__ = ["SignInterval", "Root", "SignMap", "sign_map", "EXACT", "CERTIFIED", "INCONCLUSIVE",
            "CUSTOM_BUDGET", "BUILTIN_BUDGET"]
@@ -61,11 +63,19 @@ class SignInterval:
     hi: float
     sign: int
     certified: bool = True  # False: read off a float scan, not proved
+    # A tail of a periodic map: the pattern of one period repeats here with this period; ``sign`` is
+    # then the lowest sign the pattern takes (a negative piece is never hidden), not a constant sign.
+    period: float | None = None
 
     def to_dict(self) -> dict:
-        return {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign), "certified": bool(self.certified)}
+        out = {"lo": float(self.lo), "hi": float(self.hi), "sign": int(self.sign), "certified": bool(self.certified)}
+        if self.period is not None:
+            out["period"] = float(self.period)
+        return out
 
     def describe(self) -> str:
+        if self.period is not None:
+            return f"({_fmt(self.lo)}, {_fmt(self.hi)}): the pattern repeats with period {self.period:.10g}"
         # A sign is printed only where it is proved: the float scan behind an unproved piece is a guess.
         symbol = {1: ">0", -1: "<0", 0: "=0"}[self.sign] if self.certified else "sign not proved"
         return f"({_fmt(self.lo)}, {_fmt(self.hi)}): {symbol}"
@@ -128,6 +138,20 @@ class SignMap:
         x**3/3 - x**2 + x, or a sign change): there E[delta|p] = 0, so the claim is at best non-strict."""
         return [r.value for r in self.roots
                 if math.isfinite(r.value) and (r.enclosure[0] if r.enclosure is not None else r.value) > 0]
+
+    def sign_at(self, p: float) -> int | None:
+        """The proved sign of sigma sigma' at p: +1, -1, 0, or None (not proved there, or at an interval's end).
+        On the tail of a periodic map, the sign at the translate of p into the listed periods."""
+        for iv in self.intervals:
+            if iv.lo < p < iv.hi:
+                if not iv.certified:
+                    return None
+                if iv.period is None:
+                    return iv.sign
+                window = (self.intervals[1].lo, self.intervals[-2].hi)  # the periods listed between the tails
+                shifted = window[0] + math.fmod(p - window[0], iv.period) % iv.period
+                return self.sign_at(shifted) if window[0] < shifted < window[1] else None
+        return None
 
     def describe(self) -> str:
         pieces: list[SignInterval] = []  # neighbouring unproved pieces read as one
@@ -321,7 +345,8 @@ def _merge(intervals: list[SignInterval], keep_apart: frozenset = frozenset()) -
     merged: list[SignInterval] = []
     for iv in intervals:
         if (merged and merged[-1].sign == iv.sign and merged[-1].hi == iv.lo
-                and merged[-1].certified == iv.certified and iv.lo not in keep_apart):
+                and merged[-1].certified == iv.certified and iv.lo not in keep_apart
+                and merged[-1].period is None and iv.period is None):
             merged[-1] = SignInterval(merged[-1].lo, iv.hi, iv.sign, iv.certified)
         else:
             merged.append(iv)
@@ -346,6 +371,25 @@ def _certified_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
         filled += [_uncertified(iv) for iv in scanned]
         roots += [r for r in scanned_roots if gap_lo < r.value < gap_hi]
     return sorted(filled, key=lambda iv: iv.lo), sorted(roots, key=lambda r: r.value), iso, iso.reason
+
+
+def _normalized(branch: sp.Expr) -> sp.Expr | None:
+    """branch as a product whose sums of exponentials are one fraction, its numerator collected by
+    exponential: sigmoid(1000 x)' = (1 + (1000 x + 1) e^(-1000 x)) / (1 + e^(-1000 x))**2, where the form as
+    given adds two terms of size e^16000 that cancel on every box of [-16, -15] wider than 1e-3. None where
+    nothing changes (or SymPy's step runs past its limit)."""
+    def rewrite():
+        parts = []
+        for factor in sp.Mul.make_args(branch):
+            if isinstance(factor, sp.Add) and factor.has(sp.exp):
+                num, den = sp.fraction(sp.together(factor))
+                num = sp.collect(sp.expand(num), sorted(num.atoms(sp.exp), key=sp.default_sort_key))
+                parts += [num, sp.Pow(den, -1)]
+            else:
+                parts.append(factor)
+        out = sp.Mul(*parts)
+        return None if out == branch else out
+    return bounded(rewrite, SYMPY_STEP_LIMIT)
 
 
 def _factor_branch(branch: sp.Expr, lo: float, hi: float, budget: float):
@@ -466,14 +510,27 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
     """
     if budget is None:
         budget = CUSTOM_BUDGET if activation.custom else BUILTIN_BUDGET
-    left = float(budget)
     g = activation.sigma_dsigma
+    period = _period(g)
+    if period is not None:
+        periodic = _periodic_map(activation, g, period, float(budget))
+        if periodic is not None:
+            return periodic
+    intervals, roots, isolations, reasons, symbolic = _pieces(g, _branches(g), float(budget))
+    certification = INCONCLUSIVE if reasons else CERTIFIED if isolations else EXACT
+    return _finish(activation, g, intervals, roots, isolations, "; ".join(reasons), certification, symbolic)
+
+
+def _pieces(g: sp.Expr, branches, budget: float):
+    """Sign intervals and roots of g over the given branches (expression, lo, hi), proved where the
+    budget allows: (intervals, roots, isolations, reasons not proved, whether SymPy solved a branch)."""
+    left = budget
     intervals: list[SignInterval] = []
     roots: list[Root] = []
     isolations: list[Isolation] = []
     reasons: list[str] = []
     symbolic = False  # some branch solved by SymPy
-    for branch, lo, hi in _branches(g):
+    for branch, lo, hi in branches:
         if _identically_zero(branch):
             intervals.append(SignInterval(lo, hi, 0))
             continue
@@ -483,30 +540,115 @@ def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
             roots += solved[1]
             symbolic = True
             continue
-        by_factor = _factor_branch(branch, lo, hi, left / 2)  # the other half for the whole branch
-        if by_factor is not None:
-            factor_intervals, factor_roots, factor_isos, spent = by_factor
-            left -= spent
-            if factor_intervals is not None:
-                intervals += factor_intervals
-                roots += factor_roots
-                isolations += factor_isos
-                continue
+        proved = False
+        for form, share in ((branch, 2), (None, 2)):  # as given, then normalized; what is left for the whole
+            form = form if form is not None else _normalized(branch)
+            by_factor = None if form is None else _factor_branch(form, lo, hi, left / share)
+            if by_factor is not None:
+                factor_intervals, factor_roots, factor_isos, spent = by_factor
+                left -= spent
+                if factor_intervals is not None:
+                    intervals += factor_intervals
+                    roots += factor_roots
+                    isolations += factor_isos
+                    proved = True
+                    break
+        if proved:
+            continue
         branch_intervals, branch_roots, iso, reason = _certified_branch(branch, lo, hi, left)
         left -= iso.work if iso is not None else 0.0
         isolations += [iso] if iso is not None else []
         reasons += [reason] if reason else []
         intervals += branch_intervals
         roots += branch_roots
+    return intervals, roots, isolations, reasons, symbolic
+
+
+def _finish(activation, g, intervals, roots, isolations, reason, certification, symbolic, period=None) -> SignMap:
     intervals, roots = _snap_exact_roots(intervals, roots)
-    certification = INCONCLUSIVE if reasons else CERTIFIED if isolations else EXACT
     touching = frozenset(r.value for r in roots if r.enclosure is not None and r.enclosure[0] == r.enclosure[1]
                          and "order" in r.method and _even_order(r.method))
     merged = _merge(sorted(intervals, key=lambda iv: iv.lo), touching)
     roots = sorted({r.value: r for r in roots + _boundary_roots(g, merged, roots)}.values(), key=lambda r: r.value)
-    reason = "; ".join(reasons)
+    if certification == INCONCLUSIVE:
+        reason = _open_pieces(merged, roots, reason)
+    method = _method(certification, isolations, reason, symbolic)
+    if period is not None:
+        method = (f"certified (Arb ball arithmetic on one period [0, {float(sp.sympify(period)):.10g}]); sigma sigma' "
+                  f"periodic with period {period} (SymPy), so that period decides the whole line")
     return SignMap(activation.name, tuple(merged), tuple(roots), certification == EXACT,
-                   _method(certification, isolations, reason, symbolic), certification, reason)
+                   method, certification, reason)
+
+
+def _open_pieces(intervals: list[SignInterval], roots: list[Root], reason: str) -> str:
+    """The reason, with the intervals not closed named, and how often the float scan saw σσ' change sign in
+    each (many changes on a tail: likely infinitely many, which no finite map can prove)."""
+    pieces: list[list[float]] = []
+    for iv in intervals:
+        if iv.certified:
+            continue
+        if pieces and pieces[-1][1] == iv.lo:
+            pieces[-1][1] = iv.hi
+        else:
+            pieces.append([iv.lo, iv.hi])
+    if not pieces:
+        return reason
+    texts = []
+    for lo, hi in pieces:
+        if hi - lo <= 1e-9 * max(1.0, abs(lo)):
+            texts.append(f"{_fmt(lo)} (σσ' seems to touch 0 there without changing sign; Arb proves no zero "
+                         "exactly at a point that is not a binary number)")
+            continue
+        changes = sum(1 for r in roots if lo < r.value < hi and r.enclosure is None)
+        seen = f" (the float scan sees {changes} sign changes there)" if changes else ""
+        texts.append(f"({_fmt(lo)}, {_fmt(hi)}){seen}")
+    return f"{reason}; not closed: {', '.join(texts)}"
+
+
+PERIODIC_WINDOW = 16.0  # a periodic map lists its translates over whole periods covering [-16, 16]
+
+
+def _period(g: sp.Expr) -> sp.Expr | None:
+    """A period of g (SymPy's periodicity; exact), or None: not periodic, or not found in one step."""
+    if isinstance(g, sp.Piecewise) or not g.has(sp.sin, sp.cos, sp.tan):
+        return None
+    period = bounded(lambda: sp.periodicity(g, x), SYMPY_STEP_LIMIT)
+    if period is None or not period.is_positive or not period.is_finite:
+        return None
+    return period
+
+
+def _periodic_map(activation: Activation, g: sp.Expr, period: sp.Expr, budget: float) -> SignMap | None:
+    """sigma sigma' periodic with an exact period T: its sign map proved on [0, T] is proved on the whole
+    line. The map lists the translates over whole periods covering [-PERIODIC_WINDOW, PERIODIC_WINDOW] and
+    two tails marked ``period`` (the pattern repeats there; their ``sign`` is the lowest sign the pattern
+    takes, so a negative piece on p > 0 is never hidden). None where one period is not proved."""
+    t = float(period)
+    intervals, roots, isolations, reasons, symbolic = _pieces(g, [(g, 0.0, t)], budget)
+    if reasons:
+        return None
+    n = max(1, math.ceil(PERIODIC_WINDOW / t))
+    shifted_intervals, shifted_roots = [], []
+    for k in range(-n, n):
+        shift = k * t
+        shifted_intervals += [SignInterval(iv.lo + shift, iv.hi + shift, iv.sign) for iv in intervals]
+        for r in roots:
+            value = r.value + shift
+            pad = 4 * math.ulp(max(abs(value), t * n))  # the float translate's rounding
+            enclosure = None if r.enclosure is None else (r.enclosure[0] + shift - pad, r.enclosure[1] + shift + pad)
+            shifted_roots.append(Root(value, None, r.method + f", translated by {k} periods", enclosure))
+        edge_root = Root(shift, None, "end of a period (sigma sigma' there as at 0)", None)
+        if _sign_changes_at_period_end(intervals):
+            shifted_roots.append(edge_root)
+    lowest = min(iv.sign for iv in intervals)
+    tails = [SignInterval(-math.inf, -n * t, lowest, period=t), SignInterval(n * t, math.inf, lowest, period=t)]
+    return _finish(activation, g, shifted_intervals + tails, shifted_roots, isolations, "", CERTIFIED, symbolic,
+                   period=sp.sstr(period))
+
+
+def _sign_changes_at_period_end(intervals: list[SignInterval]) -> bool:
+    ordered = sorted(intervals, key=lambda iv: iv.lo)
+    return ordered[0].sign != ordered[-1].sign
 
 
 def _polynomial_branch(branch: sp.Expr, lo: float, hi: float) -> tuple[list[SignInterval], list[Root]] | None:

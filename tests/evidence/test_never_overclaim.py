@@ -59,9 +59,23 @@ def test_the_five_provable_violations_are_proved():
 
 
 def test_a_violation_never_exits_0_under_either_loss(capsys):
+    """All five, under MSE and CE: exit 1 (violated), from the certified sign map (work budgets, not time)."""
     from driftproof.cli import main
 
-    for loss in ("mse", "ce"):
-        code = main(["verify", "--loss", loss, "--act", VIOLATORS[0], "--only", "symbolic", "--width", "16"])
-        capsys.readouterr()
-        assert code == 1
+    for spec in VIOLATORS:
+        for loss in ("mse", "ce"):
+            code = main(["verify", "--loss", loss, "--act", spec, "--only", "symbolic", "--width", "16"])
+            capsys.readouterr()
+            assert code == 1, (spec, loss)
+
+
+def test_stiff_logistic_activations_are_verified_not_refused(capsys):
+    """x - 0.01*sigmoid((x-40)*10000) dips below 0 slope at 40 (σ' = 1 - 100 s(1-s) = -24 there): violated;
+    sigmoid(1000*x)*x is proved (its σ' normalized to one fraction): holds. Neither is refused as bad input."""
+    from driftproof.cli import main
+
+    for spec, expected in (("x - 0.01*sigmoid((x-40)*10000)", 1), ("sigmoid(1000*x)*x", 0)):
+        for loss in ("mse", "ce"):
+            code = main(["verify", "--loss", loss, "--act", spec, "--only", "symbolic", "--width", "16"])
+            captured = capsys.readouterr()
+            assert code == expected, (spec, loss, captured.out[-600:], captured.err)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cmp_to_key
+from functools import cmp_to_key, lru_cache
 
 import sympy as sp
 from flint import arb, fmpq
 
+from ...bounded import bounded
 from .balls import _compile
 
 INF = math.inf
@@ -281,10 +282,89 @@ def _xi_eval_piecewise(expr: sp.Piecewise, sym, box) -> _XI:
     return _xi_hull(parts)
 
 
+def _unbounded(box: _XI) -> bool:
+    return _is_inf(box.lo) or _is_inf(box.hi)
+
+
+def _xi_eval_mul(expr: sp.Mul, sym, box) -> _XI:
+    """A product, factor by factor; on a tail, a polynomial times a decaying exponential
+    (x * exp(-x) on [16, oo): oo * 0 to the factors' enclosures) by its monotone decay to 0."""
+    try:
+        out = _xi_fold(lambda a, b: _xi_mul(a, b))(expr, sym, box)
+    except _TailFail:
+        if not _unbounded(box):
+            raise
+        out = None
+    if out is not None and not (_unbounded(box) and (_is_inf(out.lo) or _is_inf(out.hi))):
+        return out
+    decay = _xi_decay(expr, sym, box)
+    if decay is not None:
+        return decay
+    if out is None:
+        raise _TailFail
+    return out
+
+
+def _xi_decay(expr: sp.Mul, sym, box) -> _XI | None:
+    """P(x) exp(U(x)) on a tail where U -> -oo (P, U polynomials): when (P e^U)' = (P' + P U') e^U has
+    no real root on the tail (SymPy, exact), P e^U moves monotonically from its value at the edge to
+    its limit 0, so it lies between them (0 not attained)."""
+    factors = sp.Mul.make_args(expr)
+    exps = [f for f in factors if isinstance(f, sp.exp)]
+    rest = [f for f in factors if not isinstance(f, sp.exp)]
+    if not exps or not all(f.is_polynomial(sym) for f in rest):
+        return None
+    side = 1 if _is_inf(box.hi) else -1
+    edge = box.lo if side > 0 else box.hi
+    if _is_inf(edge) or edge.rad() != 0:
+        return None
+    p_poly, u_poly = sp.Mul(*rest), sp.expand(sp.Add(*(f.args[0] for f in exps)))
+    if not u_poly.is_polynomial(sym) or not _decays_monotonically(p_poly, u_poly, sym, side,
+                                                                    sp.Rational(float(edge.mid()))):
+        return None
+    at_edge = _compile(expr, sym, {})(edge)
+    if at_edge > 0:
+        return _XI(arb(0), _upper(at_edge), True, False)
+    if at_edge < 0:
+        return _XI(_lower(at_edge), arb(0), False, True)
+    return None
+
+
+MAX_DECAY_DEGREE = 8  # P and U of higher degree are not tried (exact real roots of a big polynomial cost too much)
+
+
+@lru_cache(maxsize=512)
+def _decays_monotonically(p_poly: sp.Expr, u_poly: sp.Expr, sym: sp.Symbol, side: int, edge: sp.Rational) -> bool:
+    try:
+        if max(sp.degree(p_poly, sym), sp.degree(u_poly, sym)) > MAX_DECAY_DEGREE:
+            return False
+    except sp.PolynomialError:
+        return False
+    return bool(bounded(lambda: _decay_roots(p_poly, u_poly, sym, side, edge), 0.3))
+
+
+def _decay_roots(p_poly, u_poly, sym, side, edge) -> bool:
+    p_poly, u_poly = exact_rationals(p_poly), exact_rationals(u_poly)
+    u = sp.Poly(u_poly, sym)
+    slope = sp.Poly(sp.expand(sp.diff(p_poly, sym) + p_poly * sp.diff(u_poly, sym)), sym)
+    if u.domain not in (sp.ZZ, sp.QQ) or slope.domain not in (sp.ZZ, sp.QQ):
+        return False  # coefficients such as sqrt(2): no exact real roots here
+    if u.degree() < 1 or u.LC() * side ** u.degree() >= 0:
+        return False  # U does not go to -oo on this side
+    if slope.is_zero:
+        return False
+    return not any((r >= edge) if side > 0 else (r <= edge) for r in slope.real_roots())
+
+
+def exact_rationals(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each float replaced by the rational it stands for exactly (0.1 -> 3602879701896397/2**55)."""
+    return expr.xreplace({f: sp.Rational(f) for f in expr.atoms(sp.Float)})
+
+
 # One rule per node type the tails support; anything else cannot be enclosed (_TailFail).
 _XI_RULES = (
     (sp.Add, _xi_fold(lambda a, b: _xi_add(a, b))),
-    (sp.Mul, _xi_fold(lambda a, b: _xi_mul(a, b))),
+    (sp.Mul, _xi_eval_mul),
     (sp.Pow, _xi_eval_pow),
     (sp.exp, _xi_monotone_rule(lambda e: e.exp(), arb(0), INF)),
     (sp.log, _xi_eval_log),

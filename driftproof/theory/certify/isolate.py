@@ -10,7 +10,7 @@ from flint import arb, arb_series
 
 from .balls import Unsupported, _compile, _prec, _Undecided
 from ...bounded import bounded
-from .extended import INF, _TailFail, _XI, _xi_eval
+from .extended import INF, _TailFail, _XI, _xi_eval, exact_rationals
 from .results import CertifiedInterval, CertifiedRoot, Isolation
 from .rewrite import prepare
 
@@ -268,10 +268,10 @@ class _Certifier:
         """A multiple zero at an exact dyadic x0 in [u, v]: f^(j)(x0) = 0 for j < k, f^(k) != 0 on the box."""
         for x0 in _dyadic_points(u, v):
             at = self.series(arb(x0), MAX_MULTIPLICITY + 1, 256)
-            if at is None or not (at[0].is_exact() and at[0].is_zero()):
+            if at is None or not self._zero_coefficient(at, 0, x0):
                 continue
-            k = next((j for j, c in enumerate(at) if not (c.is_exact() and c.is_zero())), None)
-            if k is None:
+            k = next((j for j, c in enumerate(at) if not self._zero_coefficient(at, j, x0)), None)
+            if k is None or _ball_sign(at[k]) is None:
                 continue
             over = self.series(_ball(u, v), k + 1, 256)
             sk = None if over is None else _ball_sign(over[k])
@@ -286,6 +286,20 @@ class _Certifier:
             return True
         return False
 
+    def _zero_coefficient(self, at: list, j: int, x0: float) -> bool:
+        """The j-th Taylor coefficient at the dyadic x0 is exactly 0: Arb says so, or, where its ball
+        only contains 0 (4*exp(0)/5 - 4/5: 4/5 is not a binary number), SymPy's automatic evaluation
+        of the j-th derivative at x0 gives the integer 0 (a proof; no simplification is trusted)."""
+        c = at[j]
+        if c.is_exact() and c.is_zero():
+            return True
+        if _ball_sign(c) is not None or not c.is_finite():
+            return False
+        self.charge(SYMPY_STEP_COST)
+        point = sp.Rational(x0)
+        expr, sym = self.expr, self.sym
+        return bool(bounded(lambda: sp.diff(expr, sym, j).subs(sym, point) == 0, SYMPY_STEP_LIMIT))
+
     # -- the tails
     def forms(self, g: sp.Expr):
         """Equivalent forms of g to enclose on a tail, generated lazily, cheap ones first."""
@@ -295,6 +309,8 @@ class _Certifier:
                 makers.append(lambda: sp.factor(g))
                 if g.has(sp.tanh):
                     makers.append(lambda: sp.factor(g.rewrite(sp.exp)))
+                if g.has(sp.exp):
+                    makers += [lambda: _dominant_form(g, self.sym, +1), lambda: _dominant_form(g, self.sym, -1)]
             self._forms[g] = ([prepare(g)], makers)
         forms, makers = self._forms[g]
         i = 0
@@ -346,6 +362,9 @@ class _Certifier:
             else:
                 kinds = sorted(set(hows))
                 return math.prod(signs), f"factor by factor, by {' and '.join(kinds)}"
+        s, how = self.special_sign(self.expr, side, edge, box)
+        if s is not None:
+            return s, how
         s = self.monotone_sign(self.expr, side, edge, box)
         return (s, "monotonicity and limit") if s is not None else None
 
@@ -365,8 +384,72 @@ class _Certifier:
             if base_sign is not None:
                 return base_sign ** int(factor.exp) if int(factor.exp) > 0 else base_sign ** (-int(factor.exp)), how
             return None, ""
+        s, how = self.special_sign(factor, side, edge, box)
+        if s is not None:
+            return s, how
         s = self.monotone_sign(factor, side, edge, box)
         return (s, "monotonicity and limit") if s is not None else (None, "")
+
+    def special_sign(self, g, side, edge, box) -> tuple[int | None, str]:
+        """The sign of g on a tail by a rule for its form: a polynomial by its exact real roots, a sum
+        with a square root by its conjugate (x + sqrt(x**2 + 4) on the left tail is oo - oo to an
+        enclosure, and 4 / (sqrt(x**2 + 4) - x) in truth)."""
+        if g.is_polynomial(self.sym):
+            return self.polynomial_sign(g, side, edge), "exact real roots (SymPy)"
+        if g.has(sp.sqrt(self.sym)) or any(p.exp in (sp.S.Half, -sp.S.Half) for p in g.atoms(sp.Pow)):
+            return self.conjugate_sign(g, side, edge, box), "conjugate of a square root"
+        return None, ""
+
+    def polynomial_sign(self, g, side, edge) -> int | None:
+        """A polynomial's sign beyond ``edge``: no real root out there (SymPy, exact), so the sign of its
+        leading term at infinity."""
+        self.charge(SYMPY_STEP_COST)
+        sym = self.sym
+
+        def decide():
+            poly = sp.Poly(exact_rationals(g), sym)
+            if poly.is_zero or poly.domain not in (sp.ZZ, sp.QQ):
+                return None
+            if any((r >= edge) if side > 0 else (r <= edge) for r in poly.real_roots()):
+                return None
+            lead = poly.LC() * (side ** poly.degree())
+            return 1 if lead > 0 else -1
+        return bounded(decide, SYMPY_STEP_LIMIT)
+
+    def conjugate_sign(self, g, side, edge, box) -> int | None:
+        """g = (A + C sqrt(B)) / D with A, B, C, D free of that root: where A and C have one sign, g has
+        it over D; where they differ, A + C sqrt(B) has the sign of A times that of A**2 - C**2 B."""
+        roots = {p.base for p in g.atoms(sp.Pow) if p.exp in (sp.S.Half, -sp.S.Half) and p.base.has(self.sym)}
+        if len(roots) != 1:
+            return None
+        base = roots.pop()
+        s = sp.Dummy("s", positive=True)
+        self.charge(SYMPY_STEP_COST)
+
+        def split():
+            num, den = sp.fraction(sp.together(g.subs({sp.sqrt(base): s, 1 / sp.sqrt(base): 1 / s})))
+            num = sp.expand(num)
+            if sp.Poly(num, s).degree() != 1:
+                return None
+            a, c = num.coeff(s, 0), num.coeff(s, 1)
+            return a, c, sp.expand(a**2 - c**2 * base), den.subs(s, sp.sqrt(base))
+        parts = bounded(split, SYMPY_STEP_LIMIT)
+        if parts is None:
+            return None
+        a, c, gap, den = parts
+        signs = []
+        for part in (a, c, den):
+            ps = self.enclosure_sign(part, box) if part.has(self.sym) else _ball_sign(_compile(part, self.sym, {})(arb(0)))
+            if ps is None and part.has(self.sym):
+                ps, _ = self.factor_sign(part, side, edge, box) if not part.has(sp.sqrt(base)) else (None, "")
+            if ps is None:
+                return None
+            signs.append(ps)
+        sa, sc, sd = signs
+        if sa == sc:
+            return sa * sd
+        gap_sign = self.polynomial_sign(gap, side, edge) if gap.is_polynomial(self.sym) else self.enclosure_sign(gap, box)
+        return None if gap_sign is None else sa * gap_sign * sd
 
     def monotone_sign(self, g, side, edge, box) -> int | None:
         """g strictly monotone on the tail, so g lies strictly between g(edge) and its limit L."""
@@ -393,6 +476,29 @@ class _Certifier:
         if limit_sign == 0:
             return g_edge if toward_limit * g_edge < 0 else None
         return g_edge if limit_sign == g_edge else None
+
+
+def _dominant_form(g: sp.Expr, sym: sp.Symbol, side: int) -> sp.Expr | None:
+    """g with its numerator and denominator, as polynomials in t = exp(x) (every exponential of g an
+    integer power of it), divided by their highest (side +1) or lowest (side -1) power of t: on that
+    tail the leading term is then a bounded coefficient and the others decay, where an enclosure of the
+    sum as given reads oo - oo ((x - 2) e^x - (x + 2) on [16, oo): e^x ((x - 2) - (x + 2) e^-x))."""
+    exps = g.atoms(sp.exp)
+    ks = [e.args[0] / sym for e in exps]
+    if not exps or not all(k.is_Integer for k in ks):
+        return None
+    t = sp.Dummy("t", positive=True)
+    rational = sp.together(g.subs({e: t ** int(k) for e, k in zip(exps, ks)}))
+    num, den = sp.fraction(rational)
+
+    def balanced(poly_expr):
+        poly = sp.Poly(sp.expand(poly_expr), t)
+        powers = [m[0] for m in poly.monoms()]
+        n = max(powers) if side > 0 else min(powers)
+        rest = sp.Add(*(c * sp.exp((m[0] - n) * sym) for m, c in zip(poly.monoms(), poly.coeffs())))
+        return sp.exp(n * sym), rest
+    (num_exp, num_rest), (den_exp, den_rest) = balanced(num), balanced(den)
+    return sp.Mul(num_exp / den_exp, num_rest, sp.Pow(den_rest, -1))
 
 
 # ---------------------------------------------------------------------------------- driver
