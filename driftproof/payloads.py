@@ -134,6 +134,8 @@ class Interval(Payload):
     hi: float = _field()
     sign: int = _field()
     certified: bool = _field()
+    # a tail of a periodic map: one period's pattern repeats here (``sign`` is then its lowest sign)
+    period: float | None = _field(omit=True)
 
 
 @dataclass(frozen=True, kw_only=True)

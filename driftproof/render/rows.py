@@ -30,6 +30,8 @@ def sign_map_text(smap: SignMapNumbers) -> str:
     pieces: list[list] = []  # [lo, hi, label]; neighbouring unproved pieces read as one
     for iv in smap.intervals:
         label = symbols[iv.sign] if iv.certified is not False else "sign not proved"
+        if iv.period is not None:
+            label = f"the pattern repeats with period {iv.period:.10g}"
         if pieces and label == "sign not proved" and pieces[-1][2] == label and pieces[-1][1] == iv.lo:
             pieces[-1][1] = iv.hi
         else:
