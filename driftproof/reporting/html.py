@@ -222,6 +222,7 @@ def _caption(block: str) -> tuple[str, str]:
 
 
 _BLOCKS = re.compile(r"\\begin\{figure\}.*?\\end\{figure\}|\\begin\{longtable\}.*?\\end\{longtable\}"
+                     r"|\\begin\{table\}.*?\\end\{table\}"
                      r"|\\begin\{center\}.*?\\end\{center\}|\\begin\{(?:enumerate|itemize)\}.*?\\end\{(?:enumerate|itemize)\}"
                      r"|\\(?:sub)*section\*?\{[^\n]*|\\paragraph\{[^}]*\}", re.S)
 
@@ -229,7 +230,7 @@ _BLOCKS = re.compile(r"\\begin\{figure\}.*?\\end\{figure\}|\\begin\{longtable\}.
 def _number_labels(body: str) -> dict[str, str]:
     """The number LaTeX prints for each label: sections (letters after \\appendix), figures, tables."""
     labels, counts, appendix = {}, {"section": 0, "subsection": 0, "figure": 0, "table": 0}, False
-    for match in re.finditer(r"\\appendix|\\(section|subsection)(\*?)\{|\\caption(of\{table\})?\{|\\begin\{(figure|longtable)\}"
+    for match in re.finditer(r"\\appendix|\\(section|subsection)(\*?)\{|\\caption(of\{table\})?\{|\\begin\{(figure|longtable|table)\}"
                              r"|\\label\{([^}]+)\}", body):
         token = match.group(0)
         if token == r"\appendix":
@@ -274,7 +275,7 @@ def _paragraphs(converter: _Converter, text: str) -> str:
 def _block(converter: _Converter, block: str) -> str:
     if block.startswith(r"\begin{figure}"):
         return converter.figure(block)
-    if block.startswith(r"\begin{longtable}") or r"\captionof{table}" in block:
+    if block.startswith((r"\begin{longtable}", r"\begin{table}")) or r"\captionof{table}" in block:
         return converter.table(block)
     if block.startswith(r"\begin{center}"):
         return f"<div>{converter.inline(block)}</div>"

@@ -80,10 +80,12 @@ def _header(text: str) -> str:
 
 
 def table(columns: list[str], rows: list[list[str]], caption: str, align: str | None = None,
-          size: str = "", label: str = "", breakable: bool = True) -> str:
+          size: str = "", label: str = "", breakable: bool = True, placement: str = "") -> str:
     """A booktabs longtable; cells are LaTeX already (escape text before passing it).
 
-    ``size`` (e.g. ``\\scriptsize``) shrinks a wide table, with tighter column padding.
+    ``size`` (e.g. ``\\scriptsize``) shrinks a wide table, with tighter column padding. ``breakable=False``: one
+    block in the running text; with ``placement`` (``!htbp``) a float instead, so that the text before and after
+    it fills the page it does not fit on.
     """
     align = align or "l" * len(columns)
     # p{} columns are set ragged right: long words (file names, intervals) never push a cell into the margin
@@ -92,6 +94,11 @@ def table(columns: list[str], rows: list[list[str]], caption: str, align: str | 
     body = "\n".join(" & ".join(row) + r" \\" for row in rows)
     continued = (rf"\multicolumn{{{len(columns)}}}{{l}}{{\small\emph{{Table \thetable{{}} continued}}}}\\" + "\n"
                  + r"\toprule" + "\n" + head + "\n" + r"\midrule\endhead")
+    if not breakable and placement:
+        return (rf"\begin{{table}}[{placement}]\centering" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"
+                + rf"\caption{{{caption}}}" + (rf"\label{{{label}}}" if label else "") + "\n"
+                + rf"\begin{{tabular}}{{{align}}}" + "\n" + r"\toprule" + "\n" + head + "\n" + r"\midrule" + "\n"
+                + body + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n" + r"\end{table}")
     if not breakable:  # a table in the running text: one block, never split, never interleaved with floats
         # a minipage keeps the caption on the table's page
         text = ("\\begin{center}\\begin{minipage}{\\linewidth}\\centering" + size + r"\setlength{\tabcolsep}{3pt}" + "\n"

@@ -10,7 +10,9 @@ from ..texutil import tex_prose
 from .context import Context
 from .latex import interval, table
 
-__all__ = ["persistence_study_section", "ce_reversal_section"]
+__all__ = ["persistence_study_section", "ce_reversal_section", "study_answer"]
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "adamw": "AdamW", "muon": "Muon", "adam": "Adam"}
 
 
 def _scale_text(stored: dict) -> str:
@@ -20,6 +22,33 @@ def _scale_text(stored: dict) -> str:
     return (f"plain MLP of width {s['width']} and depth {s['depth']}, {s['init']}, batch {s['batch']}, "
             f"{s['steps']} steps, {s['seeds']} seeds per cell ({opts}; gradient clipped to global norm "
             f"{s['clip_norm']:g} or not); late window: the last {s['late_fraction']:.0%} of the logged steps")
+
+
+def study_answer(stored: dict) -> str:
+    """Page 1's answer from the study, per loss and data set over every optimizer and clipping: counts of the
+    (activation, layer) cases whose late sign persists / reverses / is unresolved and whose bias drift is
+    negative / positive, and the (loss, data) where both reverse (text)."""
+    totals: dict[tuple[str, str], dict] = {}
+    for row in answer_rows(stored):
+        entry = totals.setdefault((row["loss"], row["data"]), {"sign": {}, "b_drift": {}, "cases": 0})
+        entry["cases"] += row["cases"]
+        for question in ("sign", "b_drift"):
+            for verdict, count in row["counts"][question].items():
+                entry[question][verdict] = entry[question].get(verdict, 0) + count
+    sign, drift = VERDICTS["sign"], VERDICTS["b_drift"]
+    parts, reversed_ = [], []
+    for (loss, data), entry in totals.items():
+        s, b = entry["sign"], entry["b_drift"]
+        parts.append(f"{loss.upper()} {data} {s[sign[1]]}/{s[sign[-1]]}/{s[sign[0]]}, {b[drift[-1]]}/{b[drift[1]]}")
+        if s[sign[-1]] > s[sign[1]] and b[drift[1]] > b[drift[-1]]:
+            reversed_.append(f"{loss.upper()} on {data}")
+    scale = stored["scale"]
+    text = (f"{scale['seeds']} seeds per cell, {'/'.join(OPTIMIZER_NAMES.get(o, o) for o in scale['optimizers'])} "
+            f"with and without clipping, exact sign tests under Holm; (activation, layer) cases whose late sign "
+            f"persists/reverses/is unresolved, then whose bias drift is negative/positive): " + "; ".join(parts))
+    if reversed_:
+        text += f". Under {' and '.join(reversed_)} the sign reverses and the bias drifts positive"
+    return text
 
 
 def persistence_study_section(ctx: Context) -> str:

@@ -46,7 +46,7 @@ def scope_section(ctx: Context) -> str:
             "Where the transformer sweep is not stored, C1-C5 are not judged on the GPT and ViT at all (their "
             "rows say so)."),
         r"\paragraph{Threats to validity.}",
-        r"\begin{itemize}",
+        r"\begin{itemize}\setlength{\itemsep}{1pt}\setlength{\parskip}{0pt}",
         _item(f"Seeds: {', '.join(map(str, seeds))} per trained configuration. With {fewest} seeds a Student-t "
               "interval is wide and an exact two-sided sign test over seeds cannot reach p below "
               f"{sign_p:.3g}: a sign 'in every seed' is a count, not a significance."),

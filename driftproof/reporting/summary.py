@@ -4,6 +4,7 @@ appendix, every claim with the number that decides it."""
 
 from __future__ import annotations
 
+from ..sweeps.persistence import load_stored
 from ..paper import INCONCLUSIVE_WORD, NOT_REPRODUCED, NOT_RUN, REPRODUCED
 from ..texutil import tex_prose
 from .claims import Claim
@@ -12,6 +13,7 @@ from .latex import table
 from .configurations import scale_line
 from .montecarlo_sections import headline_tex
 from .sweep_sections import SHORT
+from .persistence_study import study_answer
 from .training_sections import persistence_answer
 
 __all__ = ["summary_tex", "verdicts_appendix", "VERDICT_COLORS"]
@@ -65,15 +67,24 @@ def verdict_rows(claims: list[Claim]) -> list[list[str]]:
     return rows
 
 
+def _persistence(ctx: Context) -> str:
+    """The answer to the referee's question: from the stored study where it ships, else from this build's runs."""
+    stored = load_stored()
+    if stored is not None:
+        return (r"\noindent " + tex_prose("Persistence past t = 0 (the stored study, Section ")
+                + r"\ref{sec:persistence-study}" + tex_prose("; " + study_answer(stored) + ".") + r"\par\smallskip")
+    return (r"\noindent " + tex_prose("Persistence past t = 0 (Section ") + r"\ref{sec:persistence}"
+            + tex_prose("; a case: one activation and layer, the running mean of its sign statistic over training): "
+                        + persistence_answer(ctx) + ".") + r"\par\smallskip")
+
+
 def summary_tex(ctx: Context, claims: list[Claim]) -> str:
     for claim in claims:
         ctx.record("claims", claim.key, claim.to_dict())
     return "\n".join([
         r"\section*{Summary}",
         r"\noindent " + scale_line(ctx) + r"\par\smallskip" + "\n",
-        r"\noindent " + tex_prose("Persistence past t = 0 (Section ") + r"\ref{sec:persistence}"
-        + tex_prose("; a case: one activation and layer, the running mean of its sign statistic over training): "
-                    + persistence_answer(ctx) + ".") + r"\par\smallskip",
+        _persistence(ctx),
         table(["claim", "family", "paper", "ours: value [95% interval], n", "our scale", "verdict", r"\S"],
               verdict_rows(claims),
               tex_prose("The paper's value beside ours and the networks ours rests on (Table ") + r"\ref{tab:configs}"

@@ -170,7 +170,8 @@ def _side_by_side(families: dict[str, list[Evidence]]) -> str:
                  "C1--C5 and the sign at $t = 0$ (T0) side by side per architecture family: the verdict and the "
                  "number it turns on (every cell's evidence: Table~\\ref{tab:claims-evidence}). T0: "
                  + tex_prose(T0_RESOLUTION_NOTE) + ".",
-                 "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families")
+                 "l" + f"p{{{width}}}" * len(names), size=r"\small", label="tab:families", breakable=False,
+                 placement="!htbp")
 
 
 def sweep_section(ctx: Context) -> str:
