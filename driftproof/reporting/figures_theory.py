@@ -44,7 +44,8 @@ def _thin(p: np.ndarray, count: int, shift: float = 0.0) -> np.ndarray:
     step in (two losses drawn over the same units take alternate ones, so neither's markers hide the other's)."""
     order = np.argsort(p)
     step = (len(order) - 1) / max(count - 1, 1)
-    return order[np.unique(np.clip(np.arange(count) * step + shift * step, 0, len(order) - 1).round().astype(int))]
+    positions = (np.arange(count) + shift) * step
+    return order[np.unique(positions[positions <= len(order) - 1].round().astype(int))]
 
 
 def headline_figure(panels: list[dict], path: Path, ctx=None, points: int = 28) -> Path:

@@ -192,3 +192,19 @@ def test_no_band_from_fewer_than_five_seeds():
     five[:2, 3] = np.nan  # a step where only 3 seeds have a value: no band there, a band elsewhere
     _, low, high = band(five)
     assert low[3] == high[3] and np.all(np.delete(high - low, 3) > 0)
+
+
+def test_headline_draws_two_losses_at_alternate_units_so_no_marker_hides_another(tmp_path):
+    """The headline figure's MSE and CE points come from the same draw of units (same p): drawn at the same
+    units, the second loss's markers covered the first's. Each loss takes every other unit of the thinned grid."""
+    import matplotlib.pyplot as plt
+
+    from driftproof.reporting.figures_theory import _thin, headline_figure
+
+    p = np.linspace(-3, 3, 128)
+    mse, ce = _thin(p, 28, shift=0.0), _thin(p, 28, shift=0.5)
+    assert len(mse) >= 27 and len(ce) >= 27 and not set(mse) & set(ce)
+    units = {"p": p, "mc": np.maximum(p, 0), "se": np.full_like(p, 1e-3), "theory": np.maximum(p, 0)}
+    figure = headline_figure([{"act": "relu", "losses": {"mse": units, "ce": units}}], tmp_path / "h", _Ctx())
+    assert figure.exists()
+    plt.close("all")
