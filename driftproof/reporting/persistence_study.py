@@ -7,10 +7,11 @@ from ..render.persistence import REFERENCE_ACT, answer_rows
 from ..results import Estimate
 from ..sweeps.persistence import CE_REVERSAL, PAPER_ACTS, STORED, VERDICTS, load_ce_reversal, load_stored
 from ..texutil import tex_prose
+from .claims import Claim
 from .context import Context
 from .latex import interval, table
 
-__all__ = ["persistence_study_section", "ce_reversal_section", "study_answer"]
+__all__ = ["persistence_study_section", "ce_reversal_section", "study_answer", "study_claim"]
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "adamw": "AdamW", "muon": "Muon", "adam": "Adam"}
 
@@ -49,6 +50,27 @@ def study_answer(stored: dict) -> str:
     if reversed_:
         text += f". Under {' and '.join(reversed_)} the sign reverses and the bias drifts positive"
     return text
+
+
+def study_claim(stored: dict) -> Claim:
+    """The referee's question as a claim row, from the study: the late sign over every (loss, data, optimizer,
+    clipping) cell's (activation, layer) cases; violated where some case reverses under Holm."""
+    sign = VERDICTS["sign"]
+    counts = {verdict: 0 for verdict in sign.values()}
+    for row in answer_rows(stored):
+        for verdict, count in row["counts"]["sign"].items():
+            counts[verdict] += count
+    total = sum(counts.values())
+    persists, reverses, unresolved = counts[sign[1]], counts[sign[-1]], counts[sign[0]]
+    verdict = "violated" if reverses else "holds" if persists == total else "inconclusive"
+    scale = stored["scale"]
+    params = sorted(scale["parameters"].values())
+    text = (f"late sign persists in {persists}, reverses in {reverses}, unresolved in {unresolved} of {total} "
+            f"(cell, activation, layer) cases")
+    return Claim("persistence", "The sign survives training past t = 0 (the referee's question)", verdict,
+                 text + f" (exact sign tests over {scale['seeds']} seeds, Holm)", study_answer(stored),
+                 "sec:persistence-study", family="MLP", versus=verdict, ours=text + f"; n = {scale['seeds']} seeds a cell, diverged ones left out",
+                 scale=f"study: {params[0]:,}–{params[-1]:,} params, {scale['steps']} steps, {scale['seeds']} seeds")
 
 
 def persistence_study_section(ctx: Context) -> str:
