@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ..results import Estimate
+from ..training.summary import seed_estimate
 from ..sweeps.persistence import CALL_FIELDS, PAPER_ACTS, QUESTIONS, VERDICTS, answers
 
 __all__ = ["answer_rows", "markdown_table", "estimate_text", "call_of", "summary_text", "REFERENCE_ACT"]
@@ -44,6 +45,8 @@ def answer_rows(stored: dict) -> list[dict]:
         numbers = {}
         if ref is not None and ref.measured:
             numbers = {m: ref.estimate("L1", m) for m in ("b_drift", "sign_late", "self_late", "label_late")}
+        if numbers and ref.train_acc:
+            numbers["train_acc"] = seed_estimate(ref.train_acc).within(0.0, 1.0)
         rows.append({**answer, "clip_text": "clip 1" if answer["clip"] is not None else "none",
                      "counts_text": {q: _counts(answer["counts"][q], q) for q in QUESTIONS},
                      "reference": numbers, "reference_seeds": len(ref.seeds) if ref is not None else 0})
@@ -56,7 +59,7 @@ def markdown_table(stored: dict) -> str:
     drift = "/".join(VERDICTS["b_drift"].values())
     head = ["loss", "data", "optimizer", "clip", f"late sign ({sign})", f"bias drift ({drift})",
             f"weight drift ({drift})", f"{REFERENCE_ACT} L1 Δ mean b", f"{REFERENCE_ACT} L1 late self / label",
-            "not measured (most seeds diverged)"]
+            f"{REFERENCE_ACT} train acc.", "not measured (most seeds diverged)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in answer_rows(stored):
         ref = row["reference"]
@@ -65,6 +68,7 @@ def markdown_table(stored: dict) -> str:
             row["loss"], row["data"], row["opt"], row["clip_text"], row["counts_text"]["sign"],
             row["counts_text"]["b_drift"], row["counts_text"]["w_drift"],
             estimate_text(ref["b_drift"]) if ref else "not measured", split,
+            f"{ref['train_acc'].mean:.2f}" if "train_acc" in ref else "—",
             ", ".join(row["not_measured"]) or "—"]) + " |")
     acts = ", ".join(PAPER_ACTS)
     return "\n".join(lines) + (

@@ -141,6 +141,7 @@ class CellResult:
     divergence: DivergenceCount
     test_acc: tuple[float, ...] = ()
     calls: dict[str, dict[str, dict]] = field(default_factory=dict)  # layer -> question -> judged sign test
+    train_acc: tuple[float, ...] = ()  # at the end, on up to 1024 training samples: how well the labels were fit
 
     @property
     def measured(self) -> bool:
@@ -154,6 +155,7 @@ class CellResult:
         return {"cell": self.cell.to_dict(), "name": self.cell.name, "control": self.cell.control,
                 "seeds": list(self.seeds), "divergence": self.divergence.to_dict(),
                 "test_acc": {"estimate": _summary(self.test_acc), "values": [_round(v) for v in self.test_acc]},
+                "train_acc": {"estimate": _summary(self.train_acc), "values": [_round(v) for v in self.train_acc]},
                 "layers": {layer: {"values": {m: [_round(v) for v in values] for m, values in measures.items()},
                                    "estimates": {m: _summary(measures[m]) for m in MEASURES},
                                    "never_negative": sum(v is None for v in measures["first_negative"]),
@@ -165,7 +167,8 @@ class CellResult:
         layers = {layer: {m: tuple(math.nan if v is None and m != "first_negative" else v for v in values)
                           for m, values in item["values"].items()} for layer, item in data["layers"].items()}
         return cls(Cell(**data["cell"]), tuple(data["seeds"]), layers, DivergenceCount.from_dict(data["divergence"]),
-                   tuple(data["test_acc"]["values"]), {k: v["calls"] for k, v in data["layers"].items() if v["calls"]})
+                   tuple(data["test_acc"]["values"]), {k: v["calls"] for k, v in data["layers"].items() if v["calls"]},
+                   tuple(data.get("train_acc", {}).get("values", ())))
 
 
 # How the stored file writes an estimate and a judged sign test (one list each, keys named once, in the file too)
@@ -204,7 +207,7 @@ def run_cell(cell: Cell, study: dict = STUDY, seeds=None, train=None) -> CellRes
     train = train or train_seed
     config, spec = cell_run(cell, study)
     seeds = range(study["seeds"]) if seeds is None else seeds
-    kept, gone, layers, acc = [], [], {}, []
+    kept, gone, layers, acc, fit = [], [], {}, [], []
     for seed in seeds:
         with np.errstate(all="ignore"):  # a diverging run is named, not warned about
             log = train(config, spec, seed, dataset_for(config, spec, seed))
@@ -213,6 +216,7 @@ def run_cell(cell: Cell, study: dict = STUDY, seeds=None, train=None) -> CellRes
             continue
         kept.append(seed)
         acc.append(float(log.columns["test_acc"][-1]) if "test_acc" in log.columns else math.nan)
+        fit.append(float(log.columns["train_acc"][-1]) if "train_acc" in log.columns else math.nan)
         for layer, measures in seed_measures(log.columns, config.depth).items():
             for name, value in measures.items():
                 layers.setdefault(layer, {}).setdefault(name, []).append(value)
@@ -221,7 +225,7 @@ def run_cell(cell: Cell, study: dict = STUDY, seeds=None, train=None) -> CellRes
                   for layer in range(1, config.depth + 1)}
     divergence = DivergenceCount(len(kept) + len(gone), tuple(s for s, _ in gone), tuple(t for _, t in gone))
     return CellResult(cell, tuple(kept), {k: {m: tuple(v) for m, v in d.items()} for k, d in layers.items()},
-                      divergence, tuple(acc))
+                      divergence, tuple(acc), train_acc=tuple(fit))
 
 
 def families(results: list[CellResult]) -> dict[str, int]:
@@ -242,7 +246,8 @@ def judge(results: list[CellResult], alpha: float = ALPHA) -> list[CellResult]:
             for (name, layer), test in holm_sign_tests(family, alpha).items():
                 calls[name].setdefault(layer, {})[question] = [test.positive, test.negative, _round(test.p_value),
                                                                test.call, VERDICTS[question][test.call]]
-    return [CellResult(r.cell, r.seeds, r.layers, r.divergence, r.test_acc, calls[r.cell.name]) for r in results]
+    return [CellResult(r.cell, r.seeds, r.layers, r.divergence, r.test_acc, calls[r.cell.name], r.train_acc)
+            for r in results]
 
 
 def answers(results: list[CellResult]) -> list[dict]:
