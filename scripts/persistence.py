@@ -85,7 +85,8 @@ def main(argv=None) -> int:
     params = {data: get_arch("mlp").parameter_count(study["width"] if data == "noise" else 64, study["width"],
                                                     study["depth"], 10) for data in ("noise", "digits")}
     command = (f"PYTHONPATH=. python scripts/persistence.py --seeds {args.seeds} --steps {args.steps} "
-               f"--width {args.width}" + (" --quick" if args.quick else ""))
+               f"--width {args.width}" + (" --quick" if args.quick else "")
+               + (f" --out {args.out}" if args.out is not None else ""))
     payload = {
         "command": command, "version": __version__, "quick": args.quick,
         "scale": {**study, "parameters": params, "optimizers": OPTIMIZERS, "clip_norm": 1.0,

@@ -84,9 +84,10 @@ def call_of(result, layer: str, question: str) -> str:
     return "not measured" if call is None else call[CALL_FIELDS.index("verdict")]
 
 
-def summary_text(stored: dict) -> str:
+def summary_text(stored: dict, scale: bool = True) -> str:
     """One sentence per (loss, data) over every optimizer and clipping: how many (activation, layer) cases of the
-    paper's activations drifted negative and positive (bias, sign tests under Holm), for a summary page."""
+    paper's activations drifted negative and positive (bias, sign tests under Holm), for a summary page
+    (``scale``: led by the study's scale)."""
     totals: dict[tuple[str, str], dict[str, int]] = {}
     for answer in answers(stored["cells"]):
         into = totals.setdefault((answer["loss"], answer["data"]), {"negative": 0, "positive": 0, "cases": 0})
@@ -95,7 +96,8 @@ def summary_text(stored: dict) -> str:
         into["cases"] += answer["cases"]
     parts = [f"{loss.upper()} on {data}: bias drift negative in {t['negative']}, positive in {t['positive']} of "
              f"{t['cases']} cases" for (loss, data), t in totals.items()]
-    scale = stored["scale"]
-    return (f"stored study ({scale['seeds']} seeds per cell; SGD, AdamW, Muon, with and without clipping; "
-            f"{', '.join(PAPER_ACTS)}): " + "; ".join(parts))
+    if not scale:
+        return "; ".join(parts)
+    return (f"stored study ({stored['scale']['seeds']} seeds per cell, width {stored['scale']['width']}; SGD, AdamW, "
+            f"Muon, with and without clipping; {', '.join(PAPER_ACTS)}): " + "; ".join(parts))
 

@@ -3,9 +3,10 @@ question answered per loss x data x optimizer x clipping, read from the file, ne
 
 from __future__ import annotations
 
-from ..render.persistence import REFERENCE_ACT, answer_rows
+from ..render.persistence import REFERENCE_ACT, answer_rows, summary_text
 from ..results import Estimate
-from ..sweeps.persistence import CE_REVERSAL, PAPER_ACTS, STORED, VERDICTS, load_ce_reversal, load_stored
+from ..sweeps.persistence import (CE_REVERSAL, PAPER_ACTS, STORED, STORED_WIDE, VERDICTS, load_ce_reversal,
+                                  load_stored)
 from ..texutil import tex_prose
 from .claims import Claim
 from .context import Context
@@ -99,6 +100,12 @@ def persistence_study_section(ctx: Context) -> str:
         f"a family of their own and never counted here. Diverged runs are left out and named in the file; a "
         f"cell where most seeds diverged is not measured. Command: `{stored['command']}` "
         f"({stored['seconds']:.0f} s on one core).")
+    wide = load_stored(STORED_WIDE)
+    if wide is not None:
+        text += " " + tex_prose(
+            f"The same study at width {wide['scale']['width']} (driftproof/{STORED_WIDE}, `{wide['command']}`): "
+            + summary_text(wide, scale=False) + "; at width " + str(stored["scale"]["width"]) + ": "
+            + summary_text(stored, scale=False) + ".")
     caption = (f"The referee's question per loss, data and optimizer: counts {sign} (late sign) and {drift} (drifts); "
                f"{REFERENCE_ACT}'s layer-1 bias drift (95\\% interval over seeds) and the means over seeds of its late self "
                f"and label parts (their intervals are in the file).")

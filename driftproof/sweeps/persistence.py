@@ -33,7 +33,7 @@ from .stats import ALPHA, holm_sign_tests
 
 __all__ = ["STUDY", "LOSSES", "DATASETS", "OPTIMIZERS", "CLIPS", "PAPER_ACTS", "CONTROLS", "CLIP_NORM",
            "LATE_FRACTION", "MEASURES", "QUESTIONS", "Cell", "CellResult", "cells", "cell_run", "seed_measures",
-           "run_cell", "judge", "VERDICTS", "answers", "load_stored", "STORED", "ESTIMATE_FIELDS",
+           "run_cell", "judge", "VERDICTS", "answers", "load_stored", "STORED", "STORED_WIDE", "ESTIMATE_FIELDS",
            "ESTIMATE_METHOD", "CALL_FIELDS", "CALL_METHOD", "estimate_of", "families", "CE_REVERSAL",
            "load_ce_reversal"]
 
@@ -274,14 +274,16 @@ def answers(results: list[CellResult]) -> list[dict]:
 
 
 STORED = "stored/persistence.json"
+STORED_WIDE = "stored/persistence_w64.json"  # the same study at width 64: does the answer depend on the scale?
 
 
-def load_stored() -> dict | None:
-    """The shipped study (``driftproof/stored/persistence.json``) with its cells as CellResults; None if absent."""
+def load_stored(name: str = STORED) -> dict | None:
+    """A shipped study (``driftproof/stored/persistence.json``, or ``name``) with its cells as CellResults; None if
+    absent."""
     import json
     from importlib.resources import files
 
-    path = files("driftproof").joinpath(STORED)
+    path = files("driftproof").joinpath(name)
     if not path.is_file():
         return None
     data = json.loads(path.read_text())

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from driftproof.sweeps.persistence import (CALL_FIELDS, STUDY, Cell, CellResult, answers, families, judge,
-                                           load_stored, run_cell, seed_measures)
+from driftproof.sweeps.persistence import (CALL_FIELDS, STORED, STORED_WIDE, STUDY, Cell, CellResult, answers,
+                                           families, judge, load_stored, run_cell, seed_measures)
 from driftproof.training.seed import RunLog
 
 STEPS = 40
@@ -108,11 +108,11 @@ def test_bad_input_exits_2(capsys):
     assert exit_info.value.code == 2 and "--seeds must be a positive integer" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def stored():
-    data = load_stored()
+@pytest.fixture(scope="module", params=[STORED, STORED_WIDE])
+def stored(request):
+    data = load_stored(request.param)
     if data is None:
-        pytest.skip("driftproof/stored/persistence.json is not shipped in this checkout")
+        pytest.skip(f"driftproof/{request.param} is not shipped in this checkout")
     return data
 
 
@@ -140,7 +140,7 @@ def test_markdown_table_counts_and_reference_numbers():
     study = _study(12)
     results = judge([run_cell(Cell("ce", "digits", "sgd", None, act), study, train=_planted(sign, slope))
                      for act, sign, slope in (("relu", -1e-2, 1e-3), ("gelu", -1e-2, 1e-3), ("tanh", 1e-2, 0.0))])
-    stored = {"cells": results, "design": {"alpha": 0.05}, "scale": {"seeds": 12}}
+    stored = {"cells": results, "design": {"alpha": 0.05}, "scale": {"seeds": 12, "width": 4}}
     (row,) = answer_rows(stored)
     assert row["counts_text"]["sign"] == "0/4/0" and row["counts_text"]["b_drift"] == "0/4/0"
     assert row["reference"]["b_drift"].mean == pytest.approx(STEPS * 1e-3) and row["reference_seeds"] == 12
@@ -149,6 +149,7 @@ def test_markdown_table_counts_and_reference_numbers():
     from driftproof.render.persistence import summary_text
 
     assert summary_text(stored).endswith("CE on digits: bias drift negative in 0, positive in 4 of 4 cases")
+    assert summary_text(stored, scale=False) == "CE on digits: bias drift negative in 0, positive in 4 of 4 cases"
 
 
 def test_report_table_reads_the_shipped_study(stored):
