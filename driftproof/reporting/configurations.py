@@ -194,6 +194,20 @@ def configurations_tex(ctx: Context) -> str:
                  label="tab:configs")
 
 
+def _study_scale() -> str:
+    """The shipped persistence study's networks, for the scale line (empty where it does not ship)."""
+    from ..sweeps.persistence import load_stored
+
+    stored = load_stored()
+    if stored is None:
+        return ""
+    scale = stored["scale"]
+    params = sorted(scale["parameters"].values())
+    cells = len(stored["cells"])
+    return (f"; the stored persistence study: {count_text(params[0])}–{count_text(params[-1])}-parameter MLPs, "
+            f"{scale['steps']} steps, {scale['seeds']} seeds in each of {cells} cells")
+
+
 def scale_line(ctx: Context) -> str:
     """One sentence: the scale of this build's evidence beside the paper's."""
     trained = [n for n in networks(ctx) if n.steps]
@@ -209,6 +223,7 @@ def scale_line(ctx: Context) -> str:
     text = (f"Scale: numpy networks of {count_text(low)}–{count_text(high)} parameters trained for {steps[0]}–{steps[-1]} "
             f"steps with {seeds[0]}–{seeds[-1]} seeds per configuration ({runs} runs in all"
             + (f"; the largest GPT saw {count_text(tokens)} tokens" if tokens else "")
+            + _study_scale()
             + f"), against the paper's {count_text(int(PAPER_PARAMS))}-parameter GPT trained on "
             f"{count_text(int(PAPER_TOKENS))} tokens, about {float(f'{PAPER_PARAMS / high:.2g}'):,.0f} times our largest.")
     return tex_prose(text) + r" Every network: Table~\ref{tab:configs}."
