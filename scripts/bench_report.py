@@ -1,12 +1,13 @@
 """What a report build costs, end to end: `driftproof report [--quick]` as a user runs it.
 
 Usage:
-    python scripts/bench_report.py [--full] [--warm] [--out DIR]
+    python scripts/bench_report.py [--full] [--warm] [--cold-numba] [--out DIR]
 
 Runs the command line in a child process (the PDF's LaTeX and every worker included) into a fresh
 folder with an empty result cache and an empty kernel cache (``DRIFTPROOF_CACHE``): a cold build, as on
 a new checkout. ``--warm`` then builds the same folder again (every result read back from the cache).
-Stored sweeps (``sweeps/default``, ``sweeps/transformer``) are read where the current folder has them;
+``--cold-numba`` empties ``NUMBA_CACHE_DIR`` as well (the package's own kernels compiled afresh, as after
+installing a wheel). Stored sweeps (``sweeps/default``, ``sweeps/transformer``) are read where the current folder has them;
 the record says which were present. Prints and writes ``scripts/results/bench_report[_full].json``:
 wall and CPU seconds (user + system of the child and its children), exit status, pages, and the load
 average before and after (the machine may be shared: compare CPU seconds, not only wall).
@@ -56,15 +57,21 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the default report instead of --quick")
     parser.add_argument("--warm", action="store_true", help="then rebuild the same folder from its cache")
     parser.add_argument("--out", default=None, help="report folder (default: a fresh temporary one, removed)")
+    parser.add_argument("--cold-numba", action="store_true",
+                        help="an empty NUMBA_CACHE_DIR too: the package's own Monte Carlo and Adam kernels compiled "
+                             "afresh, as from a wheel (by default their caches beside the source are used)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-report-"))
     folder = Path(args.out) if args.out else scratch / "report"
     if (folder / "cache").exists():
         shutil.rmtree(folder / "cache")  # cold: every result computed
     env = {**os.environ, "DRIFTPROOF_CACHE": str(scratch / "kernels"), "MPLBACKEND": "Agg"}
+    if args.cold_numba:
+        env["NUMBA_CACHE_DIR"] = str(scratch / "numba")
     record = {"what": "driftproof report as a child process: wall and CPU seconds (the child and its children: "
                       "workers, LaTeX), cold result and kernel caches",
-              "mode": "full" if args.full else "quick", "cpus": os.cpu_count(),
+              "mode": "full" if args.full else "quick", "cpus": os.cpu_count(), "numba_cache": "empty"
+              if args.cold_numba else "the package's own (beside its source)",
               "stored_sweeps": [name for name in ("sweeps/default", "sweeps/transformer") if Path(name).exists()],
               "cold": build(folder, not args.full, env)}
     if args.warm:

@@ -12,7 +12,8 @@ non-negative least squares on relative errors:
 - ``verify --arch gpt|vit``: seconds = (INIT_SECONDS + PRODUCT_SECONDS x tokens C^2 L) x passes
   (driftproof/evidence/transformer.py);
 - ``train`` (MLP-like): seconds = STEP_SECONDS x steps + flops / FLOP_RATE (driftproof/training/spec.py);
-- ``train --arch gpt|vit``: seconds = counted flops / TRANSFORMER_FLOP_RATE (driftproof/training/estimate.py).
+- ``train --arch gpt|vit``: seconds = TRANSFORMER_STEP_SECONDS x steps + counted flops / TRANSFORMER_FLOP_RATE
+  (driftproof/training/estimate.py).
 
 Each model is linear in its constants, so its features are the estimate with one constant set to 1 and the others
 to 0. Writes scripts/results/calibrate_estimates.json (cases, fitted and current constants, the ratio
@@ -48,7 +49,10 @@ TRAIN_CASES = [
     ("gpt", dict(width=32, depth=2, steps=40, seeds=1, figures=False, progress=False)),
     ("vit", dict(width=32, depth=2, steps=40, seeds=1, figures=False, progress=False)),
     ("gpt", dict(width=64, depth=2, steps=40, seeds=1, figures=False, progress=False)),
+    ("gpt", dict(width=64, depth=4, steps=120, seeds=1, figures=False, progress=False)),
+    ("vit", dict(width=64, depth=2, steps=120, seeds=1, figures=False, progress=False)),
 ]
+MODELS = ("verify_transformer", "train_mlp", "train_transformer")
 
 
 def _cpu() -> tuple[float, float]:
@@ -89,6 +93,8 @@ def fit(features: np.ndarray, target: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the first verify and the first two train cases only")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
+                        help="the models to calibrate (default all); the others' earlier cases are kept from the JSON")
     args = parser.parse_args()
     from driftproof import api
     from driftproof.evidence import transformer as verify_model
@@ -97,15 +103,19 @@ def main() -> None:
 
     # the features are estimates with a constant set to 1 (flops / 1 flop a second): past any time limit
     os.environ["DRIFTPROOF_MAX_SECONDS"] = "1e30"
-    verify_cases = VERIFY_CASES[:1] if args.quick else VERIFY_CASES
-    train_cases = TRAIN_CASES[:2] if args.quick else TRAIN_CASES
+    verify_cases = (VERIFY_CASES[:1] if args.quick else VERIFY_CASES) if "verify_transformer" in args.models else []
+    train_cases = [(arch, options) for arch, options in (TRAIN_CASES[:2] if args.quick else TRAIN_CASES)
+                   if ("train_mlp" if arch == "mlp" else "train_transformer") in args.models]
     load_start = os.getloadavg()
     # warm the imports and caches (lazy modules, compiled Adam, data sets), untimed
-    api.verify(arch="gpt")
-    api.train(**{**train_cases[0][1], "steps": 5})
+    if verify_cases:
+        api.verify(arch="gpt")
+    api.train(**{**TRAIN_CASES[0][1], "steps": 5})
     api.train(arch="gpt", **{**TRAIN_CASES[3][1], "steps": 2})
+    api.train(arch="vit", **{**TRAIN_CASES[4][1], "steps": 2})
 
-    rows = []
+    kept = json.loads(OUT.read_text())["cases"] if OUT.exists() else []
+    rows = [row for row in kept if row["model"] not in args.models]  # an earlier run's cases of the other models
     for arch, options in verify_cases:
         estimate = api.verify_budget_for(arch=arch, **options).seconds
         with constants(verify_model, INIT_SECONDS=1.0, PRODUCT_SECONDS=0.0):
@@ -134,9 +144,11 @@ def main() -> None:
             features, model = [steps, flops], "train_mlp"
         else:
             api_estimate = []
-            with constants(transformer_model, TRANSFORMER_FLOP_RATE=1.0):
+            with constants(transformer_model, TRANSFORMER_FLOP_RATE=math.inf, TRANSFORMER_STEP_SECONDS=1.0):
                 _estimate_only(api, arch, options, api_estimate)
-            features, model = [api_estimate[-1]], "train_transformer"
+            with constants(transformer_model, TRANSFORMER_FLOP_RATE=1.0, TRANSFORMER_STEP_SECONDS=0.0):
+                _estimate_only(api, arch, options, api_estimate)
+            features, model = api_estimate[-2:], "train_transformer"
         time_ = measured(run)
         estimate = budgets[0].seconds
         critical = time_["cpu_self_s"]
@@ -149,7 +161,8 @@ def main() -> None:
     current = {"verify_transformer": {"INIT_SECONDS": verify_model.INIT_SECONDS,
                                       "PRODUCT_SECONDS": verify_model.PRODUCT_SECONDS},
                "train_mlp": {"STEP_SECONDS": mlp_model.STEP_SECONDS, "inverse FLOP_RATE": 1 / mlp_model.FLOP_RATE},
-               "train_transformer": {"inverse TRANSFORMER_FLOP_RATE": 1 / transformer_model.TRANSFORMER_FLOP_RATE}}
+               "train_transformer": {"TRANSFORMER_STEP_SECONDS": transformer_model.TRANSFORMER_STEP_SECONDS,
+                                     "inverse TRANSFORMER_FLOP_RATE": 1 / transformer_model.TRANSFORMER_FLOP_RATE}}
     fitted = {}
     for model, names in current.items():
         chosen = [row for row in rows if row["model"] == model]
@@ -170,7 +183,8 @@ def main() -> None:
     payload = {"measures": __doc__.splitlines()[0], "cases": rows, "current": current, "fitted": fitted,
                "summary": summary, "load_average_start": load_start, "load_average_end": os.getloadavg(),
                "cpus": os.cpu_count(), "command": "PYTHONPATH=. python scripts/calibrate_estimates.py"
-               + (" --quick" if args.quick else "")}
+               + (" --quick" if args.quick else "") + ("" if set(args.models) == set(MODELS) else
+                                                       " --models " + " ".join(args.models))}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(payload, indent=2))
     for model in fitted:

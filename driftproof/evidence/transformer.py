@@ -64,9 +64,10 @@ DATA = {name: get_arch(name).default_data for name in ARCH_READOUTS}  # each arm
 NAMES = {name: get_arch(name).title for name in ARCH_READOUTS}
 TRAIN_SIZES = {"steps": 300, "seeds": 3, "batch": 8, "lr": 3e-3, "n_test": 16}
 # Seconds per init (forward and backward of one batch): a fixed cost and a part proportional to
-# tokens x width^2 x depth (the matrix products); measured on the 2-core machine under a load of ~1
-# (width 32/64/128 x depth 2: 4.4/6.8/45 ms an init; a training step 4.1/8.3/24 ms), rounded up.
-INIT_SECONDS, PRODUCT_SECONDS = 0.004, 1e-8
+# tokens x width^2 x depth (the matrix products). Fitted by scripts/calibrate_estimates.py to verify --arch gpt
+# (width 32, 64) and vit (depth 2, 4), the critical path's CPU seconds (parent and forked training child run at once)
+# on the 2-core machine at load ~7.5: 2.0 ms and 3.6e-9 (the earlier 4 ms and 1e-8 estimated 1.5-2.8x high).
+INIT_SECONDS, PRODUCT_SECONDS = 0.002, 3.6e-9
 
 
 @functools.cache

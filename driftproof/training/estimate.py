@@ -15,11 +15,12 @@ from ..errors import InputError
 from ..config import Config
 from .spec import TrainSpec, estimate_bytes, estimate_seconds
 
-__all__ = ["train_budget", "check_train_budget", "TRANSFORMER_FLOP_RATE"]
+__all__ = ["train_budget", "check_train_budget", "TRANSFORMER_FLOP_RATE", "TRANSFORMER_STEP_SECONDS"]
 
 # float32 numpy, one BLAS thread: 30 steps of the default GPT and ViT (evaluating every step) measured 26 s and
 # 29 s of CPU time for ~3.6e11 and ~4.3e11 counted operations (1.4e10/s and 1.5e10/s); rounded down.
 TRANSFORMER_FLOP_RATE = 1e10
+TRANSFORMER_STEP_SECONDS = 0.0  # per training step, beside the flops (Python and small-matrix overhead)
 
 
 def _transformer_seconds(config: Config, spec: TrainSpec, runs: int) -> float:
@@ -33,7 +34,7 @@ def _transformer_seconds(config: Config, spec: TrainSpec, runs: int) -> float:
     per_token = L * (72 * C * C + 12 * tokens * C) + 6 * vocab * C
     train = spec.steps * spec.batch * tokens * per_token
     evaluations = (spec.steps // spec.eval_interval + 1) * spec.n_test * tokens * per_token / 3
-    return (train + evaluations) * spec.seeds * runs / TRANSFORMER_FLOP_RATE
+    return ((train + evaluations) / TRANSFORMER_FLOP_RATE + spec.steps * TRANSFORMER_STEP_SECONDS) * spec.seeds * runs
 
 
 def train_budget(config: Config, spec: TrainSpec, runs: int) -> Budget:
