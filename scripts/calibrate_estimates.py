@@ -12,15 +12,16 @@ non-negative least squares on relative errors:
 - ``verify --arch gpt|vit``: seconds = (INIT_SECONDS + PRODUCT_SECONDS x tokens C^2 L) x passes
   (driftproof/evidence/transformer.py);
 - ``train`` (MLP-like): seconds = STEP_SECONDS x steps + flops / FLOP_RATE (driftproof/training/spec.py);
-- ``train --arch gpt|vit``: seconds = TRANSFORMER_STEP_SECONDS x steps + counted flops / TRANSFORMER_FLOP_RATE
-  (driftproof/training/estimate.py).
+- ``train --arch gpt|vit``: seconds = TRANSFORMER_EVAL_SECONDS x held-out evaluations + counted flops /
+  TRANSFORMER_FLOP_RATE (driftproof/training/estimate.py; a per-step constant fitted to 0 and was dropped).
 
 Each model is linear in its constants, so its features are the estimate with one constant set to 1 and the others
 to 0. Writes scripts/results/calibrate_estimates.json (cases, fitted and current constants, the ratio
 measured / estimate before and after, the load average at the start and the end). It changes nothing in the
 package: the constants there are set by hand from its output.
 
-Usage: PYTHONPATH=. python scripts/calibrate_estimates.py [--quick]
+Usage: PYTHONPATH=. python scripts/calibrate_estimates.py [--models M ...] [--quick] [--out FILE]
+(the check after setting the constants: --quick --out scripts/results/calibrate_estimates_after.json)
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ TRAIN_CASES = [
     ("vit", dict(width=32, depth=2, steps=40, seeds=1, figures=False, progress=False)),
     ("gpt", dict(width=64, depth=2, steps=40, seeds=1, figures=False, progress=False)),
     ("gpt", dict(width=64, depth=4, steps=120, seeds=1, figures=False, progress=False)),
-    ("vit", dict(width=64, depth=2, steps=120, seeds=1, figures=False, progress=False)),
+    ("vit", dict(width=32, depth=2, steps=120, seeds=1, figures=False, progress=False)),
+    ("gpt", dict(width=32, depth=2, steps=40, seeds=1, eval_every=40, figures=False, progress=False)),
 ]
 MODELS = ("verify_transformer", "train_mlp", "train_transformer")
 
@@ -92,7 +94,9 @@ def fit(features: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the first verify and the first two train cases only")
+    parser.add_argument("--quick", action="store_true",
+                        help="one case of each model (a check of the constants in the package, not a calibration)")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"the JSON to write (default {OUT})")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                         help="the models to calibrate (default all); the others' earlier cases are kept from the JSON")
     args = parser.parse_args()
@@ -104,7 +108,8 @@ def main() -> None:
     # the features are estimates with a constant set to 1 (flops / 1 flop a second): past any time limit
     os.environ["DRIFTPROOF_MAX_SECONDS"] = "1e30"
     verify_cases = (VERIFY_CASES[:1] if args.quick else VERIFY_CASES) if "verify_transformer" in args.models else []
-    train_cases = [(arch, options) for arch, options in (TRAIN_CASES[:2] if args.quick else TRAIN_CASES)
+    train_cases = [(arch, options) for arch, options in (TRAIN_CASES[1:2] + TRAIN_CASES[3:4] if args.quick
+                                                         else TRAIN_CASES)
                    if ("train_mlp" if arch == "mlp" else "train_transformer") in args.models]
     load_start = os.getloadavg()
     # warm the imports and caches (lazy modules, compiled Adam, data sets), untimed
@@ -114,7 +119,7 @@ def main() -> None:
     api.train(arch="gpt", **{**TRAIN_CASES[3][1], "steps": 2})
     api.train(arch="vit", **{**TRAIN_CASES[4][1], "steps": 2})
 
-    kept = json.loads(OUT.read_text())["cases"] if OUT.exists() else []
+    kept = json.loads(args.out.read_text())["cases"] if args.out.exists() else []
     rows = [row for row in kept if row["model"] not in args.models]  # an earlier run's cases of the other models
     for arch, options in verify_cases:
         estimate = api.verify_budget_for(arch=arch, **options).seconds
@@ -126,6 +131,7 @@ def main() -> None:
         critical = max(time_["cpu_self_s"], time_["cpu_children_s"])
         rows.append({"command": f"verify --arch {arch}" + "".join(f" --{k} {v}" for k, v in options.items()),
                      "model": "verify_transformer", "estimate_s": estimate, "features": [passes, products],
+                     "estimated_with": _constants(verify_model, "INIT_SECONDS", "PRODUCT_SECONDS"),
                      **time_, "critical_s": critical})
         print(f"{rows[-1]['command']}: estimate {estimate:.1f} s; wall {time_['wall_s']:.1f} s, critical path "
               f"{critical:.1f} CPU-s (own {time_['cpu_self_s']:.1f}, children {time_['cpu_children_s']:.1f}), "
@@ -144,24 +150,25 @@ def main() -> None:
             features, model = [steps, flops], "train_mlp"
         else:
             api_estimate = []
-            with constants(transformer_model, TRANSFORMER_FLOP_RATE=math.inf, TRANSFORMER_STEP_SECONDS=1.0):
-                _estimate_only(api, arch, options, api_estimate)
-            with constants(transformer_model, TRANSFORMER_FLOP_RATE=1.0, TRANSFORMER_STEP_SECONDS=0.0):
-                _estimate_only(api, arch, options, api_estimate)
+            for evaluation, rate in ((1.0, math.inf), (0.0, 1.0)):
+                with constants(transformer_model, TRANSFORMER_EVAL_SECONDS=evaluation, TRANSFORMER_FLOP_RATE=rate):
+                    _estimate_only(api, arch, options, api_estimate)
             features, model = api_estimate[-2:], "train_transformer"
         time_ = measured(run)
         estimate = budgets[0].seconds
         critical = time_["cpu_self_s"]
         rows.append({"command": f"train --arch {arch}" + "".join(
             f" --{k} {v}" for k, v in options.items() if k not in ("figures", "progress")),
-            "model": model, "estimate_s": estimate, "features": features, **time_, "critical_s": critical})
+            "model": model, "estimate_s": estimate, "features": features, **time_, "critical_s": critical,
+            "estimated_with": _constants(mlp_model, "FLOP_RATE", "STEP_SECONDS") if arch == "mlp" else
+            _constants(transformer_model, "TRANSFORMER_FLOP_RATE", "TRANSFORMER_EVAL_SECONDS")})
         print(f"{rows[-1]['command']}: estimate {estimate:.1f} s; wall {time_['wall_s']:.1f} s, "
               f"{critical:.1f} CPU-s, load {time_['load_1min']:.2f}", flush=True)
 
     current = {"verify_transformer": {"INIT_SECONDS": verify_model.INIT_SECONDS,
                                       "PRODUCT_SECONDS": verify_model.PRODUCT_SECONDS},
                "train_mlp": {"STEP_SECONDS": mlp_model.STEP_SECONDS, "inverse FLOP_RATE": 1 / mlp_model.FLOP_RATE},
-               "train_transformer": {"TRANSFORMER_STEP_SECONDS": transformer_model.TRANSFORMER_STEP_SECONDS,
+               "train_transformer": {"TRANSFORMER_EVAL_SECONDS": transformer_model.TRANSFORMER_EVAL_SECONDS,
                                      "inverse TRANSFORMER_FLOP_RATE": 1 / transformer_model.TRANSFORMER_FLOP_RATE}}
     fitted = {}
     for model, names in current.items():
@@ -185,13 +192,17 @@ def main() -> None:
                "cpus": os.cpu_count(), "command": "PYTHONPATH=. python scripts/calibrate_estimates.py"
                + (" --quick" if args.quick else "") + ("" if set(args.models) == set(MODELS) else
                                                        " --models " + " ".join(args.models))}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(payload, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, indent=2))
     for model in fitted:
         print(f"{model}: current {current[model]}, fitted {fitted[model]}; median measured/estimate "
               f"{summary[model]['median_ratio_measured_over_estimate']:.2f} -> "
               f"{summary[model]['median_ratio_measured_over_refit']:.2f} refitted")
-    print(f"wrote {OUT} (load {load_start[0]:.2f} at the start, {payload['load_average_end'][0]:.2f} at the end)")
+    print(f"wrote {args.out} (load {load_start[0]:.2f} at the start, {payload['load_average_end'][0]:.2f} at the end)")
+
+
+def _constants(module, *names) -> dict:
+    return {name: getattr(module, name) for name in names}
 
 
 def _estimate_only(api, arch, options, out, flops=False, model=None):
