@@ -560,6 +560,20 @@ def _sweep_folder(tmp: Path, manifest=None, results=None) -> Path:
     return folder
 
 
+def _unchecksummed(tmp: Path) -> Path:
+    """A sweep folder holding one result of a real configuration, its checksum deleted (an edit could hide so)."""
+    from driftproof.sweeps import Job
+
+    job = Job(act="relu", data="noise", width=8, depth=1, steps=4, batch=8, n_train=32, n_test=16)
+    return _sweep_folder(tmp, None, {f"{job.key}.json": {"key": job.key, "job": job.to_dict(), "diverged": False}})
+
+
+def _sympy(text: str):
+    import sympy as sp
+
+    return sp.sympify(text, locals={"x": sp.Symbol("x"), "y": sp.Symbol("y")})
+
+
 API_CASES = {
     "verify(scale=0.1)": lambda dp, tmp: dp.verify(scale=0.1),
     "verify(loss=1)": lambda dp, tmp: dp.verify(loss=1),
@@ -607,6 +621,10 @@ API_CASES = {
     "load(sweep: truncated result)": lambda dp, tmp: dp.load(_sweep_folder(tmp, None, {"k.json": b'{"key": '})),
     "load(sweep: empty)": lambda dp, tmp: dp.load(_sweep_folder(tmp)),
     "claims(out=a file)": lambda dp, tmp: dp.claims(_verify_json(tmp, {})),
+    "load(sweep: result without checksum)": lambda dp, tmp: dp.load(_unchecksummed(tmp)),
+    "register_activation(x**(1/3) in SymPy)": lambda dp, tmp: dp.register_activation("bad_cbrt", _sympy("x**(1/3)")),
+    "register_activation(x*y)": lambda dp, tmp: dp.register_activation("bad_xy", _sympy("x*y")),
+    "register_activation(3 + 0*x)": lambda dp, tmp: dp.register_activation("bad_const", _sympy("3 + 0*x")),
 }
 
 
