@@ -10,7 +10,7 @@ import numpy as np
 from ..archs import family_titles
 from ..results import Estimate
 from .figures_training import band
-from .style import apply_limits, color, new_figure, save
+from .style import act_label, apply_limits, color, new_figure, save
 
 __all__ = ["sparsity_figure", "cliff_figure", "spikes_figure", "loss_figure"]
 
@@ -147,8 +147,11 @@ def spikes_figure(panels: dict[str, dict], path: Path, ctx=None) -> Path:
                matplotlib.lines.Line2D([], [], color=color("clipped_relu2"), marker="s", mfc="white",
                                        label="C4: clipped ReLU² / ReLU²"),
                matplotlib.lines.Line2D([], [], color="#444444", marker="^", ls="none", ms=3.5,
-                                       label="interval continues off the axis")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+                                       label="interval runs off the axis")]
+    if not any(axis["cut"] for axis in meta["log_axes"].values()):
+        handles = handles[:2]  # no triangle drawn: none explained
+    # two columns: three entries in one row ran past the figure's edges
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return save(fig, path, ctx, meta)
 
 
@@ -173,7 +176,8 @@ def loss_figure(panels: dict[str, dict[str, Estimate]], path: Path, ctx=None) ->
             if act in info["dropped"]:
                 ax.text(index, 0.97, f"↑ {losses[act].mean:.3g}", transform=ax.get_xaxis_transform(), rotation=90,
                         fontsize=7, ha="center", va="top", color=color(act, acts))
-        ax.set_xticks(range(len(acts)), acts, rotation=50, ha="right", rotation_mode="anchor")
+        ax.set_xticks(range(len(acts)), [act_label(a) for a in acts], rotation=50, ha="right",
+                      rotation_mode="anchor")
         ax.set_xlim(-0.6, len(acts) - 0.4)
         ax.set_title(FAMILY_TITLES.get(family, family))
         ax.grid(alpha=0.25, lw=0.5, axis="y")

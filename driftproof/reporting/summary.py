@@ -91,8 +91,7 @@ def summary_tex(ctx: Context, claims: list[Claim]) -> str:
               + tex_prose("); the verdict against the paper, or, where the paper states nothing (–), holds / "
                           "violated / inconclusive. n: seeds, runs or samples. Deciding numbers: Table ")
               + r"\ref{tab:verdicts-full}.",
-              r"p{3.3cm}p{1.15cm}p{1.9cm}p{4.0cm}p{3.05cm}p{1.75cm}r", size=r"\footnotesize", label="tab:verdicts",
-              breakable=False),
+              r"p{3.1cm}p{1.15cm}p{1.85cm}p{3.9cm}p{2.75cm}p{2.15cm}r", size=r"\footnotesize", label="tab:verdicts"),
         headline_tex(ctx)])
 
 
@@ -104,4 +103,4 @@ def verdicts_appendix(ctx: Context, claims: list[Claim]) -> str:
         r"\section{Every claim and the number that decides it}\label{app:verdicts}",
         table(["claim", "verdict", "the number that decides it (95% interval)", r"\S"], rows,
               "Each claim, its verdict, and the number it turns on; the evidence is in the claim's section.",
-              r"p{5.0cm}lp{8.0cm}r", size=r"\small", label="tab:verdicts-full")])
+              r"p{5.0cm}lp{7.7cm}r", size=r"\small", label="tab:verdicts-full")])
