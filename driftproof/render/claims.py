@@ -188,6 +188,18 @@ def _persistence(cells: list[dict]) -> str:
             + (f", first negative at step {turns} in the others" if turned else ""))
 
 
+def _sign_test_power(numbers: dict) -> str:
+    """Said when no cell can be resolved at all: with n seeds an exact two-sided sign test's smallest p is
+    2^(1-n), and Holm's first threshold over m cells is alpha/m."""
+    seeds = max((c["sign_t0"].n for c in numbers["cells"]), default=0)
+    cells, alpha = len(numbers["cells"]), numbers["alpha"]
+    if not seeds or 2.0 ** (1 - seeds) <= alpha / cells:
+        return ""
+    return (f"; with {seeds} seeds its smallest p, {2.0 ** (1 - seeds):.2g}, exceeds Holm's first threshold "
+            f"{alpha:g}/{cells} = {alpha / cells:.2g}, so no cell can be resolved: the pooled test and the intervals "
+            f"are what this sweep can say")
+
+
 def _t0(numbers: dict) -> str:
     if not numbers.get("cells"):
         return (f"not recorded: the {numbers['not_recorded']} stored runs predate the sign's measurement "
@@ -209,7 +221,7 @@ def _t0(numbers: dict) -> str:
             f"{numbers['positive']} of {len(numbers['cells'])} (activation, layer) cells resolved positive, "
             f"{numbers['negative']} negative, {numbers['unresolved']} unresolved"
             f"{_no_interval_text(numbers)} (exact sign test over "
-            f"seeds per cell, Holm at family-wise {numbers['alpha']:g}){pooled_text}; "
+            f"seeds per cell, Holm at family-wise {numbers['alpha']:g}{_sign_test_power(numbers)}){pooled_text}; "
             f"{numbers['seed_values_positive']} of "
             f"{numbers['seed_values']} per-seed values positive. " + "; ".join(parts)
             + f". Note: {T0_RESOLUTION_NOTE}")

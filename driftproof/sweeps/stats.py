@@ -50,14 +50,15 @@ def _bic(rss: float, n: int, k: int) -> float:
     return n * math.log(max(rss, 1e-300) / n) + k * math.log(n)
 
 
-def _bootstrap(point: float, replicates: list[float], confidence: float, seed: int) -> Estimate:
-    """A point estimate with the percentile bootstrap interval and standard error of its replicates."""
+def _bootstrap(point: float, replicates: list[float], confidence: float, seed: int, n: int) -> Estimate:
+    """A point estimate with the percentile bootstrap interval and standard error of its replicates; its ``n``
+    is the sample size the replicates resampled (the runs), not the number of replicates."""
     if not replicates:
         return Estimate(float(point), math.nan, 0, math.nan, math.nan, confidence, "bootstrap", seed)
     tail = (1 - confidence) / 2
     low, high = (float(v) for v in np.quantile(replicates, [tail, 1 - tail]))
     stderr = float(np.std(replicates, ddof=1)) if len(replicates) > 1 else math.nan
-    return Estimate(float(point), stderr, len(replicates), low, high, confidence, "bootstrap", seed)
+    return Estimate(float(point), stderr, n, low, high, confidence, "bootstrap", seed)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def fit_changepoint(s, y, *, n_boot: int = 1000, seed: int = 0, confidence: floa
         boot = fit_hinge(s[index], y[index], candidates(s[index]))
         knots.append(boot["s0"])
         after.append(boot["slope_after"])
-    return HingeFit(_bootstrap(fit["s0"], knots, confidence, seed), _bootstrap(fit["slope_after"], after, confidence, seed),
+    return HingeFit(_bootstrap(fit["s0"], knots, confidence, seed, n), _bootstrap(fit["slope_after"], after, confidence, seed, n),
                     fit["slope_before"], fit["a"], fit["rss"], fit["rss_line"], n,
                     _bic(fit["rss_line"], n, 2) - _bic(fit["rss"], n, 4))
 

@@ -10,7 +10,7 @@ import pytest
 
 from driftproof.errors import InputError
 from driftproof.sweeps import make_grid, run_job
-from driftproof.sweeps.shipped import load_pack, pack
+from driftproof.sweeps.shipped import SHIPPED_GRIDS, load_pack, pack, pack_path, stored_sweep
 from driftproof.sweeps.store import CHECKSUM
 
 
@@ -84,3 +84,36 @@ def test_results_of_another_grid_or_a_truncated_pack_are_refused(tmp_path, quick
     path.write_bytes(pack("quick", quick_results, {}, tmp_path / "q2.json.gz").read_bytes()[:-40])
     with pytest.raises(InputError, match="cannot be read"):
         load_pack(path, "quick")
+
+
+@pytest.mark.parametrize("grid", SHIPPED_GRIDS)
+def test_the_shipped_grids_are_whole(grid):
+    shipped = stored_sweep(grid)
+    assert shipped is not None, f"{pack_path(grid)} is not shipped: run scripts/pack_sweeps.py (see its docstring)"
+    assert sorted(r["key"] for r in shipped.results) == sorted(job.key for job in make_grid(grid))
+    for name in ("commit", "command", "date", "wall_minutes", "cpus"):
+        assert shipped.provenance.get(name) is not None, name
+
+
+def _sample(grid):
+    """The cheapest stored configuration of each block of ``grid`` (by its recorded time)."""
+    cheapest = {}
+    for result in stored_sweep(grid).results:
+        block = result["job"]["block"]
+        if block not in cheapest or result["seconds"] < cheapest[block]["seconds"]:
+            cheapest[block] = result
+    return [cheapest[block] for block in sorted(cheapest)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("grid", SHIPPED_GRIDS)
+def test_shipped_results_regenerate_bit_for_bit(grid):
+    """Rerun the cheapest configuration of each block and compare every stored number exactly (all but the
+    wall time): the shipped evidence is what this version's code computes, not a record of an older one."""
+    if stored_sweep(grid) is None:
+        pytest.fail(f"{pack_path(grid)} is not shipped")
+    for stored in _sample(grid):
+        again = json.loads(json.dumps(run_job(stored["job"]), allow_nan=False))
+        for result in (stored, again):
+            result.pop("seconds")
+        assert again == {k: v for k, v in stored.items() if k != "seconds"}, stored["label"]
