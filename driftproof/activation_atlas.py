@@ -5,7 +5,8 @@ pointwise verdict it gives for the MLP (R3), the net drift coefficient E[σσ'(p
 initialization (p ~ N(0, Q), Q = 2: He weights on unit-variance inputs) with its quadrature error and
 relative to ReLU's, the set where σ is exactly 0 (where exact sparsity can arise), the growth of σ at
 +∞ (bounded, linear, polynomial of degree k, exponential: the spike tendency), and the jumps of σ.
-A short training summary per activation is not part of the atlas yet (``training`` is None).
+Each row also carries a short training summary on digits (driftproof/atlas_training.py: sparsity change and
+the sign's persistence over 5 seeds, with intervals), trained once per activation and cached apart.
 
 The build is cached under ``$DRIFTPROOF_CACHE`` keyed by the sources it depends on.
 """
@@ -85,6 +86,13 @@ class Atlas:
     def to_dict(self) -> dict:
         return {"q": self.q, "activations": len(self.rows), "proved_fraction": self.proved_fraction,
                 "rows": [r.to_dict() for r in self.rows]}
+
+    def plot(self, title: str = ""):
+        """Every activation by its drift coefficient against its sparsity change in training, labelled
+        (driftproof/render/atlas_figure.py). Returns a matplotlib Figure (not shown)."""
+        from .render.atlas_figure import atlas_figure
+
+        return atlas_figure(self, title)
 
     def __repr__(self) -> str:
         return (f"Atlas({len(self.rows)} activations, {self.proved_fraction:.0%} with an exact or certified "
@@ -183,16 +191,57 @@ def _cache_path() -> Path:
     return Path(root) / "atlas" / f"atlas-{_cache_key()}.json"
 
 
-def atlas(family: str | None = None, *, cache: bool = True, progress=None) -> Atlas:
+def atlas(family: str | None = None, *, cache: bool = True, progress=None, training: bool = True,
+          workers: int = 1, train_missing: bool = True) -> Atlas:
     """The atlas of every catalogued activation (or one ``family``), built once and cached.
 
     Args:
         family: keep only this family (see :data:`driftproof.catalogue.FAMILIES`).
         cache: read and write the cached build under ``$DRIFTPROOF_CACHE/atlas``.
         progress: called with (done, total, name) after each row, if given.
+        training: attach each row's training summary on digits, training the activations not cached yet
+            (about 5 s of one core each); False: ``training`` stays None.
+        workers: processes that train at once.
+        train_missing: False: attach only the summaries already cached (the others stay None); no training.
     Raises:
-        InputError: an unknown family.
+        InputError: an unknown family, or workers < 1.
     """
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    result = _symbolic_atlas(family, cache, progress)
+    if not training:
+        return result
+    return _with_training(result, cache, progress, workers, train_missing)
+
+
+def _with_training(result: Atlas, cache: bool, progress, workers: int, train_missing: bool = True) -> Atlas:
+    """The rows with their training summaries (driftproof/atlas_training.py), trained where not cached."""
+    from dataclasses import replace
+
+    from .atlas_training import cached_summary, training_summary
+
+    names = [r.name for r in result.rows]
+    found = {n: cached_summary(n) for n in names} if cache else {}
+    missing = [n for n in names if found.get(n) is None] if train_missing else []
+    if missing and workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, (name, summary) in enumerate(zip(missing, pool.map(training_summary, missing, [cache] * len(missing)))):
+                found[name] = summary
+                if progress is not None:
+                    progress(i + 1, len(missing), f"training {name}")
+    else:
+        for i, name in enumerate(missing):
+            found[name] = training_summary(name, cache)
+            if progress is not None:
+                progress(i + 1, len(missing), f"training {name}")
+    return Atlas(tuple(replace(r, training=found.get(r.name)) for r in result.rows), result.q,
+                 result.cached and not missing)
+
+
+def _symbolic_atlas(family: str | None, cache: bool, progress) -> Atlas:
+    """The rows without their training summaries, from the cache when it has them."""
     if family is not None and family not in FAMILIES:
         raise InputError(f"unknown family {family!r} (choose from {', '.join(FAMILIES)})")
     path = _cache_path()

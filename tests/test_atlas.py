@@ -55,7 +55,7 @@ def test_a_certified_sign_is_right_far_out_on_both_tails(name):
 
 def test_atlas_family_json_and_html(capsys, tmp_path):
     page = tmp_path / "atlas.html"
-    code = main(["atlas", "--family", "squared", "--json", "--html", str(page), "--no-progress"])
+    code = main(["atlas", "--family", "squared", "--json", "--html", str(page), "--no-progress", "--no-training"])
     payload = json.loads(capsys.readouterr().out)
     names = [r["name"] for r in payload["rows"]]
     assert code == 0 and {"relu2", "gelu2", "clipped_relu2", "relu3", "xielu"} <= set(names)
@@ -71,7 +71,7 @@ def test_atlas_refuses_a_bad_family_and_an_unwritable_page(capsys, tmp_path):
 
 
 def test_the_api_exposes_the_atlas():
-    squared = driftproof.atlas("squared")
+    squared = driftproof.atlas("squared", training=False)
     assert len(squared.rows) >= 5 and all(r.family == "squared" for r in squared.rows)
 
 
@@ -106,16 +106,35 @@ def _oracle_sign(expr, p: float) -> int:
 
 @pytest.mark.parametrize("name", sorted(__import__("driftproof.catalogue", fromlist=["CATALOGUE"]).CATALOGUE))
 def test_every_proved_sign_map_agrees_with_a_dense_high_precision_scan(name):
-    """Each exact or certified map of the catalogue has the sign mpmath gives (50 to 1500 digits) at 300
-    seeded points (seed 7) in [-30, 30], a dense grid of 200 on [-1e-3, 1e-3] (roots near 0) and 24 far points
-    out to ±1e3 (periodic tails through their period; farther out the oracle's precision costs too much). Points within 1e-7 of a root or a breakpoint are skipped;
-    an inconclusive map is skipped (it claims nothing where it says 'sign not proved')."""
-    import numpy as np
-
+    """Each exact or certified map of the catalogue has the sign mpmath gives (_oracle_sign) at 300 seeded points
+    (seed 7) in [-30, 30], a dense grid of 200 on [-1e-3, 1e-3] (roots near 0) and 24 far points out to ±1e3
+    (periodic tails through their period; farther out the oracle's precision costs too much). Points within
+    1e-7 of a root or a breakpoint are skipped; an inconclusive map is skipped (it claims nothing where it
+    says 'sign not proved')."""
     act = get_activation(name)
     smap = sign_map(act)
     if not smap.proved:
         pytest.skip(f"{name}: inconclusive ({smap.reason})")
+    _agrees_with_the_oracle(act, smap)
+
+
+# One expression per new proof rule: a square root's conjugate on a tail, a period, a sum of exponentials
+# divided by its dominant power, a stiff logistic normalized to one fraction.
+RULES = ("x/2 + sqrt(x**2 + 9)/2 - 1", "x - sqrt(x**2 + 1) + 2", "sin(x) + 0.5",
+         "(x*(1 - 1/(1 + exp(-2*x))) + 1)/(1 + exp(-2*x))", "sigmoid(100*x)*x")
+
+
+@pytest.mark.parametrize("spec", RULES)
+def test_each_new_proof_rule_proves_a_map_that_mpmath_confirms(spec):
+    act = get_activation(spec)
+    smap = sign_map(act)
+    assert smap.proved, smap.reason
+    _agrees_with_the_oracle(act, smap)
+
+
+def _agrees_with_the_oracle(act, smap):
+    import numpy as np
+
     rng = np.random.default_rng(7)
     far = np.geomspace(40, 1e3, 12)
     points = np.concatenate([rng.uniform(-30, 30, 300), np.linspace(-1e-3, 1e-3, 200), far, -far])
@@ -130,6 +149,56 @@ def test_every_proved_sign_map_agrees_with_a_dense_high_precision_scan(name):
         if got is None:
             continue
         truth = _oracle_sign(act.sigma_dsigma, p)
-        assert got == truth, (name, p, smap.describe()[:300])
+        assert got == truth, (act.name, p, smap.describe()[:300])
         checked += 1
     assert checked >= 400, checked
+
+
+# --- the training summary, the figure, the appendix (a shorter setup: the numbers' plumbing, not their values)
+
+@pytest.fixture
+def short_training(monkeypatch, tmp_path):
+    from driftproof import atlas_training
+
+    monkeypatch.setenv("DRIFTPROOF_CACHE", str(tmp_path))
+    monkeypatch.setitem(atlas_training.SETUP, "steps", 40)
+    return atlas_training
+
+
+def test_training_summary_relu_gelu_and_the_refused(short_training):
+    """ReLU: a unit is exactly 0 iff p <= 0, so both sparsity changes agree seed by seed; tanh is never exactly 0;
+    exp(x) is refused before any work (logits of sd 1e45); every interval is over 5 seeds and contains its mean."""
+    relu = short_training.training_summary("relu")
+    assert relu["seeds"] == [0, 1, 2, 3, 4] and relu["diverged"] == [] and not relu["all_diverged"]
+    assert relu["zero_frac_change"]["values"] == relu["nonpos_frac_change"]["values"]
+    for key in ("zero_frac_change", "nonpos_frac_change", "positive_fraction"):
+        e = relu[key]
+        assert e["n"] == 5 and e["ci_low"] <= e["mean"] <= e["ci_high"]
+    assert 0.0 <= relu["positive_fraction"]["ci_low"] and relu["positive_fraction"]["ci_high"] <= 1.0
+    # tanh is exactly 0 only at p = 0 (GELU is not a control here: x Φ(x) underflows to 0 below p ≈ -38)
+    tanh = short_training.training_summary("tanh")
+    assert tanh["zero_frac_start"]["mean"] == 0.0 and tanh["zero_frac_change"]["values"] == [0.0] * 5
+    assert "refused" in short_training.training_summary("exponential")
+    # cached: the same numbers come back without training
+    assert short_training.cached_summary("relu") == relu
+
+
+def test_the_figure_draws_every_trained_activation_and_names_the_rest(short_training):
+    from driftproof.activation_atlas import atlas
+    from driftproof.render.atlas_figure import left_out
+
+    result = atlas("squared")  # relu2, relu3 (every run diverges at He scale), gelu2, ...
+    gone = left_out(result)
+    assert "relu3" in gone["every run diverged"]
+    figure = result.plot()
+    labels = {t.get_text() for ax in figure.axes for t in ax.texts}
+    drawn = {r.name for r in result.rows} - {n for names in gone.values() for n in names}
+    assert drawn and drawn <= labels and not (labels & set(gone["every run diverged"]))
+    assert "relu3" in figure._suptitle.get_text()
+
+
+def test_atlas_refuses_figure_without_training_and_bad_workers(capsys, tmp_path):
+    assert main(["atlas", "--figure", str(tmp_path / "a.png"), "--no-training"]) == 2
+    assert main(["atlas", "--workers", "0", "--no-training"]) == 2
+    assert main(["atlas", "--figure", str(tmp_path / "a.txt")]) == 2
+    assert not list(tmp_path.iterdir())

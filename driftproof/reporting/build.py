@@ -25,6 +25,7 @@ from .configurations import configurations_tex
 from .html import write_html
 from .latex import compile_pdf, missing_tex, table
 from .scope_sections import scope_section
+from .atlas_sections import atlas_appendix
 from .montecarlo_sections import drift_section, montecarlo_appendix, montecarlo_claims, montecarlo_text
 from .residual_sections import residual_appendix, residual_claims, residual_section
 from .summary import summary_tex, verdicts_appendix
@@ -67,7 +68,7 @@ def _configurations(ctx: Context) -> str:
 
 SECTIONS: tuple[Callable[[Context], str], ...] = (_sign, drift_section, persistence_section, split_section,
                                                   residual_section, sweep_section, scope_section)
-APPENDIX: tuple[Callable[[Context], str], ...] = (_configurations, derivation_appendix, _tables)
+APPENDIX: tuple[Callable[[Context], str], ...] = (_configurations, derivation_appendix, _tables, atlas_appendix)
 CLAIMS: tuple[Callable[[Context], list[Claim]], ...] = (theory_claims, montecarlo_claims, training_claims,
                                                         residual_claims, sweep_claims)
 

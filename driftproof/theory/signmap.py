@@ -12,9 +12,13 @@ grid on |x| <= 12 with mpmath checks), each such interval marked ``certified=Fal
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -25,7 +29,7 @@ from ..bounded import bounded
 from .certify import DEFAULT_BUDGET, Isolation, Unsupported, isolate_sign
 from .certify.isolate import SYMPY_STEP_LIMIT
 
-__all__ = ["SignInterval", "Root", "SignMap", "sign_map", "EXACT", "CERTIFIED", "INCONCLUSIVE",
+__all__ = ["SignInterval", "Root", "SignMap", "sign_map", "compute_sign_map", "EXACT", "CERTIFIED", "INCONCLUSIVE",
            "CUSTOM_BUDGET", "BUILTIN_BUDGET"]
 
 EXACT, CERTIFIED, INCONCLUSIVE = "exact", "certified", "inconclusive"
@@ -162,6 +166,17 @@ class SignMap:
                 pieces.append(iv)
         text = "; ".join(iv.describe() for iv in pieces)
         return text if self.proved else f"{text} [inconclusive: {self.reason}]"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SignMap:
+        """The map back from :meth:`to_dict`'s form (the disk cache)."""
+        intervals = tuple(SignInterval(float(iv["lo"]), float(iv["hi"]), int(iv["sign"]), bool(iv["certified"]),
+                                       iv.get("period")) for iv in data["intervals"])
+        roots = tuple(Root(float(r["value"]), r["exact"], r["method"],
+                           None if r["enclosure"] is None else (float(r["enclosure"][0]), float(r["enclosure"][1])))
+                      for r in data["roots"])
+        return cls(data["activation"], intervals, roots, bool(data["exact"]), data["method"], data["certification"],
+                   data["reason"])
 
     def to_dict(self) -> dict:
         return {"activation": self.activation, "intervals": [iv.to_dict() for iv in self.intervals],
@@ -502,12 +517,56 @@ def _method(certification: str, isolations: list[Isolation], reason: str, symbol
 def sign_map(activation: Activation, budget: float | None = None) -> SignMap:
     """The sign map of sigma sigma' (R3): where the expected gradient is positive, negative, zero.
 
+    Computed once per expression and budget and kept under ``$DRIFTPROOF_CACHE/signmaps``, keyed by the
+    expression, the budget and the sources of the certifier (a warm ``verify`` proves nothing again: GELU's
+    map costs about a second, most of it SymPy steps in bounded child processes).
+
     Args:
         activation: the activation.
         budget: units of work for the ball arithmetic, shared by the branches (default CUSTOM_BUDGET
             for a custom expression, BUILTIN_BUDGET for a built-in); past it the map is inconclusive.
             Work, not time: the answer does not depend on the machine's load.
     """
+    if budget is None:
+        budget = CUSTOM_BUDGET if activation.custom else BUILTIN_BUDGET
+    path = _disk_path(activation, float(budget))
+    try:
+        return SignMap.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    smap = compute_sign_map(activation, budget)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_suffix(f".{os.getpid()}.partial")
+        scratch.write_text(json.dumps(smap.to_dict()))
+        scratch.replace(path)
+    except OSError:
+        pass  # an unwritable cache only costs a recomputation
+    return smap
+
+
+_SOURCES = ("theory/signmap.py", "theory/certify/isolate.py", "theory/certify/extended.py", "theory/certify/balls.py",
+            "theory/certify/rewrite.py", "theory/certify/results.py", "activations.py", "bounded.py")
+
+
+@lru_cache(maxsize=1)
+def _sources_digest() -> str:
+    here = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for part in _SOURCES:
+        digest.update((here / part).read_bytes())
+    return digest.hexdigest()
+
+
+def _disk_path(activation: Activation, budget: float) -> Path:
+    key = hashlib.sha256("\n".join([_sources_digest(), activation.name, sp.srepr(activation.sigma_dsigma),
+                                     repr(budget)]).encode()).hexdigest()[:24]
+    root = os.environ.get("DRIFTPROOF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "driftproof")
+    return Path(root) / "signmaps" / f"{key}.json"
+
+
+def compute_sign_map(activation: Activation, budget: float | None = None) -> SignMap:
+    """:func:`sign_map` without its caches: the map proved anew."""
     if budget is None:
         budget = CUSTOM_BUDGET if activation.custom else BUILTIN_BUDGET
     g = activation.sigma_dsigma

@@ -309,7 +309,7 @@ class _Certifier:
                 makers.append(lambda: sp.factor(g))
                 if g.has(sp.tanh):
                     makers.append(lambda: sp.factor(g.rewrite(sp.exp)))
-                if g.has(sp.exp):
+                if _integer_exponentials(g, self.sym):
                     makers += [lambda: _dominant_form(g, self.sym, +1), lambda: _dominant_form(g, self.sym, -1)]
             self._forms[g] = ([prepare(g)], makers)
         forms, makers = self._forms[g]
@@ -476,6 +476,12 @@ class _Certifier:
         if limit_sign == 0:
             return g_edge if toward_limit * g_edge < 0 else None
         return g_edge if limit_sign == g_edge else None
+
+
+def _integer_exponentials(g: sp.Expr, sym: sp.Symbol) -> bool:
+    """g has exponentials, each exp(k x) with an integer k (what _dominant_form needs)."""
+    exps = g.atoms(sp.exp)
+    return bool(exps) and all((e.args[0] / sym).is_Integer for e in exps)
 
 
 def _dominant_form(g: sp.Expr, sym: sp.Symbol, side: int) -> sp.Expr | None:

@@ -1,0 +1,78 @@
+"""The atlas figure: every activation placed by its drift coefficient E[σσ'] (relative to ReLU's) against the
+change of sparsity in its training on digits, labelled; drawn from the atlas rows (nothing recomputed).
+
+Left: the fraction of exact zeros at the last hidden layer, for the activations that are exactly 0 on an
+interval (for the others it is 0 throughout, and they are counted in the title). Right: the fraction with
+p <= 0, for every activation. Bars are the 95% Student-t intervals over seeds; a hollow marker has no interval
+(fewer than 5 seeds that did not diverge). Activations that were refused, or whose every run diverged, are not
+drawn as data: the caption names them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .figure import new_figure
+
+__all__ = ["atlas_figure", "left_out"]
+
+
+def left_out(result) -> dict[str, list[str]]:
+    """The activations not drawn, by why: not trained (refused, or no summary), every run diverged."""
+    out: dict[str, list[str]] = {"not trained": [], "every run diverged": []}
+    for r in result.rows:
+        t = r.training
+        if not t or "refused" in t:
+            out["not trained"].append(r.name)
+        elif t.get("all_diverged"):
+            out["every run diverged"].append(r.name)
+    return out
+
+
+def _has_exact_zeros(row) -> bool:
+    return row.zero_set not in ("none", "isolated points")
+
+
+def atlas_figure(result, title: str = ""):
+    """Two panels (module docstring). Returns a matplotlib Figure (not shown)."""
+    from matplotlib import colormaps
+
+    skipped = {n for names in left_out(result).values() for n in names}
+    rows = [r for r in result.rows if r.name not in skipped]
+    families = sorted({r.family for r in result.rows})
+    colours = {f: colormaps["tab10"](i % 10) for i, f in enumerate(families)}
+    figure, axes = new_figure(11.0, 5.2, 1, 2)
+    panels = ((axes[0][0], "zero_frac_change", "change of the fraction of exact zeros (end − start)",
+               [r for r in rows if _has_exact_zeros(r)]),
+              (axes[0][1], "nonpos_frac_change", "change of the fraction with p ≤ 0 (end − start)", rows))
+    for ax, key, ylabel, chosen in panels:
+        for r in chosen:
+            estimate = r.training.get(key) or {}
+            mean, low, high = estimate.get("mean"), estimate.get("ci_low"), estimate.get("ci_high")
+            if mean is None:
+                continue
+            x = r.drift_relative_to_relu
+            colour = colours[r.family]
+            interval = low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
+            if interval:
+                ax.errorbar([x], [mean], yerr=[[mean - low], [high - mean]], fmt="none", ecolor=colour, lw=0.8,
+                            alpha=0.7)
+            ax.plot([x], [mean], "o", ms=4, color=colour, mfc=colour if interval else "white")
+            ax.annotate(r.name, (x, mean), fontsize=5.5, xytext=(3, 2), textcoords="offset points", color="0.2")
+        ax.axhline(0.0, color="black", lw=0.6)
+        ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
+        ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_xlabel("drift coefficient E[σσ'(p)] / ReLU's, p ~ N(0, %g) (symlog)" % result.q)
+        ax.set_ylabel(ylabel)
+    no_zeros = sum(1 for r in rows if not _has_exact_zeros(r))
+    axes[0][0].set_title(f"exactly 0 on an interval ({len(rows) - no_zeros}); the other {no_zeros} have no exact "
+                         "zeros", fontsize=9)
+    axes[0][1].set_title(f"every activation trained ({len(rows)})", fontsize=9)
+    for family, colour in colours.items():
+        axes[0][1].plot([], [], "o", color=colour, label=family, ms=4)
+    axes[0][1].legend(fontsize=6, loc="best", ncol=2, title="family", title_fontsize=6)
+    notes = "; ".join(f"{why}: {', '.join(names)}" for why, names in left_out(result).items() if names)
+    setup = next((r.training["setup"] for r in rows if r.training and "setup" in r.training), "")
+    figure.suptitle((title + "\n" if title else "") + f"training: {setup}. Bars: 95% t-intervals over seeds; "
+                    f"hollow: no interval (n < 5)" + (f"\nnot drawn — {notes}" if notes else ""), fontsize=8)
+    return figure
