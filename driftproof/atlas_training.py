@@ -1,7 +1,7 @@
 """The atlas's short training summary per activation: digits, 5 seeds, sparsity change and the sign's persistence.
 
-One fixed, small setup for every activation (:data:`SETUP`): an MLP of two hidden layers of 128 units at He
-initialization, cross-entropy, plain SGD (lr 0.05, batch 64) for 500 steps on the digits set, 5 seeds (the
+One fixed, small setup for every activation (:data:`SETUP`): an MLP of two hidden layers of 128 units at LeCun
+initialization, cross-entropy, Adam (lr 1e-3, batch 64) for 500 steps on the digits set, 5 seeds (the
 unit of replication), measured every 5 steps at the last hidden layer (the input of the readout). Per
 activation: the change of the fraction of exact zeros and of p <= 0 there (end minus start, paired per seed),
 the fraction of logged steps with a positive sign statistic E[δ | p > 0], and how many seeds' running mean of
@@ -24,8 +24,10 @@ from .errors import InputError
 
 __all__ = ["SETUP", "training_summary", "cached_summary", "setup_text"]
 
-SETUP = {"loss": "ce", "arch": "mlp", "data": "digits", "width": 128, "depth": 2, "scale": "he", "init": "normal",
-         "opt": "sgd", "lr": 0.05, "batch": 64, "steps": 500, "seeds": 5, "log_every": 5}
+# LeCun scale and Adam: at He scale with SGD (lr 0.05) every run of ReLU², GELU², ReLU³, StarReLU and xIELU
+# diverged (their logits start far above the constant predictor's loss); here most of them train.
+SETUP = {"loss": "ce", "arch": "mlp", "data": "digits", "width": 128, "depth": 2, "scale": "lecun", "init": "normal",
+         "opt": "adam", "lr": 1e-3, "batch": 64, "steps": 500, "seeds": 5, "log_every": 5}
 # the sources whose change changes the numbers (the cache is keyed by them)
 _SOURCES = ("atlas_training.py", "activations.py", "catalogue.py", "data.py", "nets.py", "network.py", "optim.py",
             "losses.py", "inits.py", "divergence.py", "training/loop.py", "training/measure.py",

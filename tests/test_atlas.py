@@ -167,7 +167,7 @@ def short_training(monkeypatch, tmp_path):
 
 def test_training_summary_relu_gelu_and_the_refused(short_training):
     """ReLU: a unit is exactly 0 iff p <= 0, so both sparsity changes agree seed by seed; tanh is never exactly 0;
-    exp(x) is refused before any work (logits of sd 1e45); every interval is over 5 seeds and contains its mean."""
+    exp(x) diverges or is refused; every interval is over 5 seeds and contains its mean."""
     relu = short_training.training_summary("relu")
     assert relu["seeds"] == [0, 1, 2, 3, 4] and relu["diverged"] == [] and not relu["all_diverged"]
     assert relu["zero_frac_change"]["values"] == relu["nonpos_frac_change"]["values"]
@@ -178,7 +178,13 @@ def test_training_summary_relu_gelu_and_the_refused(short_training):
     # tanh is exactly 0 only at p = 0 (GELU is not a control here: x Φ(x) underflows to 0 below p ≈ -38)
     tanh = short_training.training_summary("tanh")
     assert tanh["zero_frac_start"]["mean"] == 0.0 and tanh["zero_frac_change"]["values"] == [0.0] * 5
-    assert "refused" in short_training.training_summary("exponential")
+    # exp(x): at LeCun scale every run diverges at step 0 (named, summarized over the steps before it);
+    # at He scale it is refused before any work (logits of sd 1e45)
+    exponential = short_training.training_summary("exponential")
+    assert exponential["all_diverged"] and [d["seed"] for d in exponential["diverged"]] == [0, 1, 2, 3, 4]
+    short_training.SETUP["scale"] = "he"
+    assert "sd 3.65e+45" in short_training.training_summary("exponential")["refused"]
+    short_training.SETUP["scale"] = "lecun"
     # cached: the same numbers come back without training
     assert short_training.cached_summary("relu") == relu
 
@@ -191,7 +197,7 @@ def test_the_figure_draws_every_trained_activation_and_names_the_rest(short_trai
     gone = left_out(result)
     assert "relu3" in gone["every run diverged"]
     figure = result.plot()
-    labels = {t.get_text() for ax in figure.axes for t in ax.texts}
+    labels = {name for ax in figure.axes for t in ax.texts for name in t.get_text().split(", ")}  # grouped labels
     drawn = {r.name for r in result.rows} - {n for names in gone.values() for n in names}
     assert drawn and drawn <= labels and not (labels & set(gone["every run diverged"]))
     assert "relu3" in figure._suptitle.get_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 
 __all__ = ["atlas_table", "atlas_html"]
 
@@ -23,15 +24,15 @@ def atlas_table(result, width: int = 80) -> str:
                 f"{training_cell(r.training, 'zero_frac_change'):>7}")
         lines.append(line[:width])
     proved = sum(r.certification in ("exact", "certified") for r in result.rows)
-    lines.append(f"{proved}/{len(result.rows)} sign maps exact or certified; drift = E[σσ'(p)], p ~ N(0, {result.q:g}), "
-                 "relative to ReLU's"[: 3 * width])
+    notes = [f"{proved}/{len(result.rows)} sign maps exact or certified; drift = E[σσ'(p)], p ~ N(0, {result.q:g}), "
+             "relative to ReLU's"]
     trained = next((r.training for r in result.rows if r.training and "setup" in r.training), None)
     if trained is not None:
-        lines.append(f"Δzeros: change of the fraction of exact zeros in training ({trained['setup']}), mean over "
+        notes.append(f"Δzeros: change of the fraction of exact zeros in training ({trained['setup']}), mean over "
                      "seeds; '*' its 95% interval excludes 0; 'div' every run diverged; 'n/a' not trained")
     jumps = [r for r in result.rows if r.jumps]
-    for r in jumps:
-        lines.append(f"{r.name}: {r.note}")
+    notes += [f"{r.name}: {r.note}" for r in jumps]
+    lines += [textwrap.fill(note, width, subsequent_indent="  ") for note in notes]  # the notes fit too
     return "\n".join(lines)
 
 

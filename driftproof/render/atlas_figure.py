@@ -1,6 +1,7 @@
 """The atlas figure: every activation placed by its drift coefficient E[σσ'] (relative to ReLU's) against the
 change of sparsity in its training on digits, labelled; drawn from the atlas rows (nothing recomputed).
 
+Points that would print on top of each other share one label (at most four names, then "+k").
 Left: the fraction of exact zeros at the last hidden layer, for the activations that are exactly 0 on an
 interval (for the others it is 0 throughout, and they are counted in the title). Right: the fraction with
 p <= 0, for every activation. Bars are the 95% Student-t intervals over seeds; a hollow marker has no interval
@@ -29,6 +30,10 @@ def left_out(result) -> dict[str, list[str]]:
     return out
 
 
+def _symlog(x: float) -> float:
+    return math.copysign(math.log10(1 + abs(x) / 0.1), x)
+
+
 def _has_exact_zeros(row) -> bool:
     return row.zero_set not in ("none", "isolated points")
 
@@ -40,12 +45,13 @@ def atlas_figure(result, title: str = ""):
     skipped = {n for names in left_out(result).values() for n in names}
     rows = [r for r in result.rows if r.name not in skipped]
     families = sorted({r.family for r in result.rows})
-    colours = {f: colormaps["tab10"](i % 10) for i, f in enumerate(families)}
+    colours = {f: colormaps["tab20"](2 * i % 20 + (2 * i // 20)) for i, f in enumerate(families)}
     figure, axes = new_figure(11.0, 5.2, 1, 2)
     panels = ((axes[0][0], "zero_frac_change", "change of the fraction of exact zeros (end − start)",
                [r for r in rows if _has_exact_zeros(r)]),
               (axes[0][1], "nonpos_frac_change", "change of the fraction with p ≤ 0 (end − start)", rows))
     for ax, key, ylabel, chosen in panels:
+        labels: dict[tuple, list] = {}  # points that would print on top of each other share one label
         for r in chosen:
             estimate = r.training.get(key) or {}
             mean, low, high = estimate.get("mean"), estimate.get("ci_low"), estimate.get("ci_high")
@@ -58,10 +64,16 @@ def atlas_figure(result, title: str = ""):
                 ax.errorbar([x], [mean], yerr=[[mean - low], [high - mean]], fmt="none", ecolor=colour, lw=0.8,
                             alpha=0.7)
             ax.plot([x], [mean], "o", ms=4, color=colour, mfc=colour if interval else "white")
-            ax.annotate(r.name, (x, mean), fontsize=5.5, xytext=(3, 2), textcoords="offset points", color="0.2")
+            cell = (round(_symlog(x) * 8), round(mean * 40))
+            labels.setdefault(cell, [x, mean, []])[2].append(r.name)
+        for x, mean, names in labels.values():
+            text = ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
+            ax.annotate(text, (x, mean), fontsize=5.5, xytext=(3, 2), textcoords="offset points", color="0.2")
         ax.axhline(0.0, color="black", lw=0.6)
         ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
         ax.set_xscale("symlog", linthresh=0.1)
+        xs = [r.drift_relative_to_relu for r in chosen] or [0.0]
+        ax.set_xlim(min(-0.2, 2 * min(xs)), max(2.0, 3 * max(xs)))  # room for the labels at both ends
         ax.set_xlabel("drift coefficient E[σσ'(p)] / ReLU's, p ~ N(0, %g) (symlog)" % result.q)
         ax.set_ylabel(ylabel)
     no_zeros = sum(1 for r in rows if not _has_exact_zeros(r))

@@ -652,16 +652,18 @@ def _open_pieces(intervals: list[SignInterval], roots: list[Root], reason: str) 
             pieces.append([iv.lo, iv.hi])
     if not pieces:
         return reason
-    texts = []
+    texts, points = [], []
     for lo, hi in pieces:
-        if hi - lo <= 1e-9 * max(1.0, abs(lo)):
-            texts.append(f"{_fmt(lo)} (σσ' seems to touch 0 there without changing sign; Arb proves no zero "
-                         "exactly at a point that is not a binary number)")
+        if math.isfinite(lo) and hi - lo <= 1e-9 * max(1.0, abs(lo)):
+            points.append(_fmt(lo))
             continue
         changes = sum(1 for r in roots if lo < r.value < hi and r.enclosure is None)
         seen = f" (the float scan sees {changes} sign changes there)" if changes else ""
         texts.append(f"({_fmt(lo)}, {_fmt(hi)}){seen}")
-    return f"{reason}; not closed: {', '.join(texts)}"
+    if points:
+        texts.append(f"the points {', '.join(points)} (σσ' seems to touch 0 there without changing sign; Arb "
+                     "proves no zero exactly at a point that is not a binary number)")
+    return f"{reason}; not closed: {'; '.join(texts)}"
 
 
 PERIODIC_WINDOW = 16.0  # a periodic map lists its translates over whole periods covering [-16, 16]
