@@ -9,8 +9,8 @@ the *critical path*, max(own CPU, children's CPU) for verify (the two halves run
 train (one BLAS thread, the default). Each model's constants are then fitted to the critical paths by
 non-negative least squares on relative errors:
 
-- ``verify --arch gpt|vit``: seconds = (INIT_SECONDS + PRODUCT_SECONDS x tokens C^2 L) x passes
-  (driftproof/evidence/transformer.py);
+- ``verify --arch gpt|vit``: seconds = (INIT_SECONDS + BLOCK_SECONDS x L + PRODUCT_SECONDS x tokens C^2 L) x
+  passes, each constant per architecture (driftproof/evidence/transformer.py);
 - ``train`` (MLP-like): seconds = STEP_SECONDS x steps + flops / FLOP_RATE (driftproof/training/spec.py);
 - ``train --arch gpt|vit``: seconds = TRANSFORMER_EVAL_SECONDS x held-out evaluations + counted flops /
   TRANSFORMER_FLOP_RATE (driftproof/training/estimate.py; a per-step constant fitted to 0 and was dropped).
@@ -41,7 +41,8 @@ from scipy.optimize import nnls
 
 OUT = Path(__file__).resolve().parent / "results" / "calibrate_estimates.json"
 
-VERIFY_CASES = [("gpt", {}), ("gpt", {"width": 64}), ("vit", {}), ("vit", {"depth": 4})]
+VERIFY_CASES = [("gpt", {}), ("gpt", {"width": 64}), ("gpt", {"depth": 6}), ("vit", {}), ("vit", {"depth": 4}),
+                ("vit", {"depth": 8}), ("vit", {"depth": 16}), ("vit", {"width": 64})]
 MLP_TRAIN = dict(steps=300, seeds=2, figures=False, progress=False)
 TRAIN_CASES = [
     ("mlp", dict(width=64, depth=1, data="noise", **MLP_TRAIN)),
@@ -54,7 +55,7 @@ TRAIN_CASES = [
     ("vit", dict(width=32, depth=2, steps=120, seeds=1, figures=False, progress=False)),
     ("gpt", dict(width=32, depth=2, steps=40, seeds=1, eval_every=40, figures=False, progress=False)),
 ]
-MODELS = ("verify_transformer", "train_mlp", "train_transformer")
+MODELS = ("verify_gpt", "verify_vit", "train_mlp", "train_transformer")
 
 
 def _cpu() -> tuple[float, float]:
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="one case of each model (a check of the constants in the package, not a calibration)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"the JSON to write (default {OUT})")
+    parser.add_argument("--refit", action="store_true",
+                        help="measure nothing: refit the stored cases with this version's features")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                         help="the models to calibrate (default all); the others' earlier cases are kept from the JSON")
     args = parser.parse_args()
@@ -107,7 +110,10 @@ def main() -> None:
 
     # the features are estimates with a constant set to 1 (flops / 1 flop a second): past any time limit
     os.environ["DRIFTPROOF_MAX_SECONDS"] = "1e30"
-    verify_cases = (VERIFY_CASES[:1] if args.quick else VERIFY_CASES) if "verify_transformer" in args.models else []
+    if args.refit:
+        args.models = []
+    verify_cases = [(arch, options) for arch, options in (VERIFY_CASES[::3] if args.quick else VERIFY_CASES)
+                    if f"verify_{arch}" in args.models]
     train_cases = [(arch, options) for arch, options in (TRAIN_CASES[1:2] + TRAIN_CASES[3:4] if args.quick
                                                          else TRAIN_CASES)
                    if ("train_mlp" if arch == "mlp" else "train_transformer") in args.models]
@@ -115,23 +121,22 @@ def main() -> None:
     # warm the imports and caches (lazy modules, compiled Adam, data sets), untimed
     if verify_cases:
         api.verify(arch="gpt")
-    api.train(**{**TRAIN_CASES[0][1], "steps": 5})
-    api.train(arch="gpt", **{**TRAIN_CASES[3][1], "steps": 2})
-    api.train(arch="vit", **{**TRAIN_CASES[4][1], "steps": 2})
+    if train_cases:
+        api.train(**{**TRAIN_CASES[0][1], "steps": 5})
+        api.train(arch="gpt", **{**TRAIN_CASES[3][1], "steps": 2})
+        api.train(arch="vit", **{**TRAIN_CASES[4][1], "steps": 2})
 
     kept = json.loads(args.out.read_text())["cases"] if args.out.exists() else []
-    rows = [row for row in kept if row["model"] not in args.models]  # an earlier run's cases of the other models
+    # an earlier run's cases of the other models (of this version's models only)
+    rows = [row for row in kept if row["model"] in MODELS and row["model"] not in args.models]
     for arch, options in verify_cases:
         estimate = api.verify_budget_for(arch=arch, **options).seconds
-        with constants(verify_model, INIT_SECONDS=1.0, PRODUCT_SECONDS=0.0):
-            passes = api.verify_budget_for(arch=arch, **options).seconds
-        with constants(verify_model, INIT_SECONDS=0.0, PRODUCT_SECONDS=1.0):
-            products = api.verify_budget_for(arch=arch, **options).seconds
         time_ = measured(lambda: api.verify(arch=arch, **options))
         critical = max(time_["cpu_self_s"], time_["cpu_children_s"])
         rows.append({"command": f"verify --arch {arch}" + "".join(f" --{k} {v}" for k, v in options.items()),
-                     "model": "verify_transformer", "estimate_s": estimate, "features": [passes, products],
-                     "estimated_with": _constants(verify_model, "INIT_SECONDS", "PRODUCT_SECONDS"),
+                     "model": f"verify_{arch}", "estimate_s": estimate,
+                     "features": verify_features(api, verify_model, arch, options),
+                     "estimated_with": {name: getattr(verify_model, name)[arch] for name in VERIFY_CONSTANTS},
                      **time_, "critical_s": critical})
         print(f"{rows[-1]['command']}: estimate {estimate:.1f} s; wall {time_['wall_s']:.1f} s, critical path "
               f"{critical:.1f} CPU-s (own {time_['cpu_self_s']:.1f}, children {time_['cpu_children_s']:.1f}), "
@@ -165,8 +170,14 @@ def main() -> None:
         print(f"{rows[-1]['command']}: estimate {estimate:.1f} s; wall {time_['wall_s']:.1f} s, "
               f"{critical:.1f} CPU-s, load {time_['load_1min']:.2f}", flush=True)
 
-    current = {"verify_transformer": {"INIT_SECONDS": verify_model.INIT_SECONDS,
-                                      "PRODUCT_SECONDS": verify_model.PRODUCT_SECONDS},
+    if args.refit:  # an earlier run's verify cases against this version's features (no new measurement)
+        for row in rows:
+            if row["model"].startswith("verify_"):
+                words = row["command"].split()
+                options = {words[i][2:]: int(words[i + 1]) for i in range(3, len(words), 2)}
+                row["features"] = verify_features(api, verify_model, words[2], options)
+    current = {**{f"verify_{arch}": {name: getattr(verify_model, name)[arch] for name in VERIFY_CONSTANTS}
+                  for arch in ("gpt", "vit")},
                "train_mlp": {"STEP_SECONDS": mlp_model.STEP_SECONDS, "inverse FLOP_RATE": 1 / mlp_model.FLOP_RATE},
                "train_transformer": {"TRANSFORMER_EVAL_SECONDS": transformer_model.TRANSFORMER_EVAL_SECONDS,
                                      "inverse TRANSFORMER_FLOP_RATE": 1 / transformer_model.TRANSFORMER_FLOP_RATE}}
@@ -190,8 +201,8 @@ def main() -> None:
     payload = {"measures": __doc__.splitlines()[0], "cases": rows, "current": current, "fitted": fitted,
                "summary": summary, "load_average_start": load_start, "load_average_end": os.getloadavg(),
                "cpus": os.cpu_count(), "command": "PYTHONPATH=. python scripts/calibrate_estimates.py"
-               + (" --quick" if args.quick else "") + ("" if set(args.models) == set(MODELS) else
-                                                       " --models " + " ".join(args.models))}
+               + (" --quick" if args.quick else "") + (" --refit" if args.refit else "")
+               + ("" if args.refit or set(args.models) == set(MODELS) else " --models " + " ".join(args.models))}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2))
     for model in fitted:
@@ -199,6 +210,18 @@ def main() -> None:
               f"{summary[model]['median_ratio_measured_over_estimate']:.2f} -> "
               f"{summary[model]['median_ratio_measured_over_refit']:.2f} refitted")
     print(f"wrote {args.out} (load {load_start[0]:.2f} at the start, {payload['load_average_end'][0]:.2f} at the end)")
+
+
+VERIFY_CONSTANTS = ("INIT_SECONDS", "BLOCK_SECONDS", "PRODUCT_SECONDS")
+
+
+def verify_features(api, module, arch: str, options: dict) -> list[float]:
+    """The verify estimate with each constant of ``arch`` set to 1 and the others to 0 (the model is linear)."""
+    out = []
+    for one in VERIFY_CONSTANTS:
+        with constants(module, **{name: {arch: float(name == one)} for name in VERIFY_CONSTANTS}):
+            out.append(api.verify_budget_for(arch=arch, **options).seconds)
+    return out
 
 
 def _constants(module, *names) -> dict:

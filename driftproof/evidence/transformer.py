@@ -63,11 +63,16 @@ ARCH_READOUTS = {"gpt": READOUTS, "vit": ("untied",)}
 DATA = {name: get_arch(name).default_data for name in ARCH_READOUTS}  # each arm's data set, from the registry
 NAMES = {name: get_arch(name).title for name in ARCH_READOUTS}
 TRAIN_SIZES = {"steps": 300, "seeds": 3, "batch": 8, "lr": 3e-3, "n_test": 16}
-# Seconds per init (forward and backward of one batch): a fixed cost and a part proportional to
-# tokens x width^2 x depth (the matrix products). Fitted by scripts/calibrate_estimates.py to verify --arch gpt
-# (width 32, 64) and vit (depth 2, 4), the critical path's CPU seconds (parent and forked training child run at once)
-# on the 2-core machine at load ~7.5: 2.0 ms and 3.6e-9 (the earlier 4 ms and 1e-8 estimated 1.5-2.8x high).
-INIT_SECONDS, PRODUCT_SECONDS = 0.002, 3.6e-9
+# Seconds per pass (an init's forward and backward of one batch, or a training step): a fixed cost, one per block
+# and a part proportional to tokens x width^2 x depth, per architecture. Fitted by scripts/calibrate_estimates.py
+# (results/calibrate_estimates.json) to verify --arch gpt (width 32, 64; depth 2, 6) and vit (width 32, 64; depth 2,
+# 4, 8, 16): the critical path's CPU seconds (parent and forked training child run at once) on the 2-core machine
+# at load ~8, within 2% on all eight. The ViT costs more per product: its training row evaluates 360 held-out
+# images about 21 times a seed. (Before: one 4 ms + 1e-8 for both, 1.5-2.8x high for the GPT, 2.5x low for a
+# ViT 16 blocks deep.)
+INIT_SECONDS = {"gpt": 1.5e-4, "vit": 2.6e-4}
+BLOCK_SECONDS = {"gpt": 7.9e-4, "vit": 6.7e-4}  # per block and pass: norms, attention's small products, RoPE
+PRODUCT_SECONDS = {"gpt": 3.0e-9, "vit": 6.4e-9}
 
 
 @functools.cache
@@ -267,7 +272,8 @@ def budget(config: Config, inits: int = T0_INITS, arch: str = "gpt") -> Budget:
     (16 tokens a window or image, 8 a batch; the ViT's held-out evaluations are 360 images)."""
     check_shape(config, arch)
     tokens = SHAPE["batch"] * SHAPE["context"]
-    per_pass = INIT_SECONDS + PRODUCT_SECONDS * tokens * config.width**2 * config.depth
+    per_pass = (INIT_SECONDS[arch] + BLOCK_SECONDS[arch] * config.depth
+                + PRODUCT_SECONDS[arch] * tokens * config.width**2 * config.depth)
     steps = TRAIN_SIZES["steps"] * TRAIN_SIZES["seeds"]
     readouts = len(ARCH_READOUTS[arch])
     seconds = per_pass * (readouts * inits + steps)
