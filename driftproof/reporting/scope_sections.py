@@ -31,6 +31,8 @@ def scope_section(ctx: Context) -> str:
     mode = ("This is a quick build: its networks are smaller and shorter-lived than the full report's, and it "
             "is a check that the pipeline runs, not evidence. " if ctx.quick else "")
     return "\n".join([
+        # a page of its own: the figures of the sections before it are all placed first, never inside it
+        r"\clearpage",
         r"\section{Scope and limitations}\label{sec:scope}",
         tex_prose(mode + "Two kinds of result differ in how far they reach. The t = 0 results (Sections ")
         + r"\ref{sec:sign}--\ref{sec:drift}" + tex_prose(
