@@ -21,7 +21,7 @@ from ..texutil import tex_escape, tex_prose
 from .cache import ResultCache
 from .claims import Claim
 from .context import DEFAULT_PAIRS, QUICK_PAIRS, Context
-from .configurations import configurations_tex
+from .configurations import configurations_tex, with_scale
 from .html import write_html
 from .latex import compile_pdf, missing_tex, table
 from .scope_sections import scope_section
@@ -245,7 +245,7 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
             if on_section:
                 on_section(builder.__name__.strip("_").replace("_section", "").replace("_", " "))
             out.append(builder(ctx))
-    claims = [claim for builder in CLAIMS for claim in builder(ctx)]
+    claims = [with_scale(ctx, claim) for builder in CLAIMS for claim in builder(ctx)]
     reasons = partial_reasons(ctx)
     title, banner = banner_tex(reasons, quick)
     _write(generated / "banner.tex", banner + "\n")

@@ -31,7 +31,7 @@ class Claim:
     ``paper`` (the paper's value in a few words; empty for a question the paper does not state),
     ``versus`` (the verdict against the paper, one of :data:`driftproof.paper.VERDICTS`; for a question
     beyond the paper the verdict itself), ``ours`` (our value with its interval and n) and ``scale``
-    (the networks and samples it rests on).
+    (the networks and samples it rests on; a section names the network by ``network``, the build fills it in).
     """
 
     key: str
@@ -45,6 +45,9 @@ class Claim:
     versus: str = ""
     ours: str = ""
     scale: str = ""
+    # the configurations table's key of the network the claim rests on (N1, ...): the build puts that network's
+    # scale in front of ``scale`` (:func:`.configurations.with_scale`), so a section need not import the table
+    network: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,7 +3,7 @@ one-line statement of scale on page 1, both computed from the configurations the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -15,7 +15,7 @@ from ..training.spec import TrainSpec, dataset_for, net_config, net_shape
 from .context import Context
 from .latex import table
 
-__all__ = ["Network", "networks", "sweep_networks", "configurations_tex", "scale_line", "scale_of", "count_text",
+__all__ = ["Network", "networks", "sweep_networks", "configurations_tex", "scale_line", "scale_of", "with_scale", "count_text",
            "PAPER_PARAMS", "PAPER_TOKENS", "refs"]
 
 # The paper's scale (its GPT): parameters and training tokens, for the statement of scale on page 1.
@@ -176,6 +176,13 @@ def scale_of(ctx: Context, key: str) -> str:
     if not network.steps:
         return f"{key}: width {network.widths}, sampled at t = 0"
     return f"{key}: {_params_text(network.params).replace('--', '–')} params, {network.steps} steps, {network.seeds} seeds"
+
+
+def with_scale(ctx: Context, claim):
+    """``claim`` with the scale of the network it names (``claim.network``) in front of its own ``scale``."""
+    if not claim.network:
+        return claim
+    return replace(claim, scale=scale_of(ctx, claim.network) + claim.scale)
 
 
 def configurations_tex(ctx: Context) -> str:

@@ -12,7 +12,6 @@ from ..montecarlo import compare_conditional, compare_marginal, conditional, mar
 from ..montecarlo.compare import unit_predictions
 from ..texutil import round_to_error, tex_prose
 from .claims import Claim
-from .configurations import scale_of
 from .context import Context
 from .figures_theory import headline_figure, width_gap_figure
 from .latex import figure_tex, pm, source_note, table
@@ -231,4 +230,4 @@ def montecarlo_claims(ctx: Context) -> list[Claim]:
                   + (f"; {'; '.join(bad)}" if bad else ""), "sec:sign",
                   family="MLP", versus=verdict, ours=f"holds in {holds} of {len(verdicts)} (pair, init); closest to 0: "
                   f"{mean} [{low}, {high}], n = {pooled['n']}",
-                  scale=scale_of(ctx, "N1") + f", {MC_SIZES[ctx.quick]['samples']} samples per unit")]
+                  network="N1", scale=f", {MC_SIZES[ctx.quick]['samples']} samples per unit")]

@@ -6,7 +6,6 @@ from ..config import Config
 from ..evidence.residual import residual_rows
 from ..texutil import round_to_error, tex_prose
 from .claims import Claim
-from .configurations import scale_of
 from .context import Context
 from .figures_residual import residual_figure
 from .latex import figure_tex, pm, source_note, table
@@ -124,4 +123,4 @@ def residual_claims(ctx: Context) -> list[Claim]:
                   "holds" if small else "inconclusive", number,
                   "derived per block and measured by conditional Monte Carlo", "sec:r6", family="ResMLP",
                   versus="holds" if small else "inconclusive",
-                  ours=f"{ratio} ± {error} (95% bound on its size {bound:.2g})", scale=scale_of(ctx, "N3"))]
+                  ours=f"{ratio} ± {error} (95% bound on its size {bound:.2g})", network="N3")]

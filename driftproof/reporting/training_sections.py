@@ -14,7 +14,6 @@ from ..config import Config
 from ..training import TrainSpec, train
 from ..training.summary import LayerSummary, RoleSummary
 from .claims import Claim, against_paper
-from .configurations import scale_of
 from .context import Context
 from .figures_training import persistence_figure
 from ..sweeps.persistence import load_stored
@@ -253,7 +252,7 @@ def _persistence_claim(ctx: Context) -> Claim:
                  f"{worst[3]})")
     return Claim("persistence", "The sign survives training past t = 0 (the referee's question)", verdict,
                  number, evidence, "sec:persistence", family="MLP", versus=verdict, ours=ours,
-                 scale=scale_of(ctx, "N4"))
+                 network="N4")
 
 
 def _short(estimate) -> str:
@@ -321,7 +320,7 @@ def _sparsity_claim(ctx: Context) -> Claim | None:
                  "exact zeros end - start per seed, 95% t interval over seeds (none below 5 seeds): " + "; ".join(by_loss),
                  "sec:persistence", family="MLP", paper="rises (C1)", versus=against_paper(verdict),
                  ours=f"rises in {rises} of {len(calls)} cases; smallest change {_short(smallest[2])}",
-                 scale=scale_of(ctx, "N4"))
+                 network="N4")
 
 
 def training_claims(ctx: Context) -> list[Claim]:
