@@ -2,8 +2,8 @@
 change of sparsity in its training on digits, labelled; drawn from the atlas rows (nothing recomputed).
 
 Points that would print on top of each other share one label (at most four names, then "+k").
-Left: the fraction of exact zeros at the last hidden layer, for the activations that are exactly 0 on an
-interval (for the others it is 0 throughout, and they are counted in the title). Right: the fraction with
+Top: the fraction of exact zeros at the last hidden layer, for the activations that are exactly 0 on an
+interval (for the others it is 0 throughout, and they are counted in the title). Bottom: the fraction with
 p <= 0, for every activation. Bars are the 95% Student-t intervals over seeds; a hollow marker has no interval
 (fewer than 5 seeds that did not diverge). Activations that were refused, or whose every run diverged, are not
 drawn as data: the caption names them.
@@ -38,18 +38,23 @@ def _has_exact_zeros(row) -> bool:
     return row.zero_set not in ("none", "isolated points")
 
 
-def atlas_figure(result, title: str = ""):
-    """Two panels (module docstring). Returns a matplotlib Figure (not shown)."""
+FONT = 7.0  # the smallest font: the report prints the figure at its own width (6.6 in) and wants >= 7 pt
+
+
+def atlas_figure(result, title: str = "", notes: bool = True):
+    """Two panels, one above the other, 6.6 in wide (module docstring); ``notes``: the setup and what is not
+    drawn in the title (the report's caption says it instead). Returns a matplotlib Figure (not shown)."""
     from matplotlib import colormaps
 
     skipped = {n for names in left_out(result).values() for n in names}
     rows = [r for r in result.rows if r.name not in skipped]
     families = sorted({r.family for r in result.rows})
     colours = {f: colormaps["tab20"](2 * i % 20 + (2 * i // 20)) for i, f in enumerate(families)}
-    figure, axes = new_figure(11.0, 5.2, 1, 2)
-    panels = ((axes[0][0], "zero_frac_change", "change of the fraction of exact zeros (end − start)",
+    figure, axes = new_figure(6.6, 9.0, 2, 1)
+    top, bottom = axes[0][0], axes[1][0]
+    panels = ((top, "zero_frac_change", "Δ fraction of exact zeros (end − start)",
                [r for r in rows if _has_exact_zeros(r)]),
-              (axes[0][1], "nonpos_frac_change", "change of the fraction with p ≤ 0 (end − start)", rows))
+              (bottom, "nonpos_frac_change", "Δ fraction with p ≤ 0 (end − start)", rows))
     for ax, key, ylabel, chosen in panels:
         labels: dict[tuple, list] = {}  # points that would print on top of each other share one label
         for r in chosen:
@@ -68,23 +73,26 @@ def atlas_figure(result, title: str = ""):
             labels.setdefault(cell, [x, mean, []])[2].append(r.name)
         for x, mean, names in labels.values():
             text = ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
-            ax.annotate(text, (x, mean), fontsize=5.5, xytext=(3, 2), textcoords="offset points", color="0.2")
+            ax.annotate(text, (x, mean), fontsize=FONT, xytext=(3, 2), textcoords="offset points", color="0.2")
         ax.axhline(0.0, color="black", lw=0.6)
         ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
         ax.set_xscale("symlog", linthresh=0.1)
         xs = [r.drift_relative_to_relu for r in chosen] or [0.0]
         ax.set_xlim(min(-0.2, 2 * min(xs)), max(2.0, 3 * max(xs)))  # room for the labels at both ends
-        ax.set_xlabel("drift coefficient E[σσ'(p)] / ReLU's, p ~ N(0, %g) (symlog)" % result.q)
-        ax.set_ylabel(ylabel)
+        ax.set_xlabel("drift coefficient E[σσ'(p)] / ReLU's, p ~ N(0, %g) (symlog)" % result.q, fontsize=FONT + 1)
+        ax.set_ylabel(ylabel, fontsize=FONT + 1)
+        ax.tick_params(labelsize=FONT)
     no_zeros = sum(1 for r in rows if not _has_exact_zeros(r))
-    axes[0][0].set_title(f"exactly 0 on an interval ({len(rows) - no_zeros}); the other {no_zeros} have no exact "
-                         "zeros", fontsize=9)
-    axes[0][1].set_title(f"every activation trained ({len(rows)})", fontsize=9)
+    top.set_title(f"exactly 0 on an interval ({len(rows) - no_zeros}); the other {no_zeros} have no exact zeros",
+                  fontsize=FONT + 1)
+    bottom.set_title(f"every activation trained ({len(rows)})", fontsize=FONT + 1)
     for family, colour in colours.items():
-        axes[0][1].plot([], [], "o", color=colour, label=family, ms=4)
-    axes[0][1].legend(fontsize=6, loc="best", ncol=2, title="family", title_fontsize=6)
-    notes = "; ".join(f"{why}: {', '.join(names)}" for why, names in left_out(result).items() if names)
-    setup = next((r.training["setup"] for r in rows if r.training and "setup" in r.training), "")
-    figure.suptitle((title + "\n" if title else "") + f"training: {setup}. Bars: 95% t-intervals over seeds; "
-                    f"hollow: no interval (n < 5)" + (f"\nnot drawn — {notes}" if notes else ""), fontsize=8)
+        bottom.plot([], [], "o", color=colour, label=family, ms=4)
+    bottom.legend(fontsize=FONT, loc="lower left", ncol=2, title="family", title_fontsize=FONT)
+    if notes or title:
+        skipped = "; ".join(f"{why}: {', '.join(names)}" for why, names in left_out(result).items() if names)
+        setup = next((r.training["setup"] for r in rows if r.training and "setup" in r.training), "")
+        text = (f"training: {setup}.\nBars: 95% t-intervals over seeds; hollow: no interval (n < 5)"
+                + (f"\nnot drawn: {skipped}" if skipped else "")) if notes else ""
+        figure.suptitle("\n".join(t for t in (title, text) if t), fontsize=FONT, wrap=True)
     return figure

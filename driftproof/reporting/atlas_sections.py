@@ -42,11 +42,11 @@ def atlas_appendix(ctx: Context) -> str:
         parts.append(tex_prose("Not proved: " + "; ".join(f"{r.name}: {r.reason}" for r in unproved) + "."))
     trained = [r for r in rows if r.training and "refused" not in r.training]
     if trained:
-        figure = save(atlas_figure(result), ctx.figures / "atlas", ctx)
+        figure = save(atlas_figure(result, notes=False), ctx.figures / "atlas", ctx)
         skipped = "; ".join(f"{why}: {', '.join(names)}" for why, names in left_out(result).items() if names)
         parts.append(figure_tex(ctx, figure, "fig:atlas", tex_prose(
             "Each activation by its drift coefficient E[σσ'] (relative to ReLU's) against the change of sparsity in "
-            "its training on digits: exact zeros (left, the activations exactly 0 on an interval) and p ≤ 0 (right). "
+            "its training on digits: exact zeros (top, the activations exactly 0 on an interval) and p ≤ 0 (bottom). "
             "Bars: 95% t-intervals over seeds; hollow markers: no interval (fewer than 5 seeds that did not "
             "diverge)." + (f" Not drawn — {skipped}." if skipped else ""))))
     else:
@@ -62,12 +62,16 @@ def _table(rows) -> str:
         body.append([tex_prose(r.name), tex_prose(r.family), _LABEL.get(r.certification, r.certification),
                      tex_prose(verdict), tex_prose(f"{r.drift_relative_to_relu:+.3g}"),
                      tex_prose(r.growth.replace("polynomial, degree ", "degree ")),
-                     tex_prose(training_cell(r.training, "zero_frac_change", interval=True).replace(" n=", " n = ")),
-                     tex_prose(training_cell(r.training, "nonpos_frac_change", interval=True).replace(" n=", " n = ")),
-                     tex_prose(training_cell(r.training, "positive_fraction", interval=True).replace(" n=", " n = "))])
+                     *(_cell(r.training, key) for key in ("zero_frac_change", "nonpos_frac_change", "positive_fraction"))])
     return table(["activation", "family", "sign map", "on p > 0", "E[σσ'] / ReLU", "growth", "Δ exact zeros",
                   "Δ p ≤ 0", "steps with sign > 0"], body,
-                 "The activation atlas: the sign map's label, the claim on p > 0, the drift coefficient, growth at "
-                 "+∞, and the training summary on digits (mean [95\\% interval], n seeds; n/a: not trained, div: "
-                 "every run diverged).",
-                 "p{1.9cm}p{1.7cm}lp{1.2cm}rp{1.3cm}p{2.3cm}p{2.3cm}p{2.3cm}", size=r"\scriptsize", label="tab:atlas")
+                 tex_prose("The activation atlas: the sign map's label, the claim on p > 0, the drift coefficient, "
+                           "growth at +inf, and the training summary on digits (mean [95% interval] over 5 seeds, or n seeds "
+                           "where some diverged; n/a: not trained, div: every run diverged)."),
+                 "p{1.95cm}p{2.25cm}lp{1.5cm}rp{1.45cm}p{1.4cm}p{1.4cm}p{1.4cm}", size=r"\scriptsize", label="tab:atlas")
+
+
+def _cell(training, key: str) -> str:
+    """mean [interval], its n only where it is not the full 5 seeds (a row a line or two tall)."""
+    text = training_cell(training, key, interval=True).replace(" n=5", "").replace(" n=", " n = ")
+    return tex_prose(text)

@@ -37,3 +37,8 @@ def test_the_appendix_has_a_row_per_activation_and_the_figure(tmp_path, monkeypa
     assert r"\label{tab:atlas}" in text and r"\label{fig:atlas}" in text and "relu3" in text
     assert (ctx.figures / "atlas.pdf").is_file() and (ctx.figures / "atlas.png").is_file()
     assert ctx.results["atlas"]["proved"]["activations"] == len(rows)
+    # printed at its own width (the text width), with no font below the report's minimum
+    from driftproof.reporting.style import MIN_FONT, TEXT_WIDTH
+
+    meta = ctx.results["figures"]["atlas"]
+    assert meta["min_font"] >= MIN_FONT and meta["width_in"] <= TEXT_WIDTH + 0.1
