@@ -201,8 +201,8 @@ def paper_records(rows: list[Evidence], runs_by_claim: dict[str, list[dict]],
             out.append(_record(row, None, verdict, note, runs))
             continue
         ours, verdict, note = _OURS[row.key.result](row)
-        if ours is not None:  # C2, C3: what the shipped sensitivity check found, beside the verdict
-            note = _with_sensitivity(row.key.result, note)
+        if ours is not None and row.key.arch == "mlp":  # C2, C3: the shipped sensitivity check (MLP-family
+            note = _with_sensitivity(row.key.result, note)  # networks: it says nothing of the GPT or ViT)
         if verdict == NOT_RUN and (trained or {}).get(row.key.result, 0) > len(runs):
             verdict, note = INCONCLUSIVE_WORD, f"{note}: the runs it needs diverged or are not measured"
         if ours is not None and not math.isfinite(ours.mean):

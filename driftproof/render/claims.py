@@ -116,8 +116,8 @@ def _c1(numbers: dict) -> str:
 
 def _fit_text(fit: HingeFit) -> str:
     knot, after = fit.knot, fit.slope_after
-    return (f"cliff at sparsity {knot.mean:.3f} [{knot.ci_low:.3f}, {knot.ci_high:.3f}] (95% bootstrap, "
-            f"{knot.n} resamples); accuracy slope {fit.slope_before:+.3f} before, {after.mean:+.3f} after "
+    return (f"cliff at sparsity {knot.mean:.3f} [{knot.ci_low:.3f}, {knot.ci_high:.3f}] (95% percentile "
+            f"bootstrap over the n = {knot.n} runs); accuracy slope {fit.slope_before:+.3f} before, {after.mean:+.3f} after "
             f"[{after.ci_low:+.3f}, {after.ci_high:+.3f}]; BIC(line) - BIC(hinge) = {fit.delta_bic:.1f}")
 
 

@@ -402,6 +402,7 @@ def claims_table(results: list[dict], family: str = "mlp") -> list[Evidence]:
     results = [r for r in results if family_of(r["job"]) == family]
     kept, _ = screen_divergence(results)
     rows = [claim_c1(kept), claim_c2(kept), claim_c3(kept), claim_c4(kept), claim_c5(kept), claim_t0(kept)]
+    rows = [replace(row, key=replace(row.key, arch=family)) for row in rows]  # the records read the family
     used = {row.key.result: [r for r in kept if SELECTS[row.key.result](r["job"])] for row in rows}
     trained = {name: sum(select(r["job"]) for r in results) for name, select in SELECTS.items()}
     records = paper_records(rows, used, trained)
@@ -409,7 +410,7 @@ def claims_table(results: list[dict], family: str = "mlp") -> list[Evidence]:
     for row, paper in zip(rows, records):
         _, record = screen_divergence([r for r in results if SELECTS[row.key.result](r["job"])])
         numbers = {**row.numbers, "divergence": record, "paper_record": paper}
-        out.append(replace(row, key=replace(row.key, arch=family), numbers=numbers))
+        out.append(replace(row, numbers=numbers))
     return out
 
 

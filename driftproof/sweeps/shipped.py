@@ -24,7 +24,7 @@ from .store import CHECKSUM, check_result, result_checksum
 
 __all__ = ["StoredSweep", "SHIPPED_GRIDS", "stored_sweep", "load_pack", "pack", "pack_path"]
 
-SHIPPED_GRIDS = ("default",)  # the transformer pack lands when its sweep finishes
+SHIPPED_GRIDS = ("default", "transformer")
 FORMAT = 1
 STORED = Path(__file__).resolve().parent.parent / "stored"
 

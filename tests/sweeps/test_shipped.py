@@ -117,3 +117,13 @@ def test_shipped_results_regenerate_bit_for_bit(grid):
         for result in (stored, again):
             result.pop("seconds")
         assert again == {k: v for k, v in stored.items() if k != "seconds"}, stored["label"]
+
+
+def test_the_mlp_sensitivity_check_is_quoted_for_the_mlp_family_only():
+    """The shipped C2/C3 sensitivity check trained MLP-family networks: the GPT and ViT records never quote it."""
+    from driftproof.sweeps import claims_of_families
+
+    notes = {(row.key.arch, row.key.result): row.numbers["paper_record"].note
+             for grid in SHIPPED_GRIDS for row in claims_of_families(stored_sweep(grid).results)}
+    assert "sensitivity" in notes[("mlp", "C2")] and "sensitivity" in notes[("mlp", "C3")]
+    assert not any("sensitivity" in note for (arch, _), note in notes.items() if arch != "mlp")
