@@ -169,7 +169,7 @@ def _layer_summary(logs: list[RunLog], key: str, columns: set[str]) -> LayerSumm
     return LayerSummary(
         sign_t0=seed_estimate([sign[0] for sign in signs]),
         sign_t0_batch_se=tuple(float(se[0]) for se in column("sign_se")),
-        sign_mean_over_run=seed_estimate([np.nanmean(sign) for sign in signs]),
+        sign_mean_over_run=seed_estimate([_nanmean(sign) for sign in signs]),
         positive_fraction=_fraction([float(np.mean(f > 0)) if len(f) else math.nan for f in finite]),
         first_negative_running_mean=tuple(first_negative_running_mean(log.columns["step"], sign)
                                           for log, sign in zip(logs, signs)),
@@ -357,3 +357,10 @@ def first_step_from_dict(data: dict | None) -> dict[str, dict[str, Comparison]] 
     if data is None:
         return None
     return {key: {what: Comparison.from_dict(item) for what, item in entry.items()} for key, entry in data.items()}
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """np.nanmean, and nan without numpy's "Mean of empty slice" warning for a run that diverged at its first step."""
+    if np.isnan(values).all():
+        return math.nan
+    return float(np.nanmean(values))
