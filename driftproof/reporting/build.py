@@ -257,7 +257,9 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     _write(generated / "numbers.tex", ctx.numbers.macros())
     _write(generated / "version.tex", tex_escape(__version__) + "\n")
     _write(generated / "date.tex", _dt.date.today().isoformat() + "\n")
-    _write(generated / "title.tex", title + "\n")
+    # "%": the file is read inside the title's group, where the empty line of an empty title would end the
+    # paragraph before the title's \\ (LaTeX: "There's no line here to end") — a full build has no title suffix
+    _write(generated / "title.tex", title + "%\n")
     tex = folder / "report.tex"
     _write(tex, resources.files("driftproof.reporting").joinpath("templates/report.tex").read_text())
     page = write_html(folder)  # from the same generated LaTeX, figures embedded: no TeX needed
