@@ -199,8 +199,9 @@ def atlas(family: str | None = None, *, cache: bool = True, progress=None, train
         family: keep only this family (see :data:`driftproof.catalogue.FAMILIES`).
         cache: read and write the cached build under ``$DRIFTPROOF_CACHE/atlas``.
         progress: called with (done, total, name) after each row, if given.
-        training: attach each row's training summary on digits, training the activations not cached yet
-            (about 5 s of one core each); False: ``training`` stays None.
+        training: attach each row's training summary on digits: cached, else shipped with the package
+            (driftproof/stored/atlas_training.json), else trained here (about 5 s of one core each); False:
+            ``training`` stays None.
         workers: processes that train at once.
         train_missing: False: attach only the summaries already cached (the others stay None); no training.
     Raises:
@@ -218,10 +219,12 @@ def _with_training(result: Atlas, cache: bool, progress, workers: int, train_mis
     """The rows with their training summaries (driftproof/atlas_training.py), trained where not cached."""
     from dataclasses import replace
 
+    from .atlas_stored import stored_summary
     from .atlas_training import cached_summary, training_summary
 
     names = [r.name for r in result.rows]
-    found = {n: cached_summary(n) for n in names} if cache else {}
+    # this machine's own training first, then the summaries shipped with the package (same setup and formula)
+    found = {n: cached_summary(n) or stored_summary(n) for n in names} if cache else {}
     missing = [n for n in names if found.get(n) is None] if train_missing else []
     if missing and workers > 1:
         from concurrent.futures import ProcessPoolExecutor

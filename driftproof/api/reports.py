@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from os import PathLike
 from pathlib import Path
 
@@ -27,24 +28,29 @@ def _report_folder_conflict(folder: Path) -> str | None:
 
 
 def report(out: str | Path = "report", *, quick: bool = False, pairs: tuple[tuple[str, str], ...] | None = None,
-           pdf: bool = True, on_section=None, force: bool = False):
+           pdf: bool = True, on_section=None, force: bool = False, workers: int | None = None):
     """Build the verification report (``driftproof report``): LaTeX, figures and, with TeX, the PDF.
 
     Args:
         pairs: (loss, activation) pairs, each validated as :func:`verify` would before any work.
         pdf: compile the PDF (``--no-pdf`` is ``pdf=False``); on_section: called with each section's name.
         force: write into a non-empty ``out`` that is not a report folder (refused otherwise).
+        workers: processes that train at once (default: one per core, at most 8); the numbers do not depend on it.
 
     Returns:
         The build's ReportResult (folder, tex, pdf or None, missing TeX packages, timings).
     """
+    if workers is None:
+        workers = min(8, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers must be a whole number of at least 1, got {workers!r}")
     for loss, act in pairs or ():
         network_config(loss, act)  # the CLI's validation, before any work
     folder = output_folder(out, accept=_report_folder_conflict, force=force)
     from ..reporting import build_report  # matplotlib and the report load only when asked for (~0.3 s)
 
     return build_report(folder, pairs=tuple(pairs) if pairs else None, quick=quick, compile=pdf,
-                        on_section=on_section)
+                        on_section=on_section, workers=workers)
 
 
 def report_summary(result) -> dict:

@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="loss:activation pairs, e.g. ce:gelu mse:relu 'ce:x*tanh(x)'")
     parser.add_argument("--no-pdf", action="store_true", help="write the .tex and figures only")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes that train at once (default: one per core, at most 8); the numbers do not "
+                        "depend on it")
     parser.add_argument("--force", action="store_true",
                         help="write into an existing --out that is not a report folder (its other files left alone)")
 
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"report: {name}…", file=sys.stderr)
 
     result = api.report(args.out, pairs=_pairs(args.pairs), quick=args.quick, pdf=not args.no_pdf,
-                        on_section=on_section, force=args.force)
+                        on_section=on_section, force=args.force, workers=args.workers)
     summary = api.report_summary(result)
     if args.json:
         print_json(summary)

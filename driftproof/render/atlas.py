@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import textwrap
 
+from ..atlas_stored import training_source
+
 __all__ = ["atlas_table", "atlas_html"]
 
 _MARK = {"exact": "exact", "certified": "cert.", "inconclusive": "INCONCL."}
@@ -30,6 +32,7 @@ def atlas_table(result, width: int = 80) -> str:
     if trained is not None:
         notes.append(f"Δzeros: change of the fraction of exact zeros in training ({trained['setup']}), mean over "
                      "seeds; '*' its 95% interval excludes 0; 'div' every run diverged; 'n/a' not trained")
+        notes.append(training_source(result.rows))
     jumps = [r for r in result.rows if r.jumps]
     notes += [f"{r.name}: {r.note}" for r in jumps]
     lines += [textwrap.fill(note, width, subsequent_indent="  ") for note in notes]  # the notes fit too
@@ -101,7 +104,7 @@ def atlas_html(result) -> str:
             f"E[σσ'] at p ~ N(0, {result.q:g}) (He initialization, unit-variance inputs), with the quadrature's "
             "error. A sign is printed only where it is proved. Training: "
             f"{html.escape(_setup(result))}; intervals are Student-t over seeds (95%), diverged seeds left out and "
-            "named. Click a column to sort.</p>"
+            f"named. {html.escape(training_source(result.rows))} Click a column to sort.</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<script>{_SCRIPT}</script></body></html>")
 

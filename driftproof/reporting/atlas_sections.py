@@ -3,6 +3,7 @@ drift coefficient against its sparsity change in training (driftproof/activation
 
 from __future__ import annotations
 
+from ..atlas_stored import training_source
 from ..render.atlas import training_cell
 from ..render.atlas_figure import atlas_figure, left_out
 from ..texutil import tex_prose
@@ -35,7 +36,7 @@ def atlas_appendix(ctx: Context) -> str:
         f"E[σσ'(p)] is the drift coefficient at p ~ N(0, {result.q:g}) relative to ReLU's; growth is that of σ at +∞. "
         "Training: the change of exact zeros and of p ≤ 0 at the last hidden layer (end minus start, paired per "
         "seed) and the fraction of logged steps with a positive sign statistic, each with its 95% Student-t "
-        "interval over seeds; diverged seeds are left out and named.")]
+        "interval over seeds; diverged seeds are left out and named. " + training_source(rows))]
     parts.append(_table(rows))
     unproved = [r for r in rows if r.certification not in ("exact", "certified")]
     if unproved:

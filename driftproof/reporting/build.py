@@ -31,8 +31,9 @@ from .residual_sections import residual_appendix, residual_claims, residual_sect
 from .summary import summary_tex, verdicts_appendix
 from .sweep_sections import sweep_appendix, sweep_claims, sweep_section
 from .theory_sections import derivation_appendix, mean_field_appendix, sign_map_appendix, sign_section, theory_claims
+from .split_runs import split_jobs
 from .split_sections import split_appendix, split_section
-from .training_sections import persistence_section, training_appendix, training_claims
+from .training_sections import persistence_section, training_appendix, training_claims, training_jobs
 
 __all__ = ["ReportResult", "build_report", "SECTIONS", "APPENDIX", "CLAIMS"]
 
@@ -225,12 +226,13 @@ def _write(path: Path, text: str) -> None:
 
 def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] | None = None,
                  quick: bool = False, progress: bool = False, compile: bool = True,
-                 on_section: Callable[[str], None] | None = None) -> ReportResult:
+                 on_section: Callable[[str], None] | None = None, workers: int = 1) -> ReportResult:
     """Build the report in ``out``: report.tex, generated/*.tex, figures/*.pdf, report.json, report.pdf and
     report.html (the same report as one self-contained page).
 
     ``ReportResult.partial`` says why a build is not evidence (a quick build, a subset of the pairs, no
-    stored sweep); such a build says so in its title and on page 1.
+    stored sweep); such a build says so in its title and on page 1. ``workers`` > 1: the training runs not
+    cached yet are computed first, that many at once in worker processes (the same numbers as one process).
     """
     start, cpu_start, load = time.perf_counter(), _cpu_seconds(), os.getloadavg()[0]
     folder = Path(out)
@@ -239,6 +241,13 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     ctx = Context(folder=folder, pairs=chosen, quick=quick, cache=ResultCache(folder / "cache"), progress=progress,
                   command=command_line(folder, chosen, quick, compile))
     generated = folder / "generated"
+    jobs = split_jobs(ctx) + training_jobs(ctx)  # the costly results, the longest first
+    if workers > 1 and on_section:
+        marks = {max(1, round(len(jobs) * k / 4)) for k in range(1, 5)}  # a line at each quarter done
+        ctx.cache.fill(jobs, workers, lambda done, total: on_section(f"training runs {done} of {total} done")
+                       if done in marks or done == total else None)
+    else:
+        ctx.cache.fill(jobs, workers)
     sections, appendix = [], []
     for builders, out in ((SECTIONS, sections), (APPENDIX, appendix)):
         for builder in builders:

@@ -23,11 +23,12 @@ from ..training import TrainSpec, train
 from ..training.spec import dataset_for
 from ..training.split_init import split_at_init
 from ..training.summary import RoleSummary, seed_estimate
+from .cache import Job
 from .context import Context
 from .training_sections import LR, TRAIN_SIZES, blowup_step
 
 __all__ = ["SPLIT_DATASETS", "SPLIT_ACTS", "GPT_SIZES", "GPT_LR", "PREDICTION_NETWORKS", "INIT_NETWORKS", "EARLY",
-           "split_spec", "split_configs", "split_results", "split_runs", "label_rate_measured", "predicted_step"]
+           "split_spec", "split_configs", "split_results", "split_jobs", "split_runs", "label_rate_measured", "predicted_step"]
 
 SPLIT_DATASETS = ("noise", "teacher", "digits", "text")
 # The paper's activations, per mode (full, quick); the split figure shows those of the report's pairs.
@@ -93,12 +94,24 @@ def _compute(config: Config, spec: TrainSpec) -> dict:
     return out
 
 
-def split_results(ctx: Context, loss: str, act: str, data: str) -> dict:
-    """The split run of one configuration (cached): summary, per-seed self/label curves, prediction."""
+def split_job(ctx: Context, loss: str, act: str, data: str) -> Job:
+    """The cached split run of one configuration."""
     config, spec = split_spec(loss, act, data, ctx.quick, seed=ctx.seed)
     key = {"config": config.to_dict(), "spec": spec.to_dict(), "layout": 1,
            "prediction_networks": PREDICTION_NETWORKS, "init_networks": INIT_NETWORKS}
-    cached = ctx.cache.get("split", key, lambda: _compute(config, spec))
+    return Job("split", key, _compute, (config, spec))
+
+
+def split_jobs(ctx: Context) -> list[Job]:
+    """Every split run the report's sections read, the GPT's (the longest) first."""
+    return [split_job(ctx, loss, act, data) for data in sorted(SPLIT_DATASETS, key=lambda d: d != "text")
+            for loss, act in split_configs(ctx, data)]
+
+
+def split_results(ctx: Context, loss: str, act: str, data: str) -> dict:
+    """The split run of one configuration (cached): summary, per-seed self/label curves, prediction."""
+    config, spec = split_spec(loss, act, data, ctx.quick, seed=ctx.seed)
+    cached = ctx.cache.get_job(split_job(ctx, loss, act, data))
     diverged = [{"seed": s["seed"], "step": min(x for x in (s["diverged_at"], s["blowup_at"]) if x is not None)}
                 for s in cached["seeds"] if s["diverged_at"] is not None or s["blowup_at"] is not None]
     init = {layer: {part: Estimate.from_dict(e) for part, e in entry.items()}

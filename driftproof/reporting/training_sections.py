@@ -14,6 +14,7 @@ from ..config import Config
 from ..training import TrainSpec, train
 from ..training.summary import LayerSummary, RoleSummary
 from .claims import Claim, against_paper
+from .cache import Job
 from .context import Context
 from .figures_training import persistence_figure
 from ..sweeps.persistence import load_stored
@@ -22,7 +23,8 @@ from .latex import figure_tex, interval, source_note, table
 from ..texutil import tex_prose
 
 __all__ = ["training_results", "TRAIN_SIZES", "LR", "CLIP_NORM", "BLOWUP", "blowup_step", "run_spec",
-           "persistence_section", "training_appendix", "training_claims", "persistence_answer", "DATASETS"]
+           "persistence_section", "training_appendix", "training_claims", "persistence_answer", "DATASETS",
+           "training_jobs"]
 
 DATASETS = ("noise", "digits")
 # Full and quick sizes; the numbers are printed in the report beside the results.
@@ -79,20 +81,32 @@ def _seed_curves(log, depth: int) -> dict:
     return out
 
 
+def _train_result(config: Config, spec: TrainSpec) -> dict:
+    """What the report keeps of one training run: summary, every seed's curves, the blow-up steps."""
+    with np.errstate(all="ignore"):  # a diverging run is reported as such, not warned about
+        result = train(config, spec)
+    seeds = [{"seed": log.seed, "diverged_at": log.diverged_at, "blowup_at": blowup_step(log.columns, config.depth),
+              "curves": _seed_curves(log, config.depth)} for log in result.logs]
+    return {"summary": result.summary.roles["main"], "step": result.logs[0].columns["step"].tolist(),
+            "seeds": seeds, "spec": spec.to_dict(), "config": config.to_dict(), "seconds": result.seconds}
+
+
+def training_job(ctx: Context, loss: str, act: str, data: str) -> Job:
+    """The cached training run of one (loss, activation, data set)."""
+    config, spec = run_spec(loss, act, data, ctx.quick, seed=ctx.seed)
+    # layout 3: per-seed curves (running-mean sign, mean bias, sparsity, self/label parts) and blow-up steps
+    return Job("training", {"config": config.to_dict(), "spec": spec.to_dict(), "layout": 3}, _train_result,
+               (config, spec))
+
+
+def training_jobs(ctx: Context) -> list[Job]:
+    """Every training run the report's sections read (what a parallel build computes first)."""
+    return [training_job(ctx, loss, act, data) for data in DATASETS for loss, act in _pairs(ctx)]
+
+
 def training_results(ctx: Context, loss: str, act: str, data: str) -> dict:
     """Summary (a RoleSummary), every seed's curves and the diverged runs of one configuration (cached)."""
-    config, spec = run_spec(loss, act, data, ctx.quick, seed=ctx.seed)
-
-    def compute():
-        with np.errstate(all="ignore"):  # a diverging run is reported as such, not warned about
-            result = train(config, spec)
-        seeds = [{"seed": log.seed, "diverged_at": log.diverged_at, "blowup_at": blowup_step(log.columns, config.depth),
-                  "curves": _seed_curves(log, config.depth)} for log in result.logs]
-        return {"summary": result.summary.roles["main"], "step": result.logs[0].columns["step"].tolist(),
-                "seeds": seeds, "spec": spec.to_dict(), "config": config.to_dict(), "seconds": result.seconds}
-
-    # layout 3: per-seed curves (running-mean sign, mean bias, sparsity, self/label parts) and blow-up steps
-    cached = ctx.cache.get("training", {"config": config.to_dict(), "spec": spec.to_dict(), "layout": 3}, compute)
+    cached = ctx.cache.get_job(training_job(ctx, loss, act, data))
     diverged = [{"seed": s["seed"], "step": min(x for x in (s["diverged_at"], s["blowup_at"]) if x is not None)}
                 for s in cached["seeds"] if s["diverged_at"] is not None or s["blowup_at"] is not None]
     return {**cached, "summary": RoleSummary.from_dict(cached["summary"]), "diverged": diverged}

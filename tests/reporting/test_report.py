@@ -25,7 +25,7 @@ def computed(tmp_path_factory):
     """Every result of the quick report for PAIRS, computed into the cache, and compiled where TeX is
     installed (without TeX the same build writes the .tex and figures: the fixture works either way)."""
     folder = tmp_path_factory.mktemp("report")
-    first = build_report(folder, pairs=PAIRS, quick=True)
+    first = build_report(folder, pairs=PAIRS, quick=True, workers=2)  # training runs in two worker processes
     return folder, first
 
 
