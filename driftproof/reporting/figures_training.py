@@ -78,7 +78,8 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None, bound
     """
     drawn = [r for r in runs if not r["diverged"]]
     acts = list(dict.fromkeys(r["act"] for r in runs))
-    fig, axes = new_figure(len(_ROWS), depth, 1.75 * len(_ROWS) + 0.5, sharex=True)
+    # two figures stack on one page (a taller one alone leaves a float page two-fifths empty, and waits)
+    fig, axes = new_figure(len(_ROWS), depth, 1.45 * len(_ROWS) + 0.5, sharex=True)
     meta = {"axes": {}}
     for row, (metric, label) in enumerate(_ROWS):
         for layer in range(1, depth + 1):
@@ -104,7 +105,9 @@ def persistence_figure(runs: list[dict], depth: int, path: Path, ctx=None, bound
             ax.set_xlabel("SGD step" if row == len(_ROWS) - 1 else "")
             ax.set_ylabel(label if layer == 1 else "")
             ax.grid(alpha=0.25, lw=0.5)
-    activation_legend(fig, acts, list(dict.fromkeys(r["loss"] for r in runs)))
+    # the legend names what is drawn: a run left out as diverged is named in the caption instead
+    activation_legend(fig, [a for a in acts if any(r["act"] == a for r in drawn)],
+                      list(dict.fromkeys(r["loss"] for r in drawn)), palette=acts)
     return save(fig, path, ctx, meta)
 
 

@@ -112,7 +112,8 @@ def persistence_study_section(ctx: Context) -> str:
     return "\n".join([head, text, table(
         ["loss", "data", "opt.", "clip", "late sign", "bias drift", "weight drift", f"{REFERENCE_ACT} L1 Δb",
          f"{REFERENCE_ACT} L1 self / label", "not measured"], rows, tex_prose(caption),
-        "llllccclp{1.6cm}p{1.5cm}", size=r"\scriptsize", label="tab:persistence-study")])
+        "llllccclp{1.6cm}p{1.5cm}", size=r"\scriptsize", label="tab:persistence-study", breakable=False,
+        placement="tbp")])  # a float: a longtable breaking across pages holds back the figures queued before it
 
 
 def _direction(layers: dict) -> str:
@@ -162,4 +163,4 @@ def ce_reversal_section(ctx: Context) -> str:
         rows, tex_prose("Why cross-entropy reverses: layer 1's bias drift (95% interval over seeds) and its sign "
                         "test, the direction called in every hidden layer, the steps at which the running mean of "
                         "the sign statistic turned negative (seeds), and the late self and label parts."),
-        "lp{2.3cm}lllp{2.1cm}r", size=r"\scriptsize", label="tab:ce-reversal")])
+        "lp{2.3cm}lllp{2.1cm}r", size=r"\scriptsize", label="tab:ce-reversal", breakable=False, placement="tbp")])

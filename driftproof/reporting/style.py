@@ -153,9 +153,12 @@ def apply_limits(ax, series: dict[str, np.ndarray], multiple: float = AXIS_MULTI
     return {"ylim": list(limits) if limits else None, "spans": spans, "dropped": dropped}
 
 
-def activation_legend(fig, acts: list[str], losses: list[str], columns: int | None = None) -> None:
-    """One legend below the panels: a colour per activation, a line style per loss."""
-    handles = [matplotlib.lines.Line2D([], [], color=color(a, acts), lw=2, label=act_label(a)) for a in acts]
+def activation_legend(fig, acts: list[str], losses: list[str], columns: int | None = None,
+                      palette: list[str] | None = None) -> None:
+    """One legend below the panels: a colour per activation, a line style per loss. ``palette``: the
+    activations the colours were given from, when ``acts`` is a part of them."""
+    handles = [matplotlib.lines.Line2D([], [], color=color(a, palette or acts), lw=2, label=act_label(a))
+               for a in acts]
     handles += [matplotlib.lines.Line2D([], [], color="#444444", ls=linestyle(l), lw=1.2, label=l.upper())
                 for l in losses]
     fig.legend(handles=handles, loc="outside lower center", ncol=columns or min(len(handles), 9), frameon=False,

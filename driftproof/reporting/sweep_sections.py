@@ -205,8 +205,28 @@ def sweep_appendix(ctx: Context) -> str:
     for family, family_rows in _families(ctx).items():
         for row in family_rows:
             out.append(r"\paragraph{" + tex_prose(f"{row.key.result} {FAMILY_NAMES[family]}: {row_word(row)}.") + "}"
-                       + tex_prose(evidence_text(row)))
+                       + "\n" + evidence_list(evidence_text(row)))
     return "\n\n".join(out)
+
+
+def evidence_parts(text: str) -> list[str]:
+    """A claim's evidence cut where it lists: at each sentence end and each '; ' outside brackets, so that every
+    number with its interval and n reads on its own line rather than in a paragraph of intervals."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "([") - (char in ")]")
+        boundary = depth == 0 and text.startswith((". ", "; "), i)
+        if boundary or i == len(text) - 1:
+            parts.append(text[start:i + 1 if not boundary else i].strip())
+            start = i + 2
+    return [part for part in parts if part]  # case kept: a part may begin with a symbol (p <= 0, δ)
+
+
+def evidence_list(text: str) -> str:
+    """:func:`evidence_parts` as a compact LaTeX list."""
+    items = "\n".join(r"\item " + tex_prose(part) for part in evidence_parts(text))
+    return (r"\begin{itemize}\setlength{\itemsep}{0pt}\setlength{\parskip}{0pt}\small" + "\n" + items + "\n"
+            + r"\end{itemize}")
 
 
 def _ours(record: PaperRecord) -> str:

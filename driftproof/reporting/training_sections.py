@@ -12,11 +12,13 @@ import numpy as np
 
 from ..config import Config
 from ..training import TrainSpec, train
+from ..catalogue import CATALOGUE
 from ..training.summary import LayerSummary, RoleSummary
 from .claims import Claim, against_paper
 from .cache import Job
 from .context import Context
 from .figures_training import persistence_figure
+from .style import act_label
 from ..sweeps.persistence import load_stored
 from .persistence_study import ce_reversal_section, persistence_study_section, study_claim
 from .latex import figure_tex, interval, source_note, table
@@ -40,7 +42,7 @@ CLIP_NORM = 1.0
 # while its loss is still a finite number; it is listed with that step, never plotted.
 BLOWUP = 100.0
 METRICS = ("sign", "b_mean", "zero_frac", "self", "label")
-MAX_SERIES = 6  # runs per panel of a persistence figure; more are split into one figure per loss
+MAX_SERIES = 6  # runs per panel of a persistence figure; more are split by loss, then by group (_facets)
 
 
 def run_spec(loss: str, act: str, data: str, quick: bool, lr: float | None = None, seed: int = 0,
@@ -137,42 +139,78 @@ def _settings_text(ctx: Context) -> str:
             f"diverges when its loss stops being finite or a layer's mean weight or bias leaves ±{BLOWUP:g}.")
 
 
-def _facets(ctx: Context) -> list[str | None]:
-    """The losses drawn apart, one figure each, when one panel would hold more than MAX_SERIES runs."""
-    losses = list(dict.fromkeys(loss for loss, _ in ctx.pairs))
-    return losses if len(set(ctx.pairs)) > MAX_SERIES and len(losses) > 1 else [None]
+def _groups(acts: list[str]) -> list[tuple[str, ...]]:
+    """Activations in groups of at most MAX_SERIES: the squared ones (ReLU², ...) apart from the others, then
+    each group cut into near-equal parts if it is still larger."""
+    if len(acts) <= MAX_SERIES:
+        return [tuple(acts)]
+    squared = [a for a in acts if a in CATALOGUE and CATALOGUE[a].family == "squared"]
+    out = []
+    for group in ([a for a in acts if a not in squared], squared):
+        parts = math.ceil(len(group) / MAX_SERIES)
+        size = math.ceil(len(group) / parts) if group else 1
+        out += [tuple(group[i:i + size]) for i in range(0, len(group), size)]
+    return out
 
 
-def _facet_label(data: str, loss: str | None) -> str:
-    return f"fig:persistence-{data}" + (f"-{loss}" if loss else "")
+def _facets(ctx: Context) -> list[tuple[str | None, tuple[str, ...] | None]]:
+    """(loss, activations) drawn in one figure: everything in one when it is at most MAX_SERIES runs, else one
+    figure per loss, and per group of activations (:func:`_groups`) when a loss alone has more."""
+    pairs = list(dict.fromkeys(ctx.pairs))
+    if len(pairs) <= MAX_SERIES:
+        return [(None, None)]
+    out = []
+    for loss in dict.fromkeys(loss for loss, _ in pairs):
+        groups = _groups([act for l, act in pairs if l == loss])
+        out += [(loss, group if len(groups) > 1 else None) for group in groups]
+    return out
+
+
+def _facet_name(data: str, facet: tuple, index: int) -> str:
+    loss, group = facet
+    return f"persistence-{data}" + (f"-{loss}" if loss else "") + (f"-{index}" if group else "")
 
 
 def persistence_section(ctx: Context) -> str:
-    labels = [_facet_label(data, loss) for data in DATASETS for loss in _facets(ctx)]
+    facets = _facets(ctx)
+    split = ("" if len(facets) == 1 else ", one figure per loss" if all(g is None for _, g in facets) else
+             ", one figure per loss and group of activations (at most six a panel: the squared ones apart)")
+    figures, labels, undrawn = [], [], []
+    for data in DATASETS:
+        for index, (loss, group) in enumerate(facets):
+            chosen = [(l, a) for l, a in _pairs(ctx) if (loss is None or l == loss) and (group is None or a in group)]
+            with ctx.tracking() as used:
+                runs = [{"loss": l, "act": a, **training_results(ctx, l, a, data)} for l, a in chosen]
+            which = f"{data} data" + (f", {loss.upper()} loss" if loss else "")
+            if group:
+                which += ", " + ", ".join(act_label(a) for a in group)
+            if all(run["diverged"] for run in runs):  # nothing to draw: said in the text, not as empty panels
+                undrawn.append(f"on {which} every configuration lost a seed to divergence and none is drawn ("
+                               + _diverged_note(runs).removeprefix("Diverged, not drawn: ").rstrip(".") + ")")
+                continue
+            name = _facet_name(data, (loss, group), index)
+            figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / name.replace("-", "_"),
+                                        ctx, bound=BLOWUP)
+            style = "" if loss else r"solid MSE, dashed cross-entropy; "
+            labels.append("fig:" + name)
+            figures.append(figure_tex(ctx, figure, "fig:" + name,
+                                      tex_prose(f"Training on {which}: ") + r"the running mean of the sign statistic "
+                                      r"(top), the mean bias (middle) and the sparsity, the fraction of $h=0$ (bottom), "
+                                      rf"per layer. Colour: activation; {style}bands: 95\% intervals over seeds (none "
+                                      r"drawn from fewer than 5 seeds). The top row's axis is set by the steps after the "
+                                      r"first tenth of the run, where the running mean averages more than a few batches; "
+                                      r"the earliest bands run off it. " + tex_prose(_diverged_note(runs)), sources=used,
+                                      networks=("N4",)))
+    shown = ((" Figures " + rf"\ref{{{labels[0]}}}--\ref{{{labels[-1]}}}" if len(labels) > 1 else
+              rf" Figure \ref{{{labels[0]}}}") + tex_prose(" show the runs on " + " and ".join(
+                  f"{data} data" for data in DATASETS) + split + ".") if labels else "")
     out = [r"\section{Persistence past $t=0$ (the referee's question)}\label{sec:persistence}",
            tex_prose(_settings_text(ctx) + " Sign statistic: the mean of δ^l over the entries with p^l > 0; "
                       "drawn as its running mean over steps (mean over seeds with a 95% Student-t band, none from fewer "
                       "than 5 seeds), divided by the "
                       "largest size of that mean so that activations whose gradients differ by orders of magnitude "
-                      "share an axis; the sign, the question here, is unchanged.") + " Figures "
-           + ", ".join(rf"\ref{{{label}}}" for label in labels)
-           + tex_prose(" show the runs on " + " and ".join(f"{data} data" for data in DATASETS)
-                       + (", one figure per loss." if len(_facets(ctx)) > 1 else "."))]
-    for data in DATASETS:
-        for loss in _facets(ctx):
-            with ctx.tracking() as used:
-                runs = [run for run in _runs(ctx, data) if loss is None or run["loss"] == loss]
-            name = f"persistence_{data}" + (f"_{loss}" if loss else "")
-            figure = persistence_figure(runs, TRAIN_SIZES[ctx.quick]["depth"], ctx.figures / name, ctx, bound=BLOWUP)
-            which = f"{data} data" + (f", {loss.upper()} loss" if loss else "")
-            style = "" if loss else r"solid MSE, dashed cross-entropy; "
-            out.append(figure_tex(ctx, figure, _facet_label(data, loss),
-                                  rf"Training on {which}: the running mean of the sign statistic (top), the mean "
-                                  r"bias (middle) and the sparsity, the fraction of $h=0$ (bottom), per layer. Colour: "
-                                  rf"activation; {style}bands: 95\% intervals over seeds (none drawn from fewer than 5 seeds). The "
-                                  r"top row's axis is set by the steps after the first tenth of the run, where the "
-                                  r"running mean averages more than a few batches; the earliest bands run off it. "
-                                  + tex_prose(_diverged_note(runs)), sources=used, networks=("N4",)))
+                      "share an axis; the sign, the question here, is unchanged.") + shown
+           + (tex_prose(" Not drawn: " + "; ".join(undrawn) + ".") if undrawn else ""), *figures]
     out.append(_persistence_paragraph(ctx))
     out.append(persistence_study_section(ctx))  # the shipped study: every loss x data x optimizer x clipping
     out.append(ce_reversal_section(ctx))  # the shipped one-factor study: why cross-entropy reverses

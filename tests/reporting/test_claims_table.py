@@ -37,3 +37,14 @@ def test_t0_sits_beside_the_claims_for_each_family():
 
     claims = {claim.key: claim for claim in sweep_claims(Ctx())}
     assert claims["T0/gpt"].verdict == "positive" and claims["T0/mlp"].verdict == "not recorded"
+
+
+def test_a_claims_evidence_is_listed_a_number_a_line_never_cut_inside_brackets():
+    from driftproof.reporting.sweep_sections import evidence_list, evidence_parts
+
+    text = ("hinge fit (a; b. c): cliff at 0.932 [0.915, 0.933] (n = 140); slope -0.086 before. Mean by level: "
+            "0 0.972, 0.1 0.973. diverged: none of 330 runs. p <= 0 -0.010 [-0.024, +0.004] (n = 390)")
+    assert evidence_parts(text) == ["hinge fit (a; b. c): cliff at 0.932 [0.915, 0.933] (n = 140)", "slope -0.086 before",
+                                    "Mean by level: 0 0.972, 0.1 0.973", "diverged: none of 330 runs",
+                                    "p <= 0 -0.010 [-0.024, +0.004] (n = 390)"]
+    assert evidence_list(text).count(r"\item ") == 5

@@ -208,3 +208,23 @@ def test_headline_draws_two_losses_at_alternate_units_so_no_marker_hides_another
     figure = headline_figure([{"act": "relu", "losses": {"mse": units, "ce": units}}], tmp_path / "h", _Ctx())
     assert figure.exists()
     plt.close("all")
+
+
+@pytest.mark.parametrize("pairs", ["default", "quick", "one loss, many"])
+def test_persistence_figures_draw_at_most_six_runs_a_panel_and_every_run_once(pairs):
+    from types import SimpleNamespace
+
+    from driftproof.reporting.context import DEFAULT_PAIRS, QUICK_PAIRS
+    from driftproof.reporting.training_sections import MAX_SERIES, _facets
+
+    chosen = {"default": DEFAULT_PAIRS, "quick": QUICK_PAIRS,
+              "one loss, many": tuple(("ce", a) for a in ("relu", "gelu", "silu", "tanh", "elu", "selu", "mish",
+                                                           "relu2", "gelu2"))}[pairs]
+    drawn = []
+    for loss, group in _facets(SimpleNamespace(pairs=chosen)):
+        panel = [(l, a) for l, a in chosen if (loss is None or l == loss) and (group is None or a in group)]
+        assert 0 < len(panel) <= MAX_SERIES, (loss, group)
+        drawn += panel
+    assert sorted(drawn) == sorted(chosen)
+    if pairs == "default":  # 7 activations a loss: the squared ones (ReLU², clipped ReLU², GELU²) apart
+        assert ("mse", ("relu2", "clipped_relu2", "gelu2")) in _facets(SimpleNamespace(pairs=chosen))
