@@ -1,7 +1,7 @@
 """What a report build costs, end to end: `driftproof report [--quick]` as a user runs it.
 
 Usage:
-    python scripts/bench_report.py [--full] [--warm] [--cold-numba] [--out DIR]
+    python scripts/bench_report.py [--full] [--warm] [--cold-numba] [--workers N [N ...]] [--out DIR]
 
 Runs the command line in a child process (the PDF's LaTeX and every worker included) into a fresh
 folder with an empty result cache and an empty kernel cache (``DRIFTPROOF_CACHE``): a cold build, as on
@@ -41,8 +41,9 @@ def _pages(pdf: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def build(folder: Path, quick: bool, env: dict) -> dict:
-    command = [sys.executable, "-m", "driftproof", "report", "--out", str(folder)] + (["--quick"] if quick else [])
+def build(folder: Path, quick: bool, env: dict, workers: int | None = None) -> dict:
+    command = ([sys.executable, "-m", "driftproof", "report", "--out", str(folder)] + (["--quick"] if quick else [])
+               + ([] if workers is None else ["--workers", str(workers)]))
     load = os.getloadavg()
     start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -60,22 +61,31 @@ def main() -> None:
     parser.add_argument("--cold-numba", action="store_true",
                         help="an empty NUMBA_CACHE_DIR too: the package's own Monte Carlo and Adam kernels compiled "
                              "afresh, as from a wheel (by default their caches beside the source are used)")
+    parser.add_argument("--workers", type=int, nargs="+", default=None,
+                        help="one cold build per count, one after the other, side by side in the record "
+                             "(default: one build with the command's default)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-report-"))
-    folder = Path(args.out) if args.out else scratch / "report"
-    if (folder / "cache").exists():
-        shutil.rmtree(folder / "cache")  # cold: every result computed
-    env = {**os.environ, "DRIFTPROOF_CACHE": str(scratch / "kernels"), "MPLBACKEND": "Agg"}
-    if args.cold_numba:
-        env["NUMBA_CACHE_DIR"] = str(scratch / "numba")
     record = {"what": "driftproof report as a child process: wall and CPU seconds (the child and its children: "
                       "workers, LaTeX), cold result and kernel caches",
               "mode": "full" if args.full else "quick", "cpus": os.cpu_count(), "numba_cache": "empty"
               if args.cold_numba else "the package's own (beside its source)",
               "stored_sweeps": [name for name in ("sweeps/default", "sweeps/transformer") if Path(name).exists()],
-              "cold": build(folder, not args.full, env)}
-    if args.warm:
-        record["warm"] = build(folder, not args.full, env)
+              "shipped_data": sorted(p.name for p in (Path(__file__).resolve().parent.parent / "driftproof" / "stored")
+                                     .glob("*.json*"))}
+    for index, workers in enumerate(args.workers or [None]):
+        folder = Path(args.out) if args.out else scratch / f"report-{index}"
+        if (folder / "cache").exists():
+            shutil.rmtree(folder / "cache")  # cold: every result computed
+        env = {**os.environ, "DRIFTPROOF_CACHE": str(scratch / f"kernels-{index}"), "MPLBACKEND": "Agg"}
+        if args.cold_numba:
+            env["NUMBA_CACHE_DIR"] = str(scratch / f"numba-{index}")
+        run = {"workers": workers or "default (one per core)", "cold": build(folder, not args.full, env, workers)}
+        if args.warm:
+            run["warm"] = build(folder, not args.full, env, workers)
+        record.setdefault("runs", []).append(run)
+        if len(args.workers or [None]) == 1:
+            record.update(run)  # the layout of a single build's record, as before
     shutil.rmtree(scratch, ignore_errors=True)
     out = Path(__file__).resolve().parent / "results" / f"bench_report{'_full' if args.full else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -306,6 +306,7 @@ def write_html(folder: Path) -> Path:
     for _ in range(2):  # generated files may input others
         tex = re.sub(r"\\input\{(generated/[^}]+)\}", lambda m: (folder / m.group(1)).read_text()
                      if (folder / m.group(1)).exists() else "", tex)
+    tex = re.sub(r"(?<!\\)%[^\n]*\n?", "", tex)  # LaTeX comments (a title file ends in one), never \% (escaped)
     body = tex.split(r"\begin{document}", 1)[1].split(r"\end{document}", 1)[0]
     title_block = re.search(r"\\begin\{center\}(.*?)\\end\{center\}", body, re.S)
     title = ""

@@ -41,13 +41,14 @@ def study_answer(stored: dict) -> str:
     parts, reversed_ = [], []
     for (loss, data), entry in totals.items():
         s, b = entry["sign"], entry["b_drift"]
-        parts.append(f"{loss.upper()} {data} {s[sign[1]]}/{s[sign[-1]]}/{s[sign[0]]}, {b[drift[-1]]}/{b[drift[1]]}")
+        parts.append(f"{loss.upper()} on {data}: persists {s[sign[1]]}, reverses {s[sign[-1]]}, unresolved "
+                     f"{s[sign[0]]}; bias negative {b[drift[-1]]}, positive {b[drift[1]]}")
         if s[sign[-1]] > s[sign[1]] and b[drift[1]] > b[drift[-1]]:
             reversed_.append(f"{loss.upper()} on {data}")
     scale = stored["scale"]
     text = (f"{scale['seeds']} seeds per cell, {'/'.join(OPTIMIZER_NAMES.get(o, o) for o in scale['optimizers'])} "
-            f"with and without clipping, exact sign tests under Holm; (activation, layer) cases whose late sign "
-            f"persists/reverses/is unresolved, then whose bias drift is negative/positive): " + "; ".join(parts))
+            f"with and without clipping, exact sign tests under Holm; counts of (activation, layer) cases by their "
+            f"late sign, then by their bias drift): " + ". ".join(parts))
     if reversed_:
         text += f". Under {' and '.join(reversed_)} the sign reverses and the bias drifts positive"
     return text

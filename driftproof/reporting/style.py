@@ -17,7 +17,7 @@ import matplotlib.mathtext  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["act_label", "TEXT_WIDTH", "MIN_FONT", "AXIS_MULTIPLE", "color", "linestyle", "marker", "new_figure", "save",
+__all__ = ["act_label", "act_text", "TEXT_WIDTH", "MIN_FONT", "AXIS_MULTIPLE", "color", "linestyle", "marker", "new_figure", "save",
            "robust_limits", "apply_limits", "activation_legend"]
 
 TEXT_WIDTH = 6.6  # inches: A4 with 2 cm margins is 6.69 in; figures are placed at their own width
@@ -46,6 +46,11 @@ def color(act: str, others: list[str] | None = None) -> str:
 # The paper's spelling of the activations the report draws most (the text writes ReLU², not relu2).
 DISPLAY_NAMES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "relu2": "ReLU²", "clipped_relu2": "clipped ReLU²",
                  "gelu2": "GELU²"}
+
+
+def act_text(name: str) -> str:
+    """An activation as running text names it (for tex_prose): ReLU², a custom expression as typed."""
+    return DISPLAY_NAMES.get(name, name)
 
 
 def act_label(name: str) -> str:

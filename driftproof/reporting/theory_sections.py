@@ -16,7 +16,7 @@ from ..theory.signmap import sign_map
 from .claims import Claim, against_paper
 from .context import Context
 from .figures_theory import sign_map_figure
-from .style import act_label
+from .style import act_text
 from .latex import figure_tex, source_note, table
 
 __all__ = ["theory_results", "sign_map_panels", "sign_section", "derivation_appendix", "mean_field_appendix",
@@ -180,12 +180,12 @@ def derivation_appendix(ctx: Context) -> str:
     for loss in dict.fromkeys(loss for loss, _ in ctx.pairs):
         act = next(a for l, a in ctx.pairs if l == loss)
         _, derivations = theory_results(ctx, loss, act)
-        out.append(rf"\subsection{{Last hidden layer, {tex_prose(loss)} (shown for {tex_prose(act_label(act))})}}")
+        out.append(rf"\subsection{{Last hidden layer, {tex_prose(loss)} (shown for {tex_prose(act_text(act))})}}")
         out.append(derivations[1])
     for act in activations(ctx):
         loss = _first_loss(ctx, act)
         _, derivations = theory_results(ctx, loss, act)
-        out.append(rf"\subsection{{{tex_prose(act_label(act))}}}")
+        out.append(rf"\subsection{{{tex_prose(act_text(act))}}}")
         out.append(tex_prose(f"R4–R5 shown for {loss}; for another loss only T^(L+1) and the numbers that "
                               f"scale with it change (Table ") + r"\ref{tab:constants}).")
         out.extend((derivations[0], derivations[2]))

@@ -18,7 +18,7 @@ from .claims import Claim, against_paper
 from .cache import Job
 from .context import Context
 from .figures_training import persistence_figure
-from .style import act_label
+from .style import act_text
 from ..sweeps.persistence import load_stored
 from .persistence_study import ce_reversal_section, persistence_study_section, study_claim
 from .latex import figure_tex, interval, source_note, table
@@ -183,7 +183,7 @@ def persistence_section(ctx: Context) -> str:
                 runs = [{"loss": l, "act": a, **training_results(ctx, l, a, data)} for l, a in chosen]
             which = f"{data} data" + (f", {loss.upper()} loss" if loss else "")
             if group:
-                which += ", " + ", ".join(act_label(a) for a in group)
+                which += ", " + ", ".join(act_text(a) for a in group)
             if all(run["diverged"] for run in runs):  # nothing to draw: said in the text, not as empty panels
                 undrawn.append(f"on {which} every configuration lost a seed to divergence and none is drawn ("
                                + _diverged_note(runs).removeprefix("Diverged, not drawn: ").rstrip(".") + ")")

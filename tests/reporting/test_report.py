@@ -431,6 +431,7 @@ def test_html_report_is_self_contained_and_shows_the_pdfs_numbers(built):
     for key, value in payload["numbers"].items():
         assert re.sub(r"\s+", "", value) in flat, (key, value)
     assert not re.search(r"\\[A-Za-z]+", text), re.search(r".{40}\\[A-Za-z]+.{20}", text)
+    assert not re.search(r"[A-Za-z)]%", text), re.search(r".{40}[A-Za-z)]%.{20}", text)  # a LaTeX comment left as text
     assert "Quick build — not evidence." in text and "Scope and limitations" in text
 
 
