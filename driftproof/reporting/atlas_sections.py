@@ -37,13 +37,17 @@ def atlas_appendix(ctx: Context) -> str:
         "Training: the change of exact zeros and of p ≤ 0 at the last hidden layer (end minus start, paired per "
         "seed) and the fraction of logged steps with a positive sign statistic, each with its 95% Student-t "
         "interval over seeds; diverged seeds are left out and named. " + training_source(rows))]
-    parts.append(_table(rows))
+    table_parts = [_table(rows)]
     unproved = [r for r in rows if r.certification not in ("exact", "certified")]
     if unproved:
-        parts.append(tex_prose("Not proved: " + "; ".join(f"{r.name}: {r.reason}" for r in unproved) + "."))
+        table_parts.append(tex_prose("Not proved: " + "; ".join(f"{r.name}: {r.reason}" for r in unproved) + "."))
     trained = [r for r in rows if r.training and "refused" not in r.training]
     if trained:
-        figure = save(atlas_figure(result, notes=False), ctx.figures / "atlas", ctx)
+        # 7 in, on the page the appendix starts: the heading, the paragraph, the figure and its caption fit it.
+        # Set after the three-page table (longtable pages hold no float), at 9 in it waited past the provenance
+        # to the report's last page
+        figure = save(atlas_figure(result, notes=False, height=7.0), ctx.figures / "atlas", ctx)
+        parts.insert(0, r"\clearpage")
         skipped = "; ".join(f"{why}: {', '.join(names)}" for why, names in left_out(result).items() if names)
         parts.append(figure_tex(ctx, figure, "fig:atlas", tex_prose(
             "Each activation by its drift coefficient E[σσ'] (relative to ReLU's) against the change of sparsity in "
@@ -53,7 +57,8 @@ def atlas_appendix(ctx: Context) -> str:
     else:
         parts.append(tex_prose("The training summaries are not built yet (a quick build trains nothing): "
                                "driftproof atlas builds them once (about 5 min of one core) and caches them."))
-    return "\n".join(parts)
+    # the figure before the three-page table: placed after it, it floated past the provenance to the last page
+    return "\n".join(parts + table_parts)
 
 
 def _table(rows) -> str:

@@ -217,6 +217,15 @@ def _provenance_tex(ctx: Context, timings: dict) -> str:
               "llp{14.0cm}", size=r"\scriptsize", label="tab:sources")])
 
 
+def _remove_stale_figures(ctx: Context) -> None:
+    """Figures an earlier build of this folder drew and this one did not (another set of pairs, a renamed
+    figure): removed, so that the folder holds what the report shows and nothing else."""
+    drawn = set(ctx.results.get("figures", {}))
+    for path in ctx.figures.glob("*"):
+        if path.suffix in (".pdf", ".png") and path.stem not in drawn:
+            path.unlink(missing_ok=True)
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staged = path.with_suffix(path.suffix + ".partial")
@@ -241,13 +250,13 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
     ctx = Context(folder=folder, pairs=chosen, quick=quick, cache=ResultCache(folder / "cache"), progress=progress,
                   command=command_line(folder, chosen, quick, compile))
     generated = folder / "generated"
-    jobs = split_jobs(ctx) + training_jobs(ctx)  # the costly results, the longest first
-    if workers > 1 and on_section:
-        marks = {max(1, round(len(jobs) * k / 4)) for k in range(1, 5)}  # a line at each quarter done
-        ctx.cache.fill(jobs, workers, lambda done, total: on_section(f"training runs {done} of {total} done")
-                       if done in marks or done == total else None)
-    else:
-        ctx.cache.fill(jobs, workers)
+    def progress(done: int, total: int) -> None:  # a line at the start and at each quarter done
+        if on_section and done == 0:
+            on_section(f"training {total} runs in {min(workers, total)} processes")
+        elif on_section and done in {max(1, round(total * k / 4)) for k in range(1, 5)}:
+            on_section(f"training runs {done} of {total} done")
+
+    ctx.cache.fill(split_jobs(ctx) + training_jobs(ctx), workers, progress)  # the costly results, longest first
     sections, appendix = [], []
     for builders, out in ((SECTIONS, sections), (APPENDIX, appendix)):
         for builder in builders:
@@ -255,6 +264,7 @@ def build_report(out: str | Path = "report", pairs: tuple[tuple[str, str], ...] 
                 on_section(builder.__name__.strip("_").replace("_section", "").replace("_", " "))
             out.append(builder(ctx))
     claims = [with_scale(ctx, claim) for builder in CLAIMS for claim in builder(ctx)]
+    _remove_stale_figures(ctx)
     reasons = partial_reasons(ctx)
     title, banner = banner_tex(reasons, quick)
     _write(generated / "banner.tex", banner + "\n")

@@ -95,6 +95,7 @@ class ResultCache:
 
     def fill(self, jobs: list[Job], workers: int, progress: Callable[[int, int], None] | None = None) -> int:
         """Compute the jobs not cached yet in ``workers`` processes (forked) and store them; returns how many.
+        ``progress(done, total)`` is called before the first (done = 0) and after each.
 
         With one worker (or one missing job) nothing is done here: :meth:`get` computes each when it is read.
         Ctrl-C or SIGTERM stops the workers; the results finished by then are kept.
@@ -103,6 +104,8 @@ class ResultCache:
         missing = [(path, job) for path, job in unique.items() if self._read(path) is None]
         if workers <= 1 or len(missing) <= 1:
             return 0
+        if progress is not None:
+            progress(0, len(missing))
         context = multiprocessing.get_context("fork")
         _PENDING[:] = [job for _, job in missing]
         pool = context.Pool(min(workers, len(missing)), initializer=_worker_start)
