@@ -69,6 +69,7 @@ def test_ctrl_c_stops_the_workers_and_keeps_the_runs_they_finished(tmp_path):
     process = subprocess.Popen([sys.executable, str(script), str(tmp_path / "cache")], stdout=subprocess.PIPE,
                                text=True, start_new_session=True)
     try:
+        assert process.stdout.readline().strip() == "done 0"  # started
         assert process.stdout.readline().strip() == "done 1"
         start = time.monotonic()
         os.killpg(process.pid, signal.SIGINT)
