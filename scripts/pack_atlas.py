@@ -15,17 +15,11 @@ import datetime as dt
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+from driftproof.reporting.build import git_state
 
 
 def main(argv=None) -> int:
@@ -59,7 +53,7 @@ def main(argv=None) -> int:
             summaries = dict(zip(names, pool.map(training_summary, names, [False] * len(names))))
     cpu = sum(s.get("cpu_seconds", 0.0) for s in summaries.values())
     provenance = {
-        "commit": args.commit or _commit(), "date": dt.datetime.now(dt.timezone.utc).date().isoformat(),
+        "commit": args.commit or git_state()["commit"], "date": dt.datetime.now(dt.timezone.utc).date().isoformat(),
         "command": "python scripts/pack_atlas.py" + ("" if args.from_cache else f" --workers {args.workers}"),
         "setup": setup_text(), "activations": len(names), "training_cpu_seconds": round(cpu, 1),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",

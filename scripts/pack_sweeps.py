@@ -14,21 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from driftproof.errors import InputError
+from driftproof.reporting.build import git_state
 from driftproof.sweeps import SweepStore, make_grid
 from driftproof.sweeps.shipped import load_pack, pack, pack_path
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv=None) -> int:
@@ -56,7 +49,7 @@ def main(argv=None) -> int:
               f"(`driftproof sweep --grid {args.grid} --out {args.folder}`)", file=sys.stderr)
         return 2
     provenance = {
-        "commit": args.commit or _commit(),
+        "commit": args.commit or git_state()["commit"],
         "command": f"driftproof sweep --grid {args.grid} --out sweeps/{args.grid} --workers {args.cpus}",
         "date": args.date or time.strftime("%Y-%m-%d", time.gmtime()),
         "wall_minutes": None if args.wall_seconds is None else round(args.wall_seconds / 60, 1),
