@@ -4,6 +4,8 @@ with a finite-width allowance (marginal mode, :func:`assert_agrees_marginal`).""
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 
 from driftproof.montecarlo import ConditionalResult, MarginalResult
@@ -53,3 +55,10 @@ def logit_curvature(std: float, classes: int, samples: int = 400_000, seed: int 
     pi /= pi.sum(axis=1, keepdims=True)
     trace = (pi * (1 - pi)).sum(axis=1)
     return float(trace.mean()), float(trace.std() / np.sqrt(samples))
+
+
+def default_sigint() -> None:
+    """``Popen(preexec_fn=default_sigint)``: the child starts with SIGINT at its default, as one started from a
+    terminal. A test run launched in the background without job control (``pytest &`` in a script) ignores
+    SIGINT, every child inherits that, and Python then leaves it ignored: a Ctrl-C test would wait forever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -9,6 +9,8 @@ import pytest
 
 from driftproof.cli import main
 
+from .harness import default_sigint
+
 
 def run(capsys, *argv):
     code = main(list(argv))
@@ -140,7 +142,7 @@ def test_interrupted_or_terminated_command_removes_its_scratch_folders(tmp_path,
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     process = subprocess.Popen([sys.executable, "-c", SCRATCH_SCRIPT, str(tmp_path / "out")], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     assert process.stdout.readline().strip() == "ready" and [p.name[:15] for p in scratch.iterdir()] == [
         "driftproof-tex-"]
     process.send_signal(signum)

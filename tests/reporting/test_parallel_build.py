@@ -10,6 +10,8 @@ from driftproof.reporting.split_sections import split_section
 from driftproof.reporting.training_sections import persistence_section, training_jobs
 from driftproof.results import json_default
 
+from ..harness import default_sigint
+
 
 def _canonical(value) -> str:
     # compared as text (NaN, a diverged run's statistic, equals itself there), without the run's wall time
@@ -67,7 +69,7 @@ def test_ctrl_c_stops_the_workers_and_keeps_the_runs_they_finished(tmp_path):
     script = tmp_path / "interrupted.py"
     script.write_text(_INTERRUPTED)
     process = subprocess.Popen([sys.executable, str(script), str(tmp_path / "cache")], stdout=subprocess.PIPE,
-                               text=True, start_new_session=True)
+                               text=True, start_new_session=True, preexec_fn=default_sigint)
     try:
         assert process.stdout.readline().strip() == "done 0"  # started
         assert process.stdout.readline().strip() == "done 1"

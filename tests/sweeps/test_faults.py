@@ -23,6 +23,7 @@ from driftproof.errors import InputError
 from driftproof.sweeps import SweepStore, run_sweep
 
 from .fault_grid import fault_jobs, install
+from ..harness import default_sigint
 
 psutil = pytest.importorskip("psutil")
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,8 @@ INTERRUPT_SECONDS = 2.0
 def launch(out: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     return subprocess.Popen([sys.executable, "-m", "tests.sweeps.fault_grid", str(out)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=default_sigint)
 
 
 def wait_for_results(process: subprocess.Popen, out: Path, count: int = 1, timeout: float = 60.0) -> list:
