@@ -12,7 +12,7 @@ from ..results import Estimate
 from ..training.summary import seed_estimate
 from ..sweeps.persistence import CALL_FIELDS, PAPER_ACTS, QUESTIONS, VERDICTS, answers
 
-__all__ = ["answer_rows", "markdown_table", "estimate_text", "call_of", "summary_text", "REFERENCE_ACT"]
+__all__ = ["answer_rows", "markdown_table", "estimate_text", "call_of", "summary_text", "bias_drift_totals", "REFERENCE_ACT"]
 
 REFERENCE_ACT = "relu"  # the activation whose numbers stand beside each row's counts
 
@@ -84,16 +84,22 @@ def call_of(result, layer: str, question: str) -> str:
     return "not measured" if call is None else call[CALL_FIELDS.index("verdict")]
 
 
-def summary_text(stored: dict, scale: bool = True) -> str:
-    """One sentence per (loss, data) over every optimizer and clipping: how many (activation, layer) cases of the
-    paper's activations drifted negative and positive (bias, sign tests under Holm), for a summary page
-    (``scale``: led by the study's scale)."""
+def bias_drift_totals(stored: dict) -> dict[tuple[str, str], dict[str, int]]:
+    """Per (loss, data), over every optimizer and clipping: how many (activation, layer) cases of the paper's
+    activations drifted negative and positive (bias, sign tests under Holm), of how many cases."""
     totals: dict[tuple[str, str], dict[str, int]] = {}
     for answer in answers(stored["cells"]):
         into = totals.setdefault((answer["loss"], answer["data"]), {"negative": 0, "positive": 0, "cases": 0})
         for verdict in ("negative", "positive"):
             into[verdict] += answer["counts"]["b_drift"][verdict]
         into["cases"] += answer["cases"]
+    return totals
+
+
+def summary_text(stored: dict, scale: bool = True) -> str:
+    """One sentence per (loss, data) of :func:`bias_drift_totals`, for a summary page (``scale``: led by the
+    study's scale)."""
+    totals = bias_drift_totals(stored)
     parts = [f"{loss.upper()} on {data}: bias drift negative in {t['negative']}, positive in {t['positive']} of "
              f"{t['cases']} cases" for (loss, data), t in totals.items()]
     if not scale:

@@ -24,6 +24,7 @@ from .context import DEFAULT_PAIRS, QUICK_PAIRS, Context
 from .configurations import configurations_tex, with_scale
 from .html import write_html
 from .latex import compile_pdf, missing_tex, table
+from .persistence_study import persistence_studies_appendix
 from .scope_sections import scope_section
 from .atlas_sections import atlas_appendix
 from .montecarlo_sections import drift_section, montecarlo_appendix, montecarlo_claims, montecarlo_text
@@ -59,7 +60,8 @@ def _sign(ctx: Context) -> str:
 
 def _tables(ctx: Context) -> str:
     return "\n".join([r"\section{Tables}\label{app:tables}", sign_map_appendix(ctx), montecarlo_appendix(ctx),
-                      mean_field_appendix(ctx), training_appendix(ctx), split_appendix(ctx), residual_appendix(ctx), sweep_appendix(ctx)])
+                      mean_field_appendix(ctx), training_appendix(ctx), persistence_studies_appendix(ctx),
+                      split_appendix(ctx), residual_appendix(ctx), sweep_appendix(ctx)])
 
 
 # Main sections (one per claim) and appendix sections, in reading order; claim rows for the summary.

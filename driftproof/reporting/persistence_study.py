@@ -3,7 +3,7 @@ question answered per loss x data x optimizer x clipping, read from the file, ne
 
 from __future__ import annotations
 
-from ..render.persistence import REFERENCE_ACT, answer_rows, summary_text
+from ..render.persistence import REFERENCE_ACT, answer_rows, bias_drift_totals
 from ..results import Estimate
 from ..sweeps.persistence import (CE_REVERSAL, PAPER_ACTS, STORED, STORED_WIDE, VERDICTS, load_ce_reversal,
                                   load_stored)
@@ -12,7 +12,8 @@ from .claims import Claim
 from .context import Context
 from .latex import interval, table
 
-__all__ = ["persistence_study_section", "ce_reversal_section", "study_answer", "study_claim"]
+__all__ = ["persistence_study_section", "ce_reversal_section", "study_answer", "study_claim",
+           "persistence_studies_appendix", "persistence_study_table", "ce_reversal_table"]
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "adamw": "AdamW", "muon": "Muon", "adam": "Adam"}
 
@@ -81,6 +82,39 @@ def persistence_study_section(ctx: Context) -> str:
     head = r"\subsection{Persistence per loss, data and optimizer (the stored study)}\label{sec:persistence-study}"
     if stored is None:
         return head + "\n" + tex_prose(f"Not run: driftproof/{STORED} is not in this installation.")
+    text = tex_prose(
+        f"Every cell of {stored['scale']['seeds']} seeds trained the same small network ({_scale_text(stored)}). "
+        f"Each count is over the (activation, layer) cases of {', '.join(PAPER_ACTS)}: an exact sign test over "
+        f"seeds of the late sign statistic (> 0: persists), of the bias drift and of the weight drift (< 0: the "
+        f"paper's negative drift), called under Holm across every (cell, layer) of the study at family-wise "
+        f"{stored['design']['alpha']:g}, one family per question; tanh and identity are controls, judged in "
+        f"a family of their own and never counted here. Diverged runs are left out and named in the file; a "
+        f"cell where most seeds diverged is not measured. Command: `{stored['command']}` "
+        f"({stored['seconds']:.0f} s on one core).")
+    wide = load_stored(STORED_WIDE)
+    widths = ""
+    if wide is not None:
+        text += " " + tex_prose(f"The same study at width {wide['scale']['width']} (driftproof/{STORED_WIDE}, "
+                                f"`{wide['command']}`): Table ") + r"\ref{tab:persistence-widths}."
+        narrow, broad = bias_drift_totals(stored), bias_drift_totals(wide)
+        cell = lambda t: f"{t['negative']} / {t['positive']} of {t['cases']}" if t else "not run"  # noqa: E731
+        widths = table(["loss", "data", f"width {stored['scale']['width']}", f"width {wide['scale']['width']}"],
+                       [[loss.upper(), data, cell(narrow[loss, data]), cell(broad.get((loss, data)))]
+                        for loss, data in narrow],
+                       tex_prose("The persistence study at two widths: (activation, layer) cases whose bias drift "
+                                 "is negative / positive (sign tests under Holm) of the cases measured, over every "
+                                 "optimizer and clipping."), "llcc", size=r"\small", label="tab:persistence-widths",
+                       breakable=False, placement="!htbp")
+    return "\n".join([head, text + tex_prose(" Per cell: Table ") + r"\ref{tab:persistence-study} (appendix).",
+                      widths])
+
+
+def persistence_study_table(ctx: Context) -> str:
+    """The study's answer per (loss, data, optimizer, clipping), a long table for the appendix ('' when the study
+    is not shipped)."""
+    stored = load_stored()
+    if stored is None:
+        return ""
     rows = []
     for row in answer_rows(stored):
         ref = row["reference"]
@@ -92,29 +126,13 @@ def persistence_study_section(ctx: Context) -> str:
                       + ctx.numbers.add(key + " label", ref["label_late"].mean, 2)) if ref else "not measured",
                      tex_prose(", ".join(row["not_measured"]) or "none")])
     sign, drift = "/".join(VERDICTS["sign"].values()), "/".join(VERDICTS["b_drift"].values())
-    text = tex_prose(
-        f"Every cell of {stored['scale']['seeds']} seeds trained the same small network ({_scale_text(stored)}). "
-        f"Each count is over the (activation, layer) cases of {', '.join(PAPER_ACTS)}: an exact sign test over "
-        f"seeds of the late sign statistic (> 0: persists), of the bias drift and of the weight drift (< 0: the "
-        f"paper's negative drift), called under Holm across every (cell, layer) of the study at family-wise "
-        f"{stored['design']['alpha']:g}, one family per question; tanh and identity are controls, judged in "
-        f"a family of their own and never counted here. Diverged runs are left out and named in the file; a "
-        f"cell where most seeds diverged is not measured. Command: `{stored['command']}` "
-        f"({stored['seconds']:.0f} s on one core).")
-    wide = load_stored(STORED_WIDE)
-    if wide is not None:
-        text += " " + tex_prose(
-            f"The same study at width {wide['scale']['width']} (driftproof/{STORED_WIDE}, `{wide['command']}`): "
-            + summary_text(wide, scale=False) + "; at width " + str(stored["scale"]["width"]) + ": "
-            + summary_text(stored, scale=False) + ".")
-    caption = (f"The referee's question per loss, data and optimizer: counts {sign} (late sign) and {drift} (drifts); "
-               f"{REFERENCE_ACT}'s layer-1 bias drift (95\\% interval over seeds) and the means over seeds of its late self "
-               f"and label parts (their intervals are in the file).")
-    return "\n".join([head, text, table(
-        ["loss", "data", "opt.", "clip", "late sign", "bias drift", "weight drift", f"{REFERENCE_ACT} L1 Δb",
-         f"{REFERENCE_ACT} L1 self / label", "not measured"], rows, tex_prose(caption),
-        "llllccclp{1.6cm}p{1.5cm}", size=r"\scriptsize", label="tab:persistence-study", breakable=False,
-        placement="tbp")])  # a float: a longtable breaking across pages holds back the figures queued before it
+    caption = (tex_prose("The referee's question per loss, data and optimizer (Section ") + r"\ref{sec:persistence-study}"
+               + tex_prose(f"): counts {sign} (late sign) and {drift} (drifts); {REFERENCE_ACT}'s layer-1 bias drift "
+                           f"(95% interval over seeds) and the means over seeds of its late self and label parts (their "
+                           f"intervals are in the file)."))
+    return table(["loss", "data", "opt.", "clip", "late sign", "bias drift", "weight drift", f"{REFERENCE_ACT} L1 Δb",
+                  f"{REFERENCE_ACT} L1 self / label", "not measured"], rows, caption,
+                 "llllccclp{1.6cm}p{1.5cm}", size=r"\scriptsize", label="tab:persistence-study")
 
 
 def _direction(layers: dict) -> str:
@@ -129,23 +147,10 @@ def ce_reversal_section(ctx: Context) -> str:
     stored = load_ce_reversal()
     if stored is None:
         return head + "\n" + tex_prose(f"Not run: driftproof/{CE_REVERSAL} is not in this installation.")
-    rows, by_direction = [], {"positive": [], "negative": [], "mixed": []}
+    by_direction = {"positive": [], "negative": [], "mixed": []}
     for factor, values in stored["cells"].items():
-        for index, (label, cell) in enumerate(values.items()):
-            first = cell["layers"]["L1"]
-            direction = _direction(cell["layers"])
-            by_direction[direction].append(f"{factor} {label}")
-            test = first["b_drift_test"]
-            turned = [s for s in first["first_negative_running_mean"] if s is not None]
-            split = Estimate.from_dict(first["self_end"]).mean, Estimate.from_dict(first["label_end"]).mean
-            key = f"cerev {factor} {label}"
-            rows.append([tex_prose(factor) if index == 0 else "", tex_prose(label),
-                         interval(ctx, key + " db", Estimate.from_dict(first["b_drift"])),
-                         f"{test['positive']}/{test['negative']}", direction,
-                         tex_prose(f"{min(turned)}-{max(turned)} ({len(turned)}/"
-                                   f"{len(first['first_negative_running_mean'])})" if turned else
-                                   f"never (0/{len(first['first_negative_running_mean'])})"),
-                         ctx.numbers.add(key + " self", split[0], 2) + " / " + ctx.numbers.add(key + " label", split[1], 2)])
+        for label, cell in values.items():
+            by_direction[_direction(cell["layers"])].append(f"{factor} {label}")
     base = stored["base"]
     text = tex_prose(
         f"One factor at a time from a base of {base['config']['act']} MLP width {base['config']['width']}, depth "
@@ -159,9 +164,42 @@ def ce_reversal_section(ctx: Context) -> str:
         f"learning rate, width, depth and init scale change only its size and timing. The self/label split says "
         f"why: the self part (the theorem's) stays positive, the label part grows as the readout aligns with the "
         f"labels and overtakes it. Command: `{stored['command']}` ({stored['seconds']:.0f} s on one core).")
-    return "\n".join([head, text, table(
+    return "\n".join([head, text + tex_prose(" Per cell: Table ") + r"\ref{tab:ce-reversal} (appendix)."])
+
+
+def ce_reversal_table(ctx: Context) -> str:
+    """The one-factor study per (factor, value), a table for the appendix ('' when it is not shipped)."""
+    stored = load_ce_reversal()
+    if stored is None:
+        return ""
+    rows = []
+    for factor, values in stored["cells"].items():
+        for index, (label, cell) in enumerate(values.items()):
+            first = cell["layers"]["L1"]
+            direction = _direction(cell["layers"])
+            test = first["b_drift_test"]
+            turned = [s for s in first["first_negative_running_mean"] if s is not None]
+            split = Estimate.from_dict(first["self_end"]).mean, Estimate.from_dict(first["label_end"]).mean
+            key = f"cerev {factor} {label}"
+            rows.append([tex_prose(factor) if index == 0 else "", tex_prose(label),
+                         interval(ctx, key + " db", Estimate.from_dict(first["b_drift"])),
+                         f"{test['positive']}/{test['negative']}", direction,
+                         tex_prose(f"{min(turned)}-{max(turned)} ({len(turned)}/"
+                                   f"{len(first['first_negative_running_mean'])})" if turned else
+                                   f"never (0/{len(first['first_negative_running_mean'])})"),
+                         ctx.numbers.add(key + " self", split[0], 2) + " / " + ctx.numbers.add(key + " label", split[1], 2)])
+    return table(
         ["factor", "value", "L1 Δb", "seeds +/−", "all layers", "running mean < 0 (steps)", "L1 self / label"],
-        rows, tex_prose("Why cross-entropy reverses: layer 1's bias drift (95% interval over seeds) and its sign "
-                        "test, the direction called in every hidden layer, the steps at which the running mean of "
-                        "the sign statistic turned negative (seeds), and the late self and label parts."),
-        "lp{2.3cm}lllp{2.1cm}r", size=r"\scriptsize", label="tab:ce-reversal", breakable=False, placement="tbp")])
+        rows, tex_prose("Why cross-entropy reverses (Section ") + r"\ref{sec:ce-reversal}" + tex_prose(
+            "): layer 1's bias drift (95% interval over seeds) and its sign test, the direction called in every "
+            "hidden layer, the steps at which the running mean of the sign statistic turned negative (seeds), and "
+            "the late self and label parts."),
+        "lp{2.3cm}lllp{2.1cm}r", size=r"\scriptsize", label="tab:ce-reversal")
+
+
+def persistence_studies_appendix(ctx: Context) -> str:
+    """The two stored studies' long tables ('' when neither is shipped)."""
+    tables = [t for t in (persistence_study_table(ctx), ce_reversal_table(ctx)) if t]
+    if not tables:
+        return ""
+    return "\n".join([r"\subsection{The persistence studies}\label{app:persistence-studies}", *tables])

@@ -156,11 +156,23 @@ def test_report_table_reads_the_shipped_study(stored):
     from types import SimpleNamespace
 
     from driftproof.reporting.latex import Numbers
-    from driftproof.reporting.persistence_study import persistence_study_section
+    from driftproof.reporting.persistence_study import persistence_study_section, persistence_study_table
 
     tex = persistence_study_section(SimpleNamespace(numbers=Numbers()))
     groups = {r.cell.group for r in stored["cells"]}
-    assert tex.count(r" \\") - 1 == len(groups)  # one row per (loss, data, optimizer, clip), one header row
+    study = persistence_study_table(SimpleNamespace(numbers=Numbers()))  # the appendix's long table
+    assert r"\ref{tab:persistence-study}" in tex and r"\label{tab:persistence-study}" in study
+    # one row per (loss, data, optimizer, clip), two header rows (the first page's and the continued pages')
+    assert study.count(r" \\") - 2 == len(groups)
+    if load_stored(STORED_WIDE) is not None:  # the two widths side by side: a row per (loss, data)
+        from driftproof.render.persistence import bias_drift_totals
+
+        widths = tex[tex.index(r"\label{tab:persistence-widths}"):]
+        widths = widths[:widths.index(r"\end{tabular}")]
+        totals = bias_drift_totals(load_stored())
+        assert widths.count(r" \\") - 1 == len(totals)
+        for (loss, data), t in totals.items():
+            assert f"{loss.upper()} & {data} & {t['negative']} / {t['positive']} of {t['cases']} &" in widths
     assert stored["command"].split("python ")[1].split(" ")[0] in tex
 
 
@@ -168,15 +180,16 @@ def test_report_says_why_cross_entropy_reverses_from_the_shipped_study():
     from types import SimpleNamespace
 
     from driftproof.reporting.latex import Numbers
-    from driftproof.reporting.persistence_study import _direction, ce_reversal_section
+    from driftproof.reporting.persistence_study import _direction, ce_reversal_section, ce_reversal_table
     from driftproof.sweeps.persistence import load_ce_reversal
 
     stored = load_ce_reversal()
     if stored is None:
         pytest.skip("driftproof/stored/ce_reversal.json is not shipped in this checkout")
     tex = ce_reversal_section(SimpleNamespace(numbers=Numbers()))
+    rows = ce_reversal_table(SimpleNamespace(numbers=Numbers()))  # the appendix's long table
     directions = [_direction(cell["layers"]) for values in stored["cells"].values() for cell in values.values()]
-    assert tex.count(r" \\") - 1 == len(directions)  # a row per (factor, value), one header row
+    assert rows.count(r" \\") - 2 == len(directions)  # a row per (factor, value), two header rows
     # the sentence lists each (factor, value) under the direction its sign tests called
     assert "Negative (the paper's sign) in every layer: data noise (random labels)" in tex.replace("\n", " ")
     planted = {"L1": {"b_drift_test": {"call": 1}}, "L2": {"b_drift_test": {"call": 0}}}
