@@ -20,7 +20,7 @@ from pathlib import Path
 from .atlas_training import SETUP
 from .errors import InputError
 
-__all__ = ["STORED_PATH", "stored_summary", "stored_provenance", "pack_stored"]
+__all__ = ["STORED_PATH", "stored_summary", "stored_provenance", "pack_stored", "training_source"]
 
 STORED_PATH = Path(__file__).resolve().parent / "stored" / "atlas_training.json"
 STORED_FORMAT = 1

@@ -223,8 +223,11 @@ def evidence_parts(text: str) -> list[str]:
 
 
 def evidence_list(text: str) -> str:
-    """:func:`evidence_parts` as a compact LaTeX list."""
-    items = "\n".join(r"\item " + tex_prose(part) for part in evidence_parts(text))
+    """:func:`evidence_parts` as a compact LaTeX list (an empty list is a LaTeX error: no text, no list)."""
+    parts = evidence_parts(text)
+    if not parts:
+        return ""
+    items = "\n".join(r"\item " + tex_prose(part) for part in parts)
     return (r"\begin{itemize}\setlength{\itemsep}{0pt}\setlength{\parskip}{0pt}\small" + "\n" + items + "\n"
             + r"\end{itemize}")
 

@@ -48,3 +48,4 @@ def test_a_claims_evidence_is_listed_a_number_a_line_never_cut_inside_brackets()
                                     "Mean by level: 0 0.972, 0.1 0.973", "diverged: none of 330 runs",
                                     "p <= 0 -0.010 [-0.024, +0.004] (n = 390)"]
     assert evidence_list(text).count(r"\item ") == 5
+    assert evidence_list("") == "" and evidence_list(" ") == ""
