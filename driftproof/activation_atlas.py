@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import sympy as sp
 
 from .activations import get_activation, x
 from .catalogue import CATALOGUE, FAMILIES
+from .envcheck import cache_root
 from .errors import InputError
 
 __all__ = ["AtlasRow", "Atlas", "atlas", "Q_STANDARD", "row_for"]
@@ -187,8 +187,7 @@ def _cache_key() -> str:
 
 
 def _cache_path() -> Path:
-    root = os.environ.get("DRIFTPROOF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "driftproof")
-    return Path(root) / "atlas" / f"atlas-{_cache_key()}.json"
+    return cache_root() / "atlas" / f"atlas-{_cache_key()}.json"
 
 
 def atlas(family: str | None = None, *, cache: bool = True, progress=None, training: bool = True,

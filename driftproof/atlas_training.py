@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
+from .envcheck import cache_root
 from .errors import InputError
 
 __all__ = ["SETUP", "training_summary", "cached_summary", "setup_text"]
@@ -52,8 +52,7 @@ def _key(name: str) -> str:
 
 
 def _cache_path(name: str) -> Path:
-    root = os.environ.get("DRIFTPROOF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "driftproof")
-    return Path(root) / "atlas" / "training" / f"{name}-{_key(name)}.json"
+    return cache_root() / "atlas" / "training" / f"{name}-{_key(name)}.json"
 
 
 def cached_summary(name: str) -> dict | None:

@@ -50,17 +50,17 @@ def _label_apart(figure, ax, items: list[tuple], points: list[tuple]) -> None:
     """Label each point at the first spot (:data:`_SPOTS`) where its text overlaps no label already placed and
     no drawn point, and stays inside the axes; the highest points first. A label that finds no free spot takes
     the first one (it may then touch another): every point stays named."""
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
 
     canvas = figure.canvas if hasattr(figure.canvas, "get_renderer") else FigureCanvasAgg(figure)
     figure.draw_without_rendering()  # the layout settled: the axes' frames and limits are final
     renderer = canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    from matplotlib.transforms import Bbox
-
     radius = 3.0 * figure.dpi / 72  # a marker of 4 pt, and a little room
     taken = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
-             for px, py in ax.transData.transform([(x, y) for x, y in points] or [(0.0, 0.0)])][:len(points)]
+             for px, py in ax.transData.transform(np.asarray(points, float).reshape(-1, 2))]
     for x, y, text in sorted(items, key=lambda item: -item[1]):
         for dx, dy, align in _SPOTS:
             label = ax.annotate(text, (x, y), fontsize=FONT, xytext=(dx, dy), textcoords="offset points", color="0.2",

@@ -110,8 +110,9 @@ def split_jobs(ctx: Context) -> list[Job]:
 
 def split_results(ctx: Context, loss: str, act: str, data: str) -> dict:
     """The split run of one configuration (cached): summary, per-seed self/label curves, prediction."""
-    config, spec = split_spec(loss, act, data, ctx.quick, seed=ctx.seed)
-    cached = ctx.cache.get_job(split_job(ctx, loss, act, data))
+    job = split_job(ctx, loss, act, data)
+    config, spec = job.args
+    cached = ctx.cache.get_job(job)
     diverged = [{"seed": s["seed"], "step": min(x for x in (s["diverged_at"], s["blowup_at"]) if x is not None)}
                 for s in cached["seeds"] if s["diverged_at"] is not None or s["blowup_at"] is not None]
     init = {layer: {part: Estimate.from_dict(e) for part, e in entry.items()}

@@ -26,6 +26,7 @@ import sympy as sp
 
 from ..activations import Activation, x
 from ..bounded import bounded
+from ..envcheck import cache_root
 from .certify import DEFAULT_BUDGET, Isolation, Unsupported, isolate_sign
 from .certify.isolate import SYMPY_STEP_LIMIT
 
@@ -561,8 +562,7 @@ def _sources_digest() -> str:
 def _disk_path(activation: Activation, budget: float) -> Path:
     key = hashlib.sha256("\n".join([_sources_digest(), activation.name, sp.srepr(activation.sigma_dsigma),
                                      repr(budget)]).encode()).hexdigest()[:24]
-    root = os.environ.get("DRIFTPROOF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "driftproof")
-    return Path(root) / "signmaps" / f"{key}.json"
+    return cache_root() / "signmaps" / f"{key}.json"
 
 
 def compute_sign_map(activation: Activation, budget: float | None = None) -> SignMap:
